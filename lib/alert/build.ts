@@ -1,0 +1,155 @@
+/**
+ * Builds a normalized alert from what an adapter extracted, applying every bound of the contract
+ * in one place, so adapters only decide meaning (status, severity, identity) and never limits.
+ * The result is valid by construction; the schema still checks it at the queue boundaries.
+ */
+import { SCHEMA_VERSION, type AlertImage, type AlertLink, type AlertStatus, type NormalizedAlert, type Severity } from "./schema.ts";
+import { LIMITS, boundDedupKey, boundDetails, digest, oneLine, truncate } from "./limits.ts";
+import { parseSeverity } from "./severity.ts";
+
+export interface AlertDraft {
+  source: string;
+  /** The identity of the problem before bounding, e.g. `cloudwatch:123456789012:us-east-1:HighCPU`. */
+  identity: string;
+  status: AlertStatus;
+  severity: Severity;
+  /** ISO 8601; adapters pass what the source said (see parseTimestamp), or undefined to use receivedAt. */
+  occurredAt?: string | undefined;
+  /** Candidates in order of preference; the first non-blank one is used. */
+  summary: readonly (string | undefined | null)[];
+  sourceHost?: string | undefined;
+  component?: string | undefined;
+  group?: string | undefined;
+  class?: string | undefined;
+  links?: readonly { href?: string | undefined | null; text?: string | undefined | null }[];
+  images?: readonly { src?: string | undefined | null; href?: string | undefined | null; alt?: string | undefined | null }[];
+  details?: Record<string, unknown>;
+  labels?: Record<string, unknown>;
+  /** What makes this *event* unique beyond identity/status/time (e.g. a source event id). */
+  eventKey?: string | undefined;
+}
+
+export interface BuildContext {
+  /** When the adapter received the payload (ISO 8601). */
+  receivedAt: string;
+}
+
+export function buildAlert(draft: AlertDraft, ctx: BuildContext): NormalizedAlert {
+  const labels = sanitizeLabels(draft.labels ?? {});
+  const dedupKey = boundDedupKey(draft.identity);
+  const occurredAt = draft.occurredAt ?? ctx.receivedAt;
+  const severity = parseSeverity(labels.severity) ?? draft.severity;
+  const summary = firstNonBlank(draft.summary) ?? `${draft.source} alert ${dedupKey}`;
+  const alert: NormalizedAlert = {
+    schema: SCHEMA_VERSION,
+    id: `${draft.source}:${digest(`${dedupKey}\u0000${draft.status}\u0000${occurredAt}\u0000${draft.eventKey ?? ""}`)}`,
+    source: draft.source,
+    dedupKey,
+    status: draft.status,
+    severity,
+    occurredAt,
+    receivedAt: ctx.receivedAt,
+    summary: truncate(summary, LIMITS.summaryChars),
+    sourceHost: truncate(firstNonBlank([draft.sourceHost]) ?? draft.source, LIMITS.fieldChars),
+    links: sanitizeLinks(draft.links ?? []),
+    images: sanitizeImages(draft.images ?? []),
+    details: boundDetails(draft.details ?? {}),
+    labels,
+  };
+  setOptional(alert, "component", draft.component);
+  setOptional(alert, "group", draft.group);
+  setOptional(alert, "class", draft.class ?? labels.class);
+  return alert;
+}
+
+function setOptional(alert: NormalizedAlert, key: "component" | "group" | "class", value: string | undefined): void {
+  const text = value === undefined ? undefined : oneLine(value);
+  if (text) alert[key] = truncate(text, LIMITS.fieldChars);
+}
+
+function firstNonBlank(candidates: readonly (string | undefined | null)[]): string | undefined {
+  for (const candidate of candidates) {
+    if (typeof candidate !== "string") continue;
+    const text = oneLine(candidate);
+    if (text) return text;
+  }
+  return undefined;
+}
+
+const INVALID_LABEL_CHARS = /[\s=!~]/g;
+
+/** Flat string map: names made safe for matchers, values stringified and cut, at most LIMITS.labels. */
+export function sanitizeLabels(raw: Record<string, unknown>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  let count = 0;
+  for (const [rawKey, rawValue] of Object.entries(raw)) {
+    if (rawValue === undefined || rawValue === null) continue;
+    const key = truncate(rawKey.replace(INVALID_LABEL_CHARS, "_"), LIMITS.labelKeyChars);
+    if (!key) continue;
+    const value = typeof rawValue === "string" ? rawValue : typeof rawValue === "object" ? JSON.stringify(rawValue) : String(rawValue);
+    if (!(key in labels)) {
+      if (count >= LIMITS.labels) continue;
+      count += 1;
+    }
+    labels[key] = truncate(value, LIMITS.labelValueChars);
+  }
+  return labels;
+}
+
+function isHttpUrl(text: string, httpsOnly: boolean): boolean {
+  if (httpsOnly ? !text.startsWith("https://") : !/^https?:\/\//.test(text)) return false;
+  return text.length <= LIMITS.urlChars && URL.canParse(text);
+}
+
+function sanitizeLinks(raw: NonNullable<AlertDraft["links"]>): AlertLink[] {
+  const links: AlertLink[] = [];
+  const seen = new Set<string>();
+  for (const { href, text } of raw) {
+    if (!href || !isHttpUrl(href, false) || seen.has(href)) continue;
+    seen.add(href);
+    const link: AlertLink = { href };
+    const label = text ? oneLine(text) : "";
+    if (label) link.text = truncate(label, LIMITS.linkTextChars);
+    links.push(link);
+    if (links.length === LIMITS.links) break;
+  }
+  return links;
+}
+
+function sanitizeImages(raw: NonNullable<AlertDraft["images"]>): AlertImage[] {
+  const images: AlertImage[] = [];
+  for (const { src, href, alt } of raw) {
+    if (!src || !isHttpUrl(src, true)) continue;
+    const image: AlertImage = { src };
+    if (href && isHttpUrl(href, false)) image.href = href;
+    if (alt) image.alt = truncate(oneLine(alt), LIMITS.linkTextChars);
+    images.push(image);
+    if (images.length === LIMITS.images) break;
+  }
+  return images;
+}
+
+/**
+ * Reads the timestamps sources send: RFC 3339, CloudWatch's `+0000` offsets, epoch seconds or
+ * milliseconds (as numbers or strings). Returns ISO 8601 UTC, or undefined when unreadable or
+ * a placeholder (Alertmanager's `0001-01-01T00:00:00Z`).
+ */
+export function parseTimestamp(value: unknown): string | undefined {
+  let ms: number;
+  if (typeof value === "number") {
+    ms = value < 1e11 ? value * 1000 : value;
+  } else if (typeof value === "string") {
+    const text = value.trim();
+    if (/^\d{9,13}(\.\d+)?$/.test(text)) {
+      const n = Number(text);
+      ms = n < 1e11 ? n * 1000 : n;
+    } else {
+      ms = Date.parse(text.replace(/([+-]\d\d)(\d\d)$/, "$1:$2"));
+    }
+  } else {
+    return undefined;
+  }
+  if (!Number.isFinite(ms) || ms < Date.UTC(1971, 0, 1)) return undefined;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

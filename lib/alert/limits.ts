@@ -1,0 +1,91 @@
+/**
+ * Bounds every normalized alert respects. They keep one SQS message far below SQS's limit and
+ * one PagerDuty event far below its 512 KB limit, and they are PagerDuty's own limits where it
+ * has one (summary 1024, dedup_key 255).
+ */
+import { hash } from "node:crypto";
+
+export const LIMITS = {
+  summaryChars: 1024,
+  dedupKeyChars: 255,
+  idChars: 128,
+  fieldChars: 1024,
+  urlChars: 2048,
+  linkTextChars: 256,
+  links: 10,
+  images: 5,
+  labels: 64,
+  labelKeyChars: 128,
+  labelValueChars: 1024,
+  /** JSON length of `details`; 32 K characters leave room for everything else under 64 KB. */
+  detailsChars: 32_768,
+  /** A string inside `details` longer than this is cut, so one huge field cannot crowd out the rest. */
+  detailStringChars: 4096,
+} as const;
+
+const ELLIPSIS = "…";
+
+/** Cuts text to `max` characters, ending with an ellipsis when cut; never splits a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - ELLIPSIS.length;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end) + ELLIPSIS;
+}
+
+/** Whitespace collapsed and trimmed: summaries are one line in PagerDuty and in pages. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Short, stable hex digest (for ids and long identities). */
+export function digest(text: string, hexChars = 32): string {
+  return hash("sha256", text, "hex").slice(0, hexChars);
+}
+
+/**
+ * A dedup key within PagerDuty's 255 characters. A longer identity keeps a readable prefix and
+ * ends with a digest of the whole, so two long identities with the same prefix stay distinct.
+ */
+export function boundDedupKey(identity: string): string {
+  if (identity.length <= LIMITS.dedupKeyChars) return identity;
+  const suffix = `~${digest(identity, 40)}`;
+  let prefix = identity.slice(0, LIMITS.dedupKeyChars - suffix.length);
+  const code = prefix.charCodeAt(prefix.length - 1);
+  if (code >= 0xd800 && code <= 0xdbff) prefix = prefix.slice(0, -1);
+  return prefix + suffix;
+}
+
+/**
+ * Details bounded by LIMITS.detailsChars: long strings are cut first; if the object is still too
+ * large, whole fields are dropped (largest first) and listed under `_truncated` so a reader knows.
+ */
+export function boundDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const cut = cutLongStrings(details, 0) as Record<string, unknown>;
+  if (JSON.stringify(cut).length <= LIMITS.detailsChars) return cut;
+  const sizes = Object.entries(cut)
+    .map(([key, value]) => [key, JSON.stringify(value)?.length ?? 0] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const kept: Record<string, unknown> = { ...cut };
+  const dropped: string[] = [];
+  for (const [key] of sizes) {
+    delete kept[key];
+    dropped.push(key);
+    const note = { ...kept, _truncated: `dropped to stay within ${LIMITS.detailsChars} characters: ${dropped.join(", ")}` };
+    if (JSON.stringify(note).length <= LIMITS.detailsChars) return note;
+  }
+  return { _truncated: `all details dropped to stay within ${LIMITS.detailsChars} characters` };
+}
+
+function cutLongStrings(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return truncate(value, LIMITS.detailStringChars);
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 8) return "[nested too deep]";
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => cutLongStrings(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined) out[k] = cutLongStrings(v, depth + 1);
+  }
+  return out;
+}
