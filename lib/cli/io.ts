@@ -1,0 +1,43 @@
+/** What a CLI command may touch, passed in so commands are tested without a terminal. */
+import { readFile } from "node:fs/promises";
+
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  readStdin(): Promise<string>;
+  readFile(path: string): Promise<string>;
+  env: Readonly<Record<string, string | undefined>>;
+  now(): Date;
+}
+
+/** Exit codes: 0 done, 1 the input or the operation failed (the message says why), 2 the command line is wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export function processIO(): CliIO {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    readFile: (path) => readFile(path, "utf8"),
+    env: process.env,
+    now: () => new Date(),
+  };
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: readonly string[], io: CliIO): Promise<number>;
+}

@@ -1,0 +1,27 @@
+/**
+ * Where the webhook's shared secret comes from: `WEBHOOK_TOKEN` locally, a Secrets Manager secret
+ * named by `WEBHOOK_TOKEN_SECRET` in AWS (read at run time and cached, never in the template).
+ * Neither set means authentication is off, which the handler logs once at start.
+ */
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+
+export type WebhookTokenSource = () => Promise<string | undefined>;
+
+/** Cached for five minutes: a rotated token takes effect without a redeploy. */
+const SECRET_MAX_AGE_SECONDS = 300;
+
+export function webhookTokenFromEnv(env: Readonly<Record<string, string | undefined>>): WebhookTokenSource {
+  const inline = env.WEBHOOK_TOKEN;
+  if (inline) return async () => inline;
+  const secretName = env.WEBHOOK_TOKEN_SECRET;
+  if (secretName) {
+    return async () => {
+      const value = await getSecret(secretName, { maxAge: SECRET_MAX_AGE_SECONDS });
+      if (typeof value !== "string" || value.trim() === "") {
+        throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <token>`);
+      }
+      return value.trim();
+    };
+  }
+  return async () => undefined;
+}

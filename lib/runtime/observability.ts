@@ -1,0 +1,39 @@
+/**
+ * Structured logs and CloudWatch metrics (EMF) for every function, from Powertools. Metric names
+ * live here once, so the handlers that emit them and the dashboard that charts them agree.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+export const SERVICE_NAME = "alert-relay";
+export const METRICS_NAMESPACE = "AlertRelay";
+
+export const METRIC = {
+  /** Alerts put on the queue by an adapter (dimension: source). */
+  alertsAccepted: "AlertsAccepted",
+  /** Webhook requests or invocations refused (dimensions: source, reason). */
+  requestsRejected: "RequestsRejected",
+  /** Requests answered 5xx because the queue would not take their alerts. */
+  publishFailures: "PublishFailures",
+} as const;
+
+export interface Telemetry {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createTelemetry(component: string, dimensions: Record<string, string> = {}): Telemetry {
+  return {
+    logger: new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions } }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: dimensions }),
+  };
+}
+
+/** Counts one event under an extra dimension (e.g. the rejection reason) without touching the shared set. */
+export function countWithDimension(metrics: Metrics, name: string, dimension: string, value: string, count = 1): void {
+  const single = metrics.singleMetric();
+  single.addDimension(dimension, value);
+  single.addMetric(name, MetricUnit.Count, count);
+}
+
+export { MetricUnit };
