@@ -1,0 +1,16 @@
+/**
+ * `npm run bench [section...]`: prints figures and ratios against the project's targets.
+ * Sections: adapters. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
+ */
+import { benchAdapters } from "./adapters.ts";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 0.5);
+const sections: Record<string, () => Promise<string[]> | string[]> = {
+  adapters: () => benchAdapters(seconds),
+};
+const wanted = process.argv.slice(2);
+console.log(`alert-relay bench — Node ${process.version}, ${process.arch}, one core\n`);
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  for (const line of await run()) console.log(line);
+}

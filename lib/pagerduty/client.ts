@@ -1,0 +1,285 @@
+/**
+ * Delivers events to PagerDuty's Events API v2 within a caller's deadline.
+ *
+ * One retry loop serves alert and change events: 429, 5xx, timeouts and network errors are
+ * retried with exponential backoff and full jitter, bounded by max attempts and by the deadline;
+ * 400 and the other 4xx are never retried. What cannot be delivered in time comes back as
+ * `retry_later` so the caller (the router) can leave the message on the queue, and eventually
+ * the DLQ, instead of losing it. A 429 closes a per-routing-key gate on this client instance so
+ * concurrent sends to a throttled key wait or give up instead of hammering PagerDuty.
+ */
+import { randomUUID } from "node:crypto";
+import { maskRoutingKey, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "./events.ts";
+
+export const ALERT_EVENTS_PATH = "/v2/enqueue";
+export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
+
+export interface Accepted {
+  outcome: "accepted";
+  /** The key PagerDuty filed the event under (its answer, else the key that was sent). */
+  dedupKey: string;
+  attempts: number;
+  /** From the call to send() until PagerDuty accepted, including backoff and rate-limit waits. */
+  latencyMs: number;
+}
+
+export interface Rejected {
+  outcome: "rejected";
+  /** 400 for an invalid event, or another 4xx (except 429); never retried, since resending cannot help. */
+  status: number;
+  message: string;
+  errors: string[];
+  attempts: number;
+}
+
+export interface RetryLater {
+  outcome: "retry_later";
+  /** The last failure, e.g. "429 rate limited", "503 from PagerDuty", "timeout after 5000 ms", "ECONNRESET". */
+  reason: string;
+  /** Why the client stopped: it used every attempt, or the next wait or attempt would have passed the deadline. */
+  stoppedBy: "max_attempts" | "deadline";
+  /** When PagerDuty (Retry-After) or the routing key's rate-limit gate says a retry could succeed. */
+  retryAfterMs?: number;
+  attempts: number;
+}
+
+export type DeliveryResult = Accepted | Rejected | RetryLater;
+/** Change events have no dedup key; otherwise they are delivered exactly like alert events. */
+export type ChangeDeliveryResult = Omit<Accepted, "dedupKey"> | Rejected | RetryLater;
+
+export interface SendOptions {
+  /** Epoch ms by which send() must have returned, e.g. Lambda's remaining time minus a safety margin. */
+  deadline: number;
+}
+
+/** What the router depends on; tests of the router can hand it a stub. */
+export interface PagerDutyClient {
+  send(event: PagerDutyAlertEvent, opts: SendOptions): Promise<DeliveryResult>;
+  sendChange(event: PagerDutyChangeEvent, opts: SendOptions): Promise<ChangeDeliveryResult>;
+}
+
+export interface PagerDutyClientOptions {
+  /** Events API base URL, normally eventsEndpoint(); the client appends the API path. */
+  baseUrl: string;
+  fetch?: typeof globalThis.fetch;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** In [0, 1); drives the backoff jitter. */
+  random?: () => number;
+  /** Attempts per send, the first one included. Default 5. */
+  maxAttempts?: number;
+  /** Backoff ceiling before jitter for the first retry; doubles per retry. Default 500 ms. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling. Default 8000 ms. */
+  maxDelayMs?: number;
+  /** Per-request timeout, further capped by the time left before the deadline. Default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** An attempt is not started with less time than this before the deadline. Default 250 ms. */
+  minAttemptMs?: number;
+  /** How long a routing key is held back after its first 429 (without Retry-After); doubles per further 429. Default 1000 ms. */
+  rateLimitBaseMs?: number;
+  /** Longest hold on a routing key. Default 60000 ms, PagerDuty's rate-limit look-back. */
+  rateLimitMaxMs?: number;
+}
+
+const DEFAULTS = {
+  maxAttempts: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 8000,
+  requestTimeoutMs: 5000,
+  minAttemptMs: 250,
+  rateLimitBaseMs: 1000,
+  rateLimitMaxMs: 60_000,
+};
+
+type AttemptOutcome =
+  | { kind: "accepted"; body: unknown }
+  | { kind: "rejected"; status: number; message: string; errors: string[] }
+  | { kind: "retryable"; reason: string; rateLimited: boolean; retryAfterMs?: number };
+
+/** Hold on one routing key after 429s: no request before notBefore. */
+interface KeyGate {
+  notBefore: number;
+  strikes: number;
+}
+
+export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDutyClient {
+  const config = { ...DEFAULTS, ...definedOnly(options) };
+  if (!Number.isInteger(config.maxAttempts) || config.maxAttempts < 1) {
+    throw new Error(`maxAttempts must be a positive integer, got ${config.maxAttempts}`);
+  }
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const gates = new Map<string, KeyGate>();
+
+  function gateOpensAt(routingKey: string): number {
+    return gates.get(routingKey)?.notBefore ?? 0;
+  }
+
+  function holdKey(routingKey: string, retryAfterMs: number | undefined): void {
+    const strikes = (gates.get(routingKey)?.strikes ?? 0) + 1;
+    const backoff = Math.min(config.rateLimitMaxMs, config.rateLimitBaseMs * 2 ** (strikes - 1));
+    gates.set(routingKey, { notBefore: now() + Math.max(backoff, retryAfterMs ?? 0), strikes });
+  }
+
+  function backoffMs(retryNumber: number): number {
+    const ceiling = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** (retryNumber - 1));
+    return Math.floor(random() * ceiling);
+  }
+
+  async function attempt(path: string, body: string, timeoutMs: number): Promise<AttemptOutcome> {
+    try {
+      const response = await fetchFn(baseUrl + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.text();
+      return classifyResponse(response.status, response.headers.get("retry-after"), text, now());
+    } catch (error) {
+      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+        return { kind: "retryable", reason: `timeout after ${timeoutMs} ms`, rateLimited: false };
+      }
+      return { kind: "retryable", reason: networkErrorReason(error), rateLimited: false };
+    }
+  }
+
+  async function deliver(path: string, routingKey: string, body: string, deadline: number) {
+    const startedAt = now();
+    let attempts = 0;
+    let retryAt = 0;
+    let last: Extract<AttemptOutcome, { kind: "retryable" }> | undefined;
+
+    const giveUp = (stoppedBy: RetryLater["stoppedBy"], waitUntil?: number): RetryLater => {
+      const hint = Math.max(waitUntil ?? 0, gateOpensAt(routingKey)) - now();
+      const result: RetryLater = {
+        outcome: "retry_later",
+        reason: last?.reason ?? heldBackReason(routingKey, gateOpensAt(routingKey), startedAt, deadline),
+        stoppedBy,
+        attempts,
+      };
+      if (hint > 0) result.retryAfterMs = hint;
+      return result;
+    };
+
+    for (;;) {
+      const waitUntil = Math.max(retryAt, gateOpensAt(routingKey));
+      if (waitUntil + config.minAttemptMs > deadline) return giveUp("deadline", waitUntil);
+      const waitMs = waitUntil - now();
+      if (waitMs > 0) await sleep(waitMs);
+      const timeLeft = deadline - now();
+      if (timeLeft < config.minAttemptMs) return giveUp("deadline");
+
+      attempts += 1;
+      const outcome = await attempt(path, body, Math.min(config.requestTimeoutMs, timeLeft));
+      if (outcome.kind === "accepted") {
+        gates.delete(routingKey);
+        return { attempts, latencyMs: now() - startedAt, body: outcome.body };
+      }
+      if (outcome.kind === "rejected") {
+        const { kind: _kind, ...rejection } = outcome;
+        return { outcome: "rejected", ...rejection, attempts } satisfies Rejected;
+      }
+      last = outcome;
+      if (outcome.rateLimited) holdKey(routingKey, outcome.retryAfterMs);
+      if (attempts >= config.maxAttempts) return giveUp("max_attempts", now() + (outcome.retryAfterMs ?? 0));
+      retryAt = now() + Math.max(backoffMs(attempts), outcome.retryAfterMs ?? 0);
+    }
+  }
+
+  return {
+    async send(event, { deadline }) {
+      // A trigger without a dedup key would open a second incident if a timed-out attempt had in
+      // fact reached PagerDuty; a key fixed before the first attempt makes every retry idempotent.
+      const sent = event.event_action === "trigger" && !event.dedup_key ? { ...event, dedup_key: randomUUID() } : event;
+      const result = await deliver(ALERT_EVENTS_PATH, sent.routing_key, JSON.stringify(sent), deadline);
+      if ("outcome" in result) return result;
+      const { body, ...counts } = result;
+      return { outcome: "accepted", dedupKey: dedupKeyIn(body) ?? sent.dedup_key ?? "", ...counts };
+    },
+    async sendChange(event, { deadline }) {
+      const result = await deliver(CHANGE_EVENTS_PATH, event.routing_key, JSON.stringify(event), deadline);
+      if ("outcome" in result) return result;
+      const { body: _body, ...counts } = result;
+      return { outcome: "accepted", ...counts };
+    },
+  };
+}
+
+function classifyResponse(status: number, retryAfterHeader: string | null, text: string, nowMs: number): AttemptOutcome {
+  const body = parseJson(text);
+  if (status >= 200 && status < 300) return { kind: "accepted", body };
+  const retryAfterMs = parseRetryAfter(retryAfterHeader, nowMs);
+  const withHint = retryAfterMs === undefined ? {} : { retryAfterMs };
+  if (status === 429) return { kind: "retryable", reason: "429 rate limited", rateLimited: true, ...withHint };
+  if (status >= 500) return { kind: "retryable", reason: `${status} from PagerDuty`, rateLimited: false, ...withHint };
+  return { kind: "rejected", status, message: messageIn(body) ?? (snippet(text) || `HTTP ${status}`), errors: errorsIn(body) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function field(body: unknown, name: string): unknown {
+  return body !== null && typeof body === "object" ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function dedupKeyIn(body: unknown): string | undefined {
+  const key = field(body, "dedup_key");
+  return typeof key === "string" && key !== "" ? key : undefined;
+}
+
+function messageIn(body: unknown): string | undefined {
+  const message = field(body, "message");
+  return typeof message === "string" && message !== "" ? message : undefined;
+}
+
+function errorsIn(body: unknown): string[] {
+  const errors = field(body, "errors");
+  if (!Array.isArray(errors)) return [];
+  return errors.map((error) => (typeof error === "string" ? error : JSON.stringify(error)));
+}
+
+/** A non-JSON error body (an HTML error page, say) is kept short enough for a log line. */
+function snippet(text: string): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110); anything else is ignored. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** fetch reports socket failures as TypeError("fetch failed") with the system error as its cause. */
+function networkErrorReason(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = field(cause, "code");
+  const causeMessage = field(cause, "message");
+  if (typeof code === "string") return typeof causeMessage === "string" && !causeMessage.includes(code) ? `${code} (${causeMessage})` : code;
+  if (typeof causeMessage === "string") return causeMessage;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function heldBackReason(routingKey: string, gateOpensAt: number, startedAt: number, deadline: number): string {
+  if (gateOpensAt > startedAt) {
+    return `429 rate limited: routing key ${maskRoutingKey(routingKey)} is held back for ${gateOpensAt - startedAt} ms`;
+  }
+  return `deadline reached before the first attempt (${deadline - startedAt} ms left)`;
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

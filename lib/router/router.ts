@@ -1,0 +1,133 @@
+/**
+ * Routes one alert: record it, decide from the recorded state what PagerDuty should hear, claim
+ * that delivery, deliver, confirm. Each step is a conditional write, so a crash between steps, a
+ * redelivered message or a concurrent instance leaves the state in a place the next attempt
+ * (or the sweep) completes from, without a second page.
+ */
+import { randomUUID } from "node:crypto";
+import type { NormalizedAlert } from "../alert/schema.ts";
+import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import type { RecordOutcome, StateStore } from "./state-store.ts";
+
+export type DeliveryOutcome =
+  | { outcome: "accepted" }
+  | { outcome: "rejected"; message: string }
+  | { outcome: "retry_later"; reason: string };
+
+/** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
+export type Deliver = (
+  alert: NormalizedAlert,
+  delivery: { action: PagerDutyAction; routingKeyRef: string; severity: NormalizedAlert["severity"] },
+  deadline: number,
+) => Promise<DeliveryOutcome>;
+
+export interface RouterDeps {
+  store: StateStore;
+  findWindow: (alert: NormalizedAlert, now: Date) => Promise<SuppressionMatch | undefined>;
+  route: (alert: NormalizedAlert) => RouteMatch;
+  deliver: Deliver;
+  now?: () => Date;
+  newClaimId?: () => string;
+}
+
+export type RouteOutcome =
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome }
+  | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
+  | { outcome: "stale"; why: string }
+  | { outcome: "suppressed"; windowId: string }
+  | { outcome: "in_flight"; why: string }
+  /** Not delivered now; the message must come back (SQS redelivery, then the DLQ). */
+  | { outcome: "retry"; reason: string }
+  /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
+  | { outcome: "rejected"; reason: string };
+
+/** How far past the caller's deadline a claim stays reserved, so a slow but live instance keeps it. */
+const CLAIM_MARGIN_MS = 5_000;
+/** A claim that is confirmed may reveal newer state (a resolve that arrived meanwhile): handle a few rounds. */
+const MAX_ROUNDS = 4;
+
+export function createRouter(deps: RouterDeps) {
+  const now = deps.now ?? (() => new Date());
+  const newClaimId = deps.newClaimId ?? randomUUID;
+
+  async function decisionFor(state: ProblemState): Promise<Decision> {
+    const alert = state.lastAlert;
+    const window = state.status === "firing" ? await deps.findWindow(alert, now()) : undefined;
+    return decide(state, window, deps.route(alert));
+  }
+
+  /** Brings PagerDuty in line with the recorded state of one problem. */
+  async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number): Promise<RouteOutcome> {
+    let state = initial;
+    const delivered: PagerDutyAction[] = [];
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const decision = await decisionFor(state);
+      if (decision.kind === "none") {
+        if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
+        return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
+      }
+      if (decision.kind === "suppress") {
+        // Recorded once per window, so duplicates during a window stay a single write.
+        if (state.suppressedBy !== decision.window.id) await deps.store.markSuppressed(state.dedupKey, decision.window);
+        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "suppressed", windowId: decision.window.id };
+      }
+      const claimId = newClaimId();
+      const claimed = await deps.store.claim(
+        state,
+        {
+          claimId,
+          action: decision.action,
+          severity: decision.severity,
+          routingKeyRef: decision.routingKeyRef,
+          route: decision.route,
+          until: new Date(Math.max(deadline, now().getTime()) + CLAIM_MARGIN_MS).toISOString(),
+        },
+        now(),
+      );
+      if (!claimed) {
+        const fresh = await deps.store.get(state.dedupKey);
+        if (!fresh) return { outcome: "retry", reason: "state vanished while claiming" };
+        const live = fresh.delivery && Date.parse(fresh.delivery.until) > now().getTime() ? fresh.delivery : undefined;
+        if (live) {
+          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}` };
+          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it` };
+        }
+        state = fresh;
+        continue;
+      }
+      const result = await deps.deliver(state.lastAlert, decision, deadline);
+      if (result.outcome !== "accepted") {
+        const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
+        await deps.store.release(state.dedupKey, claimId, reason);
+        return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
+      }
+      delivered.push(decision.action);
+      const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
+        action: decision.action,
+        routingKeyRef: decision.routingKeyRef,
+        route: decision.route,
+        severity: decision.severity,
+        alertId: state.lastAlert.id,
+        at: now().toISOString(),
+      });
+      // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
+      if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
+      state = confirmed;
+    }
+    return { outcome: "retry", reason: "state kept changing while delivering" };
+  }
+
+  return {
+    async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
+      const { outcome, state } = await deps.store.record(alert, now());
+      return reconcile(state, outcome, deadline);
+    },
+    /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
+    async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {
+      const state = await deps.store.get(dedupKey);
+      return state ? reconcile(state, "repeat", deadline) : undefined;
+    },
+  };
+}
+
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,254 @@
+/**
+ * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions,
+ * no read-then-write): the conditions are what keep two router instances from both paging, and
+ * an old event from overriding a newer one. The steady path (a duplicate) is one write, no read.
+ */
+import {
+  ConditionalCheckFailedException,
+  type AttributeDefinition,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
+} from "@aws-sdk/client-dynamodb";
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { NormalizedAlert } from "../alert/schema.ts";
+import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
+
+/** The table layout, shared by the local stack and the CDK stack so both create it the same way. */
+export const STATE_TABLE = {
+  partitionKey: "dedupKey",
+  watchIndex: "watch-index",
+  ttlAttribute: "expiresAt",
+  keySchema: [{ AttributeName: "dedupKey", KeyType: "HASH" }] as KeySchemaElement[],
+  attributeDefinitions: [
+    { AttributeName: "dedupKey", AttributeType: "S" },
+    { AttributeName: "watch", AttributeType: "S" },
+    { AttributeName: "watchAt", AttributeType: "S" },
+  ] as AttributeDefinition[],
+  globalSecondaryIndexes: [
+    {
+      IndexName: "watch-index",
+      KeySchema: [
+        { AttributeName: "watch", KeyType: "HASH" },
+        { AttributeName: "watchAt", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "KEYS_ONLY" },
+    },
+  ] as GlobalSecondaryIndex[],
+} as const;
+
+/** How a recorded observation related to what was known. */
+export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
+
+export interface StateStore {
+  record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
+  get(dedupKey: string): Promise<ProblemState | undefined>;
+  /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
+  claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
+  /** Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile. */
+  confirm(dedupKey: string, claimId: string, told: ToldRecord): Promise<ProblemState | undefined>;
+  /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
+  release(dedupKey: string, claimId: string, error: string): Promise<void>;
+  markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
+  /** Dedup keys the sweep must look at again (suppressed while firing). */
+  watched(): AsyncIterable<string>;
+  list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
+}
+
+export interface DynamoStateStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long a resolved problem is remembered (TTL), default 30 days. */
+  resolvedRetentionSeconds?: number;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+
+/** The table's TTL deletes lazily (up to days late), so an expired item is treated as absent here. */
+export function isExpired(state: Pick<ProblemState, "expiresAt">, now: Date): boolean {
+  return state.expiresAt !== undefined && state.expiresAt * 1000 <= now.getTime();
+}
+
+export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
+  const { doc, tableName } = options;
+  const retention = options.resolvedRetentionSeconds ?? 30 * 24 * 3600;
+  const key = (dedupKey: string) => ({ dedupKey });
+
+  async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<ProblemState | undefined> {
+    try {
+      const result = await doc.send(new UpdateCommand({ TableName: tableName, ReturnValues: "ALL_NEW", ...input }));
+      return result.Attributes as ProblemState;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  function observationValues(alert: NormalizedAlert, now: Date) {
+    return {
+      ":status": alert.status,
+      ":severity": alert.severity,
+      ":at": alert.occurredAt,
+      ":now": now.toISOString(),
+      ":nowEpoch": Math.floor(now.getTime() / 1000),
+      ":id": alert.id,
+      ":alert": alert,
+      ":one": 1,
+    };
+  }
+
+  /** Resolved problems expire after the retention; firing ones never do. */
+  const expiry = (alert: NormalizedAlert, now: Date) =>
+    alert.status === "resolved"
+      ? { set: ", expiresAt = :expiresAt", remove: "", values: { ":expiresAt": Math.floor(now.getTime() / 1000) + retention } }
+      : { set: "", remove: ", expiresAt", values: {} };
+
+  async function recordRepeat(alert: NormalizedAlert, now: Date) {
+    const exp = expiry(alert, now);
+    return update({
+      Key: key(alert.dedupKey),
+      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, lastAlert = :alert${exp.set} ADD seen :one, deduplicated :one`,
+      ConditionExpression: "#status = :status AND transitionAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values },
+    });
+  }
+
+  async function recordTransition(alert: NormalizedAlert, now: Date) {
+    const exp = expiry(alert, now);
+    return update({
+      Key: key(alert.dedupKey),
+      UpdateExpression:
+        `SET #status = :status, severity = :severity, transitionAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
+        `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
+        `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero)${exp.set} ` +
+        `ADD seen :one REMOVE suppressedBy, suppressedReason, watch, watchAt${exp.remove}`,
+      ConditionExpression:
+        "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND transitionAt < :at)",
+      ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0 },
+    });
+  }
+
+  async function recordStale(alert: NormalizedAlert, now: Date) {
+    return update({
+      Key: key(alert.dedupKey),
+      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, stale :one",
+      ConditionExpression: "attribute_exists(dedupKey)",
+      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1 },
+    });
+  }
+
+  return {
+    async record(alert, now) {
+      // Most traffic repeats what is known (Alertmanager re-sends, SQS redelivers), so try that first: one write.
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const repeated = await recordRepeat(alert, now);
+        if (repeated) return { outcome: "repeat", state: repeated };
+        const transitioned = await recordTransition(alert, now);
+        if (transitioned) return { outcome: transitioned.seen === 1 ? "new" : "transition", state: transitioned };
+        const stale = await recordStale(alert, now);
+        if (stale) return { outcome: "stale", state: stale };
+      }
+      throw new Error(`state of ${alert.dedupKey} kept changing under concurrent writes; the message will be retried`);
+    },
+
+    async get(dedupKey) {
+      const result = await doc.send(new GetCommand({ TableName: tableName, Key: key(dedupKey), ConsistentRead: true }));
+      return result.Item as ProblemState | undefined;
+    },
+
+    async claim(state, claim, now) {
+      const told = state.told;
+      const toldCondition = told ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction" : "attribute_not_exists(told)";
+      const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
+      const result = await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: `SET delivery = :claim${opens}`,
+        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}`,
+        ExpressionAttributeNames: { "#status": "status", "#until": "until", ...(told ? { "#at": "at", "#action": "action" } : {}) },
+        ExpressionAttributeValues: {
+          ":claim": claim,
+          ":now": now.toISOString(),
+          ":status": state.status,
+          ":transitionAt": state.transitionAt,
+          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route } } : {}),
+          ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
+        },
+      });
+      return result !== undefined;
+    },
+
+    async confirm(dedupKey, claimId, told) {
+      // A confirmed resolve closes what was open; a confirmed trigger ends any suppression watch.
+      const extra = told.action === "resolve" ? ", openIn" : ", suppressedBy, suppressedReason, watch, watchAt";
+      return update({
+        Key: key(dedupKey),
+        UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
+        ConditionExpression: "delivery.claimId = :claimId",
+        ExpressionAttributeValues: { ":told": told, ":claimId": claimId },
+      });
+    },
+
+    async release(dedupKey, claimId, error) {
+      await update({
+        Key: key(dedupKey),
+        UpdateExpression: "SET lastDeliveryError = :error REMOVE delivery",
+        ConditionExpression: "delivery.claimId = :claimId",
+        ExpressionAttributeValues: { ":error": error, ":claimId": claimId },
+      });
+    },
+
+    async markSuppressed(dedupKey, window) {
+      await update({
+        Key: key(dedupKey),
+        UpdateExpression: "SET suppressedBy = :id, suppressedReason = :reason, watch = :watch, watchAt = :watchAt ADD suppressed :one",
+        ConditionExpression: "#status = :firing AND (attribute_not_exists(suppressedBy) OR suppressedBy <> :id)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":id": window.id,
+          ":reason": window.reason ?? "",
+          ":watch": "suppressed",
+          // Open-ended windows sort last; the sweep reads the whole (small) suppressed partition anyway.
+          ":watchAt": window.endsAt ?? "9999-12-31T23:59:59Z",
+          ":one": 1,
+          ":firing": "firing",
+        },
+      });
+    },
+
+    async *watched() {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: STATE_TABLE.watchIndex,
+            KeyConditionExpression: "watch = :watch",
+            ExpressionAttributeValues: { ":watch": "suppressed" },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) yield item.dedupKey as string;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    },
+
+    async *list(options = {}) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: tableName,
+            ExclusiveStartKey: startKey,
+            ...(options.firing
+              ? { FilterExpression: "#status = :firing", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":firing": "firing" } }
+              : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) yield item as ProblemState;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    },
+  };
+}
