@@ -103,40 +103,52 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ? { set: ", expiresAt = :expiresAt", remove: "", values: { ":expiresAt": Math.floor(now.getTime() / 1000) + retention } }
       : { set: "", remove: ", expiresAt", values: {} };
 
+  /** Same status, not older than what is recorded: the steady path, one conditional write. */
   async function recordRepeat(alert: NormalizedAlert, now: Date) {
     const exp = expiry(alert, now);
     return update({
       Key: key(alert.dedupKey),
-      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, lastAlert = :alert${exp.set} ADD seen :one, deduplicated :one`,
-      ConditionExpression: "#status = :status AND transitionAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
+      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, lastAlert = :alert, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
+      ConditionExpression: "#status = :status AND eventAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values },
     });
   }
 
+  /** A new problem, or a change of status newer than everything recorded. */
   async function recordTransition(alert: NormalizedAlert, now: Date) {
     const exp = expiry(alert, now);
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
-        `SET #status = :status, severity = :severity, transitionAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
+        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero)${exp.set} ` +
         `ADD seen :one REMOVE suppressedBy, suppressedReason, watch, watchAt${exp.remove}`,
-      ConditionExpression:
-        "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND transitionAt < :at)",
+      ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0 },
     });
   }
 
-  async function recordStale(alert: NormalizedAlert, now: Date) {
-    return update({
+  /** Older than what is recorded: counted, never applied. An old copy of the current status is a duplicate, else stale. */
+  async function recordOlder(alert: NormalizedAlert, now: Date) {
+    const sameStatus = await update({
+      Key: key(alert.dedupKey),
+      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, deduplicated :one",
+      ConditionExpression: "#status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
+    });
+    if (sameStatus) return { outcome: "repeat" as const, state: sameStatus };
+    const stale = await update({
       Key: key(alert.dedupKey),
       UpdateExpression: "SET lastSeenAt = :now ADD seen :one, stale :one",
-      ConditionExpression: "attribute_exists(dedupKey)",
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1 },
+      ConditionExpression: "attribute_exists(dedupKey) AND #status <> :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
     });
+    return stale ? { outcome: "stale" as const, state: stale } : undefined;
   }
 
   return {
@@ -147,8 +159,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         if (repeated) return { outcome: "repeat", state: repeated };
         const transitioned = await recordTransition(alert, now);
         if (transitioned) return { outcome: transitioned.seen === 1 ? "new" : "transition", state: transitioned };
-        const stale = await recordStale(alert, now);
-        if (stale) return { outcome: "stale", state: stale };
+        const older = await recordOlder(alert, now);
+        if (older) return older;
       }
       throw new Error(`state of ${alert.dedupKey} kept changing under concurrent writes; the message will be retried`);
     },

@@ -41,8 +41,10 @@ export interface ProblemState {
   /** The source's latest state, as far as ordering allows. */
   status: AlertStatus;
   severity: Severity;
-  /** occurredAt of the event that set `status`: older events of another status are stale. */
+  /** occurredAt of the event that set `status`. */
   transitionAt: string;
+  /** The newest occurredAt applied: an event older than this never changes the status (order safety). */
+  eventAt: string;
   firstSeenAt: string;
   lastSeenAt: string;
   lastAlertId: string;

@@ -15,6 +15,14 @@ export const METRIC = {
   requestsRejected: "RequestsRejected",
   /** Requests answered 5xx because the queue would not take their alerts. */
   publishFailures: "PublishFailures",
+  /** Router: alerts by what happened to them (dimension: outcome — delivered, deduplicated, suppressed, stale, in_flight, retry, rejected). */
+  routerOutcomes: "RouterOutcomes",
+  /** Router: PagerDuty events accepted (dimension: action). */
+  pagerDutyEvents: "PagerDutyEvents",
+  /** Router: messages it put in the DLQ itself, with a reason (dimension: reason — malformed, rejected, exhausted). */
+  deadLettered: "DeadLettered",
+  /** Router: suppression window items that could not be read (each is ignored, never widened). */
+  malformedWindows: "MalformedWindows",
 } as const;
 
 export interface Telemetry {

@@ -9,7 +9,7 @@ const window = { id: "maint-1", reason: "drill", endsAt: "2026-11-27T03:00:00Z" 
 function state(overrides: Partial<ProblemState>): ProblemState {
   const alert = buildAlert({ source: "echo", identity: "k", status: overrides.status ?? "firing", severity: "warning", summary: ["s"] }, { receivedAt: "2026-11-26T18:00:00.000Z" });
   return {
-    dedupKey: "k", source: "echo", status: "firing", severity: "warning", transitionAt: alert.occurredAt,
+    dedupKey: "k", source: "echo", status: "firing", severity: "warning", transitionAt: alert.occurredAt, eventAt: alert.occurredAt,
     firstSeenAt: alert.receivedAt, lastSeenAt: alert.receivedAt, lastAlertId: alert.id, lastAlert: alert,
     seen: 1, deduplicated: 0, suppressed: 0, stale: 0, ...overrides,
   };

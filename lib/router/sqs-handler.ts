@@ -1,0 +1,91 @@
+/**
+ * The router's Lambda handler: one SQS batch in, a partial batch response out (Powertools batch).
+ * A malformed message or one PagerDuty refuses goes to the DLQ with its reason and the rest of the
+ * batch goes on; a delivery that must wait is reported failed so SQS brings it back, until its
+ * last receive, when it too goes to the DLQ with its reason.
+ */
+import middy from "@middy/core";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
+import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import type { DeadLetterSink } from "./dead-letter.ts";
+import type { RouteOutcome, Router } from "./router.ts";
+
+export interface RouterHandlerDeps extends Telemetry {
+  router: Router;
+  deadLetters: DeadLetterSink;
+  /** The queue's maxReceiveCount: on the last receive the router dead-letters with a reason instead of failing. */
+  maxReceiveCount: number;
+  /** Time kept back from Lambda's remaining time for confirming and answering. Default 3 s. */
+  safetyMarginMs?: number;
+  now?: () => number;
+}
+
+export class RetryLaterError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "RetryLaterError";
+  }
+}
+
+function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { problem: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return { problem: "message body is not JSON" };
+  }
+  try {
+    return { alert: parseAlert(body) };
+  } catch (error) {
+    if (error instanceof AlertContractError) return { problem: error.message };
+    throw error;
+  }
+}
+
+export function createRouterHandler(deps: RouterHandlerDeps) {
+  const { logger, metrics, router, deadLetters } = deps;
+  const margin = deps.safetyMarginMs ?? 3_000;
+  const now = deps.now ?? Date.now;
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function deadLetter(record: SQSRecord, kind: "malformed" | "rejected" | "exhausted", reason: string, alert?: NormalizedAlert) {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+    await deadLetters.send(record.body, reason, { messageId: record.messageId, receiveCount });
+    logger.error("message dead-lettered", { kind, reason, messageId: record.messageId, alertId: alert?.id, dedupKey: alert?.dedupKey });
+    countWithDimension(metrics, METRIC.deadLettered, "reason", kind);
+  }
+
+  function account(outcome: RouteOutcome, alert: NormalizedAlert): void {
+    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    if (outcome.outcome === "delivered") {
+      for (const action of outcome.actions) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
+    }
+    logger.info("alert routed", { ...outcome, alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source });
+  }
+
+  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
+    const parsed = parseMessage(record);
+    if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
+    const { alert } = parsed;
+    const deadline = now() + context.getRemainingTimeInMillis() - margin;
+    const outcome = await router.handleAlert(alert, deadline);
+    account(outcome, alert);
+    if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
+    if (outcome.outcome === "retry") {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+      if (receiveCount >= deps.maxReceiveCount) {
+        return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${outcome.reason}`, alert);
+      }
+      throw new RetryLaterError(outcome.reason);
+    }
+  }
+
+  const core = async (event: SQSEvent, context: Context) =>
+    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+
+  return middy(core).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
