@@ -49,7 +49,7 @@ describe("adapter handler over HTTP", () => {
 
   it("answers 401 without detail for a missing or wrong token, and queues nothing", async () => {
     const { call, bodyOf, published, warn } = setup({ token: "s3cret" });
-    for (const headers of [{}, { authorization: "Bearer nope" }]) {
+    for (const headers of [{}, { authorization: "Bearer nope" }] as Record<string, string>[]) {
       const response = await call(httpEvent(good, { headers }));
       expect(response.statusCode).toBe(401);
       expect(bodyOf(response)).toEqual({ error: "unauthorized" });

@@ -17,7 +17,7 @@ import { TEST_CREDENTIALS } from "./local-sqs.ts";
 /** 32-character routing keys, one per reference, as PagerDuty issues them. */
 export const ROUTING_KEYS: Readonly<Record<string, string>> = {
   default: "R0defaultdefaultdefaultdefault01",
-  payments: "R0paymentspaymentspaymentspay02",
+  payments: "R0paymentspaymentspaymentspays02",
   /** PagerDuty answers 400 to a key that is not 32 characters: for testing refusals. */
   invalid: "too-short",
 };
