@@ -76,7 +76,7 @@ function firstNonBlank(candidates: readonly (string | undefined | null)[]): stri
   return undefined;
 }
 
-const INVALID_LABEL_CHARS = /[\s=!~]/g;
+const INVALID_LABEL_CHARS = /[\s=!~"]/g;
 
 /** Flat string map: names made safe for matchers, values stringified and cut, at most LIMITS.labels. */
 export function sanitizeLabels(raw: Record<string, unknown>): Record<string, string> {
@@ -84,10 +84,11 @@ export function sanitizeLabels(raw: Record<string, unknown>): Record<string, str
   let count = 0;
   for (const [rawKey, rawValue] of Object.entries(raw)) {
     if (rawValue === undefined || rawValue === null) continue;
-    const key = truncate(rawKey.replace(INVALID_LABEL_CHARS, "_"), LIMITS.labelKeyChars);
+    // "__proto__" cannot be an own key of a plain object; keep the label under a safe name.
+    const key = truncate(rawKey.replace(INVALID_LABEL_CHARS, "_"), LIMITS.labelKeyChars).replace(/^__proto__$/, "_proto_");
     if (!key) continue;
     const value = typeof rawValue === "string" ? rawValue : typeof rawValue === "object" ? JSON.stringify(rawValue) : String(rawValue);
-    if (!(key in labels)) {
+    if (!Object.hasOwn(labels, key)) {
       if (count >= LIMITS.labels) continue;
       count += 1;
     }

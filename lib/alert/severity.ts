@@ -17,5 +17,7 @@ export const SEVERITY_SYNONYMS: Readonly<Record<string, Severity>> = {
 /** Maps a severity word (any case, surrounding space ignored) to a PagerDuty severity, or undefined. */
 export function parseSeverity(word: string | undefined | null): Severity | undefined {
   if (!word) return undefined;
-  return SEVERITY_SYNONYMS[word.trim().toLowerCase()];
+  const key = word.trim().toLowerCase();
+  // hasOwn: "constructor" or "__proto__" must not find Object's own properties.
+  return Object.hasOwn(SEVERITY_SYNONYMS, key) ? SEVERITY_SYNONYMS[key] : undefined;
 }

@@ -8,6 +8,7 @@
  * Where this parser is stricter, it is because a window that silently means something else can
  * hide a real incident; every refusal says what to write instead.
  */
+import { describeValue } from "./problems.ts";
 
 export const MATCH_OPS = ["=", "!=", "=~", "!~"] as const;
 export type MatchOp = (typeof MATCH_OPS)[number];
@@ -244,15 +245,4 @@ export function parseMatcherList(texts: readonly unknown[]): { matchers: Matcher
     }
   });
   return { matchers, problems };
-}
-
-/** How a value reads in a problem sentence: `a number (3)`, `a list`, `"text"`. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "missing";
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "a list";
-  if (value instanceof Set) return "a set";
-  if (typeof value === "object") return "an object";
-  return `a ${typeof value} (${String(value)})`;
 }

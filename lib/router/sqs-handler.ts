@@ -10,7 +10,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
-import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
 import type { RouteOutcome, Router } from "./router.ts";
 

@@ -5,7 +5,8 @@
  * A malformed item never suppresses anything; the problems say, one sentence each, what to fix.
  */
 import { z } from "zod";
-import { describeValue, matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matcher.ts";
+import { matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matcher.ts";
+import { describeValue, issueSentences } from "../matchers/problems.ts";
 
 /** The item as stored (what the CLI writes and the README documents). */
 export interface WindowItem {
@@ -52,7 +53,7 @@ export const WINDOW_ATTRIBUTES = [
 export const EXAMPLE_TIME = "2026-11-27T03:00:00Z";
 
 const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+  /^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})[Tt ](?<h>\d{2}):(?<mi>\d{2})(?::(?<s>\d{2})(?<fraction>\.\d{1,9})?)?(?:(?<zulu>[Zz])|(?<sign>[+-])(?<oh>\d{2}):?(?<om>\d{2}))?$/;
 
 /**
  * Reads an ISO 8601 / RFC 3339 instant. A time without a zone is refused rather than guessed:
@@ -60,31 +61,26 @@ const ISO_INSTANT =
  */
 export function parseIsoInstant(text: string): { date: Date } | { problem: string } {
   const invalid = { problem: `${JSON.stringify(text)} is not an ISO 8601 time like ${EXAMPLE_TIME}` };
-  const parts = ISO_INSTANT.exec(text.trim());
-  if (!parts) return invalid;
-  const [, year, month, day, hour, minute, second = "0", fraction = "0", zulu, sign, offsetHours = "0", offsetMinutes = "0"] =
-    parts.map((part) => part as string | undefined);
-  if (!zulu && !sign) {
+  const groups = ISO_INSTANT.exec(text.trim())?.groups;
+  if (!groups) return invalid;
+  if (!groups.zulu && !groups.sign) {
     return { problem: `${JSON.stringify(text)} has no time zone; add Z for UTC, like ${EXAMPLE_TIME}` };
   }
-  const [y, mo, d, h, mi, s, oh, om] = [year, month, day, hour, minute, second, offsetHours, offsetMinutes].map(Number) as number[] as [
-    number, number, number, number, number, number, number, number,
-  ];
+  const part = (name: string) => Number(groups[name] ?? 0);
+  const [y, mo, d, h, mi, s, oh, om] = [part("y"), part("mo"), part("d"), part("h"), part("mi"), part("s"), part("oh"), part("om")] as const;
   const calendar = new Date(Date.UTC(y, mo - 1, d));
   // Date.UTC rolls 2026-02-30 over to March; a date that does not survive the trip does not exist.
   if (calendar.getUTCFullYear() !== y || calendar.getUTCMonth() !== mo - 1 || calendar.getUTCDate() !== d) return invalid;
   if (h > 23 || mi > 59 || s > 59 || oh > 23 || om > 59) return invalid;
-  const millis = Math.floor(Number(`0.${fraction}`) * 1000);
-  const offset = (sign === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
+  const millis = Math.floor(Number(groups.fraction ?? 0) * 1000);
+  const offset = (groups.sign === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
   return { date: new Date(calendar.getTime() + ((h * 60 + mi) * 60 + s) * 1000 + millis - offset) };
 }
 
 const TIME_EXPECTED = `expected an ISO 8601 time like ${EXAMPLE_TIME}`;
 
-/** Optional instant; `null` (what the console writes for "no value") counts as absent. */
-const optionalInstant = z
-  .unknown()
-  .transform((value, ctx): Date | undefined => {
+/** An optional instant; `null` (what the console writes for "no value") counts as absent. */
+function toOptionalInstant(value: unknown, ctx: z.RefinementCtx): Date | undefined {
   if (value === null) return undefined;
   if (typeof value !== "string") {
     ctx.addIssue({ code: "custom", message: `is ${describeValue(value)}; ${TIME_EXPECTED}` });
@@ -101,8 +97,9 @@ const optionalInstant = z
     return z.NEVER;
   }
   return parsed.date;
-  })
-  .optional();
+}
+
+const optionalInstant = z.unknown().transform(toOptionalInstant).optional();
 
 function requiredText(example: string) {
   return z
@@ -176,24 +173,18 @@ export const windowItemSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
+        ? `has unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
           `a window has only ${WINDOW_ATTRIBUTES.join(", ")} (a misspelt name must not change what is suppressed)`
-        : `the item is ${describeValue(issue.input)}; expected an object with ${WINDOW_ATTRIBUTES.join(", ")}`,
+        : `is ${describeValue(issue.input)}; expected an object with ${WINDOW_ATTRIBUTES.join(", ")}`,
   },
 );
-
-/** `matchers[1]`, `endsAt`: the field as an operator sees it. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`)).join("");
-}
 
 /** Parses an item as read from the table (or typed by a person) into a window, or the list of what is wrong with it. */
 export function parseWindowItem(item: unknown): WindowParseResult {
   const id = isRecord(item) && typeof item.id === "string" && item.id !== "" ? item.id : undefined;
   const result = windowItemSchema.safeParse(item);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => [fieldPath(issue.path), issue.message].filter(Boolean).join(" "));
-    return { ok: false, ...(id === undefined ? {} : { id }), problems };
+    return { ok: false, ...(id === undefined ? {} : { id }), problems: issueSentences(result.error.issues, "the item") };
   }
   const { startsAt, endsAt, createdAt, updatedAt, ...rest } = result.data;
   if (startsAt && endsAt && endsAt < startsAt) {

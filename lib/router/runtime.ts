@@ -1,0 +1,79 @@
+/**
+ * Wires the router from its settings: the one place that knows which tables, queues, routes,
+ * keys and PagerDuty endpoint a router uses. The Lambda entries (router, sweep) and the local
+ * stack call this; tests pass clients and a `deliver` of their own.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { createPagerDutyClient } from "../pagerduty/client.ts";
+import { eventsEndpoint } from "../pagerduty/events.ts";
+import { loadRoutesConfig } from "../routing/routes-config.ts";
+import { resolveRoute } from "../routing/resolve-route.ts";
+import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
+import { createWindowCache } from "../suppression/window-cache.ts";
+import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
+import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
+import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { createSqsDeadLetterSink } from "./dead-letter.ts";
+import { createPagerDutyDeliver } from "./deliver.ts";
+import { createRouter, type Deliver } from "./router.ts";
+import { createDynamoStateStore } from "./state-store.ts";
+
+export interface RouterRuntimeOverrides {
+  doc?: DynamoDBDocumentClient;
+  sqs?: SQSClient;
+  deliver?: Deliver;
+  telemetry?: Telemetry;
+  now?: () => Date;
+}
+
+export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
+  const stateTable = requiredSetting(env, "STATE_TABLE_NAME", "the DynamoDB table of problem state");
+  const windowsTable = requiredSetting(env, "WINDOWS_TABLE_NAME", "the DynamoDB table of suppression windows");
+  const dlqUrl = requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue");
+  const telemetry = overrides.telemetry ?? createTelemetry("router");
+  const { logger, metrics } = telemetry;
+  const doc = overrides.doc ?? documentClient();
+  const sqs = overrides.sqs ?? new SQSClient({});
+  const now = overrides.now ?? (() => new Date());
+
+  const routes = loadRoutesConfig(env);
+  const windows = createWindowCache({
+    source: createDynamoWindowStore({ doc, tableName: windowsTable }),
+    refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
+    now,
+    onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
+    onMalformed: (windowId, problems) => {
+      logger.error("suppression window ignored: it is malformed", { windowId, problems });
+      metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
+    },
+  });
+  const deliver =
+    overrides.deliver ??
+    createPagerDutyDeliver(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => routingKeyResolverFromEnv(env).resolve(ref));
+  const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds: integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400 });
+  const router = createRouter({
+    store,
+    now,
+    route: (alert) => resolveRoute(routes, alert),
+    deliver,
+    async findWindow(alert) {
+      const window = await windows.findSuppressingWindow(alert);
+      return window && { id: window.id, reason: window.reason, ...(window.endsAt ? { endsAt: window.endsAt.toISOString() } : {}) };
+    },
+  });
+  return {
+    router,
+    store,
+    telemetry,
+    deadLetters: createSqsDeadLetterSink(sqs, dlqUrl),
+    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
+  };
+}
+
+export type RouterRuntime = ReturnType<typeof createRouterRuntime>;

@@ -1,0 +1,37 @@
+/**
+ * The periodic sweep: CloudWatch does not re-send an alarm that stays in ALARM, so a problem
+ * suppressed while firing must be looked at again when its window ends. The sweep re-runs the
+ * router's reconcile for every watched problem; the router decides, the sweep only asks.
+ */
+import type { Router } from "./router.ts";
+import type { StateStore } from "./state-store.ts";
+
+export interface SweepReport {
+  checked: number;
+  delivered: number;
+  stillSuppressed: number;
+  failed: { dedupKey: string; reason: string }[];
+  /** Problems not reached before the deadline; the next sweep takes them. */
+  unfinished: boolean;
+}
+
+export async function sweepWatched(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
+  const report: SweepReport = { checked: 0, delivered: 0, stillSuppressed: 0, failed: [], unfinished: false };
+  for await (const dedupKey of store.watched()) {
+    if (now() >= deadline) {
+      report.unfinished = true;
+      break;
+    }
+    report.checked += 1;
+    try {
+      const outcome = await router.reconcileKey(dedupKey, deadline);
+      if (outcome?.outcome === "delivered") report.delivered += 1;
+      else if (outcome?.outcome === "suppressed") report.stillSuppressed += 1;
+      else if (outcome?.outcome === "retry" || outcome?.outcome === "rejected") report.failed.push({ dedupKey, reason: outcome.reason });
+    } catch (error) {
+      // One broken problem must not stop the sweep for the others.
+      report.failed.push({ dedupKey, reason: (error as Error).message });
+    }
+  }
+  return report;
+}
