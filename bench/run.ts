@@ -1,12 +1,14 @@
 /**
  * `npm run bench [section...]`: prints figures and ratios against the project's targets.
- * Sections: adapters. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
+ * Sections: adapters, router. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
  */
 import { benchAdapters } from "./adapters.ts";
+import { benchRouter } from "./router.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 0.5);
 const sections: Record<string, () => Promise<string[]> | string[]> = {
   adapters: () => benchAdapters(seconds),
+  router: () => benchRouter(),
 };
 const wanted = process.argv.slice(2);
 console.log(`alert-relay bench — Node ${process.version}, ${process.arch}, one core\n`);
