@@ -1,0 +1,30 @@
+/**
+ * The pipeline's shape, shared by the CDK stack and the local stack so both build the same thing:
+ * resource names, the queue's redrive and the router's timing.
+ */
+import { STATE_TABLE } from "../router/state-store.ts";
+import { WINDOWS_TABLE_KEY } from "../suppression/dynamo-window-store.ts";
+
+export const PIPELINE = {
+  /** Receives before SQS moves a message to the DLQ; the router dead-letters with a reason on the last one. */
+  maxReceiveCount: 5,
+  /** The router Lambda's timeout; the queue's visibility timeout is 6× this (AWS's guidance for SQS event sources). */
+  routerTimeoutSeconds: 60,
+  visibilityTimeoutSeconds: 360,
+  routerBatchSize: 10,
+  deadLetterRetentionDays: 14,
+  /** How often the sweep pages for problems whose suppression window ended (target ≤ 60 s). */
+  sweepIntervalSeconds: 60,
+  /** Suppression window changes take effect within this (per router instance) plus one table scan. */
+  windowRefreshSeconds: 15,
+} as const;
+
+/** Names the local stack uses; the CDK stack lets CloudFormation name its resources and publishes them as outputs. */
+export const LOCAL_RESOURCE_NAMES = {
+  stateTable: "alert-relay-state",
+  windowsTable: "alert-relay-windows",
+  alertsQueue: "alert-relay-alerts",
+  deadLetterQueue: "alert-relay-alerts-dlq",
+} as const;
+
+export { STATE_TABLE, WINDOWS_TABLE_KEY };
