@@ -150,7 +150,8 @@ export function parseTimestamp(value: unknown): string | undefined {
   } else {
     return undefined;
   }
-  if (!Number.isFinite(ms) || ms < Date.UTC(1971, 0, 1)) return undefined;
+  // Outside 1971..9999 is a unit mix-up or garbage, and ISO 8601's extended years fail the schema.
+  if (!Number.isFinite(ms) || ms < Date.UTC(1971, 0, 1) || ms > Date.UTC(9999, 11, 31, 23, 59, 59, 999)) return undefined;
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

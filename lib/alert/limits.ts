@@ -62,6 +62,8 @@ export function boundDedupKey(identity: string): string {
  * large, whole fields are dropped (largest first) and listed under `_truncated` so a reader knows.
  */
 export function boundDetails(details: Record<string, unknown>): Record<string, unknown> {
+  // The common case: small details, in which no string can be long enough to cut.
+  if ((JSON.stringify(details)?.length ?? 0) <= LIMITS.detailStringChars) return details;
   const cut = cutLongStrings(details, 0) as Record<string, unknown>;
   if (JSON.stringify(cut).length <= LIMITS.detailsChars) return cut;
   const sizes = Object.entries(cut)

@@ -77,6 +77,7 @@ describe("parseTimestamp", () => {
     ["0001-01-01T00:00:00Z", undefined],
     ["yesterday", undefined],
     [null, undefined],
+    [1e15, undefined],
   ])("%s → %s", (input, expected) => {
     expect(parseTimestamp(input)).toBe(expected);
   });

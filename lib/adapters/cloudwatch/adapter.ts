@@ -182,7 +182,7 @@ function readAlarmMessage(message: Json, path: string, arrival: Arrival, notific
     regionIsCode: region.isCode,
     state: alarmState(message.NewStateValue, at("NewStateValue")),
     previousState: optString(message.OldStateValue),
-    occurredAt: parseTimestamp(message.StateChangeTime),
+    occurredAt: readTimestamp(message.StateChangeTime),
     reason: optString(message.NewStateReason),
     reasonData: undefined,
     description: optString(message.AlarmDescription),
@@ -343,7 +343,7 @@ function readAlarmDetail(detail: unknown, path: string, context: DetailContext):
     regionIsCode: true,
     state: alarmState(state.value, `${path}.state.value`),
     previousState: optString(previous?.value),
-    occurredAt: parseTimestamp(state.timestamp) ?? parseTimestamp(context.eventTime),
+    occurredAt: readTimestamp(state.timestamp) ?? readTimestamp(context.eventTime),
     reason: optString(state.reason),
     reasonData: parseReasonData(state.reasonData),
     description: optString(configuration.description),
@@ -406,6 +406,15 @@ function parseAlarmArn(value: unknown): AlarmArn | undefined {
   const name = parts.slice(6).join(":");
   if (!isRegionCode(region) || !/^\d{12}$/.test(account) || !name) return undefined;
   return { region, account, name };
+}
+
+/**
+ * parseTimestamp also returns years past 9999 in the extended `+010000-…` form, which the alert
+ * schema refuses; such a time is as unreadable as garbage, so receivedAt stands in.
+ */
+function readTimestamp(value: unknown): string | undefined {
+  const iso = parseTimestamp(value);
+  return iso && /^\d{4}-/.test(iso) ? iso : undefined;
 }
 
 function alarmState(value: unknown, path: string): AlarmState {
@@ -471,10 +480,13 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
   }
   const status = statusOf(change.state, policy);
   if (!status) {
+    const howToPage = policySource === "CLOUDWATCH_INSUFFICIENT_DATA"
+      ? 'set CLOUDWATCH_INSUFFICIENT_DATA=firing, or add "insufficient_data: firing" to the alarm description'
+      : 'change the marker in the alarm description to "insufficient_data: firing"';
     return {
       notice: `CloudWatch alarm "${truncate(change.alarmName, 256)}" (${change.account}, ${change.region}) went to INSUFFICIENT_DATA: ` +
-        `no alert, as "insufficient_data: ignore" from ${policySource} says. Missing data is not health, so it never resolves; ` +
-        `set CLOUDWATCH_INSUFFICIENT_DATA=firing or put "insufficient_data: firing" in the alarm description to page on it.`,
+        `no alert sent (policy "ignore", from ${policySource}). Missing data is not health, so it never resolves an incident; ` +
+        `to page on it, ${howToPage}.`,
     };
   }
 
@@ -491,11 +503,13 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
   for (const metric of change.metrics) {
     for (const [name, value] of metric.dimensions) if (!dimensions.has(name)) dimensions.set(name, value);
   }
+  // buildAlert lets a `severity` label override severity; a log-level dimension must not outrank the marker.
+  const dimensionLabels = Object.fromEntries([...dimensions].map(([name, value]) => [name === "severity" ? "dimension_severity" : name, value]));
   const resource = RESOURCE_DIMENSIONS.find((name) => dimensions.has(name));
 
   // Later entries win, so the adapter's own labels cannot be shadowed by a dimension of the same name.
   const labels: Record<string, unknown> = {
-    ...Object.fromEntries(dimensions),
+    ...dimensionLabels,
     ...markers.labels,
     alertname: change.alarmName,
     account: change.account,
@@ -513,7 +527,7 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
     status,
     severity,
     occurredAt: stateTime,
-    summary: [`${change.state}: ${change.alarmName}${change.reason ? ` — ${change.reason}` : ""}`],
+    summary: [summaryOf(change)],
     sourceHost: resource ? dimensions.get(resource) : change.alarmName,
     component: namespace,
     group: markers.labels.service ?? `${change.account}/${change.region}`,
@@ -544,6 +558,15 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
     eventKey: `${stateTime ?? ""}/${change.state}`,
   };
   return buildAlert(draft, ctx);
+}
+
+/**
+ * `ALARM: HighCPU — Threshold Crossed: …`. Suppressed composite actions are named up front: the
+ * page comes through EventBridge although CloudWatch held its own actions back.
+ */
+function summaryOf(change: AlarmChange): string {
+  const suppressed = change.actionsSuppressedBy ? ` (CloudWatch actions suppressed by ${change.actionsSuppressedBy})` : "";
+  return `${change.state}${suppressed}: ${change.alarmName}${change.reason ? ` — ${change.reason}` : ""}`;
 }
 
 function statusOf(state: AlarmState, insufficientData: InsufficientDataPolicy): AlertStatus | undefined {
@@ -588,9 +611,11 @@ function distinct(values: readonly (string | undefined)[]): string | undefined {
 /** Drops null, empty strings and empty arrays: SNS fills many optional fields with them. */
 function compact(object: Json): Json {
   const out: Json = {};
-  for (const [key, value] of Object.entries(object)) {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
     if (value === undefined || value === null || value === "" || (Array.isArray(value) && value.length === 0)) continue;
-    out[key] = value;
+    // Defined, not assigned: a "__proto__" key from JSON.parse must stay a plain field.
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
