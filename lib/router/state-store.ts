@@ -9,7 +9,7 @@ import {
   type GlobalSecondaryIndex,
   type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
 
@@ -230,37 +230,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     },
 
     async *watched() {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: STATE_TABLE.watchIndex,
-            KeyConditionExpression: "watch = :watch",
-            ExpressionAttributeValues: { ":watch": "suppressed" },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) yield item.dedupKey as string;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const pages = paginateQuery(
+        { client: doc },
+        { TableName: tableName, IndexName: STATE_TABLE.watchIndex, KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": "suppressed" } },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) yield item.dedupKey as string;
     },
 
     async *list(options = {}) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new ScanCommand({
-            TableName: tableName,
-            ExclusiveStartKey: startKey,
-            ...(options.firing
-              ? { FilterExpression: "#status = :firing", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":firing": "firing" } }
-              : {}),
-          }),
-        );
+      const filter = options.firing
+        ? { FilterExpression: "#status = :firing", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":firing": "firing" } }
+        : {};
+      for await (const page of paginateScan({ client: doc }, { TableName: tableName, ...filter })) {
         for (const item of page.Items ?? []) yield item as ProblemState;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      }
     },
   };
 }
