@@ -1,5 +1,6 @@
 /** What a CLI command may touch, passed in so commands are tested without a terminal. */
 import { readFile } from "node:fs/promises";
+import type { AwsClientFactory } from "../ops/target.ts";
 
 export interface CliIO {
   out(line: string): void;
@@ -8,6 +9,8 @@ export interface CliIO {
   readFile(path: string): Promise<string>;
   env: Readonly<Record<string, string | undefined>>;
   now(): Date;
+  /** Replaces how AWS clients are made (tests point them at emulators or fakes); default: the real SDK clients. */
+  aws?: Partial<AwsClientFactory>;
 }
 
 /** Exit codes: 0 done, 1 the input or the operation failed (the message says why), 2 the command line is wrong. */
@@ -39,5 +42,7 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** What `--help` adds after the usage line: options, examples. */
+  details?: string;
   run(args: readonly string[], io: CliIO): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import { adapterNames, findAdapter } from "../../adapters/registry.ts";
 import { normalizeText } from "../../ingest/normalize-payload.ts";
+import { parseFlags } from "../flags.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
 
 export const normalizeCommand: Command = {
@@ -7,7 +8,9 @@ export const normalizeCommand: Command = {
   summary: "print the normalized alerts of one raw payload, one JSON per line",
   usage: "alert-relay normalize <source> [file|-]   (reads standard input when the file is - or absent)",
   async run(args, io) {
-    const [source, file = "-"] = args;
+    const { positionals } = parseFlags(args, {}, true);
+    const [source, file = "-", ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}: one source, one file`);
     if (!source) throw new UsageError(`name a source: ${adapterNames().join(", ")}`);
     const adapter = findAdapter(source);
     if (!adapter) throw new UsageError(`unknown source "${source}"; registered: ${adapterNames().join(", ")}`);

@@ -1,4 +1,5 @@
 import { adapters } from "../../adapters/registry.ts";
+import { parseFlags } from "../flags.ts";
 import { EXIT, type Command } from "../io.ts";
 
 export const sourcesCommand: Command = {
@@ -6,7 +7,8 @@ export const sourcesCommand: Command = {
   summary: "list the registered adapters",
   usage: "alert-relay sources [--json]",
   async run(args, io) {
-    if (args.includes("--json")) {
+    const { values } = parseFlags(args, { json: { type: "boolean" } });
+    if (values.json) {
       io.out(JSON.stringify(adapters.map(({ name, description, transports }) => ({ name, description, transports }))));
       return EXIT.ok;
     }

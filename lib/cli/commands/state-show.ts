@@ -1,0 +1,72 @@
+import { createDynamoStateStore, isExpired } from "../../router/state-store.ts";
+import type { ProblemState } from "../../router/state.ts";
+import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
+import { dateOf, plural, printable, toJson, when } from "../format.ts";
+import { EXIT, UsageError, type Command } from "../io.ts";
+import { pagerDutySentences } from "../problems.ts";
+
+const OPTIONS = { json: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
+
+/** The store's default; a deployment may set RESOLVED_RETENTION_DAYS, which the stored expiresAt reflects. */
+const DEFAULT_RETENTION_DAYS = 30;
+
+export const stateShowCommand: Command = {
+  name: "state show",
+  summary: "explain one problem: what the source says, what PagerDuty was told and why",
+  usage: "alert-relay state show <dedupKey> [--json]",
+  details: ["options:", ...optionLines([["--json", "the stored item as JSON"]]), "", whereHelp(["stateTable"])].join("\n"),
+
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, OPTIONS, true);
+    const [dedupKey, ...extra] = positionals;
+    if (!dedupKey) throw new UsageError("name the problem's dedupKey (alert-relay state list shows them)");
+    if (extra.length > 0) throw new UsageError(`show one problem at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
+    return withTarget(io, values, ["stateTable"], async (target) => {
+      const now = io.now();
+      const store = createDynamoStateStore({ doc: target.doc, tableName: target.stateTable });
+      const state = await store.get(dedupKey);
+      if (!state || isExpired(state, now)) {
+        io.err(
+          `no problem with dedupKey ${JSON.stringify(dedupKey)} in the ${target.description}: it never reached the router, ` +
+            `or it resolved longer ago than the retention period (${DEFAULT_RETENTION_DAYS} days by default). alert-relay state list shows the known ones.`,
+        );
+        return EXIT.failed;
+      }
+      if (values.json) {
+        io.out(toJson(state));
+        return EXIT.ok;
+      }
+      for (const line of describeProblem(state, now, target.description)) io.out(printable(line));
+      return EXIT.ok;
+    });
+  },
+};
+
+function describeProblem(state: ProblemState, now: Date, where: string): string[] {
+  const at = (value: string | undefined) => {
+    const date = dateOf(value);
+    return date ? when(date, now) : "an unknown time";
+  };
+  const alert = state.lastAlert;
+  const labels = alert?.labels ? Object.entries(alert.labels).map(([name, value]) => `${name}=${value}`) : [];
+  const expiresAt = state.expiresAt === undefined ? undefined : new Date(state.expiresAt * 1000);
+  return [
+    `Problem ${state.dedupKey} (source ${state.source}) in the ${where}`,
+    "",
+    "What the source says:",
+    `  It is ${state.status} since ${at(state.transitionAt)}, severity ${state.severity}.`,
+    `  Last event: alert ${state.lastAlertId}, which happened at ${at(state.eventAt)}; last seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
+    ...(alert?.summary ? [`  Summary: ${alert.summary}`] : []),
+    ...(labels.length > 0 ? [`  Labels: ${labels.join(", ")}`] : []),
+    `  Events: ${state.seen ?? 0} seen; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
+      `${state.stale ?? 0} stale (older than the recorded state, so ignored).`,
+    "",
+    "What PagerDuty was told:",
+    ...pagerDutySentences(state, now).map((line) => `  ${line}`),
+    "",
+    "Retention:",
+    expiresAt
+      ? `  Resolved problems are forgotten after the retention period; this one at ${when(expiresAt, now)}.`
+      : `  Kept while firing; resolved problems are forgotten after the retention period (${DEFAULT_RETENTION_DAYS} days unless RESOLVED_RETENTION_DAYS says otherwise).`,
+  ];
+}

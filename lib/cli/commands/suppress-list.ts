@@ -1,0 +1,87 @@
+import { createDynamoWindowStore } from "../../suppression/dynamo-window-store.ts";
+import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
+import { isoSeconds, plural, printable, table, toJson } from "../format.ts";
+import { EXIT, type Command } from "../io.ts";
+import { classifyWindows, endsText, matchersText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
+
+const OPTIONS = {
+  all: { type: "boolean" },
+  json: { type: "boolean" },
+  ...WHERE_OPTIONS,
+  ...RESOURCE_OPTIONS.windowsTable,
+} as const;
+
+/** Without --all: what suppresses now or will, and what is broken (a broken window suppresses nothing, which someone may be counting on). */
+const DEFAULT_STATES: readonly ListedState[] = ["malformed", "active", "pending"];
+
+export const suppressListCommand: Command = {
+  name: "suppress list",
+  summary: "list suppression windows: active, pending and malformed ones (--all: every one)",
+  usage: "alert-relay suppress list [--all] [--json]",
+  details: [
+    "options:",
+    ...optionLines([
+      ["--all", "also expired and disabled windows"],
+      ["--json", "one JSON array: { id, state, item, problems? } per window"],
+    ]),
+    "states: active (suppressing now), pending (starts later), expired, disabled (enabled=false),",
+    "        MALFORMED (the router ignores it: it suppresses nothing; `suppress validate` says why)",
+    "",
+    whereHelp(["windowsTable"]),
+  ].join("\n"),
+
+  async run(args, io) {
+    const { values } = parseFlags(args, OPTIONS);
+    return withTarget(io, values, ["windowsTable"], async (target) => {
+      const now = io.now();
+      const store = createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
+      const all = classifyWindows(await store.loadAll(), now);
+      const shown = values.all ? all : all.filter((listed) => DEFAULT_STATES.includes(listed.state));
+      if (values.json) {
+        io.out(toJson(shown.map(({ id, state, item, problems }) => ({ id, state, item, ...(problems ? { problems } : {}) }))));
+        return EXIT.ok;
+      }
+      io.out(`Suppression windows in the ${target.description} (table ${target.windowsTable}), at ${isoSeconds(now)}`);
+      io.out("");
+      if (shown.length === 0) {
+        io.out(all.length === 0 ? "No windows at all." : `No active or pending windows (${summary(all)}; --all shows them).`);
+        return EXIT.ok;
+      }
+      const rows = shown.map((listed) => [
+        listed.state === "malformed" ? "MALFORMED" : listed.state,
+        listed.id,
+        matchersText(listed.item),
+        startsText(listed, now),
+        endsText(listed, now),
+        typeof listed.item.reason === "string" ? listed.item.reason : "",
+        typeof listed.item.createdBy === "string" ? listed.item.createdBy : "",
+      ]);
+      for (const line of table(["STATE", "ID", "MATCHERS", "STARTS", "ENDS", "REASON", "CREATED BY"], rows, { maxWidths: { MATCHERS: 60, REASON: 50 } })) {
+        io.out(line);
+      }
+      io.out("");
+      const hidden = all.length - shown.length;
+      io.out(`${summary(all)}${hidden > 0 ? `; ${hidden} expired or disabled not shown (--all)` : ""}.`);
+      reportMalformed(shown, (line) => io.out(line));
+      return EXIT.ok;
+    });
+  },
+};
+
+function summary(all: readonly ListedWindow[]): string {
+  const counts = new Map<ListedState, number>();
+  for (const { state } of all) counts.set(state, (counts.get(state) ?? 0) + 1);
+  return [...counts].map(([state, count]) => `${count} ${state}`).join(", ") || "0 windows";
+}
+
+/** Spelled out under the table: a malformed window is an outage of suppression, not a detail. */
+function reportMalformed(listed: readonly ListedWindow[], out: (line: string) => void): void {
+  const malformed = listed.filter((window) => window.state === "malformed");
+  if (malformed.length === 0) return;
+  out("");
+  out(`!! ${plural(malformed.length, "malformed window")}: the router ignores ${malformed.length === 1 ? "it" : "them"}, so ${malformed.length === 1 ? "it suppresses" : "they suppress"} NOTHING:`);
+  for (const window of malformed) {
+    for (const problem of window.problems ?? []) out(`!!   ${printable(window.id)}: ${printable(problem)}`);
+  }
+  out("!! fix the item in the table (or remove it); `alert-relay suppress validate` checks them all.");
+}

@@ -1,0 +1,66 @@
+/** Problem state as the state commands present it: what PagerDuty was told, in a few words or in sentences. */
+import { SEVERITY_RANK, type ProblemState } from "../router/state.ts";
+import { dateOf, relative, when } from "./format.ts";
+
+/** `trigger 5m ago`, `resolve in flight`, `not told (delivery failed)`. */
+export function toldCell(state: ProblemState, now: Date): string {
+  if (deliveryInFlight(state, now)) return `${state.delivery!.action} in flight`;
+  const toldAt = dateOf(state.told?.at);
+  if (state.told) return `${state.told.action}${toldAt ? ` ${relative(toldAt, now)}` : ""}`;
+  return state.lastDeliveryError ? "not told (delivery failed)" : "not told";
+}
+
+export function deliveryInFlight(state: ProblemState, now: Date): boolean {
+  const until = dateOf(state.delivery?.until);
+  return until !== undefined && until > now;
+}
+
+const at = (value: string | undefined, now: Date) => {
+  const date = dateOf(value);
+  return date ? when(date, now) : "an unknown time";
+};
+
+const keyRef = (target: { routingKeyRef: string; route: string }) => `routing key ref '${target.routingKeyRef}' (route ${target.route})`;
+
+/** What PagerDuty knows and what it is still owed, one sentence per line. */
+export function pagerDutySentences(state: ProblemState, now: Date): string[] {
+  const { told, openIn, delivery } = state;
+  const lines: string[] = [];
+  if (told) {
+    lines.push(`PagerDuty was told: ${told.action} at ${at(told.at, now)} on ${keyRef(told)}, severity ${told.severity} (alert ${told.alertId}).`);
+  } else {
+    lines.push("PagerDuty has not been told anything about this problem.");
+  }
+
+  if (state.status === "firing") {
+    if (told?.action === "trigger" && (SEVERITY_RANK[state.severity] ?? 0) > (SEVERITY_RANK[told.severity] ?? 0)) {
+      lines.push(`The severity has risen to ${state.severity} since, so a new trigger is owed.`);
+    } else if (told?.action === "trigger") {
+      lines.push("So PagerDuty has it open: nothing more to send while it keeps firing.");
+    } else if (state.suppressedBy) {
+      lines.push(`It is held back by suppression window ${state.suppressedBy}${state.suppressedReason ? ` (${state.suppressedReason})` : ""}.`);
+      lines.push("If the window ends while the problem still fires, the sweep pages for it.");
+    } else if (openIn) {
+      lines.push(`A trigger to ${keyRef(openIn)} was started but not confirmed; the next attempt sends it again there.`);
+    } else {
+      lines.push("A trigger is owed: the router sends it on the next attempt.");
+    }
+  } else if (openIn) {
+    lines.push(`A resolve is owed on ${keyRef(openIn)}, where the trigger went (or may have gone).`);
+  } else if (told) {
+    lines.push("So PagerDuty is up to date: the problem is resolved there too.");
+  } else {
+    lines.push("Nothing to resolve: PagerDuty never heard of it.");
+  }
+
+  if (delivery) {
+    const until = dateOf(delivery.until);
+    lines.push(
+      deliveryInFlight(state, now)
+        ? `A delivery is in flight until ${at(delivery.until, now)}: ${delivery.action} on ${keyRef(delivery)}, claimed by a router instance.`
+        : `A delivery claim (${delivery.action} on ${keyRef(delivery)}) lapsed at ${until ? when(until, now) : "an unknown time"} without an answer; the next attempt takes over.`,
+    );
+  }
+  if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
+  return lines;
+}

@@ -1,0 +1,54 @@
+/** The windows table as the suppress commands present it: every item, valid or not, with its state now. */
+import { windowState, type WindowState } from "../suppression/suppress.ts";
+import { parseWindowItem, type SuppressionWindow } from "../suppression/window-item.ts";
+import { dateOf, isoSeconds, relative, when } from "./format.ts";
+
+export type ListedState = WindowState | "malformed";
+
+export interface ListedWindow {
+  /** The item's id, or a placeholder for an item without a usable one. */
+  id: string;
+  state: ListedState;
+  item: Record<string, unknown>;
+  window?: SuppressionWindow;
+  problems?: string[];
+}
+
+/** Malformed first (they need fixing), then what suppresses now, then what will, then history. */
+const STATE_ORDER: readonly ListedState[] = ["malformed", "active", "pending", "expired", "disabled"];
+
+export function classifyWindows(items: readonly Record<string, unknown>[], now: Date): ListedWindow[] {
+  const listed = items.map((item): ListedWindow => {
+    const parsed = parseWindowItem(item);
+    const id = typeof item.id === "string" && item.id !== "" ? item.id : `(id ${JSON.stringify(item.id) ?? "missing"})`;
+    return parsed.ok ? { id, state: windowState(parsed.window, now), item, window: parsed.window } : { id, state: "malformed", item, problems: parsed.problems };
+  });
+  return listed.sort(
+    (a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || startOf(a) - startOf(b) || a.id.localeCompare(b.id),
+  );
+}
+
+function startOf(listed: ListedWindow): number {
+  return (listed.window?.startsAt ?? dateOf(listed.item.startsAt))?.getTime() ?? 0;
+}
+
+/** The matchers as the operator wrote them; a malformed list is shown as best it can be. */
+export function matchersText(item: Record<string, unknown>): string {
+  const matchers = item.matchers instanceof Set ? [...(item.matchers as Set<unknown>)] : item.matchers;
+  if (Array.isArray(matchers)) return matchers.map((matcher) => (typeof matcher === "string" ? matcher : JSON.stringify(matcher))).join(", ");
+  return matchers === undefined ? "(none)" : JSON.stringify(matchers);
+}
+
+/** `2026-11-27T01:00:00Z (2h ago)`, or what an absent start means. */
+export function startsText(listed: ListedWindow, now: Date): string {
+  const startsAt = listed.window?.startsAt ?? dateOf(listed.item.startsAt);
+  if (startsAt) return when(startsAt, now);
+  return listed.state === "malformed" ? "?" : "when written";
+}
+
+/** `… (in 1h 20m)` while running, `… (ended 3h ago)` after, `never` for an open end. */
+export function endsText(listed: ListedWindow, now: Date): string {
+  const endsAt = listed.window?.endsAt ?? dateOf(listed.item.endsAt);
+  if (!endsAt) return listed.state === "malformed" ? "?" : "never (until disabled)";
+  return endsAt <= now ? `${isoSeconds(endsAt)} (ended ${relative(endsAt, now)})` : when(endsAt, now);
+}
