@@ -1,5 +1,7 @@
 /** The windows table as the suppress commands present it: every item, valid or not, with its state now. */
+import { createDynamoWindowStore, type DynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { windowState, type WindowState } from "../suppression/suppress.ts";
+import type { TargetWith } from "../ops/target.ts";
 import { parseWindowItem, type SuppressionWindow } from "../suppression/window-item.ts";
 import { dateOf, isoSeconds, relative, when } from "./format.ts";
 
@@ -51,4 +53,14 @@ export function endsText(listed: ListedWindow, now: Date): string {
   const endsAt = listed.window?.endsAt ?? dateOf(listed.item.endsAt);
   if (!endsAt) return listed.state === "malformed" ? "?" : "never (until disabled)";
   return endsAt <= now ? `${isoSeconds(endsAt)} (ended ${relative(endsAt, now)})` : when(endsAt, now);
+}
+
+/** The windows table of the target the command acts on. */
+export function windowStoreOf(target: TargetWith<"windowsTable">): DynamoWindowStore {
+  return createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
+}
+
+/** Every item of the target's windows table, classified at `now`. */
+export async function loadListedWindows(target: TargetWith<"windowsTable">, now: Date): Promise<ListedWindow[]> {
+  return classifyWindows(await windowStoreOf(target).loadAll(), now);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { windowStoreOf } from "../windows.ts";
 import { hostname } from "node:os";
 import { PIPELINE } from "../../runtime/pipeline.ts";
-import { createDynamoWindowStore } from "../../suppression/dynamo-window-store.ts";
 import { EXAMPLE_TIME, parseIsoInstant, parseWindowItem, type WindowItem } from "../../suppression/window-item.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { isoSeconds, localTime, parseDuration, relative, toJson, when } from "../format.ts";
@@ -127,7 +127,7 @@ export const suppressAddCommand: Command = {
     }
 
     return withTarget(io, values, ["windowsTable"], async (target) => {
-      const store = createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
+      const store = windowStoreOf(target);
       let stored: WindowItem;
       try {
         stored = await store.put(item, { now });

@@ -1,5 +1,6 @@
 import { PIPELINE } from "../../runtime/pipeline.ts";
-import { WindowNotFoundError, createDynamoWindowStore } from "../../suppression/dynamo-window-store.ts";
+import { windowStoreOf } from "../windows.ts";
+import { WindowNotFoundError } from "../../suppression/dynamo-window-store.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, printable, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
@@ -24,7 +25,7 @@ export const suppressEndCommand: Command = {
     if (extra.length > 0) throw new UsageError(`end one window at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
     return withTarget(io, values, ["windowsTable"], async (target) => {
       const now = io.now();
-      const store = createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
+      const store = windowStoreOf(target);
       let result: Awaited<ReturnType<typeof store.end>>;
       try {
         result = await store.end(id, now);

@@ -1,8 +1,7 @@
-import { createDynamoWindowStore } from "../../suppression/dynamo-window-store.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { isoSeconds, plural, printable, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
-import { classifyWindows, endsText, matchersText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
+import { endsText, loadListedWindows, matchersText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
 
 const OPTIONS = {
   all: { type: "boolean" },
@@ -34,8 +33,7 @@ export const suppressListCommand: Command = {
     const { values } = parseFlags(args, OPTIONS);
     return withTarget(io, values, ["windowsTable"], async (target) => {
       const now = io.now();
-      const store = createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
-      const all = classifyWindows(await store.loadAll(), now);
+      const all = await loadListedWindows(target, now);
       const shown = values.all ? all : all.filter((listed) => DEFAULT_STATES.includes(listed.state));
       if (values.json) {
         io.out(toJson(shown.map(({ id, state, item, problems }) => ({ id, state, item, ...(problems ? { problems } : {}) }))));

@@ -1,8 +1,7 @@
-import { createDynamoWindowStore } from "../../suppression/dynamo-window-store.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { plural, printable } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
-import { classifyWindows } from "../windows.ts";
+import { loadListedWindows } from "../windows.ts";
 
 const OPTIONS = { ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.windowsTable } as const;
 
@@ -20,8 +19,7 @@ export const suppressValidateCommand: Command = {
   async run(args, io) {
     const { values } = parseFlags(args, OPTIONS);
     return withTarget(io, values, ["windowsTable"], async (target) => {
-      const store = createDynamoWindowStore({ doc: target.doc, tableName: target.windowsTable });
-      const all = classifyWindows(await store.loadAll(), io.now());
+      const all = await loadListedWindows(target, io.now());
       const malformed = all.filter((listed) => listed.state === "malformed");
       for (const window of malformed) {
         io.out(`MALFORMED ${printable(window.id)}:`);
