@@ -1,14 +1,18 @@
 /**
  * `npm run bench [section...]`: prints figures and ratios against the project's targets.
- * Sections: adapters, router. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
+ * Sections: adapters, router, bundles. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
  */
 import { benchAdapters } from "./adapters.ts";
 import { benchRouter } from "./router.ts";
+import { benchLocalEndToEnd } from "./local-e2e.ts";
+import { benchBundles } from "./bundles.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 0.5);
 const sections: Record<string, () => Promise<string[]> | string[]> = {
   adapters: () => benchAdapters(seconds),
   router: () => benchRouter(),
+  e2e: () => benchLocalEndToEnd(),
+  bundles: () => benchBundles(),
 };
 const wanted = process.argv.slice(2);
 console.log(`alert-relay bench — Node ${process.version}, ${process.arch}, one core\n`);

@@ -4,4 +4,4 @@ import { createRouterRuntime } from "../lib/router/runtime.ts";
 
 const runtime = createRouterRuntime(process.env);
 
-export const handler = createRouterHandler({ ...runtime.telemetry, ...runtime });
+export const handler = createRouterHandler({ ...runtime.telemetry, ...runtime, deadLetters: runtime.deadLetterSink() });

@@ -3,7 +3,7 @@
  * Validated when published and again when consumed; bump SCHEMA_VERSION on any breaking change.
  * Field names follow PagerDuty's common event fields so the mapping to PagerDuty stays obvious.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { LIMITS } from "./limits.ts";
 
 export const SCHEMA_VERSION = 1 as const;

@@ -35,7 +35,6 @@ export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumen
 export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
   const stateTable = requiredSetting(env, "STATE_TABLE_NAME", "the DynamoDB table of problem state");
   const windowsTable = requiredSetting(env, "WINDOWS_TABLE_NAME", "the DynamoDB table of suppression windows");
-  const dlqUrl = requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue");
   const telemetry = overrides.telemetry ?? createTelemetry("router");
   const { logger, metrics } = telemetry;
   const doc = overrides.doc ?? documentClient();
@@ -71,7 +70,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     router,
     store,
     telemetry,
-    deadLetters: createSqsDeadLetterSink(sqs, dlqUrl),
+    /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
+    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
   };
 }

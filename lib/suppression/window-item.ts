@@ -4,7 +4,7 @@
  * the intent is unambiguous (a string "true", a string set of matchers, `null` for "no value").
  * A malformed item never suppresses anything; the problems say, one sentence each, what to fix.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
 

@@ -1,5 +1,5 @@
 /** A minimal adapter for handler tests: `{ "alerts": [{ "key": "k", "status": "firing" }] }`. */
-import { z } from "zod";
+import * as z from "zod";
 import { defineAdapter, parseShape } from "../../lib/adapters/define.ts";
 import { buildAlert } from "../../lib/alert/build.ts";
 
