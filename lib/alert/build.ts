@@ -77,15 +77,23 @@ function firstNonBlank(candidates: readonly (string | undefined | null)[]): stri
 }
 
 const INVALID_LABEL_CHARS = /[\s=!~"]/g;
+const HAS_INVALID_LABEL_CHAR = /[\s=!~"]/;
+
+/** A label name matchers can address: whitespace, =, !, ~ and quotes become "_" ("__proto__" cannot be a plain own key). */
+function labelName(raw: string): string {
+  const safe = HAS_INVALID_LABEL_CHAR.test(raw) ? raw.replace(INVALID_LABEL_CHARS, "_") : raw;
+  return safe === "__proto__" ? "_proto_" : truncate(safe, LIMITS.labelKeyChars);
+}
 
 /** Flat string map: names made safe for matchers, values stringified and cut, at most LIMITS.labels. */
 export function sanitizeLabels(raw: Record<string, unknown>): Record<string, string> {
   const labels: Record<string, string> = {};
   let count = 0;
-  for (const [rawKey, rawValue] of Object.entries(raw)) {
+  for (const rawKey in raw) {
+    if (!Object.hasOwn(raw, rawKey)) continue;
+    const rawValue = raw[rawKey];
     if (rawValue === undefined || rawValue === null) continue;
-    // "__proto__" cannot be an own key of a plain object; keep the label under a safe name.
-    const key = truncate(rawKey.replace(INVALID_LABEL_CHARS, "_"), LIMITS.labelKeyChars).replace(/^__proto__$/, "_proto_");
+    const key = labelName(rawKey);
     if (!key) continue;
     const value = typeof rawValue === "string" ? rawValue : typeof rawValue === "object" ? JSON.stringify(rawValue) : String(rawValue);
     if (!Object.hasOwn(labels, key)) {
