@@ -17,7 +17,7 @@ export type DeliveryOutcome =
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
   alert: NormalizedAlert,
-  delivery: { action: PagerDutyAction; routingKeyRef: string; severity: NormalizedAlert["severity"] },
+  delivery: { action: PagerDutyAction; routingKeyRef: string; route: string; severity: NormalizedAlert["severity"] },
   deadline: number,
 ) => Promise<DeliveryOutcome>;
 

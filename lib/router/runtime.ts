@@ -32,6 +32,12 @@ export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumen
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** Delivery to PagerDuty as the environment says: endpoint (PAGERDUTY_REGION / PAGERDUTY_EVENTS_URL) and routing keys. */
+export function pagerDutyDeliverFromEnv(env: Env): Deliver {
+  const keys = routingKeyResolverFromEnv(env);
+  return createPagerDutyDeliver(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => keys.resolve(ref));
+}
+
 export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
   const stateTable = requiredSetting(env, "STATE_TABLE_NAME", "the DynamoDB table of problem state");
   const windowsTable = requiredSetting(env, "WINDOWS_TABLE_NAME", "the DynamoDB table of suppression windows");
@@ -52,9 +58,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
     },
   });
-  const deliver =
-    overrides.deliver ??
-    createPagerDutyDeliver(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => routingKeyResolverFromEnv(env).resolve(ref));
+  const deliver = overrides.deliver ?? pagerDutyDeliverFromEnv(env);
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds: integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400 });
   const router = createRouter({
     store,

@@ -75,12 +75,15 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     const outcome = await router.handleAlert(alert, deadline);
     account(outcome, alert);
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
-    if (outcome.outcome === "retry") {
+    // In flight elsewhere counts as "not done yet": if that instance's delivery fails after this
+    // copy was deleted, nothing would bring the change back. The duplicate comes back and settles.
+    if (outcome.outcome === "retry" || outcome.outcome === "in_flight") {
+      const reason = outcome.outcome === "retry" ? outcome.reason : outcome.why;
       const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
       if (receiveCount >= deps.maxReceiveCount) {
-        return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${outcome.reason}`, alert);
+        return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
       }
-      throw new RetryLaterError(outcome.reason);
+      throw new RetryLaterError(reason);
     }
   }
 

@@ -61,6 +61,9 @@ export interface DynamoStateStoreOptions {
   resolvedRetentionSeconds?: number;
 }
 
+/** Keys remembered per instance for the write-order hint; beyond this the oldest are forgotten. */
+const LAST_STATUS_ENTRIES = 10_000;
+
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 
@@ -151,16 +154,39 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return stale ? { outcome: "stale" as const, state: stale } : undefined;
   }
 
+  const tryRepeat = async (alert: NormalizedAlert, now: Date) => {
+    const state = await recordRepeat(alert, now);
+    return state && { outcome: "repeat" as const, state };
+  };
+  const tryTransition = async (alert: NormalizedAlert, now: Date) => {
+    const state = await recordTransition(alert, now);
+    return state && { outcome: state.seen === 1 ? ("new" as const) : ("transition" as const), state };
+  };
+
+  /** Last status this instance recorded per key: only a hint for which write to try first. */
+  const lastStatus = new Map<string, ProblemState["status"]>();
+  function remember(dedupKey: string, status: ProblemState["status"]): void {
+    lastStatus.delete(dedupKey);
+    lastStatus.set(dedupKey, status);
+    if (lastStatus.size > LAST_STATUS_ENTRIES) lastStatus.delete(lastStatus.keys().next().value!);
+  }
+
   return {
     async record(alert, now) {
-      // Most traffic repeats what is known (Alertmanager re-sends, SQS redelivers), so try that first: one write.
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        const repeated = await recordRepeat(alert, now);
-        if (repeated) return { outcome: "repeat", state: repeated };
-        const transitioned = await recordTransition(alert, now);
-        if (transitioned) return { outcome: transitioned.seen === 1 ? "new" : "transition", state: transitioned };
-        const older = await recordOlder(alert, now);
-        if (older) return older;
+      // A conditional write that fails costs as much as one that succeeds, so guess right: a key
+      // this instance last saw in the same status is most likely a repeat (Alertmanager re-sends,
+      // SQS redelivers), anything else most likely new or a transition. One write either way.
+      const expectRepeat = lastStatus.get(alert.dedupKey) === alert.status;
+      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
+        expectRepeat ? [tryRepeat, tryTransition, recordOlder] : [tryTransition, tryRepeat, recordOlder];
+      for (let round = 0; round < 3; round += 1) {
+        for (const attempt of attempts) {
+          const result = await attempt(alert, now);
+          if (result) {
+            remember(alert.dedupKey, result.state.status);
+            return result;
+          }
+        }
       }
       throw new Error(`state of ${alert.dedupKey} kept changing under concurrent writes; the message will be retried`);
     },

@@ -31,10 +31,17 @@ export interface Telemetry {
 }
 
 export function createTelemetry(component: string, dimensions: Record<string, string> = {}): Telemetry {
-  return {
-    logger: new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions } }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: dimensions }),
-  };
+  const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions } });
+  // Metrics' own remarks ("No application metrics to publish" after every sweep and many router
+  // batches) are not warnings for an operator: they go to our logger at debug level.
+  const toDebug = (...args: unknown[]) => logger.debug(args.map(String).join(" "));
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: dimensions,
+    logger: { trace: toDebug, debug: toDebug, info: toDebug, warn: toDebug, error: (...args: unknown[]) => logger.error(args.map(String).join(" ")) },
+  });
+  return { logger, metrics };
 }
 
 /** Counts one event under an extra dimension (e.g. the rejection reason) without touching the shared set. */
