@@ -6,7 +6,7 @@ import type { Severity } from "./schema.ts";
 
 export const SEVERITY_SYNONYMS: Readonly<Record<string, Severity>> = {
   critical: "critical", crit: "critical", page: "critical", fatal: "critical", emergency: "critical",
-  disaster: "critical", sev1: "critical", p1: "critical",
+  disaster: "critical", sev0: "critical", sev1: "critical", p0: "critical", p1: "critical",
   error: "error", err: "error", high: "error", major: "error", sev2: "error", p2: "error",
   warning: "warning", warn: "warning", medium: "warning", minor: "warning", average: "warning",
   sev3: "warning", p3: "warning",

@@ -104,10 +104,9 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
   }
 
   async function answerHttp(result: NormalizedPayload): Promise<APIGatewayProxyStructuredResultV2> {
-    if (result.notice && result.alerts.length === 0) {
-      logger.info("payload carries no alert", { notice: result.notice });
-      return json(200, { status: "ignored", message: result.notice });
-    }
+    // A notice may come with alerts too (e.g. Alertmanager dropped some of the group): always logged.
+    if (result.notice) logger.info("adapter notice", { notice: result.notice, alerts: result.alerts.length });
+    if (result.notice && result.alerts.length === 0) return json(200, { status: "ignored", message: result.notice });
     if (!(await publish(result.alerts))) {
       return json(503, { error: "alerts could not be queued; retry the request" });
     }

@@ -46,6 +46,7 @@ describe("buildAlert", () => {
     expect(buildAlert({ ...draft, labels: { severity: "page" } }, ctx).severity).toBe("critical");
     expect(buildAlert({ ...draft, labels: { severity: "constructor" } }, ctx).severity).toBe("warning");
     expect(parseSeverity("__proto__")).toBeUndefined();
+    expect([parseSeverity("SEV0"), parseSeverity(" p0 ")]).toEqual(["critical", "critical"]);
   });
   it("sets class from a class label unless the adapter set one", () => {
     expect(buildAlert({ ...draft, labels: { class: "db-failover" } }, ctx).class).toBe("db-failover");

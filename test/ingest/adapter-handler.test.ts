@@ -95,6 +95,16 @@ describe("adapter handler over HTTP", () => {
     expect(published).toHaveLength(0);
   });
 
+  it("logs a notice that comes with alerts (e.g. a truncated Alertmanager group)", async () => {
+    const { handler, call } = setup();
+    void handler;
+    const telemetryInfo = vi.spyOn((await import("@aws-lambda-powertools/logger")).Logger.prototype, "info");
+    const response = await call(httpEvent(JSON.stringify({ notice: "3 alerts were left out", alerts: [{ key: "a", status: "firing" }] })));
+    expect(response.statusCode).toBe(202);
+    expect(telemetryInfo).toHaveBeenCalledWith("adapter notice", { notice: "3 alerts were left out", alerts: 1 });
+    telemetryInfo.mockRestore();
+  });
+
   it("answers 405 to anything but POST", async () => {
     const { call } = setup();
     expect((await call(httpEvent(undefined, { method: "GET" }))).statusCode).toBe(405);

@@ -197,9 +197,9 @@ describe("severity", () => {
 
   it("uses the configured default for a missing or unknown word, and says so for an unknown one", () => {
     expect(only(payloadOf([alertOf({ labels: { alertname: "X" } })])).severity).toBe("warning");
-    const unknown = only(payloadOf([alertOf({ labels: { alertname: "X", severity: "sev0" } })]));
+    const unknown = only(payloadOf([alertOf({ labels: { alertname: "X", severity: "sev9" } })]));
     expect(unknown.severity).toBe("warning");
-    expect(unknown.details.unrecognizedSeverity).toContain('"sev0"');
+    expect(unknown.details.unrecognizedSeverity).toContain('"sev9"');
     const config = prometheus.config({ PROMETHEUS_DEFAULT_SEVERITY: "Critical" });
     expect(only(payloadOf([alertOf({ labels: { alertname: "X" } })]), config).severity).toBe("critical");
   });
