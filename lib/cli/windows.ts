@@ -1,6 +1,7 @@
 /** The windows table as the suppress commands present it: every item, valid or not, with its state now. */
 import { createDynamoWindowStore, type DynamoWindowStore } from "../suppression/dynamo-window-store.ts";
-import { windowState, type WindowState } from "../suppression/suppress.ts";
+import { currentOccurrence, nextOccurrence, windowState, type WindowState } from "../suppression/suppress.ts";
+import { describeSchedule } from "../suppression/schedule.ts";
 import type { TargetWith } from "../ops/target.ts";
 import { parseWindowItem, type SuppressionWindow } from "../suppression/window-item.ts";
 import { dateOf, isoSeconds, relative, when } from "./format.ts";
@@ -26,12 +27,25 @@ export function classifyWindows(items: readonly Record<string, unknown>[], now: 
     return parsed.ok ? { id, state: windowState(parsed.window, now), item, window: parsed.window } : { id, state: "malformed", item, problems: parsed.problems };
   });
   return listed.sort(
-    (a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || startOf(a) - startOf(b) || a.id.localeCompare(b.id),
+    (a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || startOf(a, now) - startOf(b, now) || a.id.localeCompare(b.id),
   );
 }
 
-function startOf(listed: ListedWindow): number {
-  return (listed.window?.startsAt ?? dateOf(listed.item.startsAt))?.getTime() ?? 0;
+function startOf(listed: ListedWindow, now: Date): number {
+  return (occurrenceStart(listed, now) ?? listed.window?.startsAt ?? dateOf(listed.item.startsAt))?.getTime() ?? 0;
+}
+
+/** For a recurring window that is active or pending: when its current or next occurrence starts. */
+function occurrenceStart(listed: ListedWindow, now: Date): Date | undefined {
+  if (!listed.window?.schedule) return undefined;
+  if (listed.state === "active") return currentOccurrence(listed.window, now)?.start;
+  return listed.state === "pending" ? nextOccurrence(listed.window, now)?.start : undefined;
+}
+
+/** `Sun 02:00–04:00 Europe/Berlin` for a recurring window, `once` for the others. */
+export function scheduleText(listed: ListedWindow): string {
+  if (listed.window?.schedule) return describeSchedule(listed.window.schedule);
+  return listed.state === "malformed" && listed.item.schedule !== undefined ? "?" : "once";
 }
 
 /** The matchers as the operator wrote them; a malformed list is shown as best it can be. */
@@ -41,8 +55,20 @@ export function matchersText(item: Record<string, unknown>): string {
   return matchers === undefined ? "(none)" : JSON.stringify(matchers);
 }
 
-/** `2026-11-27T01:00:00Z (2h ago)`, or what an absent start means. */
+/**
+ * `2026-11-27T01:00:00Z (2h ago)`, or what an absent start means; for a recurring window the
+ * occurrence that matters: `now, until …` while in one, `next: …` between them.
+ */
 export function startsText(listed: ListedWindow, now: Date): string {
+  const { window, state } = listed;
+  if (window?.schedule && state === "active") {
+    const end = currentOccurrence(window, now)?.end;
+    if (end) return `now, until ${when(end, now)}`;
+  }
+  if (window?.schedule && state === "pending") {
+    const next = nextOccurrence(window, now)?.start;
+    if (next) return `next: ${when(next, now)}`;
+  }
   const startsAt = listed.window?.startsAt ?? dateOf(listed.item.startsAt);
   if (startsAt) return when(startsAt, now);
   return listed.state === "malformed" ? "?" : "when written";

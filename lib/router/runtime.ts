@@ -12,6 +12,7 @@ import { loadRoutesConfig } from "../routing/routes-config.ts";
 import { resolveRoute } from "../routing/resolve-route.ts";
 import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
 import { createWindowCache } from "../suppression/window-cache.ts";
+import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
@@ -65,9 +66,11 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     now,
     route: (alert) => resolveRoute(routes, alert),
     deliver,
-    async findWindow(alert) {
-      const window = await windows.findSuppressingWindow(alert);
-      return window && { id: window.id, reason: window.reason, ...(window.endsAt ? { endsAt: window.endsAt.toISOString() } : {}) };
+    async findWindow(alert, at) {
+      const window = findSuppressingWindow(await windows.windows(), alert, at);
+      // A recurring window's suppression ends with the current occurrence: that is when the sweep must look again.
+      const endsAt = window && currentOccurrenceEnd(window, at);
+      return window && { id: window.id, reason: window.reason, ...(endsAt ? { endsAt: endsAt.toISOString() } : {}) };
     },
   });
   return {

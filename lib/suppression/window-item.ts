@@ -7,6 +7,7 @@
 import * as z from "zod";
 import { matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
+import { scheduleSchema, type ScheduleItem, type WeeklySchedule } from "./schedule.ts";
 
 /** The item as stored (what the CLI writes and the README documents). */
 export interface WindowItem {
@@ -15,6 +16,8 @@ export interface WindowItem {
   matchers: string[];
   startsAt?: string;
   endsAt?: string;
+  /** Recurring: suppresses only during the schedule's occurrences (within startsAt/endsAt). */
+  schedule?: ScheduleItem;
   reason: string;
   createdBy: string;
   createdAt?: string;
@@ -28,6 +31,7 @@ export interface SuppressionWindow {
   readonly matchers: readonly Matcher[];
   readonly startsAt?: Date;
   readonly endsAt?: Date;
+  readonly schedule?: WeeklySchedule;
   readonly reason: string;
   readonly createdBy: string;
   readonly createdAt?: Date;
@@ -44,6 +48,7 @@ export const WINDOW_ATTRIBUTES = [
   "matchers",
   "startsAt",
   "endsAt",
+  "schedule",
   "reason",
   "createdBy",
   "createdAt",
@@ -165,6 +170,7 @@ export const windowItemSchema = z.strictObject(
     matchers: matcherList,
     startsAt: optionalInstant,
     endsAt: optionalInstant,
+    schedule: scheduleSchema.optional(),
     reason: requiredText('"database failover drill"'),
     createdBy: requiredText('"ops@example.com"'),
     createdAt: optionalInstant,
@@ -186,7 +192,7 @@ export function parseWindowItem(item: unknown): WindowParseResult {
   if (!result.success) {
     return { ok: false, ...(id === undefined ? {} : { id }), problems: issueSentences(result.error.issues, "the item") };
   }
-  const { startsAt, endsAt, createdAt, updatedAt, ...rest } = result.data;
+  const { startsAt, endsAt, schedule, createdAt, updatedAt, ...rest } = result.data;
   if (startsAt && endsAt && endsAt < startsAt) {
     return { ok: false, id: rest.id, problems: [`endsAt (${endsAt.toISOString()}) is before startsAt (${startsAt.toISOString()})`] };
   }
@@ -194,6 +200,7 @@ export function parseWindowItem(item: unknown): WindowParseResult {
     ...rest,
     ...(startsAt && { startsAt }),
     ...(endsAt && { endsAt }),
+    ...(schedule && { schedule }),
     ...(createdAt && { createdAt }),
     ...(updatedAt && { updatedAt }),
   };

@@ -141,6 +141,7 @@ describe("suppress list", () => {
       STATE: "active",
       ID: "w-active",
       MATCHERS: "case=w-active",
+      SCHEDULE: "once",
       STARTS: "2026-11-26T17:00:00Z (1h ago)",
       ENDS: "2026-11-26T19:20:00Z (in 1h 20m)",
       REASON: "reason of w-active",
@@ -180,6 +181,66 @@ describe("suppress list", () => {
     const run = await h.run(["suppress", "list"]);
     expect(run.code).toBe(0);
     expect(run.out).toContain("No active or pending windows (1 expired; --all shows them).");
+  });
+});
+
+describe("recurring windows (suppress add --weekly, suppress list)", () => {
+  // NOW is Thursday 2026-11-26 18:00Z; Sunday 02:00 Berlin (CET) is 2026-11-29T01:00Z.
+  const weekly = { days: ["sun"], start: "02:00", end: "04:00", timeZone: "Europe/Berlin" };
+
+  it("lists a recurring window with its schedule in words and the next occurrence", async () => {
+    await putRaw(window("w-weekly", { schedule: weekly }));
+    const run = await h.run(["suppress", "list"]);
+    expect(rowOf(run.out, "w-weekly")).toMatchObject({
+      STATE: "pending",
+      SCHEDULE: "Sun 02:00–04:00 Europe/Berlin",
+      STARTS: "next: 2026-11-29T01:00:00Z (in 2d 7h)",
+      ENDS: "never (until disabled)",
+    });
+  });
+
+  it("says 'now, until' the occurrence's end while one is in progress", async () => {
+    await putRaw(window("w-nightly", { schedule: { days: ["thu"], start: "17:30", end: "20:00", timeZone: "UTC" } }));
+    expect(rowOf((await h.run(["suppress", "list"])).out, "w-nightly")).toMatchObject({ STATE: "active", STARTS: "now, until 2026-11-26T20:00:00Z (in 2h)" });
+  });
+
+  it("names a malformed schedule loudly", async () => {
+    await putRaw(window("w-bad-zone", { schedule: { ...weekly, timeZone: "Europe/Berln" } }));
+    const run = await h.run(["suppress", "list"]);
+    expect(rowOf(run.out, "w-bad-zone")).toMatchObject({ STATE: "MALFORMED", SCHEDULE: "?" });
+    expect(run.out).toContain('w-bad-zone: schedule.timeZone "Europe/Berln" is not a time zone this system knows');
+  });
+
+  it("add --weekly writes the schedule the router reads, without inventing bounds", async () => {
+    const run = await h.run(["suppress", "add", "--match", "service=postgres", "--match", "env=prod", "--weekly", "sun 02:00-04:00 Europe/Berlin", "--reason", "weekly vacuum", "--id", "weekly-db-maintenance", "--by", "dba@example.com"]);
+    expect(run.code).toBe(0);
+    const item = await getWindow("weekly-db-maintenance");
+    expect(item).toMatchObject({ matchers: ["service=postgres", "env=prod"], schedule: weekly, reason: "weekly vacuum", createdBy: "dba@example.com" });
+    expect(item?.startsAt).toBeUndefined();
+    expect(item?.endsAt).toBeUndefined();
+    expect(parseWindowItem(item).ok).toBe(true);
+    expect(run.out).toContain("repeats     Sun 02:00–04:00 Europe/Berlin");
+    expect(run.out).toContain("next        2026-11-29T01:00:00Z (in 2d 7h)");
+  });
+
+  it("add --weekly takes several days, an overnight range and --until for the end of the series", async () => {
+    const run = await h.run(["suppress", "add", "--match", "a=b", "--weekly", "Fri,sat 22:00-02:00 utc", "--until", "2026-12-31T00:00:00Z", "--reason", "x", "--id", "nights"]);
+    expect(run.code).toBe(0);
+    expect(await getWindow("nights")).toMatchObject({ schedule: { days: ["Fri", "sat"], start: "22:00", end: "02:00", timeZone: "UTC" }, endsAt: "2026-12-31T00:00:00.000Z" });
+    expect(run.out).toContain("repeats     Fri, Sat 22:00–02:00 (next day) UTC");
+  });
+
+  it.each([
+    ["a schedule it cannot read", ["--weekly", "sundays at 2"], "write <days> <start>-<end> <time zone>"],
+    ["an unknown day", ["--weekly", "sun,funday 02:00-04:00 UTC"], '"funday" is not a day'],
+    ["an unknown zone", ["--weekly", "sun 02:00-04:00 Europe/Berln"], '"Europe/Berln" is not a time zone this system knows'],
+    ["a bad time", ["--weekly", "sun 2am-4am UTC"], '"2am" is not a 24-hour time'],
+    ["--for with --weekly", ["--weekly", "sun 02:00-04:00 UTC", "--for", "2h"], "with --weekly each occurrence's times are in the schedule"],
+  ])("is a usage error (exit 2) with %s", async (_case, args, message) => {
+    const run = await h.run(["suppress", "add", "--match", "a=b", "--reason", "x", ...args]);
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(message);
+    expect((await h.doc.send(new ScanCommand({ TableName: TABLE }))).Count).toBe(0);
   });
 });
 

@@ -144,6 +144,48 @@ describe("parseWindowItem", () => {
   });
 });
 
+describe("parseWindowItem: schedule (recurring windows)", () => {
+  const SCHEDULE = { days: ["sun"], start: "02:00", end: "04:00", timeZone: "Europe/Berlin" };
+  const { startsAt: _s, endsAt: _e, ...ONE_OFF } = DESIGN_EXAMPLE;
+  const withSchedule = (schedule: unknown) => ({ ...ONE_OFF, schedule });
+
+  it("reads the README example: days, minutes after local midnight, the zone", () => {
+    expect(windowOf(withSchedule(SCHEDULE)).schedule).toEqual({ days: ["sun"], start: 120, end: 240, timeZone: "Europe/Berlin" });
+  });
+
+  it("forgives what is unambiguous: day case and full names, a String Set of days, H:MM, zone case", () => {
+    const schedule = windowOf(withSchedule({ days: new Set(["Sunday", "SAT", " mon "]), start: "2:00", end: "04:00", timeZone: "europe/berlin" })).schedule;
+    expect(schedule).toEqual({ days: ["mon", "sat", "sun"], start: 120, end: 240, timeZone: "Europe/Berlin" });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["a misspelt schedule attribute", { ...SCHEDULE, tz: "UTC" }, 'schedule has unknown attribute "tz": a schedule has only days, start, end, timeZone'],
+    ["null (the console's no value)", null, "schedule is null; remove the attribute for a window that is not recurring, or write a schedule like"],
+    ["a text", "sun 02:00-04:00 Europe/Berlin", 'schedule is "sun 02:00-04:00 Europe/Berlin"; expected an object like {"days": ["sun"]'],
+    ["days missing", { ...SCHEDULE, days: undefined }, 'schedule.days is missing; list the days it repeats on, e.g. ["sat", "sun"]'],
+    ["days empty", { ...SCHEDULE, days: [] }, "schedule.days is empty; list the days it repeats on"],
+    ["days as one text", { ...SCHEDULE, days: "sat,sun" }, 'schedule.days is a single text "sat,sun"; write a list, one day per entry'],
+    ["an unknown day", { ...SCHEDULE, days: ["sun", "funday"] }, 'schedule.days[1] "funday" is not a day; write mon, tue, wed, thu, fri, sat or sun'],
+    ["a range of days", { ...SCHEDULE, days: ["mon-fri"] }, 'schedule.days[0] "mon-fri" is a range; list each day instead'],
+    ["a day number", { ...SCHEDULE, days: [0] }, 'schedule.days[0] is a number (0); expected a day like "sun"'],
+    ["start missing", { ...SCHEDULE, start: undefined }, 'schedule.start is missing; write a 24-hour local time like "02:00"'],
+    ["a 12-hour time", { ...SCHEDULE, start: "2am" }, 'schedule.start "2am" is not a 24-hour time like "02:00" (HH:MM, local time in timeZone)'],
+    ["an hour past 23", { ...SCHEDULE, end: "25:00" }, 'schedule.end "25:00" is not a 24-hour time'],
+    ["24:00", { ...SCHEDULE, end: "24:00" }, 'schedule.end "24:00" is not a time of day; write "00:00" for midnight'],
+    ["a number for a time", { ...SCHEDULE, end: 400 }, 'schedule.end is a number (400); expected a 24-hour local time like "04:00" (as text)'],
+    ["timeZone missing", { ...SCHEDULE, timeZone: undefined }, "schedule.timeZone is missing; write the zone the times are local to, as an IANA name"],
+    ["an unknown zone", { ...SCHEDULE, timeZone: "Europe/Berln" }, 'schedule.timeZone "Europe/Berln" is not a time zone this system knows; write an IANA name like "Europe/Berlin"'],
+    ["a fixed offset", { ...SCHEDULE, timeZone: "+01:00" }, 'schedule.timeZone "+01:00" is a fixed offset, which ignores daylight saving time'],
+    ["an empty zone", { ...SCHEDULE, timeZone: " " }, 'schedule.timeZone " " is not a time zone this system knows'],
+  ])("refuses %s, naming the field and the fix", (_what, schedule, problem) => {
+    expect(problemsOf(withSchedule(schedule)).join("\n")).toContain(problem);
+  });
+
+  it("lists every schedule problem at once (a malformed schedule never widens into always-on)", () => {
+    expect(problemsOf(withSchedule({ days: ["xx"], start: "", end: "4", timeZone: "Mars/Olympus" }))).toHaveLength(4);
+  });
+});
+
 describe("parseIsoInstant", () => {
   it.each([
     ["2026-11-27T03:00:00Z", "2026-11-27T03:00:00.000Z"],

@@ -1,7 +1,7 @@
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { isoSeconds, plural, printable, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
-import { endsText, loadListedWindows, matchersText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
+import { endsText, loadListedWindows, matchersText, scheduleText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
 
 const OPTIONS = {
   all: { type: "boolean" },
@@ -23,7 +23,9 @@ export const suppressListCommand: Command = {
       ["--all", "also expired and disabled windows"],
       ["--json", "one JSON array: { id, state, item, problems? } per window"],
     ]),
-    "states: active (suppressing now), pending (starts later), expired, disabled (enabled=false),",
+    "recurring windows: SCHEDULE says when they repeat (\"Sun 02:00–04:00 Europe/Berlin\"), STARTS shows",
+    "        \"now, until <end of this occurrence>\" or \"next: <next occurrence>\" (UTC), ENDS the end of the series",
+    "states: active (suppressing now), pending (starts later; a recurring window between occurrences), expired, disabled (enabled=false),",
     "        MALFORMED (the router ignores it: it suppresses nothing; `suppress validate` says why)",
     "",
     whereHelp(["windowsTable"]),
@@ -49,12 +51,13 @@ export const suppressListCommand: Command = {
         listed.state === "malformed" ? "MALFORMED" : listed.state,
         listed.id,
         matchersText(listed.item),
+        scheduleText(listed),
         startsText(listed, now),
         endsText(listed, now),
         typeof listed.item.reason === "string" ? listed.item.reason : "",
         typeof listed.item.createdBy === "string" ? listed.item.createdBy : "",
       ]);
-      for (const line of table(["STATE", "ID", "MATCHERS", "STARTS", "ENDS", "REASON", "CREATED BY"], rows, { maxWidths: { MATCHERS: 60, REASON: 50 } })) {
+      for (const line of table(["STATE", "ID", "MATCHERS", "SCHEDULE", "STARTS", "ENDS", "REASON", "CREATED BY"], rows, { maxWidths: { MATCHERS: 60, REASON: 50 } })) {
         io.out(line);
       }
       io.out("");
