@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
+import { DEFAULT_POLICIES, duplicatePolicyNames, policiesShape, toPolicies, type Policies } from "./policies.ts";
 
 export interface Route {
   readonly name: string;
@@ -21,13 +22,15 @@ export interface RoutesConfig {
   /** In order: the first route whose matchers all match wins. */
   readonly routes: readonly Route[];
   readonly defaultRoute: { readonly routingKeyRef: string };
+  /** Grouping, flapping, storm and heartbeat settings (lib/routing/policies.ts). */
+  readonly policies: Policies;
 }
 
 /** The name resolveRoute reports for the default route; no configured route may take it. */
 export const DEFAULT_ROUTE_NAME = "default";
 
 /** Used when neither ROUTES_FILE nor ROUTES_JSON is set: everything to the key named "default". */
-export const DEFAULT_ROUTES_CONFIG: RoutesConfig = { routes: [], defaultRoute: { routingKeyRef: "default" } };
+export const DEFAULT_ROUTES_CONFIG: RoutesConfig = { routes: [], defaultRoute: { routingKeyRef: "default" }, policies: DEFAULT_POLICIES };
 
 /**
  * Key names become env var suffixes (`payments-high` → `PAGERDUTY_ROUTING_KEY_PAYMENTS_HIGH`)
@@ -116,8 +119,14 @@ const routesConfigSchema = z.strictObject(
             : unknownOrNotObject("defaultRoute has only routingKey", '{ "routingKey": "default" }')(issue),
       },
     ),
+    ...policiesShape,
   },
-  { error: unknownOrNotObject("the config has only routes and defaultRoute", 'an object with "routes" and "defaultRoute"') },
+  {
+    error: unknownOrNotObject(
+      "the config has only routes, defaultRoute, groups, flapping, storm and heartbeats",
+      'an object with "routes" and "defaultRoute"',
+    ),
+  },
 );
 
 function unknownOrNotObject(allowed: string, expected: string) {
@@ -129,7 +138,7 @@ function unknownOrNotObject(allowed: string, expected: string) {
 
 /** Validates a parsed JSON value; throws RoutesConfigError listing every problem. */
 export function parseRoutesConfig(value: unknown, origin = "the routes config"): RoutesConfig {
-  const problems = duplicateRouteNames(value);
+  const problems = [...duplicateRouteNames(value), ...duplicatePolicyNames(value)];
   const result = routesConfigSchema.safeParse(value);
   if (!result.success) {
     problems.unshift(...issueSentences(result.error.issues, "the config"));
@@ -142,6 +151,7 @@ export function parseRoutesConfig(value: unknown, origin = "the routes config"):
       routingKeyRef: routingKey,
     })),
     defaultRoute: { routingKeyRef: result.data.defaultRoute.routingKey },
+    policies: toPolicies(result.data),
   };
 }
 

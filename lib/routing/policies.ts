@@ -1,0 +1,185 @@
+/**
+ * The routing policies that sit beside the routes in the same reviewed config file: incident
+ * grouping rules, flapping and storm thresholds, and declared heartbeats. Like routes, they
+ * change through review and are read once per cold start, never per alert.
+ */
+import * as z from "zod";
+import { SEVERITIES, type Severity } from "../alert/schema.ts";
+import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
+import { describeValue } from "../matchers/problems.ts";
+import { parseDuration } from "../runtime/duration.ts";
+
+/** Related alerts that become one PagerDuty incident. */
+export interface GroupRule {
+  readonly name: string;
+  readonly description?: string;
+  readonly matchers: readonly Matcher[];
+  /** Labels whose values split the rule into separate incidents (empty: one incident for the rule). */
+  readonly groupBy: readonly string[];
+  /** A member joins the group's open incident only within this long after the incident opened. */
+  readonly windowMs: number;
+}
+
+/** A problem that changes state `changes` times within `withinMs` is flapping: its resolve waits until it has been resolved for `stableMs`. */
+export interface FlappingPolicy {
+  readonly changes: number;
+  readonly withinMs: number;
+  readonly stableMs: number;
+}
+
+/** Above this many new incidents per minute on one routing key, further new problems join one storm incident. */
+export interface StormPolicy {
+  readonly newIncidentsPerMinute: number;
+}
+
+/** A dead man's switch: alerts matching `matchers` are beats; none for `intervalMs` pages. */
+export interface HeartbeatDeclaration {
+  readonly name: string;
+  readonly description?: string;
+  readonly matchers: readonly Matcher[];
+  readonly intervalMs: number;
+  readonly severity: Severity;
+  /** Labels of the "heartbeat missing" alert, so routes and windows can pick it out. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface Policies {
+  readonly groups: readonly GroupRule[];
+  /** Undefined when turned off with `"flapping": false`. */
+  readonly flapping: FlappingPolicy | undefined;
+  readonly storm: StormPolicy | undefined;
+  readonly heartbeats: readonly HeartbeatDeclaration[];
+}
+
+/** What a config without these sections gets: flapping and storm protection on, no groups or heartbeats. */
+export const DEFAULT_FLAPPING: FlappingPolicy = { changes: 4, withinMs: 10 * 60_000, stableMs: 5 * 60_000 };
+/** PagerDuty takes about 120 events a minute per key; a quarter of that in new incidents is already a storm for people. */
+export const DEFAULT_STORM: StormPolicy = { newIncidentsPerMinute: 30 };
+export const DEFAULT_POLICIES: Policies = { groups: [], flapping: DEFAULT_FLAPPING, storm: DEFAULT_STORM, heartbeats: [] };
+
+const DEFAULT_GROUP_WINDOW_MS = 10 * 60_000;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+const name = (example: string) =>
+  z
+    .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a name like ${JSON.stringify(example)}` })
+    .regex(NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" });
+
+const duration = (example: string, minMs: number) =>
+  z
+    .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a duration like ${JSON.stringify(example)}` })
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not a duration; write it like ${JSON.stringify(example)} (s, m, h, d)` });
+        return z.NEVER;
+      }
+      if (ms < minMs) {
+        ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is too short; the least is ${minMs / 1000}s` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number({ error: (issue) => `is ${describeValue(issue.input)}; expected a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+const matcherList = (example: string) =>
+  z
+    .array(z.unknown(), { error: (issue) => `is ${describeValue(issue.input)}; expected a list like ${example}` })
+    .min(1, { error: `is empty: give at least one matcher, e.g. ${example}` })
+    .transform((texts, ctx): Matcher[] => {
+      const { matchers, problems } = parseMatcherList(texts);
+      for (const { index, problem } of problems) ctx.addIssue({ code: "custom", path: [index], message: problem });
+      return matchers;
+    });
+
+const strict = <T extends z.core.$ZodLooseShape>(shape: T, allowed: string, expected: string) =>
+  z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `has unknown ${(issue as { keys?: string[] }).keys?.map((key) => JSON.stringify(key)).join(", ")}: ${allowed}`
+        : `is ${describeValue(issue.input)}; expected ${expected}`,
+  });
+
+const groupRuleSchema = strict(
+  {
+    name: name("checkout-outage"),
+    description: z.string({ error: "must be text" }).optional(),
+    matchers: matcherList('["service=checkout"]'),
+    groupBy: z
+      .array(z.string().regex(LABEL_NAME, { error: "must be a label name like \"service\"" }), { error: 'expected a list of label names like ["service", "env"]' })
+      .default([]),
+    window: duration("10m", 1_000).optional(),
+  },
+  "a group has only name, description, matchers, groupBy, window",
+  "a grouping rule object",
+);
+
+const flappingSchema = strict(
+  { changes: wholeNumber(2, 100), within: duration("10m", 1_000), stableFor: duration("5m", 1_000) },
+  "flapping has only changes, within, stableFor (or is false to turn it off)",
+  '{ "changes": 4, "within": "10m", "stableFor": "5m" } or false',
+);
+
+const stormSchema = strict(
+  { newIncidentsPerMinute: wholeNumber(1, 10_000) },
+  "storm has only newIncidentsPerMinute (or is false to turn it off)",
+  '{ "newIncidentsPerMinute": 30 } or false',
+);
+
+const heartbeatSchema = strict(
+  {
+    name: name("prometheus-watchdog"),
+    description: z.string({ error: "must be text" }).optional(),
+    matchers: matcherList('["alertname=Watchdog"]'),
+    interval: duration("5m", 1_000),
+    severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).default("critical"),
+    labels: z.record(z.string().regex(LABEL_NAME, { error: "must be a label name" }), z.string({ error: "must be text" }), { error: 'expected labels like {"team": "platform"}' }).default({}),
+  },
+  "a heartbeat has only name, description, matchers, interval, severity, labels",
+  "a heartbeat object",
+);
+
+/** The policy sections of the config file, each optional. */
+export const policiesShape = {
+  groups: z.array(groupRuleSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of grouping rules` }).optional(),
+  flapping: z.union([z.literal(false), flappingSchema]).optional(),
+  storm: z.union([z.literal(false), stormSchema]).optional(),
+  heartbeats: z.array(heartbeatSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of heartbeats` }).optional(),
+};
+
+type ParsedPolicies = { [K in keyof typeof policiesShape]?: z.output<(typeof policiesShape)[K]> };
+
+export function toPolicies(parsed: ParsedPolicies): Policies {
+  const { flapping, storm } = parsed;
+  return {
+    groups: (parsed.groups ?? []).map(({ window, description, ...rule }) => ({ ...rule, ...(description === undefined ? {} : { description }), windowMs: window ?? DEFAULT_GROUP_WINDOW_MS })),
+    flapping: flapping === false ? undefined : flapping ? { changes: flapping.changes, withinMs: flapping.within, stableMs: flapping.stableFor } : DEFAULT_FLAPPING,
+    storm: storm === false ? undefined : (storm ?? DEFAULT_STORM),
+    heartbeats: (parsed.heartbeats ?? []).map(({ interval, description, ...beat }) => ({ ...beat, ...(description === undefined ? {} : { description }), intervalMs: interval })),
+  };
+}
+
+/** Names must be unique within a section: they become dedup keys and appear in `state show`. */
+export function duplicatePolicyNames(value: unknown): string[] {
+  const problems: string[] = [];
+  for (const section of ["groups", "heartbeats"] as const) {
+    const list = (value as Record<string, unknown> | null)?.[section];
+    if (!Array.isArray(list)) continue;
+    const seen = new Map<string, number>();
+    list.forEach((entry: unknown, index) => {
+      const entryName = (entry as { name?: unknown } | null)?.name;
+      if (typeof entryName !== "string") return;
+      const earlier = seen.get(entryName);
+      if (earlier === undefined) seen.set(entryName, index);
+      else problems.push(`${section}[${index}].name ${JSON.stringify(entryName)} is already used by ${section}[${earlier}]; names must be unique`);
+    });
+  }
+  return problems;
+}
