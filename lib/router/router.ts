@@ -6,6 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { NormalizedAlert } from "../alert/schema.ts";
+import type { Policies } from "../routing/policies.ts";
+import { activeMembership, groupTargetFor, isAggregate, isSynced, stormTarget, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
+import type { AggregateStore } from "./aggregate-store.ts";
 import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
 
@@ -26,6 +29,10 @@ export interface RouterDeps {
   findWindow: (alert: NormalizedAlert, now: Date) => Promise<SuppressionMatch | undefined>;
   route: (alert: NormalizedAlert) => RouteMatch;
   deliver: Deliver;
+  /** Group and storm incidents need both; without them every problem pages on its own. */
+  aggregates?: AggregateStore;
+  /** Grouping rules, flapping and storm thresholds; absent parts are off. */
+  policies?: Partial<Pick<Policies, "groups" | "flapping" | "storm">>;
   now?: () => Date;
   newClaimId?: () => string;
 }
@@ -35,6 +42,10 @@ export type RouteOutcome =
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
+  /** Pages through a group or storm incident; `actions` are what that incident's PagerDuty alert got. */
+  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[] }
+  /** A flapping problem's resolve, held until it has been stable; the sweep sends it then. */
+  | { outcome: "held"; until: string; why: string }
   | { outcome: "in_flight"; why: string }
   /** Not delivered now; the message must come back (SQS redelivery, then the DLQ). */
   | { outcome: "retry"; reason: string }
@@ -50,18 +61,75 @@ export function createRouter(deps: RouterDeps) {
   const now = deps.now ?? (() => new Date());
   const newClaimId = deps.newClaimId ?? randomUUID;
 
+  const policies = deps.policies ?? {};
+
   async function decisionFor(state: ProblemState): Promise<Decision> {
     const alert = state.lastAlert;
-    const window = state.status === "firing" ? await deps.findWindow(alert, now()) : undefined;
-    return decide(state, window, deps.route(alert));
+    // Members were checked against windows before they joined; the aggregate itself is not.
+    const window = state.status === "firing" && !isAggregate(state) ? await deps.findWindow(alert, now()) : undefined;
+    return decide(state, window, deps.route(alert), { now: now(), flapping: isAggregate(state) ? undefined : policies.flapping });
+  }
+
+  /** A trigger that would open a new PagerDuty incident for this problem (not a re-send, raise or aggregate). */
+  const opensIncident = (state: ProblemState) => !isAggregate(state) && !state.openIn && state.told?.action !== "trigger";
+
+  /**
+   * A new incident joins its group if a rule matches and the group's window is open; else, when
+   * its routing key is storming, the storm incident. Undefined: it pages on its own.
+   */
+  async function joinAggregate(state: ProblemState, routingKeyRef: string, aggregates: AggregateStore) {
+    const tryJoin = async (target: AggregateTarget) => {
+      const joined = await aggregates.join(target, state, now());
+      return joined && { joined, ref: { key: target.key, kind: target.kind, rule: target.rule, synced: { status: state.status, at: state.transitionAt } } };
+    };
+    const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
+    const grouped = group && (await tryJoin(group));
+    if (grouped) return grouped;
+    // Only incidents that would really open count towards the storm rate.
+    const storming = policies.storm && (await aggregates.countNewIncident(routingKeyRef, now())) > policies.storm.newIncidentsPerMinute;
+    return storming ? tryJoin(stormTarget(routingKeyRef)) : undefined;
+  }
+
+  /**
+   * A member's change reaches PagerDuty through its aggregate: join or leave, write the derived
+   * view, reconcile the aggregate, and only then mark the member synced, so a crash anywhere in
+   * between is completed by the redelivered message.
+   */
+  async function throughAggregate(member: ProblemState, ref: AggregateRef, joined: ProblemState | undefined, deadline: number): Promise<RouteOutcome> {
+    const aggregates = deps.aggregates!;
+    const changed = joined ?? (await aggregates.leave(ref, member));
+    const actions: PagerDutyAction[] = [];
+    if (changed) {
+      const view = await aggregates.writeView(changed, now());
+      if (view) {
+        const result = await reconcile(view, "repeat", deadline);
+        if (result.outcome === "retry" || result.outcome === "rejected") return result;
+        if (result.outcome === "delivered") actions.push(...result.actions);
+      }
+    }
+    await aggregates.markSynced(member, ref);
+    return { outcome: "grouped", into: ref.key, kind: ref.kind, actions };
   }
 
   /** Brings PagerDuty in line with the recorded state of one problem. */
   async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number): Promise<RouteOutcome> {
     let state = initial;
+    const membership = !isAggregate(state) && activeMembership(state);
+    if (membership) {
+      if (isSynced(state, membership)) return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      return throughAggregate(state, membership, undefined, deadline);
+    }
     const delivered: PagerDutyAction[] = [];
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const decision = await decisionFor(state);
+      if (decision.kind === "hold") {
+        if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
+        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "held", until: decision.until, why: decision.why };
+      }
+      if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
+        const aggregate = await joinAggregate(state, decision.routingKeyRef, deps.aggregates);
+        if (aggregate) return throughAggregate(state, aggregate.ref, aggregate.joined, deadline);
+      }
       if (decision.kind === "none") {
         if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
@@ -109,6 +177,7 @@ export function createRouter(deps: RouterDeps) {
         severity: decision.severity,
         alertId: state.lastAlert.id,
         at: now().toISOString(),
+        ...(state.members ? { members: Object.keys(state.members).length } : {}),
       });
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };

@@ -20,6 +20,7 @@ import { createSqsDeadLetterSink } from "./dead-letter.ts";
 import { createPagerDutyDeliver } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
+import { createAggregateStore } from "./aggregate-store.ts";
 
 export interface RouterRuntimeOverrides {
   doc?: DynamoDBDocumentClient;
@@ -60,9 +61,12 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     },
   });
   const deliver = overrides.deliver ?? pagerDutyDeliverFromEnv(env);
-  const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds: integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400 });
+  const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
+  const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
   const router = createRouter({
     store,
+    aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
+    policies: routes.policies,
     now,
     route: (alert) => resolveRoute(routes, alert),
     deliver,

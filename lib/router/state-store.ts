@@ -12,6 +12,7 @@ import {
 import { GetCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
+import { MAX_RECORDED_CHANGES } from "./flapping.ts";
 
 /** The table layout, shared by the local stack and the CDK stack so both create it the same way. */
 export const STATE_TABLE = {
@@ -49,7 +50,9 @@ export interface StateStore {
   /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
   release(dedupKey: string, claimId: string, error: string): Promise<void>;
   markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
-  /** Dedup keys the sweep must look at again (suppressed while firing). */
+  /** A flapping problem's resolve waits until `until`: the sweep looks again then. Counted once per hold. */
+  markHeld(state: ProblemState, until: string): Promise<void>;
+  /** Dedup keys the sweep must look at again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
   watched(): AsyncIterable<string>;
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
@@ -72,12 +75,11 @@ export function isExpired(state: Pick<ProblemState, "expiresAt">, now: Date): bo
   return state.expiresAt !== undefined && state.expiresAt * 1000 <= now.getTime();
 }
 
-export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
-  const { doc, tableName } = options;
-  const retention = options.resolvedRetentionSeconds ?? 30 * 24 * 3600;
-  const key = (dedupKey: string) => ({ dedupKey });
+export type UpdateInput = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">;
 
-  async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<ProblemState | undefined> {
+/** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
+export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
+  return async function update(input: UpdateInput): Promise<ProblemState | undefined> {
     try {
       const result = await doc.send(new UpdateCommand({ TableName: tableName, ReturnValues: "ALL_NEW", ...input }));
       return result.Attributes as ProblemState;
@@ -85,7 +87,16 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
-  }
+  };
+}
+
+export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
+  const { doc, tableName } = options;
+  const retention = options.resolvedRetentionSeconds ?? DEFAULT_RESOLVED_RETENTION_SECONDS;
+  const key = (dedupKey: string) => ({ dedupKey });
+  const update = conditionalUpdate(doc, tableName);
 
   function observationValues(alert: NormalizedAlert, now: Date) {
     return {
@@ -126,12 +137,26 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       UpdateExpression:
         `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
-        `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero)${exp.set} ` +
+        `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
         `ADD seen :one REMOVE suppressedBy, suppressedReason, watch, watchAt${exp.remove}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
-      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0 },
+      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt] },
     });
+  }
+
+  /** Keeps the change list short; a lost race only means the list is trimmed on the next change. */
+  async function trimChanges(state: ProblemState): Promise<ProblemState> {
+    const changes = state.changes ?? [];
+    if (changes.length <= MAX_RECORDED_CHANGES) return state;
+    const kept = changes.slice(-MAX_RECORDED_CHANGES);
+    const trimmed = await update({
+      Key: key(state.dedupKey),
+      UpdateExpression: "SET changes = :kept",
+      ConditionExpression: "size(changes) = :length",
+      ExpressionAttributeValues: { ":kept": kept, ":length": changes.length },
+    });
+    return trimmed ?? { ...state, changes: kept };
   }
 
   /** Older than what is recorded: counted, never applied. An old copy of the current status is a duplicate, else stale. */
@@ -160,7 +185,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   };
   const tryTransition = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordTransition(alert, now);
-    return state && { outcome: state.seen === 1 ? ("new" as const) : ("transition" as const), state };
+    return state && { outcome: state.seen === 1 ? ("new" as const) : ("transition" as const), state: await trimChanges(state) };
   };
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
@@ -218,8 +243,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     },
 
     async confirm(dedupKey, claimId, told) {
-      // A confirmed resolve closes what was open; a confirmed trigger ends any suppression watch.
-      const extra = told.action === "resolve" ? ", openIn" : ", suppressedBy, suppressedReason, watch, watchAt";
+      // A confirmed resolve closes what was open and ends a flapping hold; a confirmed trigger ends any suppression watch.
+      const extra = told.action === "resolve" ? ", openIn, watch, watchAt" : ", suppressedBy, suppressedReason, watch, watchAt";
       return update({
         Key: key(dedupKey),
         UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
@@ -255,12 +280,24 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       });
     },
 
+    async markHeld(state, until) {
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "SET watch = :held, watchAt = :until ADD held :one",
+        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND attribute_exists(openIn) AND (attribute_not_exists(watch) OR watch <> :held)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":held": "held", ":until": until, ":one": 1, ":resolved": "resolved", ":transitionAt": state.transitionAt },
+      });
+    },
+
     async *watched() {
-      const pages = paginateQuery(
-        { client: doc },
-        { TableName: tableName, IndexName: STATE_TABLE.watchIndex, KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": "suppressed" } },
-      );
-      for await (const page of pages) for (const item of page.Items ?? []) yield item.dedupKey as string;
+      for (const watch of ["suppressed", "held", "aggregate"] as const) {
+        const pages = paginateQuery(
+          { client: doc },
+          { TableName: tableName, IndexName: STATE_TABLE.watchIndex, KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } },
+        );
+        for await (const page of pages) for (const item of page.Items ?? []) yield item.dedupKey as string;
+      }
     },
 
     async *list(options = {}) {
@@ -268,7 +305,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         ? { FilterExpression: "#status = :firing", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":firing": "firing" } }
         : {};
       for await (const page of paginateScan({ client: doc }, { TableName: tableName, ...filter })) {
-        for (const item of page.Items ?? []) yield item as ProblemState;
+        // Counters kept in the same table (e.g. the storm gate's) have no status: not problems.
+        for (const item of page.Items ?? []) if (item.status !== undefined) yield item as ProblemState;
       }
     },
   };

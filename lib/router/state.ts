@@ -4,6 +4,10 @@
  * delivery retried, a redelivered message harmless and a resolve go where its trigger went.
  */
 import type { AlertStatus, NormalizedAlert, Severity } from "../alert/schema.ts";
+import type { FlappingPolicy } from "../routing/policies.ts";
+import { formatDuration } from "../runtime/duration.ts";
+import { holdUntil, isFlapping, recentChanges } from "./flapping.ts";
+import type { AggregateFields, AggregateRef } from "./aggregates.ts";
 
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, error: 2, critical: 3 };
 
@@ -17,7 +21,12 @@ export interface ToldRecord {
   severity: Severity;
   alertId: string;
   at: string;
+  /** For a group or storm incident: how many members PagerDuty's alert listed. */
+  members?: number;
 }
+
+/** A group or storm incident tells PagerDuty about new members at most this often (PagerDuty takes ~120 events a minute per key). */
+export const AGGREGATE_UPDATE_MS = 60_000;
 
 /** A delivery one router instance has claimed; others leave the key alone until `until`. */
 export interface DeliveryClaim {
@@ -35,7 +44,7 @@ export interface OpenIn {
   route: string;
 }
 
-export interface ProblemState {
+export interface ProblemState extends AggregateFields {
   dedupKey: string;
   source: string;
   /** The source's latest state, as far as ordering allows. */
@@ -65,9 +74,15 @@ export interface ProblemState {
   suppressedBy?: string;
   suppressedReason?: string;
   lastDeliveryError?: string;
-  /** Sparse index: set while the sweep must look at this problem again (e.g. suppressed while firing). */
-  watch?: "suppressed";
+  /** Sparse index: set while the sweep must look at this problem again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
+  watch?: "suppressed" | "held" | "aggregate";
   watchAt?: string;
+  /** The times of its recent state changes (newest last, at most MAX_RECORDED_CHANGES): what flapping is judged on. */
+  changes?: string[];
+  /** How many times a resolve was held back because the problem was flapping. */
+  held?: number;
+  /** Set while this problem pages through a group or storm incident instead of its own. */
+  aggregate?: AggregateRef;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */
   expiresAt?: number;
 }
@@ -86,21 +101,33 @@ export interface RouteMatch {
 export type Decision =
   | { kind: "deliver"; action: PagerDutyAction; routingKeyRef: string; route: string; severity: Severity; why: string }
   | { kind: "suppress"; window: SuppressionMatch }
+  /** A resolve held back while the problem flaps; the sweep looks again at `until`. */
+  | { kind: "hold"; until: string; why: string }
   | { kind: "none"; why: string };
 
+/** What decide needs to judge flapping: the router's clock and the policy (absent: never held). */
+export interface HoldContext {
+  now: Date;
+  flapping?: FlappingPolicy;
+}
+
 /**
- * What PagerDuty should hear now, given the problem's state. Pure: the same state, window and
- * route always give the same decision, which the property tests rely on.
+ * What PagerDuty should hear now, given the problem's state. Pure: the same state, window,
+ * route and clock always give the same decision, which the property tests rely on.
  */
-export function decide(state: ProblemState, window: SuppressionMatch | undefined, route: RouteMatch): Decision {
+export function decide(state: ProblemState, window: SuppressionMatch | undefined, route: RouteMatch, hold?: HoldContext): Decision {
   const { told, openIn } = state;
   if (state.status === "resolved") {
-    // Resolve where you (may have) triggered: the recorded key, not today's routing.
-    if (openIn) return { kind: "deliver", action: "resolve", ...openIn, severity: state.severity, why: "resolved" };
+    if (openIn) {
+      const held = hold?.flapping && heldResolve(state, hold.now, hold.flapping);
+      if (held) return held;
+      // Resolve where you (may have) triggered: the recorded key, not today's routing.
+      return { kind: "deliver", action: "resolve", ...openIn, severity: state.severity, why: "resolved" };
+    }
     return { kind: "none", why: told ? "already resolved in PagerDuty" : "PagerDuty never heard of this problem" };
   }
   if (told?.action === "trigger") {
-    if (SEVERITY_RANK[state.severity] <= SEVERITY_RANK[told.severity]) return { kind: "none", why: "already triggered in PagerDuty" };
+    if (SEVERITY_RANK[state.severity] <= SEVERITY_RANK[told.severity]) return aggregateUpdate(state, told, hold?.now) ?? { kind: "none", why: "already triggered in PagerDuty" };
     // A raise is a new notification, so a window holds it back like a first trigger.
     if (window) return { kind: "suppress", window };
     return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: `severity raised from ${told.severity} to ${state.severity}` };
@@ -109,4 +136,28 @@ export function decide(state: ProblemState, window: SuppressionMatch | undefined
   // An unconfirmed trigger is sent again to the same key: PagerDuty folds it into the open alert.
   const target = openIn ?? route;
   return { kind: "deliver", action: "trigger", routingKeyRef: target.routingKeyRef, route: target.route, severity: state.severity, why: openIn ? "trigger not confirmed" : "firing" };
+}
+
+function heldResolve(state: ProblemState, now: Date, policy: FlappingPolicy): Decision | undefined {
+  const resolvedAt = new Date(state.transitionAt);
+  if (!isFlapping(state.changes, resolvedAt, policy)) return undefined;
+  const until = holdUntil(resolvedAt, policy);
+  if (now >= until) return undefined;
+  const count = recentChanges(state.changes, resolvedAt, policy.withinMs);
+  return {
+    kind: "hold",
+    until: until.toISOString(),
+    why: `flapping (${count} changes in ${formatDuration(policy.withinMs)}): the resolve waits until it has stayed resolved for ${formatDuration(policy.stableMs)}`,
+  };
+}
+
+/** New members of an open group or storm incident reach PagerDuty as one update per AGGREGATE_UPDATE_MS. */
+function aggregateUpdate(state: ProblemState, told: ToldRecord, now: Date | undefined): Decision | undefined {
+  if (!state.kind || !now) return undefined;
+  const members = Object.keys(state.members ?? {}).length;
+  const listed = told.members ?? 0;
+  if (members <= listed) return undefined;
+  const due = Date.parse(told.at) + AGGREGATE_UPDATE_MS;
+  if (now.getTime() < due) return { kind: "none", why: `${members - listed} new members go to PagerDuty at ${new Date(due).toISOString()}` };
+  return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: `${members - listed} new members` };
 }

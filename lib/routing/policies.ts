@@ -20,7 +20,7 @@ export interface GroupRule {
   readonly windowMs: number;
 }
 
-/** A problem that changes state `changes` times within `withinMs` is flapping: its resolve waits until it has been resolved for `stableMs`. */
+/** A problem that changes state more than `changes` times within `withinMs` is flapping: its resolve waits until it has been resolved for `stableMs`. */
 export interface FlappingPolicy {
   readonly changes: number;
   readonly withinMs: number;
@@ -52,7 +52,7 @@ export interface Policies {
 }
 
 /** What a config without these sections gets: flapping and storm protection on, no groups or heartbeats. */
-export const DEFAULT_FLAPPING: FlappingPolicy = { changes: 4, withinMs: 10 * 60_000, stableMs: 5 * 60_000 };
+export const DEFAULT_FLAPPING: FlappingPolicy = { changes: 3, withinMs: 10 * 60_000, stableMs: 5 * 60_000 };
 /** PagerDuty takes about 120 events a minute per key; a quarter of that in new incidents is already a storm for people. */
 export const DEFAULT_STORM: StormPolicy = { newIncidentsPerMinute: 30 };
 export const DEFAULT_POLICIES: Policies = { groups: [], flapping: DEFAULT_FLAPPING, storm: DEFAULT_STORM, heartbeats: [] };
@@ -122,9 +122,9 @@ const groupRuleSchema = strict(
 );
 
 const flappingSchema = strict(
-  { changes: wholeNumber(2, 100), within: duration("10m", 1_000), stableFor: duration("5m", 1_000) },
+  { changes: wholeNumber(2, 20), within: duration("10m", 1_000), stableFor: duration("5m", 1_000) },
   "flapping has only changes, within, stableFor (or is false to turn it off)",
-  '{ "changes": 4, "within": "10m", "stableFor": "5m" } or false',
+  '{ "changes": 3, "within": "10m", "stableFor": "5m" } or false',
 );
 
 const stormSchema = strict(

@@ -1,0 +1,155 @@
+/**
+ * Group and storm incidents in the state table. Membership is a map of member entries plus a
+ * string set of the members firing; every change is one conditional write, idempotent for a
+ * redelivered member, and the aggregate's derived status is written only from a newer view, so
+ * racing members cannot leave it behind.
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { MAX_MEMBERS, deriveAggregate, memberEntry, openerOf, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
+import type { ProblemState } from "./state.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, type UpdateInput } from "./state-store.ts";
+
+export interface AggregateStore {
+  /** Adds a firing member; undefined when the aggregate is open but past its join window (or full). */
+  join(target: AggregateTarget, member: ProblemState, now: Date): Promise<ProblemState | undefined>;
+  /** Takes in a member's resolve; undefined when it is no longer a member (the aggregate reopened without it). */
+  leave(ref: AggregateRef, member: ProblemState): Promise<ProblemState | undefined>;
+  /** Writes the status, severity and alert derived from the members; returns the newest aggregate state. */
+  writeView(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
+  /** Records on the member which of its states the aggregate has taken in. */
+  markSynced(member: ProblemState, ref: AggregateRef): Promise<void>;
+  /** Counts one new incident for a routing key in the current minute; returns the minute's count. */
+  countNewIncident(routingKeyRef: string, now: Date): Promise<number>;
+}
+
+export interface AggregateStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  resolvedRetentionSeconds?: number;
+}
+
+export const RATE_KEY_PREFIX = "rate:";
+
+export function createAggregateStore(options: AggregateStoreOptions): AggregateStore {
+  const { doc, tableName } = options;
+  const retention = options.resolvedRetentionSeconds ?? DEFAULT_RESOLVED_RETENTION_SECONDS;
+  const plainUpdate = conditionalUpdate(doc, tableName);
+  /** Names every `#word` the expressions use after the attribute it stands for: members, firing, kind... are reserved words. */
+  const update = (input: UpdateInput) => {
+    const names: Record<string, string> = { ...input.ExpressionAttributeNames };
+    for (const [token, word] of `${input.UpdateExpression} ${input.ConditionExpression ?? ""}`.matchAll(/#(\w+)/g)) names[token] ??= word!;
+    return plainUpdate({ ...input, ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}) });
+  };
+  const key = (dedupKey: string) => ({ dedupKey });
+
+  return {
+    async join(target, member, now) {
+      const entry = memberEntry(member);
+      const names = { "#k": member.dedupKey };
+      const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
+      const episode = { ":single": { [member.dedupKey]: entry }, ":now": now.toISOString(), ":opener": openerOf(member), ":one": 1, ":member": new Set([member.dedupKey]) };
+      const attempts = [
+        // Open and within its window, or already a member for this episode (a redelivery).
+        () =>
+          update({
+            Key: key(target.key),
+            UpdateExpression: "SET #members.#k = :entry, #version = #version + :one ADD #firing :member",
+            ConditionExpression: "attribute_exists(#firing) AND ((attribute_exists(#members.#k) AND #members.#k.t = :t) OR (#openedAt >= :cutoff AND size(#members) < :max))",
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ":entry": entry, ":t": entry.t, ":cutoff": cutoff, ":max": MAX_MEMBERS, ":one": 1, ":member": episode[":member"] },
+          }),
+        // The first member ever.
+        () =>
+          update({
+            Key: key(target.key),
+            UpdateExpression: "SET #members = :single, #openedAt = :now, #opener = :opener, #version = :one, #kind = :kind, #rule = :rule ADD #firing :member",
+            ConditionExpression: "attribute_not_exists(dedupKey)",
+            ExpressionAttributeNames: { "#rule": "rule" },
+            ExpressionAttributeValues: { ...episode, ":kind": target.kind, ":rule": target.rule },
+          }),
+        // Every member had resolved: this one opens a new episode.
+        () =>
+          update({
+            Key: key(target.key),
+            UpdateExpression: "SET #members = :single, #openedAt = :now, #opener = :opener, #version = #version + :one ADD #firing :member",
+            ConditionExpression: "attribute_exists(dedupKey) AND attribute_not_exists(#firing)",
+            ExpressionAttributeValues: episode,
+          }),
+      ];
+      for (let round = 0; round < 2; round += 1) {
+        for (const attempt of attempts) {
+          const joined = await attempt();
+          if (joined) return joined;
+        }
+      }
+      return undefined;
+    },
+
+    async leave(ref, member) {
+      return update({
+        Key: key(ref.key),
+        UpdateExpression: "SET #members.#k.s = :status, #members.#k.t = :t, #members.#k.v = :severity, #version = #version + :one DELETE #firing :member",
+        ConditionExpression: "attribute_exists(#members.#k) AND #members.#k.t <= :t",
+        ExpressionAttributeNames: { "#k": member.dedupKey },
+        ExpressionAttributeValues: { ":status": member.status, ":t": member.transitionAt, ":severity": member.severity, ":one": 1, ":member": new Set([member.dedupKey]) },
+      });
+    },
+
+    async writeView(aggregate, now) {
+      const view = deriveAggregate(aggregate, now);
+      const changed = aggregate.status !== view.status;
+      const nowIso = now.toISOString();
+      // A firing aggregate stays on the sweep's list so new members reach PagerDuty even if no more arrive.
+      const expiry =
+        view.status === "resolved"
+          ? { set: ", expiresAt = :expiresAt", remove: " REMOVE watch, watchAt", values: { ":expiresAt": Math.floor(now.getTime() / 1000) + retention } }
+          : { set: ", watch = :watch, watchAt = :now", remove: " REMOVE expiresAt", values: { ":watch": "aggregate" } };
+      const written = await update({
+        Key: key(aggregate.dedupKey),
+        UpdateExpression:
+          `SET #status = :status, severity = :severity, lastAlert = :alert, lastAlertId = :alertId, eventAt = :now, lastSeenAt = :now, viewVersion = :version, ` +
+          `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), seen = if_not_exists(seen, :zero) + :one, deduplicated = if_not_exists(deduplicated, :zero), ` +
+          `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero)${changed ? ", transitionAt = :now" : ""}${expiry.set}${expiry.remove}`,
+        ConditionExpression: "attribute_not_exists(viewVersion) OR viewVersion < :version",
+        ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+        ExpressionAttributeValues: {
+          ":status": view.status,
+          ":severity": view.severity,
+          ":alert": view.alert,
+          ":alertId": view.alert.id,
+          ":now": nowIso,
+          ":version": aggregate.version ?? 0,
+          ":source": view.alert.source,
+          ":zero": 0,
+          ":one": 1,
+          ...expiry.values,
+        },
+      });
+      if (written) return written;
+      // A newer view was written meanwhile: reconcile from that one.
+      const fresh = await doc.send(new GetCommand({ TableName: tableName, Key: key(aggregate.dedupKey), ConsistentRead: true }));
+      return fresh.Item as ProblemState | undefined;
+    },
+
+    async markSynced(member, ref) {
+      await update({
+        Key: key(member.dedupKey),
+        UpdateExpression: "SET #aggregate = :ref",
+        ConditionExpression: "#status = :status AND transitionAt = :t",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":ref": { ...ref, synced: { status: member.status, at: member.transitionAt } }, ":status": member.status, ":t": member.transitionAt },
+      });
+    },
+
+    async countNewIncident(routingKeyRef, now) {
+      const minute = now.toISOString().slice(0, 16);
+      const counted = await update({
+        Key: key(`${RATE_KEY_PREFIX}${routingKeyRef}:${minute}`),
+        UpdateExpression: "SET expiresAt = :expiresAt ADD newIncidents :one",
+        ExpressionAttributeValues: { ":one": 1, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 },
+      });
+      return (counted as unknown as { newIncidents: number }).newIncidents;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Group incidents, storm incidents and flapping holds on dynalite and the strict fake PagerDuty:
+ * what PagerDuty ends up with, including redeliveries, racing instances and outages.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
+import { alertAt } from "../support/alerts.ts";
+import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { sweepWatched } from "../../lib/router/sweep.ts";
+import { parseMatcherList } from "../../lib/matchers/matcher.ts";
+import type { RouterDeps } from "../../lib/router/router.ts";
+import type { GroupRule } from "../../lib/routing/policies.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+
+let h: RouterHarness;
+let run = 0;
+const soon = () => Date.now() + 5_000;
+const MINUTE = 60_000;
+/** The clock alertAt's minute 0 stands for. */
+const T0 = Date.UTC(2026, 10, 26, 17, 0);
+
+/** A clock the test moves; alerts at minute m are handled at minute m unless the test says otherwise. */
+let clock = T0;
+const at = (minute: number) => (clock = T0 + minute * MINUTE);
+
+const rule = (name: string, matchers: string[], groupBy: string[], windowMinutes = 10): GroupRule => ({
+  name,
+  matchers: parseMatcherList(matchers).matchers,
+  groupBy,
+  windowMs: windowMinutes * MINUTE,
+});
+
+function router(policies: RouterDeps["policies"]) {
+  return h.router({ aggregates: createAggregateStore({ doc: h.doc, tableName: h.tableName }), policies, now: () => new Date(clock) });
+}
+
+/** Each test gets its own services and rule names: the table is shared. */
+let prefix = "";
+
+beforeAll(async () => {
+  h = await startRouterHarness();
+});
+afterAll(async () => h.close());
+beforeEach(() => {
+  h.fake.reset();
+  h.setRoute(() => ({ route: "default", routingKeyRef: "default" }));
+  prefix = `t${(run += 1)}`;
+  at(0);
+});
+
+describe("incident grouping", () => {
+  const checkout = (n: number, status: "firing" | "resolved", minute: number, severity: "error" | "critical" = "error") =>
+    alertAt(`${prefix}-checkout-${n}`, status, minute, { labels: { service: `${prefix}-checkout`, env: "prod" }, severity });
+
+  it("pages once for related alerts, lists them, and resolves only when every member has resolved", async () => {
+    const r = router({ groups: [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"])] });
+    const groupKey = `group:${prefix}-outage:service=${prefix}-checkout`;
+    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "grouped", into: groupKey, kind: "group", actions: ["trigger"] });
+    at(1);
+    expect(await r.handleAlert(checkout(2, "firing", 1, "critical"), soon())).toMatchObject({ outcome: "grouped", into: groupKey, actions: ["trigger"] });
+    expect(await r.handleAlert(checkout(3, "firing", 1), soon())).toMatchObject({ outcome: "grouped", actions: [] });
+    // Duplicates of members cost nothing more.
+    expect(await r.handleAlert(checkout(3, "firing", 1), soon())).toMatchObject({ outcome: "deduplicated", why: `pages through ${groupKey}` });
+
+    // One incident; the critical member raised it (a trigger to the same dedup key, no new incident).
+    expect(h.fake.incidents()).toHaveLength(1);
+    expect(h.fake.openIncidents()[0]).toMatchObject({ dedupKey: groupKey, severity: "error" });
+    const lastTrigger = h.fake.events.at(-1)!.event as PagerDutyTriggerEvent;
+    expect(h.fake.events.at(-1)).toMatchObject({ action: "trigger", effect: "deduplicated" });
+    expect(lastTrigger.payload.severity).toBe("critical");
+    const details = lastTrigger.payload.custom_details as { members: number; firing: number; listed: { dedupKey: string }[] };
+    expect(details).toMatchObject({ members: 2, firing: 2 });
+    expect(details.listed.map((member) => member.dedupKey).sort()).toEqual([`${prefix}-checkout-1`, `${prefix}-checkout-2`]);
+
+    at(5);
+    // A minute after the last update, the member that joined since reaches PagerDuty with the next change.
+    expect(await r.handleAlert(checkout(1, "resolved", 5), soon())).toMatchObject({ outcome: "grouped", actions: ["trigger"] });
+    const update = (h.fake.events.at(-1)!.event as PagerDutyTriggerEvent).payload.custom_details as { members: number; firing: number };
+    expect(update).toMatchObject({ members: 3, firing: 2 });
+    expect(await r.handleAlert(checkout(2, "resolved", 5), soon())).toMatchObject({ outcome: "grouped", actions: [] });
+    expect(h.fake.openIncidents()).toHaveLength(1);
+    expect(await r.handleAlert(checkout(3, "resolved", 5), soon())).toMatchObject({ outcome: "grouped", actions: ["resolve"] });
+    expect(h.fake.openIncidents()).toHaveLength(0);
+    expect(h.fake.events.map((event) => event.action)).toEqual(["trigger", "trigger", "trigger", "resolve"]);
+
+    const group = await h.store.get(groupKey);
+    expect(group).toMatchObject({ kind: "group", status: "resolved", told: { action: "resolve" } });
+    expect(Object.keys(group!.members!)).toHaveLength(3);
+    expect(await h.store.get(`${prefix}-checkout-3`)).toMatchObject({ aggregate: { key: groupKey, synced: { status: "resolved" } } });
+  });
+
+  it("keeps alerts that match no rule, or arrive after the join window, on incidents of their own", async () => {
+    const r = router({ groups: [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"], 5)] });
+    await r.handleAlert(checkout(1, "firing", 0), soon());
+    await r.handleAlert(alertAt(`${prefix}-other`, "firing", 0, { labels: { service: `${prefix}-search` } }), soon());
+    at(6);
+    expect(await r.handleAlert(checkout(2, "firing", 6), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect(h.fake.incidents().map((incident) => incident.dedupKey).sort()).toEqual(
+      [`group:${prefix}-outage:service=${prefix}-checkout`, `${prefix}-checkout-2`, `${prefix}-other`].sort(),
+    );
+  });
+
+  it("opens a new incident when a member fires after the whole group resolved", async () => {
+    const r = router({ groups: [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"])] });
+    await r.handleAlert(checkout(1, "firing", 0), soon());
+    at(2);
+    await r.handleAlert(checkout(1, "resolved", 2), soon());
+    at(20);
+    expect(await r.handleAlert(checkout(1, "firing", 20), soon())).toMatchObject({ outcome: "grouped", actions: ["trigger"] });
+    expect(h.fake.incidents().map((incident) => incident.status)).toEqual(["resolved", "triggered"]);
+  });
+
+  it("survives PagerDuty failing the group's trigger: the redelivered member pages once", async () => {
+    const r = router({ groups: [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"])] });
+    h.fake.down();
+    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "retry" });
+    // Not marked synced, so the redelivery completes the page.
+    expect((await h.store.get(`${prefix}-checkout-1`))?.aggregate).toBeUndefined();
+    h.fake.recover();
+    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "grouped", actions: ["trigger"] });
+    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "deduplicated" });
+    expect(h.fake.triggerCount()).toBe(1);
+  });
+
+  it("gives one trigger and one resolve when racing instances handle every member twice", async () => {
+    const groups = [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"])];
+    const instances = [router({ groups }), router({ groups }), router({ groups })];
+    const members = Array.from({ length: 12 }, (_, n) => n);
+    const settle = async (status: "firing" | "resolved", minute: number) => {
+      // Like SQS: whatever asked to be retried comes back until it settles.
+      let pending = [...members, ...members];
+      for (let round = 0; round < 10 && pending.length > 0; round += 1) {
+        const outcomes = await Promise.all(pending.map((n, i) => instances[i % instances.length]!.handleAlert(checkout(n, status, minute), soon())));
+        pending = pending.filter((_, i) => outcomes[i]!.outcome === "retry" || outcomes[i]!.outcome === "in_flight");
+      }
+      expect(pending).toEqual([]);
+    };
+    await settle("firing", 0);
+    expect(h.fake.incidents()).toHaveLength(1);
+    expect(h.fake.events.filter((event) => event.effect === "opened")).toHaveLength(1);
+    at(3);
+    await settle("resolved", 3);
+    expect(h.fake.openIncidents()).toHaveLength(0);
+    expect(h.fake.events.filter((event) => event.action === "resolve")).toHaveLength(1);
+  });
+});
+
+describe("storm protection", () => {
+  it("above the rate, new problems on one routing key share one storm incident; it resolves with them and the key returns to normal", async () => {
+    h.setRoute((alert) => (alert.labels.team === "payments" ? { route: "payments", routingKeyRef: "payments" } : { route: "default", routingKeyRef: "default" }));
+    const r = router({ storm: { newIncidentsPerMinute: 5 } });
+    const storm = Array.from({ length: 20 }, (_, n) => alertAt(`${prefix}-storm-${n}`, "firing", 0, { labels: { service: "checkout" } }));
+    const outcomes = [];
+    for (const alert of storm) outcomes.push(await r.handleAlert(alert, soon()));
+    // Another key is not affected by the storm on "default".
+    expect(await r.handleAlert(alertAt(`${prefix}-payments`, "firing", 0, { labels: { team: "payments" } }), soon())).toMatchObject({ outcome: "delivered" });
+
+    expect(outcomes.filter((outcome) => outcome.outcome === "delivered")).toHaveLength(5);
+    expect(outcomes.filter((outcome) => outcome.outcome === "grouped")).toHaveLength(15);
+    const incidents = h.fake.incidents();
+    expect(incidents).toHaveLength(7);
+    const stormIncident = incidents.find((incident) => incident.dedupKey === "storm:default")!;
+    expect(stormIncident.summary).toMatch(/^Alert storm on default: 1 problems firing/);
+
+    // The storm is over a minute later: the next new problem pages on its own, and the sweep
+    // brings the storm incident's member list up to date in one update.
+    at(2);
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ delivered: 1, failed: [] });
+    const update = h.fake.events.at(-1)!;
+    expect(update).toMatchObject({ dedupKey: "storm:default", action: "trigger", effect: "deduplicated" });
+    expect((update.event as PagerDutyTriggerEvent).payload.summary).toMatch(/^Alert storm on default: 15 problems firing/);
+    expect(await r.handleAlert(alertAt(`${prefix}-after`, "firing", 2), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+
+    at(4);
+    for (const alert of storm) await r.handleAlert(alertAt(alert.dedupKey, "resolved", 4), soon());
+    expect(h.fake.openIncidents().map((incident) => incident.dedupKey).sort()).toEqual([`${prefix}-after`, `${prefix}-payments`].sort());
+    const state = await h.store.get("storm:default");
+    expect(Object.keys(state!.members!)).toHaveLength(15);
+  });
+});
+
+describe("flapping", () => {
+  const flapping = { changes: 3, withinMs: 10 * MINUTE, stableMs: 5 * MINUTE };
+
+  it("holds the resolve of a flapping problem until it is stable, then the sweep resolves it once", async () => {
+    const r = router({ flapping });
+    const key = `${prefix}-flappy`;
+    for (const [minute, status] of [[0, "firing"], [1, "resolved"], [2, "firing"]] as const) {
+      at(minute);
+      expect(await r.handleAlert(alertAt(key, status, minute), soon())).toMatchObject({ outcome: "delivered" });
+    }
+    at(3);
+    expect(await r.handleAlert(alertAt(key, "resolved", 3), soon())).toMatchObject({ outcome: "held", until: new Date(T0 + 8 * MINUTE).toISOString() });
+    at(4);
+    expect(await r.handleAlert(alertAt(key, "firing", 4), soon())).toMatchObject({ outcome: "deduplicated", why: "already triggered in PagerDuty" });
+    at(5);
+    expect(await r.handleAlert(alertAt(key, "resolved", 5), soon())).toMatchObject({ outcome: "held" });
+    expect(h.fake.openIncidents()).toHaveLength(1);
+
+    at(8);
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ delivered: 0 });
+    at(10);
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ delivered: 1, failed: [] });
+    expect(h.fake.openIncidents()).toHaveLength(0);
+    expect(h.fake.events.map((event) => event.action)).toEqual(["trigger", "resolve", "trigger", "resolve"]);
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ held: 2, told: { action: "resolve" } });
+    expect(state?.watch).toBeUndefined();
+    // Nothing left for the sweep.
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ checked: 0 });
+  });
+
+  it("sends nothing more when a flapping problem settles firing", async () => {
+    const r = router({ flapping });
+    const key = `${prefix}-settles-firing`;
+    for (const [minute, status] of [[0, "firing"], [1, "resolved"], [2, "firing"], [3, "resolved"], [4, "firing"]] as const) {
+      at(minute);
+      await r.handleAlert(alertAt(key, status, minute), soon());
+    }
+    at(30);
+    await sweepWatched(h.store, r, soon());
+    expect(h.fake.openIncidents()).toHaveLength(1);
+    expect(h.fake.events.map((event) => event.action)).toEqual(["trigger", "resolve", "trigger"]);
+  });
+
+  it("does not hold a problem that changes rarely", async () => {
+    const r = router({ flapping });
+    const key = `${prefix}-calm`;
+    for (const [minute, status] of [[0, "firing"], [20, "resolved"], [40, "firing"], [60, "resolved"]] as const) {
+      at(minute);
+      expect(await r.handleAlert(alertAt(key, status, minute), soon())).toMatchObject({ outcome: "delivered" });
+    }
+    expect(h.fake.openIncidents()).toHaveLength(0);
+  });
+});
