@@ -1,6 +1,7 @@
 /** Problem state as the state commands present it: what PagerDuty was told, in a few words or in sentences. */
 import { SEVERITY_RANK, type ProblemState } from "../router/state.ts";
-import { dateOf, relative, when } from "./format.ts";
+import { activeMembership } from "../router/aggregates.ts";
+import { dateOf, plural, relative, when } from "./format.ts";
 
 /** `trigger 5m ago`, `resolve in flight`, `not told (delivery failed)`. */
 export function toldCell(state: ProblemState, now: Date): string {
@@ -62,5 +63,54 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     );
   }
   if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
+  return lines;
+}
+
+/** Why the problem is not simply paging on its own: a window, a flapping hold, a group or storm. Empty when none. */
+export function noteCell(state: ProblemState, now: Date): string {
+  if (state.kind) {
+    const members = Object.values(state.members ?? {});
+    return `${state.kind} of ${members.length}, ${members.filter((member) => member.s === "firing").length} firing`;
+  }
+  const membership = activeMembership(state);
+  if (membership) return `via ${membership.key}`;
+  if (state.watch === "held") {
+    const until = dateOf(state.watchAt);
+    return `flapping: resolve held${until ? ` until ${relative(until, now)}` : ""}`;
+  }
+  return state.suppressedBy ? `window ${state.suppressedBy}` : "";
+}
+
+/** Groups, storms and flapping, explained: empty for a problem that pages on its own and is calm. */
+export function aggregateSentences(state: ProblemState, now: Date): string[] {
+  const lines: string[] = [];
+  if (state.kind) {
+    const members = Object.entries(state.members ?? {}).sort(([, a], [, b]) => (a.t < b.t ? 1 : -1));
+    const firing = members.filter(([, member]) => member.s === "firing").length;
+    lines.push(
+      state.kind === "storm"
+        ? `This is the storm incident of routing key '${state.rule}': new problems beyond the storm rate joined it instead of opening incidents of their own.`
+        : `This is a group incident of grouping rule '${state.rule}': related alerts page through it as one PagerDuty incident.`,
+    );
+    lines.push(`Opened ${at(state.openedAt, now)}; ${plural(members.length, "member")}, ${firing} firing. It resolves when every member has resolved.`);
+    if (state.told?.members !== undefined) lines.push(`PagerDuty's alert lists ${plural(state.told.members, "member")}; newer members reach it in one update a minute.`);
+    for (const [dedupKey, member] of members.slice(0, 20)) lines.push(`  ${member.s.padEnd(8)} ${member.v.padEnd(8)} since ${at(member.t, now)}  ${dedupKey}: ${member.m}`);
+    if (members.length > 20) lines.push(`  … and ${members.length - 20} more (--json shows all).`);
+    return lines;
+  }
+  const membership = activeMembership(state);
+  if (membership) {
+    lines.push(
+      `It pages through ${membership.kind === "storm" ? "the storm incident" : "the group incident"} ${membership.key}, not on its own; ` +
+        `PagerDuty has seen it ${membership.synced.status} there since ${at(membership.synced.at, now)}. alert-relay state show ${membership.key} explains it.`,
+    );
+  }
+  if (state.watch === "held") {
+    lines.push(
+      `It is flapping (${plural(state.changes?.length ?? 0, "recent change")}), so its resolve is held until ${at(state.watchAt, now)}; ` +
+        "the sweep sends it then unless the problem fires again, which keeps the incident open instead of paging again.",
+    );
+  }
+  if (state.held) lines.push(`Resolves held while flapping so far: ${state.held}.`);
   return lines;
 }

@@ -89,10 +89,10 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     async leave(ref, member) {
       return update({
         Key: key(ref.key),
-        UpdateExpression: "SET #members.#k.s = :status, #members.#k.t = :t, #members.#k.v = :severity, #version = #version + :one DELETE #firing :member",
+        UpdateExpression: "SET #members.#k.s = :status, #members.#k.t = :t, #members.#k.v = :severity, #members.#k.m = :summary, #version = #version + :one DELETE #firing :member",
         ConditionExpression: "attribute_exists(#members.#k) AND #members.#k.t <= :t",
         ExpressionAttributeNames: { "#k": member.dedupKey },
-        ExpressionAttributeValues: { ":status": member.status, ":t": member.transitionAt, ":severity": member.severity, ":one": 1, ":member": new Set([member.dedupKey]) },
+        ExpressionAttributeValues: { ":status": member.status, ":t": member.transitionAt, ":severity": member.severity, ":summary": memberEntry(member).m, ":one": 1, ":member": new Set([member.dedupKey]) },
       });
     },
 

@@ -61,7 +61,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
 
   function account(outcome: RouteOutcome, alert: NormalizedAlert): void {
     countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
-    if (outcome.outcome === "delivered") {
+    if (outcome.outcome === "delivered" || outcome.outcome === "grouped") {
       for (const action of outcome.actions) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
     }
     logger.info("alert routed", { ...outcome, alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source });

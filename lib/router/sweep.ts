@@ -1,6 +1,7 @@
 /**
  * The periodic sweep: CloudWatch does not re-send an alarm that stays in ALARM, so a problem
- * suppressed while firing must be looked at again when its window ends. The sweep re-runs the
+ * suppressed while firing must be looked at again when its window ends; likewise a flapping
+ * problem's held resolve, and an open group or storm incident with members PagerDuty has not seen. The sweep re-runs the
  * router's reconcile for every watched problem; the router decides, the sweep only asks.
  */
 import type { Router } from "./router.ts";
@@ -10,13 +11,15 @@ export interface SweepReport {
   checked: number;
   delivered: number;
   stillSuppressed: number;
+  /** Flapping problems whose resolve is still held. */
+  stillHeld: number;
   failed: { dedupKey: string; reason: string }[];
   /** Problems not reached before the deadline; the next sweep takes them. */
   unfinished: boolean;
 }
 
 export async function sweepWatched(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
-  const report: SweepReport = { checked: 0, delivered: 0, stillSuppressed: 0, failed: [], unfinished: false };
+  const report: SweepReport = { checked: 0, delivered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
   for await (const dedupKey of store.watched()) {
     if (now() >= deadline) {
       report.unfinished = true;
@@ -27,6 +30,7 @@ export async function sweepWatched(store: Pick<StateStore, "watched">, router: P
       const outcome = await router.reconcileKey(dedupKey, deadline);
       if (outcome?.outcome === "delivered") report.delivered += 1;
       else if (outcome?.outcome === "suppressed") report.stillSuppressed += 1;
+      else if (outcome?.outcome === "held") report.stillHeld += 1;
       else if (outcome?.outcome === "retry" || outcome?.outcome === "rejected") report.failed.push({ dedupKey, reason: outcome.reason });
     } catch (error) {
       // One broken problem must not stop the sweep for the others.

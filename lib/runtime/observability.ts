@@ -15,7 +15,7 @@ export const METRIC = {
   requestsRejected: "RequestsRejected",
   /** Requests answered 5xx because the queue would not take their alerts. */
   publishFailures: "PublishFailures",
-  /** Router: alerts by what happened to them (dimension: outcome — delivered, deduplicated, suppressed, stale, in_flight, retry, rejected). */
+  /** Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, deduplicated, suppressed, stale, in_flight, retry, rejected). */
   routerOutcomes: "RouterOutcomes",
   /** Router: PagerDuty events accepted (dimension: action). */
   pagerDutyEvents: "PagerDutyEvents",
@@ -23,6 +23,10 @@ export const METRIC = {
   deadLettered: "DeadLettered",
   /** Router: suppression window items that could not be read (each is ignored, never widened). */
   malformedWindows: "MalformedWindows",
+  /** Router: beats recorded for a declared heartbeat (dimension: heartbeat). */
+  heartbeatBeats: "HeartbeatBeats",
+  /** Sweep: 1 per run for each declared heartbeat that is missing (dimension: heartbeat); alarm on it being > 0. */
+  heartbeatsMissing: "HeartbeatsMissing",
 } as const;
 
 export interface Telemetry {

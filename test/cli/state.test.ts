@@ -60,7 +60,7 @@ describe("state list", () => {
       STATUS: "firing",
       SEVERITY: "error",
       PAGERDUTY: "not told",
-      "SUPPRESSED BY": "checkout-db-maintenance",
+      NOTE: "window checkout-db-maintenance",
       SEEN: "2",
       DEDUPED: "1",
       SUPPRESSED: "1",
@@ -71,7 +71,7 @@ describe("state list", () => {
     expect(rowOf(run.out, "disk-full")).toMatchObject({ STATUS: "resolved", PAGERDUTY: "resolve 30m ago" });
     expect(rowOf(run.out, "db-down")?.PAGERDUTY).toBe("trigger in flight");
     expect(rowOf(run.out, "queue-lag")?.PAGERDUTY).toBe("not told (delivery failed)");
-    expect(rowOf(run.out, "flappy")).toMatchObject({ STATUS: "resolved", "SUPPRESSED BY": "", SEEN: "2", DEDUPED: "0", STALE: "1" });
+    expect(rowOf(run.out, "flappy")).toMatchObject({ STATUS: "resolved", NOTE: "", SEEN: "2", DEDUPED: "0", STALE: "1" });
     expect(rowOf(run.out, "ancient")).toBeUndefined();
     expect(run.out).toContain("6 problems: 4 firing, 2 resolved.");
   });

@@ -3,7 +3,7 @@ import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
-import { toldCell } from "../problems.ts";
+import { noteCell, toldCell } from "../problems.ts";
 
 const OPTIONS = {
   firing: { type: "boolean" },
@@ -14,7 +14,7 @@ const OPTIONS = {
 
 export const stateListCommand: Command = {
   name: "state list",
-  summary: "list the problems the router knows: status, what PagerDuty was told, suppression, counts",
+  summary: "list the problems the router knows: status, what PagerDuty was told, windows, groups, flapping, counts",
   usage: "alert-relay state list [--firing] [--json]",
   details: [
     "options:",
@@ -53,7 +53,7 @@ export const stateListCommand: Command = {
           state.status,
           state.severity,
           toldCell(state, now),
-          state.suppressedBy ?? "",
+          noteCell(state, now),
           String(state.seen ?? 0),
           String(state.deduplicated ?? 0),
           String(state.suppressed ?? 0),
@@ -61,8 +61,8 @@ export const stateListCommand: Command = {
           lastSeen ? relative(lastSeen, now) : "?",
         ];
       });
-      const headers = ["DEDUP KEY", "STATUS", "SEVERITY", "PAGERDUTY", "SUPPRESSED BY", "SEEN", "DEDUPED", "SUPPRESSED", "STALE", "LAST SEEN"];
-      for (const line of table(headers, rows, { maxWidths: { "DEDUP KEY": 60, "SUPPRESSED BY": 30 } })) io.out(line);
+      const headers = ["DEDUP KEY", "STATUS", "SEVERITY", "PAGERDUTY", "NOTE", "SEEN", "DEDUPED", "SUPPRESSED", "STALE", "LAST SEEN"];
+      for (const line of table(headers, rows, { maxWidths: { "DEDUP KEY": 60, NOTE: 64 } })) io.out(line);
       io.out("");
       const firing = problems.filter((state) => state.status === "firing").length;
       io.out(`${plural(problems.length, "problem")}: ${firing} firing, ${problems.length - firing} resolved.`);

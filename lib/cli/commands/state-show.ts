@@ -3,7 +3,7 @@ import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
-import { pagerDutySentences } from "../problems.ts";
+import { aggregateSentences, pagerDutySentences } from "../problems.ts";
 
 const OPTIONS = { json: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
 
@@ -63,6 +63,7 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     "",
     "What PagerDuty was told:",
     ...pagerDutySentences(state, now).map((line) => `  ${line}`),
+    ...section("Grouping and flapping:", aggregateSentences(state, now)),
     "",
     "Retention:",
     expiresAt
@@ -70,3 +71,5 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
       : `  Kept while firing; resolved problems are forgotten after the retention period (${DEFAULT_RETENTION_DAYS} days unless RESOLVED_RETENTION_DAYS says otherwise).`,
   ];
 }
+
+const section = (title: string, lines: readonly string[]) => (lines.length > 0 ? ["", title, ...lines.map((line) => `  ${line}`)] : []);

@@ -1,0 +1,71 @@
+/** `state list|show` explaining group incidents, their members and flapping holds, on state the router itself wrote. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoStateStore } from "../../lib/router/state-store.ts";
+import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createRouter } from "../../lib/router/router.ts";
+import { parseMatcherList } from "../../lib/matchers/matcher.ts";
+import { alertAt } from "../support/alerts.ts";
+import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
+
+let h: CliHarness;
+const MINUTE = 60_000;
+/** alertAt's minute 0. */
+const T0 = Date.UTC(2026, 10, 26, 17, 0);
+
+beforeAll(async () => {
+  h = await startCliHarness();
+  let clock = T0;
+  const router = createRouter({
+    store: createDynamoStateStore({ doc: h.doc, tableName: "cli-state" }),
+    aggregates: createAggregateStore({ doc: h.doc, tableName: "cli-state" }),
+    policies: {
+      groups: [{ name: "checkout-outage", matchers: parseMatcherList(["service=checkout"]).matchers, groupBy: ["service"], windowMs: 10 * MINUTE }],
+      flapping: { changes: 3, withinMs: 10 * MINUTE, stableMs: 120 * MINUTE },
+    },
+    findWindow: async () => undefined,
+    route: () => ({ route: "default", routingKeyRef: "default" }),
+    // The CLI only reads state: PagerDuty accepting everything is all these tests need.
+    deliver: async () => ({ outcome: "accepted" }),
+    now: () => new Date(clock),
+  });
+  const deadline = Date.now() + 60_000;
+  for (const n of [1, 2, 3]) await router.handleAlert(alertAt(`checkout-${n}`, "firing", 0, { labels: { service: "checkout" } }), deadline);
+  clock = T0 + 2 * MINUTE;
+  await router.handleAlert(alertAt("checkout-1", "resolved", 2, { labels: { service: "checkout" } }), deadline);
+  for (const [minute, status] of [[3, "firing"], [4, "resolved"], [5, "firing"], [6, "resolved"]] as const) {
+    clock = T0 + minute * MINUTE;
+    await router.handleAlert(alertAt("bouncy", status, minute), deadline);
+  }
+});
+afterAll(async () => h.close());
+
+describe("state list and show for groups and flapping", () => {
+  it("notes groups, their members and held resolves in the list", async () => {
+    const run = await h.run(["state", "list"]);
+    expect(run.code).toBe(0);
+    const rows = parseTable(run.out, "DEDUP KEY");
+    const note = (key: string) => rows.find((row) => row["DEDUP KEY"] === key)?.NOTE;
+    expect(note("group:checkout-outage:service=checkout")).toBe("group of 3, 2 firing");
+    expect(note("checkout-2")).toBe("via group:checkout-outage:service=checkout");
+    expect(note("bouncy")).toMatch(/^flapping: resolve held until in /);
+    // The storm gate's per-minute counters live in the same table but are not problems.
+    expect(rows.some((row) => row["DEDUP KEY"]!.startsWith("rate:"))).toBe(false);
+  });
+
+  it("explains a group incident with its members, and a member with where it pages", async () => {
+    const group = await h.run(["state", "show", "group:checkout-outage:service=checkout"]);
+    expect(group.code).toBe(0);
+    expect(group.out).toContain("This is a group incident of grouping rule 'checkout-outage'");
+    expect(group.out).toContain("3 members, 2 firing. It resolves when every member has resolved.");
+    expect(group.out).toMatch(/resolved\s+error\s+since .*checkout-1: checkout-1 is resolved/);
+    const member = await h.run(["state", "show", "checkout-2"]);
+    expect(member.out).toContain("It pages through the group incident group:checkout-outage:service=checkout, not on its own");
+  });
+
+  it("explains a held resolve of a flapping problem", async () => {
+    const run = await h.run(["state", "show", "bouncy"]);
+    expect(run.out).toMatch(/It is flapping \(4 recent changes\), so its resolve is held until .*2026-11-26T19:06:00Z/);
+    expect(run.out).toContain("Resolves held while flapping so far: 1.");
+    expect(NOW.getTime()).toBeGreaterThan(T0);
+  });
+});
