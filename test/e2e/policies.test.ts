@@ -145,5 +145,5 @@ describe("policies on the local stack", () => {
     for (const alert of burst) await post({ ...alert, status: "resolved", endsAt: iso(-1) });
     await waitFor(() => fake.openIncidents().every((incident) => incident.routingKey !== STORM_KEY), 10_000, "every storm-key incident resolved");
     expect(actionsFor("storm:stormy").filter((action) => action === "resolve")).toHaveLength(1);
-  });
+  }, 45_000);
 });
