@@ -127,7 +127,7 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
   const first = firing[0]?.[1].m ?? opener.summary;
   const summary =
     item.kind === "storm"
-      ? `Alert storm on ${item.rule}: ${firing.length} problems firing together (${members.length} in this storm), e.g. ${first}`
+      ? `Alert storm on ${item.rule}: ${firing.length} problem${firing.length === 1 ? "" : "s"} firing together (${members.length} in this storm), e.g. ${first}`
       : `${item.rule}: ${firing.length} of ${members.length} grouped alerts firing, e.g. ${first}`;
   const nowIso = now.toISOString();
   const alert: NormalizedAlert = {

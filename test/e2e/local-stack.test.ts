@@ -144,6 +144,25 @@ describe("local stack, end to end", () => {
       expect(requestsFor(dedupKeyOf(suppressed))).toEqual([]);
     });
 
+    it("still delivers the resolve of a problem PagerDuty knew from before the window", async () => {
+      const before: AlertSpec = { alertname: "E2EKnownBefore", status: "firing", fingerprint: "b000000000000003", startsAt: iso(-30) };
+      await post(notification(before));
+      await waitFor(() => fake.triggerCount(dedupKeyOf(before)) === 1, 5_000, "the trigger before the window");
+      // The window now covers it too.
+      await doc.send(
+        new UpdateCommand({
+          TableName: stack.tables.windows,
+          Key: { id: windowId },
+          UpdateExpression: "SET matchers = :matchers",
+          ExpressionAttributeValues: { ":matchers": [`alertname=~${suppressed.alertname}|${before.alertname}`] },
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
+      await post(notification({ ...before, status: "resolved", endsAt: iso(0) }));
+      await waitFor(() => actionsFor(dedupKeyOf(before)).includes("resolve"), 5_000, "the resolve during the window");
+      expect(fake.openIncidents().some((incident) => incident.dedupKey === dedupKeyOf(before))).toBe(false);
+    });
+
     it("pages through the sweep when the window ends while the alert still fires", async () => {
       await doc.send(new UpdateCommand({ TableName: stack.tables.windows, Key: { id: windowId }, UpdateExpression: "SET endsAt = :now", ExpressionAttributeValues: { ":now": iso(0) } }));
       await waitFor(() => fake.triggerCount(dedupKeyOf(suppressed)) === 1, 5_000, "the sweep's trigger");

@@ -160,7 +160,7 @@ describe("storm protection", () => {
     const incidents = h.fake.incidents();
     expect(incidents).toHaveLength(7);
     const stormIncident = incidents.find((incident) => incident.dedupKey === "storm:default")!;
-    expect(stormIncident.summary).toMatch(/^Alert storm on default: 1 problems firing/);
+    expect(stormIncident.summary).toMatch(/^Alert storm on default: 1 problem firing/);
 
     // The storm is over a minute later: the next new problem pages on its own, and the sweep
     // brings the storm incident's member list up to date in one update.
