@@ -87,7 +87,9 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const fakeUrl = await load.fakeUrl();
-    stack = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_EVENTS_URL: fakeUrl, PAGERDUTY_ROUTING_KEY: "B".repeat(32) } });
+    // The throughput target is per problem paged on its own: storm protection would fold the blast into one incident.
+    const routes = JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false });
+    stack = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_EVENTS_URL: fakeUrl, PAGERDUTY_ROUTING_KEY: "B".repeat(32), ROUTES_JSON: routes } });
     const webhookUrl = stack.webhooks.prometheus!;
     // Warm-up: JIT, connection pools, every poller.
     await load.run({ phase: "blast", webhookUrl, alerts: 300, perRequest: 10, concurrency: 4 });
