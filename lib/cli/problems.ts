@@ -102,7 +102,10 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
   if (membership) {
     lines.push(
       `It pages through ${membership.kind === "storm" ? "the storm incident" : "the group incident"} ${membership.key}, not on its own; ` +
-        `PagerDuty has seen it ${membership.synced.status} there since ${at(membership.synced.at, now)}. alert-relay state show ${membership.key} explains it.`,
+        (membership.synced
+          ? `PagerDuty has seen it ${membership.synced.status} there since ${at(membership.synced.at, now)}.`
+          : "It joined, and that incident's PagerDuty state is being brought up to date.") +
+        ` alert-relay state show ${membership.key} explains it.`,
     );
   }
   if (state.watch === "held") {

@@ -17,8 +17,8 @@ export interface AggregateStore {
   leave(ref: AggregateRef, member: ProblemState): Promise<ProblemState | undefined>;
   /** Writes the status, severity and alert derived from the members; returns the newest aggregate state. */
   writeView(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
-  /** Records on the member which of its states the aggregate has taken in. */
-  markSynced(member: ProblemState, ref: AggregateRef): Promise<void>;
+  /** Records on the member the aggregate it pages through (and, once done, which of its states that aggregate has taken in). */
+  setMembership(member: ProblemState, ref: AggregateRef): Promise<void>;
   /** Counts one new incident for a routing key in the current minute; returns the minute's count. */
   countNewIncident(routingKeyRef: string, now: Date): Promise<number>;
 }
@@ -132,13 +132,12 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       return fresh.Item as ProblemState | undefined;
     },
 
-    async markSynced(member, ref) {
+    async setMembership(member, ref) {
       await update({
         Key: key(member.dedupKey),
         UpdateExpression: "SET #aggregate = :ref",
         ConditionExpression: "#status = :status AND transitionAt = :t",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":ref": { ...ref, synced: { status: member.status, at: member.transitionAt } }, ":status": member.status, ":t": member.transitionAt },
+        ExpressionAttributeValues: { ":ref": ref, ":status": member.status, ":t": member.transitionAt },
       });
     },
 

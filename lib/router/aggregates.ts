@@ -20,7 +20,8 @@ export interface AggregateRef {
   kind: AggregateKind;
   /** The grouping rule's name, or the routing key name for a storm. */
   rule: string;
-  synced: { status: AlertStatus; at: string };
+  /** Absent from joining until the aggregate's PagerDuty state reflects the member. */
+  synced?: { status: AlertStatus; at: string };
 }
 
 /** One member inside an aggregate item, kept short: an aggregate holds up to MAX_MEMBERS of them. */
@@ -93,11 +94,11 @@ export const isAggregate = (state: Pick<ProblemState, "kind">) => state.kind !==
 export function activeMembership(state: ProblemState): AggregateRef | undefined {
   const ref = state.aggregate;
   if (!ref) return undefined;
-  const reopened = ref.synced.status === "resolved" && state.status === "firing" && state.transitionAt > ref.synced.at;
+  const reopened = ref.synced?.status === "resolved" && state.status === "firing" && state.transitionAt > ref.synced.at;
   return reopened ? undefined : ref;
 }
 
-export const isSynced = (state: ProblemState, ref: AggregateRef) => ref.synced.status === state.status && ref.synced.at === state.transitionAt;
+export const isSynced = (state: ProblemState, ref: AggregateRef) => ref.synced?.status === state.status && ref.synced.at === state.transitionAt;
 
 export function memberEntry(state: ProblemState): MemberEntry {
   const summary = state.lastAlert.summary;

@@ -46,6 +46,8 @@ export type RouteOutcome =
   | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[] }
   /** A flapping problem's resolve, held until it has been stable; the sweep sends it then. */
   | { outcome: "held"; until: string; why: string }
+  /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
+  | { outcome: "heartbeat"; name: string; why: string }
   | { outcome: "in_flight"; why: string }
   /** Not delivered now; the message must come back (SQS redelivery, then the DLQ). */
   | { outcome: "retry"; reason: string }
@@ -80,7 +82,12 @@ export function createRouter(deps: RouterDeps) {
   async function joinAggregate(state: ProblemState, routingKeyRef: string, aggregates: AggregateStore) {
     const tryJoin = async (target: AggregateTarget) => {
       const joined = await aggregates.join(target, state, now());
-      return joined && { joined, ref: { key: target.key, kind: target.kind, rule: target.rule, synced: { status: state.status, at: state.transitionAt } } };
+      if (!joined) return undefined;
+      const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
+      // Recorded before anything is delivered: a redelivered message must go on through this
+      // aggregate (where it is listed as firing), not page on its own once the storm has passed.
+      await aggregates.setMembership(state, ref);
+      return { joined, ref };
     };
     const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
     const grouped = group && (await tryJoin(group));
@@ -91,13 +98,15 @@ export function createRouter(deps: RouterDeps) {
   }
 
   /**
-   * A member's change reaches PagerDuty through its aggregate: join or leave, write the derived
-   * view, reconcile the aggregate, and only then mark the member synced, so a crash anywhere in
-   * between is completed by the redelivered message.
+   * A member's change reaches PagerDuty through its aggregate: join (again, idempotently) or
+   * leave, write the derived view, reconcile the aggregate, and only then mark the member synced,
+   * so a crash anywhere in between is completed by the redelivered message.
    */
   async function throughAggregate(member: ProblemState, ref: AggregateRef, joined: ProblemState | undefined, deadline: number): Promise<RouteOutcome> {
     const aggregates = deps.aggregates!;
-    const changed = joined ?? (await aggregates.leave(ref, member));
+    const changed =
+      joined ??
+      (member.status === "firing" ? await aggregates.join({ key: ref.key, kind: ref.kind, rule: ref.rule, windowMs: undefined }, member, now()) : await aggregates.leave(ref, member));
     const actions: PagerDutyAction[] = [];
     if (changed) {
       const view = await aggregates.writeView(changed, now());
@@ -107,7 +116,7 @@ export function createRouter(deps: RouterDeps) {
         if (result.outcome === "delivered") actions.push(...result.actions);
       }
     }
-    await aggregates.markSynced(member, ref);
+    await aggregates.setMembership(member, { ...ref, synced: { status: member.status, at: member.transitionAt } });
     return { outcome: "grouped", into: ref.key, kind: ref.kind, actions };
   }
 

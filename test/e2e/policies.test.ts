@@ -85,6 +85,7 @@ describe("policies on the local stack", () => {
     }));
     for (const member of members) await post({ ...member, status: "firing" });
     await waitFor(async () => (await cli("state", "show", groupKey)).includes("3 members, 3 firing"), 8_000, "three members in the group");
+    await waitFor(() => fake.incidents().some((incident) => incident.dedupKey === groupKey), 8_000, "the group's incident");
     expect(fake.incidents().filter((incident) => incident.dedupKey === groupKey)).toHaveLength(1);
     for (const member of members) expect(eventsFor(dedupKeyOf(member))).toEqual([]);
 
