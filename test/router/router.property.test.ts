@@ -8,6 +8,10 @@ import fc from "fast-check";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
 import type { NormalizedAlert } from "../../lib/alert/schema.ts";
+import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { activeMembership } from "../../lib/router/aggregates.ts";
+import { sweepWatched } from "../../lib/router/sweep.ts";
+import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 
 let h: RouterHarness;
 beforeAll(async () => {
@@ -66,4 +70,70 @@ describe("router property", () => {
       { numRuns: 40 },
     );
   }, 120_000);
+});
+
+describe("router property with grouping, storm protection and flapping", () => {
+  const MINUTE = 60_000;
+  it("leaves no problem unpaged and no incident open without a firing problem behind it", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), async ({ timelines, copies, order, outages }, grouped) => {
+        run += 1;
+        h.fake.reset();
+        // Each run a day later: its own clock minutes for the storm rate, its own group key.
+        const base = run * 1440;
+        let clock = Date.UTC(2026, 10, 26, 17, 0) + base * MINUTE;
+        const router = h.router({
+          aggregates: createAggregateStore({ doc: h.doc, tableName: h.tableName }),
+          policies: {
+            groups: [{ name: `prop-${run}`, matchers: parseMatcherList(["grp=yes"]).matchers, groupBy: [], windowMs: 10 * MINUTE }],
+            storm: { newIncidentsPerMinute: 1 },
+            flapping: { changes: 2, withinMs: 10 * MINUTE, stableMs: 5 * MINUTE },
+          },
+          now: () => new Date(clock),
+        });
+        const keys = timelines.map((_, i) => `propp-${run}-${i}`);
+        const messages: NormalizedAlert[] = [];
+        timelines.forEach((timeline, k) =>
+          timeline.forEach((status, minute) => {
+            const labels = grouped[k] ? { grp: "yes" } : {};
+            for (let c = 0; c < copies[(k * 5 + minute) % copies.length]!; c += 1) messages.push(alertAt(keys[k]!, status, base + minute, { labels }));
+          }),
+        );
+        const queue = messages.map((alert, i) => ({ alert, weight: order[i % order.length]! })).sort((a, b) => a.weight - b.weight).map((m) => m.alert);
+        let step = 0;
+        while (queue.length > 0) {
+          const alert = queue.shift()!;
+          clock += 5_000;
+          const outage = step < outages.length && outages[step]!;
+          if (outage) h.fake.down();
+          const outcome = await router.handleAlert(alert, Date.now() + 5_000);
+          if (outage) h.fake.recover();
+          if (outcome.outcome === "retry" || outcome.outcome === "in_flight") queue.push(alert);
+          step += 1;
+          if (step > 500) throw new Error("did not settle");
+        }
+        // Long after: held resolves are due and aggregates' updates sent.
+        clock += 60 * MINUTE;
+        expect((await sweepWatched(h.store, router, Date.now() + 10_000)).failed).toEqual([]);
+
+        const open = h.fake.openIncidents();
+        for (const [k, timeline] of timelines.entries()) {
+          const state = (await h.store.get(keys[k]!))!;
+          expect(state.status).toBe(timeline.at(-1));
+          const own = open.filter((incident) => incident.dedupKey === keys[k]);
+          const via = activeMembership(state);
+          if (timeline.at(-1) === "resolved") expect(own, `${keys[k]} resolved at the source`).toHaveLength(0);
+          else expect(own.length + (via && open.some((incident) => incident.dedupKey === via.key) ? 1 : 0), `${keys[k]} firing at the source`).toBe(1);
+          for (const incident of h.fake.incidents().filter((i) => i.dedupKey === keys[k])) expect(incident.triggers).toBe(1);
+        }
+        // An open group or storm incident always has a member still firing.
+        for (const incident of open.filter((i) => i.dedupKey.startsWith("group:") || i.dedupKey.startsWith("storm:"))) {
+          const aggregate = (await h.store.get(incident.dedupKey))!;
+          const statuses = await Promise.all(Object.keys(aggregate.members ?? {}).map(async (member) => (await h.store.get(member))?.status));
+          expect(statuses, `${incident.dedupKey} is open`).toContain("firing");
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 180_000);
 });
