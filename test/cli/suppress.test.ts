@@ -204,6 +204,18 @@ describe("recurring windows (suppress add --weekly, suppress list)", () => {
     expect(rowOf((await h.run(["suppress", "list"])).out, "w-nightly")).toMatchObject({ STATE: "active", STARTS: "now, until 2026-11-26T20:00:00Z (in 2h)" });
   });
 
+  it("gives the current and next occurrence as UTC instants with --json", async () => {
+    await putRaw(window("j-weekly", { schedule: weekly }));
+    await putRaw(window("j-nightly", { schedule: { days: ["thu"], start: "17:30", end: "20:00", timeZone: "UTC" } }));
+    const listed = JSON.parse((await h.run(["suppress", "list", "--json"])).out) as { id: string; currentOccurrence?: unknown; nextOccurrence?: unknown }[];
+    expect(listed.find((window) => window.id === "j-weekly")).toMatchObject({ nextOccurrence: { start: "2026-11-29T01:00:00.000Z", end: "2026-11-29T03:00:00.000Z" } });
+    expect(listed.find((window) => window.id === "j-weekly")?.currentOccurrence).toBeUndefined();
+    expect(listed.find((window) => window.id === "j-nightly")).toMatchObject({
+      currentOccurrence: { start: "2026-11-26T17:30:00.000Z", end: "2026-11-26T20:00:00.000Z" },
+      nextOccurrence: { start: "2026-12-03T17:30:00.000Z", end: "2026-12-03T20:00:00.000Z" },
+    });
+  });
+
   it("names a malformed schedule loudly", async () => {
     await putRaw(window("w-bad-zone", { schedule: { ...weekly, timeZone: "Europe/Berln" } }));
     const run = await h.run(["suppress", "list"]);

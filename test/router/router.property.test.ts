@@ -95,7 +95,7 @@ describe("router property with grouping, storm protection and flapping", () => {
         const messages: NormalizedAlert[] = [];
         timelines.forEach((timeline, k) =>
           timeline.forEach((status, minute) => {
-            const labels = grouped[k] ? { grp: "yes" } : {};
+            const labels: Record<string, string> = grouped[k] ? { grp: "yes" } : {};
             for (let c = 0; c < copies[(k * 5 + minute) % copies.length]!; c += 1) messages.push(alertAt(keys[k]!, status, base + minute, { labels }));
           }),
         );

@@ -2,6 +2,7 @@ import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, wi
 import { isoSeconds, plural, printable, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
 import { endsText, loadListedWindows, matchersText, scheduleText, startsText, type ListedState, type ListedWindow } from "../windows.ts";
+import { currentOccurrence, nextOccurrence } from "../../suppression/suppress.ts";
 
 const OPTIONS = {
   all: { type: "boolean" },
@@ -21,7 +22,7 @@ export const suppressListCommand: Command = {
     "options:",
     ...optionLines([
       ["--all", "also expired and disabled windows"],
-      ["--json", "one JSON array: { id, state, item, problems? } per window"],
+      ["--json", "one JSON array: { id, state, item, currentOccurrence?, nextOccurrence?, problems? } per window (occurrences of recurring windows, UTC)"],
     ]),
     "recurring windows: SCHEDULE says when they repeat (\"Sun 02:00–04:00 Europe/Berlin\"), STARTS shows",
     "        \"now, until <end of this occurrence>\" or \"next: <next occurrence>\" (UTC), ENDS the end of the series",
@@ -38,7 +39,7 @@ export const suppressListCommand: Command = {
       const all = await loadListedWindows(target, now);
       const shown = values.all ? all : all.filter((listed) => DEFAULT_STATES.includes(listed.state));
       if (values.json) {
-        io.out(toJson(shown.map(({ id, state, item, problems }) => ({ id, state, item, ...(problems ? { problems } : {}) }))));
+        io.out(toJson(shown.map((listed) => ({ id: listed.id, state: listed.state, item: listed.item, ...occurrences(listed, now), ...(listed.problems ? { problems: listed.problems } : {}) }))));
         return EXIT.ok;
       }
       io.out(`Suppression windows in the ${target.description} (table ${target.windowsTable}), at ${isoSeconds(now)}`);
@@ -68,6 +69,17 @@ export const suppressListCommand: Command = {
     });
   },
 };
+
+/** For scripts: a recurring window's current occurrence (while active) and the next one, as UTC instants. */
+function occurrences(listed: ListedWindow, now: Date) {
+  const window = listed.window;
+  if (!window?.schedule || listed.state === "malformed" || listed.state === "disabled") return {};
+  const iso = (occurrence: { start?: Date; end?: Date } | undefined) =>
+    occurrence && { start: occurrence.start?.toISOString(), ...(occurrence.end ? { end: occurrence.end.toISOString() } : {}) };
+  const current = listed.state === "active" ? iso(currentOccurrence(window, now)) : undefined;
+  const next = iso(nextOccurrence(window, now));
+  return { ...(current ? { currentOccurrence: current } : {}), ...(next ? { nextOccurrence: next } : {}) };
+}
 
 function summary(all: readonly ListedWindow[]): string {
   const counts = new Map<ListedState, number>();
