@@ -280,7 +280,20 @@ const HORIZON_DAYS = 15;
  * sweep must look again. Undefined between occurrences.
  */
 export function scheduleOccurrenceAt(schedule: WeeklySchedule, now: Date): Occurrence | undefined {
+  // The router asks for every alert: an answer holds until its occurrence ends or the next one starts.
   const instant = now.getTime();
+  const known = answers.get(schedule);
+  if (known && known.from <= instant && instant < known.until) return known.occurrence;
+  const occurrence = computeOccurrenceAt(schedule, instant);
+  const until = occurrence ? occurrence.end.getTime() : (scheduleNextOccurrence(schedule, now)?.start.getTime() ?? instant + HORIZON_DAYS * DAY);
+  answers.set(schedule, { from: instant, until, occurrence });
+  return occurrence;
+}
+
+/** Per schedule object (re-created on every window refresh), the last answer and how long it holds. */
+const answers = new WeakMap<WeeklySchedule, { from: number; until: number; occurrence: Occurrence | undefined }>();
+
+function computeOccurrenceAt(schedule: WeeklySchedule, instant: number): Occurrence | undefined {
   // An occurrence lasts at most a day plus a DST hour, so one that covers now started yesterday at the earliest.
   const nearby = occurrencesAround(schedule, instant, -2, 1);
   const current = nearby.find((occurrence) => occurrence.start.getTime() <= instant && instant < occurrence.end.getTime());

@@ -87,7 +87,8 @@ export function findSuppressingWindow(
   let found: SuppressionWindow | undefined;
   for (const window of windows) {
     if (found && window.id >= found.id) continue;
-    if (windowState(window, now) === "active" && matches(window.matchers, subject)) found = window;
+    // Matchers first: they are cheap, and most windows do not match most alerts.
+    if (window.enabled && matches(window.matchers, subject) && currentOccurrence(window, now)) found = window;
   }
   return found;
 }
