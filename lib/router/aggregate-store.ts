@@ -19,8 +19,8 @@ export interface AggregateStore {
   writeView(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
   /** Records on the member the aggregate it pages through (and, once done, which of its states that aggregate has taken in). */
   setMembership(member: ProblemState, ref: AggregateRef): Promise<void>;
-  /** Counts one new incident for a routing key in the current minute; returns the minute's count. */
-  countNewIncident(routingKeyRef: string, now: Date): Promise<number>;
+  /** Counts one new incident for a routing key; returns the counts of this clock minute (including it) and the one before. */
+  countNewIncident(routingKeyRef: string, now: Date): Promise<{ thisMinute: number; lastMinute: number }>;
 }
 
 export interface AggregateStoreOptions {
@@ -143,12 +143,37 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
 
     async countNewIncident(routingKeyRef, now) {
       const minute = now.toISOString().slice(0, 16);
-      const counted = await update({
-        Key: key(`${RATE_KEY_PREFIX}${routingKeyRef}:${minute}`),
-        UpdateExpression: "SET expiresAt = :expiresAt ADD newIncidents :one",
-        ExpressionAttributeValues: { ":one": 1, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 },
-      });
-      return (counted as unknown as { newIncidents: number }).newIncidents;
+      const previous = new Date(now.getTime() - 60_000).toISOString().slice(0, 16);
+      const common = { Key: key(`${RATE_KEY_PREFIX}${routingKeyRef}`), ExpressionAttributeNames: { "#minute": "minute" } };
+      const values = { ":one": 1, ":minute": minute, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 };
+      const attempts = [
+        // The usual case: another new incident in the same minute.
+        () => update({ ...common, UpdateExpression: "SET expiresAt = :expiresAt ADD thisMinute :one", ConditionExpression: "#minute = :minute", ExpressionAttributeValues: values }),
+        // The first of a minute that follows one with new incidents: that count becomes lastMinute.
+        () =>
+          update({
+            ...common,
+            UpdateExpression: "SET lastMinute = thisMinute, thisMinute = :one, #minute = :minute, expiresAt = :expiresAt",
+            ConditionExpression: "#minute = :previous",
+            ExpressionAttributeValues: { ...values, ":previous": previous },
+          }),
+        // The first after a quiet minute or more (or ever).
+        () =>
+          update({
+            ...common,
+            UpdateExpression: "SET lastMinute = :zero, thisMinute = :one, #minute = :minute, expiresAt = :expiresAt",
+            ConditionExpression: "attribute_not_exists(#minute) OR #minute < :previous",
+            ExpressionAttributeValues: { ...values, ":previous": previous, ":zero": 0 },
+          }),
+      ];
+      for (let round = 0; round < 2; round += 1) {
+        for (const attempt of attempts) {
+          const counted = (await attempt()) as unknown as { thisMinute: number; lastMinute: number } | undefined;
+          if (counted) return { thisMinute: counted.thisMinute, lastMinute: counted.lastMinute };
+        }
+      }
+      // Another instance is ahead by a minute (clock skew): count as calm rather than fail the alert.
+      return { thisMinute: 0, lastMinute: 0 };
     },
   };
 }

@@ -88,14 +88,15 @@ export function stormTarget(routingKeyRef: string): AggregateTarget {
 export const isAggregate = (state: Pick<ProblemState, "kind">) => state.kind !== undefined;
 
 /**
- * Whether the member still pages through its aggregate: yes until it fires again after its
- * resolve was taken in (then it is a new episode and may join anew, or page on its own).
+ * Whether the member still pages through its aggregate: yes from joining until the aggregate has
+ * taken in its resolve. Any later change is a new episode, which joins anew or pages on its own
+ * (and then must resolve on its own too).
  */
 export function activeMembership(state: ProblemState): AggregateRef | undefined {
   const ref = state.aggregate;
   if (!ref) return undefined;
-  const reopened = ref.synced?.status === "resolved" && state.status === "firing" && state.transitionAt > ref.synced.at;
-  return reopened ? undefined : ref;
+  const ended = ref.synced?.status === "resolved" && !(state.status === "resolved" && state.transitionAt === ref.synced.at);
+  return ended ? undefined : ref;
 }
 
 export const isSynced = (state: ProblemState, ref: AggregateRef) => ref.synced?.status === state.status && ref.synced.at === state.transitionAt;

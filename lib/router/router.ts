@@ -92,9 +92,12 @@ export function createRouter(deps: RouterDeps) {
     const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
     const grouped = group && (await tryJoin(group));
     if (grouped) return grouped;
-    // Only incidents that would really open count towards the storm rate.
-    const storming = policies.storm && (await aggregates.countNewIncident(routingKeyRef, now())) > policies.storm.newIncidentsPerMinute;
-    return storming ? tryJoin(stormTarget(routingKeyRef)) : undefined;
+    if (!policies.storm) return undefined;
+    // Only incidents that would really open count. A key storms from the first new incident over
+    // the rate in a clock minute, and keeps storming until a whole minute stayed within it.
+    const counts = await aggregates.countNewIncident(routingKeyRef, now());
+    const limit = policies.storm.newIncidentsPerMinute;
+    return counts.thisMinute > limit || counts.lastMinute > limit ? tryJoin(stormTarget(routingKeyRef)) : undefined;
   }
 
   /**

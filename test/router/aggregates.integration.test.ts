@@ -199,6 +199,40 @@ describe("storm protection when PagerDuty fails", () => {
   });
 });
 
+describe("storm protection over time", () => {
+  it("keeps a key storming through the next minute, and returns to normal after a calm one", async () => {
+    const r = router({ storm: { newIncidentsPerMinute: 5 } });
+    const fire = async (name: string, minute: number) => {
+      at(minute);
+      return (await r.handleAlert(alertAt(`${prefix}-${name}`, "firing", minute), soon())).outcome;
+    };
+    const first = [];
+    for (let n = 0; n < 10; n += 1) first.push(await fire(`a${n}`, 200));
+    expect(first.filter((outcome) => outcome === "delivered")).toHaveLength(5);
+    // The next minute is within the limit, but the storm of the minute before has not passed.
+    expect([await fire("b0", 201), await fire("b1", 201)]).toEqual(["grouped", "grouped"]);
+    // A minute with 2 new incidents, then a new one pages on its own again.
+    expect(await fire("c0", 202)).toBe("delivered");
+  });
+
+  it("resolves a problem's own incident when it paged on its own after an episode in the storm", async () => {
+    const r = router({ storm: { newIncidentsPerMinute: 1 } });
+    const key = `${prefix}-twice`;
+    at(300);
+    await r.handleAlert(alertAt(`${prefix}-opener`, "firing", 300), soon());
+    expect(await r.handleAlert(alertAt(key, "firing", 300), soon())).toMatchObject({ outcome: "grouped", into: "storm:default" });
+    at(301);
+    expect(await r.handleAlert(alertAt(key, "resolved", 301), soon())).toMatchObject({ outcome: "grouped" });
+    // Long after the storm: the same problem fires again and pages on its own ...
+    at(320);
+    expect(await r.handleAlert(alertAt(key, "firing", 320), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    at(321);
+    // ... so its resolve goes to its own incident, not to the storm it was once in.
+    expect(await r.handleAlert(alertAt(key, "resolved", 321), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === key)).toHaveLength(0);
+  });
+});
+
 describe("flapping", () => {
   const flapping = { changes: 3, withinMs: 10 * MINUTE, stableMs: 5 * MINUTE };
 
