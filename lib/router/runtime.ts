@@ -21,6 +21,8 @@ import { createPagerDutyDeliver } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
+import { createHeartbeatStore } from "../heartbeat/store.ts";
+import { createHeartbeatSweep, withHeartbeats } from "../heartbeat/monitor.ts";
 
 export interface RouterRuntimeOverrides {
   doc?: DynamoDBDocumentClient;
@@ -63,7 +65,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   const deliver = overrides.deliver ?? pagerDutyDeliverFromEnv(env);
   const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
-  const router = createRouter({
+  const core = createRouter({
     store,
     aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
     policies: routes.policies,
@@ -77,10 +79,14 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
       return window && { id: window.id, reason: window.reason, ...(endsAt ? { endsAt: endsAt.toISOString() } : {}) };
     },
   });
+  // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
+  const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
+  const router = withHeartbeats(core, heartbeatDeps);
   return {
     router,
     store,
     telemetry,
+    heartbeats: createHeartbeatSweep({ ...heartbeatDeps, router, problems: store }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),

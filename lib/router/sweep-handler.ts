@@ -1,4 +1,4 @@
-/** The sweep's scheduled Lambda handler: reconciles watched problems within the invocation's time. */
+/** The sweep's scheduled Lambda handler: checks declared heartbeats and reconciles watched problems within the invocation's time. */
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
@@ -6,11 +6,14 @@ import type { Context } from "aws-lambda";
 import type { RouterRuntime } from "./runtime.ts";
 import { sweepWatched, type SweepReport } from "./sweep.ts";
 
-export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry">, safetyMarginMs = 5_000) {
+export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats">>, safetyMarginMs = 5_000) {
   const { logger, metrics } = runtime.telemetry;
   const core = async (_event: unknown, context: Context): Promise<SweepReport> => {
-    const report = await sweepWatched(runtime.store, runtime.router, Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs);
-    const level = report.failed.length > 0 ? "warn" : "info";
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs;
+    // Heartbeats first: a few checks, and a long list of watched problems must not starve the dead man's switch.
+    const heartbeats = runtime.heartbeats && (await runtime.heartbeats.sweep(deadline));
+    const report: SweepReport = { ...(await sweepWatched(runtime.store, runtime.router, deadline)), ...(heartbeats?.checked ? { heartbeats } : {}) };
+    const level = report.failed.length > 0 || (heartbeats?.failed.length ?? 0) > 0 || (heartbeats?.missing.length ?? 0) > 0 ? "warn" : "info";
     logger[level]("sweep done", { ...report });
     return report;
   };

@@ -6,6 +6,7 @@
  */
 import type { Router } from "./router.ts";
 import type { StateStore } from "./state-store.ts";
+import type { HeartbeatSweepReport } from "../heartbeat/monitor.ts";
 
 export interface SweepReport {
   checked: number;
@@ -16,6 +17,8 @@ export interface SweepReport {
   failed: { dedupKey: string; reason: string }[];
   /** Problems not reached before the deadline; the next sweep takes them. */
   unfinished: boolean;
+  /** The declared heartbeats checked by this run (lib/heartbeat); absent when none are declared. */
+  heartbeats?: HeartbeatSweepReport;
 }
 
 export async function sweepWatched(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {

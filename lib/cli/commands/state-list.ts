@@ -4,6 +4,8 @@ import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, wi
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
 import { noteCell, toldCell } from "../problems.ts";
+import { createHeartbeatStore } from "../../heartbeat/store.ts";
+import { heartbeatListLines } from "../../heartbeat/describe.ts";
 
 const OPTIONS = {
   firing: { type: "boolean" },
@@ -40,10 +42,13 @@ export const stateListCommand: Command = {
         io.out(toJson(problems));
         return EXIT.ok;
       }
+      // Heartbeat trackers share the table but are not problems (store.list skips them): listed after the problems.
+      const heartbeats = values.firing ? [] : await createHeartbeatStore({ doc: target.doc, tableName: target.stateTable }).list();
       io.out(`Problems in the ${target.description} (table ${target.stateTable}), at ${isoSeconds(now)}`);
       io.out("");
       if (problems.length === 0) {
         io.out(values.firing ? "No problem is firing." : "No problems recorded.");
+        for (const line of heartbeatListLines(heartbeats, now)) io.out(line);
         return EXIT.ok;
       }
       const rows = problems.map((state) => {
@@ -66,6 +71,7 @@ export const stateListCommand: Command = {
       io.out("");
       const firing = problems.filter((state) => state.status === "firing").length;
       io.out(`${plural(problems.length, "problem")}: ${firing} firing, ${problems.length - firing} resolved.`);
+      for (const line of heartbeatListLines(heartbeats, now)) io.out(line);
       return EXIT.ok;
     });
   },

@@ -4,6 +4,8 @@ import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, wi
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
 import { aggregateSentences, pagerDutySentences } from "../problems.ts";
+import { isHeartbeatItem, missingDedupKey } from "../../heartbeat/heartbeat.ts";
+import { describeHeartbeat } from "../../heartbeat/describe.ts";
 
 const OPTIONS = { json: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
 
@@ -36,7 +38,9 @@ export const stateShowCommand: Command = {
         io.out(toJson(state));
         return EXIT.ok;
       }
-      for (const line of describeProblem(state, now, target.description)) io.out(printable(line));
+      // A heartbeat tracker (heartbeat:<name>) shares the table: shown as a heartbeat, with its "missing" problem.
+      const lines = isHeartbeatItem(state) ? describeHeartbeat(state, await store.get(missingDedupKey(state.name)), now, target.description) : describeProblem(state, now, target.description);
+      for (const line of lines) io.out(printable(line));
       return EXIT.ok;
     });
   },

@@ -1,0 +1,87 @@
+/**
+ * Heartbeat tracker items in the state table (key `heartbeat:<name>`, `itemType: "heartbeat"`,
+ * no `status`, so the problem listings skip them). A beat is one conditional UpdateItem that only
+ * moves lastBeatAt forwards; the sweep's check is one unconditional UpdateItem. Only GetItem and
+ * UpdateItem on the Lambda paths (what the functions' roles allow); `list` scans, for the CLI.
+ */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord } from "./heartbeat.ts";
+
+export interface Beat {
+  /** ISO time of the beat (see beatTime). */
+  at: string;
+  alertId: string;
+  source: string;
+}
+
+export interface HeartbeatStore {
+  /** Records a beat; false when it is not newer than the last one (a redelivery, a duplicate, a late copy). */
+  beat(name: string, beat: Beat, now: Date): Promise<boolean>;
+  /** The sweep's check-in: starts watching on first sight, notes the interval; returns the tracker. */
+  watch(name: string, intervalMs: number, now: Date): Promise<HeartbeatRecord>;
+  get(name: string): Promise<HeartbeatRecord | undefined>;
+  /** Every tracker item (a scan: for the CLI, not the router or the sweep). */
+  list(): Promise<HeartbeatRecord[]>;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
+
+export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tableName: string }): HeartbeatStore {
+  const { doc, tableName } = options;
+  const identity = (name: string) => ({ ":type": HEARTBEAT_ITEM_TYPE, ":name": name });
+
+  return {
+    async beat(name, beat, now) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { dedupKey: trackerKey(name) },
+            UpdateExpression:
+              "SET itemType = :type, #name = :name, lastBeatAt = :at, lastBeatAlertId = :id, lastBeatSource = :source, lastBeatRecordedAt = :now, " +
+              "watchingSince = if_not_exists(watchingSince, :now) ADD beats :one",
+            // Monotonic: an older or equal beat (SQS redelivery, a late copy) changes nothing.
+            ConditionExpression: "attribute_not_exists(lastBeatAt) OR lastBeatAt < :at",
+            ExpressionAttributeNames: { "#name": "name" },
+            ExpressionAttributeValues: { ...identity(name), ":at": beat.at, ":id": beat.alertId, ":source": beat.source, ":now": now.toISOString(), ":one": 1 },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async watch(name, intervalMs, now) {
+      const result = await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { dedupKey: trackerKey(name) },
+          UpdateExpression: "SET itemType = :type, #name = :name, intervalMs = :interval, checkedAt = :now, watchingSince = if_not_exists(watchingSince, :now)",
+          ExpressionAttributeNames: { "#name": "name" },
+          ExpressionAttributeValues: { ...identity(name), ":interval": intervalMs, ":now": now.toISOString() },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return result.Attributes as HeartbeatRecord;
+    },
+
+    async get(name) {
+      const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: trackerKey(name) }, ConsistentRead: true }));
+      return result.Item as HeartbeatRecord | undefined;
+    },
+
+    async list() {
+      const records: HeartbeatRecord[] = [];
+      const pages = paginateScan(
+        { client: doc },
+        { TableName: tableName, FilterExpression: "itemType = :type", ExpressionAttributeValues: { ":type": HEARTBEAT_ITEM_TYPE } },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) records.push(item as HeartbeatRecord);
+      return records;
+    },
+  };
+}
