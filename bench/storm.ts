@@ -69,7 +69,7 @@ export const STORM_ROUTES_CONFIG = {
     },
   ],
   // The defaults, written out so the report shows what applied.
-  flapping: { changes: 4, within: "10m", stableFor: "5m" },
+  flapping: { changes: 3, within: "10m", stableFor: "5m" },
   storm: { newIncidentsPerMinute: 30 },
   // No heartbeat: the workload sends no beats, and a declared one would page "missing" by design.
   heartbeats: [],
@@ -555,7 +555,7 @@ function report(f: RunFacts): string[] {
       `${fmt(outOfOrder)} arrive after a newer event of their problem`,
     `  config: routes by team (payments split by severity) to ${Object.keys(ROUTING_KEYS).length} routing keys; ` +
       (f.policiesOn
-        ? `group "service-down" (alertname=~.*Down by service, 10m); flapping 4 changes/10m, stable 5m; storm 30 new incidents/min per key; `
+        ? `group "service-down" (alertname=~.*Down by service, 10m); flapping after more than 3 changes in 10m, stable 5m; storm 30 new incidents/min per key; `
         : "grouping, flapping and storm policies OFF (STORM_POLICIES=off); ") +
       `sweep every simulated minute (${f.sweepKind}), ${f.tailMinutes} simulated minutes after the last alert`,
     "",
