@@ -6,7 +6,7 @@
  * describes the whole aggregate to PagerDuty.
  */
 import { SCHEMA_VERSION, type AlertStatus, type NormalizedAlert, type Severity } from "../alert/schema.ts";
-import { LIMITS, boundDedupKey } from "../alert/limits.ts";
+import { LIMITS, boundDedupKey, boundDetails, truncate } from "../alert/limits.ts";
 import { matches } from "../matchers/matcher.ts";
 import { matchSubject } from "../matchers/subject.ts";
 import type { GroupRule } from "../routing/policies.ts";
@@ -77,7 +77,12 @@ export function groupTargetFor(rules: readonly GroupRule[], alert: NormalizedAle
   const subject = matchSubject(alert);
   const rule = rules.find((candidate) => matches(candidate.matchers, subject));
   if (!rule) return undefined;
-  const values = rule.groupBy.map((label) => `${label}=${subject[label] ?? ""}`);
+  // Own properties only (a label named "constructor" is a label), and a value that could be read as
+  // a separator is quoted, so two different label sets never share a key.
+  const values = rule.groupBy.map((label) => {
+    const value = Object.hasOwn(subject, label) ? subject[label]! : "";
+    return `${label}=${/[,="]/.test(value) ? JSON.stringify(value) : value}`;
+  });
   return { key: boundDedupKey(`${GROUP_KEY_PREFIX}${rule.name}${values.length ? `:${values.join(",")}` : ""}`), kind: "group", rule: rule.name, windowMs: rule.windowMs };
 }
 
@@ -107,7 +112,7 @@ export function memberEntry(state: ProblemState): MemberEntry {
     s: state.status,
     v: state.severity,
     t: state.transitionAt,
-    m: summary.length > MEMBER_SUMMARY_CHARS ? `${summary.slice(0, MEMBER_SUMMARY_CHARS - 1)}…` : summary,
+    m: truncate(summary, MEMBER_SUMMARY_CHARS),
     k: state.source,
   };
 }
@@ -141,19 +146,20 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
     severity,
     occurredAt: nowIso,
     receivedAt: nowIso,
-    summary: summary.length > LIMITS.summaryChars ? `${summary.slice(0, LIMITS.summaryChars - 1)}…` : summary,
+    summary: truncate(summary, LIMITS.summaryChars),
     sourceHost: opener.sourceHost,
     class: item.kind === "storm" ? "alert-storm" : "alert-group",
     links: [],
     images: [],
-    details: {
+    // Bounded like every adapter's details: adversarial keys and summaries cannot push it past the contract.
+    details: boundDetails({
       [item.kind === "storm" ? "storm" : "group"]: item.rule,
       firing: firing.length,
       members: members.length,
       openedAt: item.openedAt,
       listed: listed.slice(0, LISTED_MEMBERS).map(([dedupKey, entry]) => ({ dedupKey, status: entry.s, severity: entry.v, since: entry.t, source: entry.k, summary: entry.m })),
       ...(members.length > LISTED_MEMBERS ? { notListed: members.length - LISTED_MEMBERS } : {}),
-    },
+    }),
     // The opener's labels route the aggregate where its first member would have gone.
     labels: Object.keys(opener.labels).length < LIMITS.labels ? { ...opener.labels, [item.kind === "storm" ? "alert_relay_storm" : "alert_relay_group"]: item.rule ?? "" } : opener.labels,
   };

@@ -158,6 +158,7 @@ function aggregateUpdate(state: ProblemState, told: ToldRecord, now: Date | unde
   const listed = told.members ?? 0;
   if (members <= listed) return undefined;
   const due = Date.parse(told.at) + AGGREGATE_UPDATE_MS;
-  if (now.getTime() < due) return { kind: "none", why: `${members - listed} new members go to PagerDuty at ${new Date(due).toISOString()}` };
-  return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: `${members - listed} new members` };
+  const news = members - listed === 1 ? "1 new member" : `${members - listed} new members`;
+  if (now.getTime() < due) return { kind: "none", why: `${news} ${members - listed === 1 ? "goes" : "go"} to PagerDuty at ${new Date(due).toISOString()}` };
+  return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: news };
 }
