@@ -7,9 +7,10 @@ import { fileURLToPath } from "node:url";
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** One entry serves every adapter (ADAPTER_NAME picks it), so the three bundles are all there is. */
+/** One entry serves every adapter (ADAPTER_NAME picks it); the PagerDuty-compatible ingest has its own. */
 export const FUNCTION_ENTRIES = {
   adapter: join(PROJECT_ROOT, "functions", "adapter.ts"),
+  "pagerduty-events": join(PROJECT_ROOT, "functions", "pagerduty-events.ts"),
   router: join(PROJECT_ROOT, "functions", "router.ts"),
   sweep: join(PROJECT_ROOT, "functions", "sweep.ts"),
 } as const;

@@ -42,7 +42,8 @@ export class NagFindingCollector implements INagLogger {
 export const ACKNOWLEDGED = {
   webhookRoutesWithoutAuthorizer:
     "Webhook senders (Alertmanager, Datadog, CloudWatch via SNS HTTPS) can send a static Authorization header but not SigV4, Cognito or JWT; " +
-    "each adapter checks a bearer/basic token from Secrets Manager in constant time and answers 401 before parsing the body.",
+    "each adapter checks a bearer/basic token from Secrets Manager in constant time and answers 401 before parsing the body; " +
+    "PagerDuty senders (/v2/enqueue) carry the token as the body's routing_key, checked the same way before the event is read.",
   routingKeysByPrefix:
     "Routing keys are separate secrets <prefix>/<name> that operators create after deploying (each secret ARN ends in a random suffix); " +
     "the grant is GetSecretValue only, limited to that prefix.",
@@ -63,7 +64,7 @@ export function acknowledgeFindings(stack: AlertRelayStack): void {
 
   if (stack.settings.webhookTokenSecretName) {
     const tokenArn = /^Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:.+-\?{6}$/;
-    for (const fn of stack.adapterFunctions.values()) {
+    for (const fn of [...stack.adapterFunctions.values(), stack.pagerDutyEvents]) {
       NagSuppressions.addResourceSuppressions(fn.role, [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.webhookTokenByName, appliesTo: [{ regex: `/${tokenArn.source}/` }] }], true);
     }
   } else {

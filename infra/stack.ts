@@ -11,6 +11,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { adapters } from "../lib/adapters/registry.ts";
+import { EVENTS_V2_SOURCE } from "../lib/ingest/pagerduty-events/events-v2.ts";
 import type { Adapter } from "../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../lib/ops/stack-outputs.ts";
 import { PIPELINE, STATE_TABLE } from "../lib/runtime/pipeline.ts";
@@ -51,6 +52,8 @@ export class AlertRelayStack extends Stack {
   readonly settings: AlertRelaySettings;
   readonly storage: PipelineStorage;
   readonly adapterFunctions = new Map<string, PipelineFunction>();
+  /** The PagerDuty-compatible ingest behind POST /v2/enqueue and /v2/change/enqueue. */
+  readonly pagerDutyEvents: PipelineFunction;
   readonly router: PipelineFunction;
   readonly sweep: PipelineFunction;
   readonly ingress: Ingress;
@@ -105,6 +108,20 @@ export class AlertRelayStack extends Stack {
       this.adapterFunctions.set(adapter.name, adapterFunction);
       adapterFunctions.push({ adapter, fn: adapterFunction.fn });
     }
+
+    // Like an http adapter: it may send to the alerts queue and read the webhook token, nothing else.
+    this.pagerDutyEvents = new PipelineFunction(this, "PagerDutyEvents", {
+      ...functionDefaults,
+      kind: "pagerduty-events",
+      description: "alert-relay PagerDuty-compatible ingest: Events API v2 bodies at POST /v2/enqueue and /v2/change/enqueue",
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+      environment: { ALERTS_QUEUE_URL: alertsQueue.queueUrl, WEBHOOK_TOKEN_SECRET: webhookTokenId },
+    });
+    alertsQueue.grantSendMessages(this.pagerDutyEvents.role);
+    this.pagerDutyEvents.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secretArnForPolicies(this.webhookToken)] }),
+    );
 
     const routingKeysArn = this.formatArn({
       service: "secretsmanager",
@@ -171,6 +188,7 @@ export class AlertRelayStack extends Stack {
 
     this.ingress = new Ingress(this, "Ingress", {
       adapters: adapterFunctions,
+      pagerDutyEvents: this.pagerDutyEvents.fn,
       topicKey,
       throttle: { rateLimit: settings.apiThrottleRateLimit, burstLimit: settings.apiThrottleBurstLimit },
       alarmStateChangeRule: settings.alarmStateChangeRule,
@@ -187,7 +205,7 @@ export class AlertRelayStack extends Stack {
       storage: this.storage,
       router: this.router.fn,
       sweep: this.sweep.fn,
-      sources: settings.sources,
+      sources: [...settings.sources, EVENTS_V2_SOURCE],
       api: this.ingress.api,
       queueAgeAlarmSeconds: settings.queueAgeAlarmSeconds,
     });
@@ -206,6 +224,7 @@ export class AlertRelayStack extends Stack {
     output(STACK_OUTPUTS.webhookBaseUrl, ingress.webhookBaseUrl, "Root of the webhook API: POST <this>webhooks/<source>");
     output(STACK_OUTPUTS.alarmTopicArn, ingress.alarmTopic.topic.topicArn, "SNS topic to use as a CloudWatch alarm action (ALARM and OK)");
     for (const [source, url] of ingress.webhookUrls) output(webhookUrlOutput(source), url, `Webhook for ${source}: POST with Authorization: Bearer <token>`);
+    output("PagerDutyEventsUrl", `${ingress.webhookBaseUrl}v2/enqueue`, "PagerDuty Events API v2 endpoint for any PagerDuty sender (routing_key = the webhook token); change events at v2/change/enqueue");
     for (const [source, adapterFunction] of this.adapterFunctions) {
       const adapter = adapters.find((candidate) => candidate.name === source);
       if (adapter?.transports.includes("invoke")) {

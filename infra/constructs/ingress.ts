@@ -26,6 +26,8 @@ export interface DeployedAdapter {
 
 export interface IngressProps {
   adapters: readonly DeployedAdapter[];
+  /** The PagerDuty-compatible ingest: POST /v2/enqueue and /v2/change/enqueue, Events API v2 bodies. */
+  pagerDutyEvents?: lambda.IFunction;
   topicKey: kms.IKey;
   throttle: { rateLimit: number; burstLimit: number };
   alarmStateChangeRule: boolean;
@@ -37,6 +39,8 @@ export interface IngressProps {
 }
 
 export const WEBHOOK_PATH_PREFIX = "/webhooks/";
+/** PagerDuty's own paths, so a sender only swaps the base URL (lib/ingest/pagerduty-events/handler.ts). */
+export const PAGERDUTY_EVENTS_PATHS = ["/v2/enqueue", "/v2/change/enqueue"] as const;
 
 /** Everything API Gateway knows about a request except its body and headers (which may carry the token). */
 const ACCESS_LOG_FIELDS = {
@@ -73,7 +77,7 @@ export class Ingress extends Construct {
     const stack = Stack.of(this);
 
     this.api = new apigw.HttpApi(this, "Api", {
-      description: "alert-relay webhooks: POST /webhooks/<source>",
+      description: "alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 at POST /v2/enqueue and /v2/change/enqueue",
       createDefaultStage: false,
     });
     this.accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: props.logRetention, removalPolicy: props.removalPolicy });
@@ -98,6 +102,14 @@ export class Ingress extends Construct {
         }),
       });
       this.webhookUrls.set(adapter.name, `${this.stage.url}${WEBHOOK_PATH_PREFIX.slice(1)}${adapter.name}`);
+    }
+
+    if (props.pagerDutyEvents) {
+      const integration = new HttpLambdaIntegration("pagerduty-events-integration", props.pagerDutyEvents, {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        timeout: Duration.seconds(29),
+      });
+      for (const path of PAGERDUTY_EVENTS_PATHS) this.api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration });
     }
 
     this.alarmTopic = new AlarmTopic(this, "AlarmTopic", {

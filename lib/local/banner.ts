@@ -37,13 +37,16 @@ export function sampleCurl(stack: Pick<LocalStack, "webhooks" | "settings">): st
 
 export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
   const shown = (path: string) => (path.startsWith(cwd) ? relative(cwd, path) || "." : path);
-  const width = Math.max(...Object.keys(stack.webhooks).map((name) => name.length));
+  const width = Math.max("changes".length, ...Object.keys(stack.webhooks).map((name) => name.length));
   const { settings } = stack;
   const lines = [
     `alert-relay local stack is up (pid ${stack.descriptor.pid})`,
     "",
     "Webhooks (POST):",
     ...Object.entries(stack.webhooks).map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
+    `PagerDuty Events API v2 (POST, for any PagerDuty sender${settings.webhookAuth ? "; routing_key = $WEBHOOK_TOKEN" : ""}):`,
+    `  ${"alerts".padEnd(width)}  ${stack.eventsApi.alerts}`,
+    `  ${"changes".padEnd(width)}  ${stack.eventsApi.changes}`,
     `Health:   ${stack.healthzUrl}`,
     settings.webhookAuth
       ? `Auth:     webhooks require "Authorization: Bearer $WEBHOOK_TOKEN"`

@@ -7,6 +7,7 @@
 import { appendFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
+import type { SendChange } from "../router/change-events.ts";
 import type { Deliver } from "../router/router.ts";
 import { describeDelivery, type DeliveryFacts } from "./delivery-log.ts";
 
@@ -32,6 +33,22 @@ export function createOutboxDeliver(options: OutboxOptions): Deliver {
       return { outcome: "retry_later", reason: `outbox ${options.path} not writable: ${(error as Error).message}` };
     }
     print(describeDelivery(alert, delivery, `dry run, not sent (written to ${basename(options.path)})`, now()));
+    return { outcome: "accepted" };
+  };
+}
+
+/** Change events (from `POST /v2/change/enqueue`) in the dry run: the same outbox, the same kind of line. */
+export function createOutboxChangeSender(options: OutboxOptions): SendChange {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const now = options.now ?? (() => new Date());
+  return async (event, delivery) => {
+    try {
+      await appendFile(options.path, `${JSON.stringify({ routing_key: DRY_RUN_ROUTING_KEY, ...event })}\n`);
+    } catch (error) {
+      return { outcome: "retry_later", reason: `outbox ${options.path} not writable: ${(error as Error).message}` };
+    }
+    const route = delivery.route === delivery.routingKeyRef ? delivery.routingKeyRef : `${delivery.route} (key ${delivery.routingKeyRef})`;
+    print(`${now().toISOString().slice(11, 19)}  CHANGE   ${event.payload.summary}  [route ${route}]  → dry run, not sent (written to ${basename(options.path)})`);
     return { outcome: "accepted" };
   };
 }

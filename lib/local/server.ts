@@ -1,6 +1,7 @@
 /**
  * The local stand-in for API Gateway: `POST /webhooks/<source>` to each adapter's real handler,
- * `GET /healthz`, and a 404 that lists what is there. The adapter handler decides everything
+ * POST routes at fixed paths (the PagerDuty-compatible `/v2/enqueue`), `GET /healthz`, and a 404
+ * that lists what is there. The adapter handler decides everything
  * about a payload (auth, size, shape); this only turns HTTP into the Lambda event and back.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -17,6 +18,15 @@ export interface WebhookRoute {
   handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 }
 
+/** A POST route at a fixed path, e.g. the PagerDuty-compatible `/v2/enqueue`, to its handler. */
+export interface PathRoute {
+  path: string;
+  /** Names the local function (its context's function name). */
+  name: string;
+  description: string;
+  handler: WebhookRoute["handler"];
+}
+
 export interface HealthReport {
   ok: boolean;
   [detail: string]: unknown;
@@ -26,6 +36,8 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   webhooks: readonly WebhookRoute[];
+  /** POST routes at fixed paths besides `/webhooks/<source>`. */
+  routes?: readonly PathRoute[];
   health: () => Promise<HealthReport>;
   /** The adapter function's timeout, for the context's remaining time. */
   adapterTimeoutMs: number;
@@ -55,8 +67,10 @@ const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
 
 export async function startServer(options: ServerOptions): Promise<LocalServer> {
   const byName = new Map(options.webhooks.map((route) => [route.name, route]));
+  const byPath = new Map((options.routes ?? []).map((route) => [route.path, route]));
   const routeList = [
     ...options.webhooks.map((route) => `POST /webhooks/${route.name} — ${route.description}`),
+    ...[...byPath.values()].map((route) => `POST ${route.path} — ${route.description}`),
     "GET /healthz — status of the emulators, the poller and the sweep",
   ];
   const onError = options.onError ?? ((error: unknown, route: string) => console.error(`${route} failed:`, error));
@@ -66,9 +80,11 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     const webhook = WEBHOOK_PATH.exec(path);
     if (webhook) {
       const route = byName.get(decodeURIComponent(webhook[1]!));
-      if (route) return invoke(route, req, res, body);
+      if (route) return invoke(route, `POST /webhooks/${route.name}`, req, res, body);
       return send(res, 404, { error: `no adapter named "${webhook[1]}"`, adapters: [...byName.keys()], routes: routeList });
     }
+    const fixed = byPath.get(path.replace(/(.)\/+$/, "$1"));
+    if (fixed) return invoke(fixed, `POST ${fixed.path}`, req, res, body);
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
       const report = await options.health();
       return send(res, report.ok ? 200 : 503, report);
@@ -76,8 +92,7 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     return send(res, 404, { error: `no route for ${req.method} ${path}`, routes: routeList });
   }
 
-  async function invoke(route: WebhookRoute, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const routeKey = `POST /webhooks/${route.name}`;
+  async function invoke(route: Pick<WebhookRoute, "name" | "handler">, routeKey: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const event = toApiGatewayEvent(
       { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? LOCAL_HOST, httpVersion: req.httpVersion },
       routeKey,

@@ -11,6 +11,9 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { adapters } from "../adapters/registry.ts";
 import { createAdapterHandler } from "../ingest/adapter-handler.ts";
 import { webhookTokenFromEnv } from "../ingest/webhook-token.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, createPagerDutyEventsHandler } from "../ingest/pagerduty-events/handler.ts";
+import { createSqsChangePublisher } from "../ingest/pagerduty-events/change-publisher.ts";
+import { EVENTS_V2_SOURCE } from "../ingest/pagerduty-events/events-v2.ts";
 import { DEFAULT_DATA_DIR, readStackFile, stackFilePath, writeStackFile, type LocalStackDescriptor } from "../ops/local-stack-file.ts";
 import { eventsEndpoint, maskRoutingKey } from "../pagerduty/events.ts";
 import { createSqsPublisher } from "../publish/sqs-publisher.ts";
@@ -26,7 +29,7 @@ import { PIPELINE } from "../runtime/pipeline.ts";
 import { integerSetting, type Env } from "../runtime/settings.ts";
 import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
-import { OUTBOX_FILE_NAME, createOutboxDeliver } from "./outbox.ts";
+import { OUTBOX_FILE_NAME, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
 import { startPoller, type Poller } from "./poller.ts";
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
 import { LOCAL_DEFAULTS, applyProcessDefaults, defaultRouterTimeoutMs, routerSafetyMarginMs } from "./settings.ts";
@@ -63,6 +66,8 @@ export interface LocalStack {
   port: number;
   /** Adapter name → webhook URL, for every adapter in the registry. */
   webhooks: Record<string, string>;
+  /** The PagerDuty-compatible endpoints: point a PagerDuty sender's Events API base URL at `url`. */
+  eventsApi: { alerts: string; changes: string };
   healthzUrl: string;
   region: string;
   endpoints: { dynamodb: string; sqs: string };
@@ -149,7 +154,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return withDeliveryLog(pagerDutyDeliverFromEnv(env), print);
     };
     // One runtime per router instance, as each Lambda instance has its own caches and client.
-    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), telemetry: createTelemetry("router") });
+    const sendChange = pagerDuty.mode === "dry-run" ? createOutboxChangeSender({ path: pagerDuty.outbox, print }) : undefined;
+    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), sendChange, telemetry: createTelemetry("router") });
 
     const webhooks: WebhookRoute[] = adapters.map((adapter) => ({
       name: adapter.name,
@@ -162,12 +168,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     }));
 
+    // The PagerDuty-compatible ingest (functions/pagerduty-events.ts): one handler behind both paths.
+    const eventsHandler = createPagerDutyEventsHandler({
+      ...createTelemetry("ingest", { source: EVENTS_V2_SOURCE }),
+      webhookToken: webhookTokenFromEnv(env),
+      publisher: createSqsPublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
+      changePublisher: createSqsChangePublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
+    });
+    const eventsRoutes = [
+      { path: ALERT_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 alert events (trigger, acknowledge, resolve)", handler: eventsHandler },
+      { path: CHANGE_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 change events", handler: eventsHandler },
+    ];
+
     // The server answers /healthz from the start; the poller and the sweep join once they run.
     const running: { poller?: Poller; sweep?: SweepTimer } = {};
     const health = () => checkHealth(emulators, pagerDuty, running.poller, running.sweep);
     const server: LocalServer = await startServer({
       port: options.port ?? LOCAL_DEFAULTS.port,
       webhooks,
+      routes: eventsRoutes,
       health,
       adapterTimeoutMs: LOCAL_DEFAULTS.adapterTimeoutMs,
       onError: (error, route) => printError(`${route}: handler failed: ${(error as Error)?.stack ?? String(error)}`),
@@ -222,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: server.url,
       port: server.port,
       webhooks: Object.fromEntries(adapters.map((adapter) => [adapter.name, `${server.url}/webhooks/${adapter.name}`])),
+      eventsApi: { alerts: `${server.url}${ALERT_EVENTS_PATH}`, changes: `${server.url}${CHANGE_EVENTS_PATH}` },
       healthzUrl: `${server.url}/healthz`,
       region: emulators.region,
       endpoints: { dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint },

@@ -16,6 +16,7 @@ import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/supp
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { createChangeEventRouter, pagerDutyChangeSenderFromEnv, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
 import { createPagerDutyDeliver } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
@@ -28,6 +29,8 @@ export interface RouterRuntimeOverrides {
   doc?: DynamoDBDocumentClient;
   sqs?: SQSClient;
   deliver?: Deliver;
+  /** Sends PagerDuty change events (default: the PagerDuty client, as the environment says). */
+  sendChange?: SendChange;
   telemetry?: Telemetry;
   now?: () => Date;
 }
@@ -87,6 +90,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     store,
     telemetry,
     heartbeats: createHeartbeatSweep({ ...heartbeatDeps, router, problems: store }),
+    /** PagerDuty change events from the Events API v2 ingest: routed like alerts, sent without state. */
+    changeEvents: createChangeEventRouter({ route: (subject) => resolveRoute(routes, subject), send: overrides.sendChange ?? pagerDutyChangeSenderFromEnv(env) }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),

@@ -10,13 +10,17 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
+import { ChangeMessageError, isChangeMessage, parseChangeMessage, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import type { ChangeEventRouter } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
 import type { RouteOutcome, Router } from "./router.ts";
 
 export interface RouterHandlerDeps extends Telemetry {
   router: Router;
   deadLetters: DeadLetterSink;
+  /** Routes and sends PagerDuty change events (messages of kind "pagerduty-change"); without it they are dead-lettered. */
+  changeEvents?: ChangeEventRouter;
   /** The queue's maxReceiveCount: on the last receive the router dead-letters with a reason instead of failing. */
   maxReceiveCount: number;
   /** Time kept back from Lambda's remaining time for confirming and answering. Default 3 s. */
@@ -31,7 +35,7 @@ export class RetryLaterError extends Error {
   }
 }
 
-function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { problem: string } {
+function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { change: ChangeMessage } | { problem: string } {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -39,9 +43,9 @@ function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { problem
     return { problem: "message body is not JSON" };
   }
   try {
-    return { alert: parseAlert(body) };
+    return isChangeMessage(body) ? { change: parseChangeMessage(body) } : { alert: parseAlert(body) };
   } catch (error) {
-    if (error instanceof AlertContractError) return { problem: error.message };
+    if (error instanceof AlertContractError || error instanceof ChangeMessageError) return { problem: error.message };
     throw error;
   }
 }
@@ -70,8 +74,9 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
     const parsed = parseMessage(record);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
-    const { alert } = parsed;
     const deadline = now() + context.getRemainingTimeInMillis() - margin;
+    if ("change" in parsed) return handleChange(record, parsed.change, deadline);
+    const { alert } = parsed;
     const outcome = await router.handleAlert(alert, deadline);
     account(outcome, alert);
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
@@ -84,6 +89,21 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
         return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
       }
       throw new RetryLaterError(reason);
+    }
+  }
+
+  /** A change event: routed and sent, no state (lib/router/change-events.ts); refusals and exhaustion end in the DLQ like alerts. */
+  async function handleChange(record: SQSRecord, change: ChangeMessage, deadline: number): Promise<void> {
+    if (!deps.changeEvents) return deadLetter(record, "malformed", "this router has no change-event delivery configured");
+    const outcome = await deps.changeEvents.handleChange(change, deadline);
+    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    if (outcome.outcome === "delivered") countWithDimension(metrics, METRIC.pagerDutyEvents, "action", "change");
+    logger.info("change event routed", { ...outcome, changeId: change.id, source: change.source });
+    if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason);
+    if (outcome.outcome === "retry") {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+      if (receiveCount >= deps.maxReceiveCount) return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${outcome.reason}`);
+      throw new RetryLaterError(outcome.reason);
     }
   }
 

@@ -15,7 +15,11 @@ export const METRIC = {
   requestsRejected: "RequestsRejected",
   /** Requests answered 5xx because the queue would not take their alerts. */
   publishFailures: "PublishFailures",
-  /** Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, deduplicated, suppressed, stale, in_flight, retry, rejected). */
+  /** Events API v2 ingest: change events put on the queue (dimension: source). */
+  changeEventsAccepted: "ChangeEventsAccepted",
+  /** Events API v2 ingest: acknowledge events answered 202 but not relayed — the normalized contract has no acknowledged state (dimension: source). */
+  acknowledgesNotRelayed: "AcknowledgesNotRelayed",
+  /** Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, heartbeat, deduplicated, suppressed, stale, in_flight, retry, rejected). */
   routerOutcomes: "RouterOutcomes",
   /** Router: PagerDuty events accepted (dimension: action). */
   pagerDutyEvents: "PagerDutyEvents",

@@ -70,8 +70,9 @@ function envOf(s: Synthesized, fn: { node: unknown }): Record<string, unknown> {
 }
 
 describe("functions from the registry", () => {
-  it("deploys one function per registered adapter, plus the router and the sweep", () => {
-    expect(functionsOf(base)).toHaveLength(adapters.length + 2);
+  it("deploys one function per registered adapter, plus the PagerDuty-compatible ingest, the router and the sweep", () => {
+    expect(functionsOf(base)).toHaveLength(adapters.length + 3);
+    expect(envOf(base, base.stack.pagerDutyEvents.fn)).toMatchObject({ ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)), WEBHOOK_TOKEN_SECRET: refTo(base.id(base.stack.webhookToken)) });
     for (const adapter of adapters) {
       expect(envOf(base, base.stack.adapterFunctions.get(adapter.name)!.fn)).toMatchObject({ ADAPTER_NAME: adapter.name, ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)) });
     }
@@ -105,7 +106,7 @@ describe("functions from the registry", () => {
     registry.push(myTool);
     try {
       const s = synth();
-      expect(functionsOf(s)).toHaveLength(adapters.length + 2);
+      expect(functionsOf(s)).toHaveLength(adapters.length + 3);
       s.template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "POST /webhooks/my-tool" });
       expect(Object.keys(s.json.Outputs ?? {})).toContain(webhookUrlOutput("my-tool"));
       expect(s.findings.findings).toEqual([]);
@@ -118,13 +119,23 @@ describe("functions from the registry", () => {
 describe("ingress", () => {
   it("has one POST /webhooks/<source> route per http adapter, integrated with that adapter's function", () => {
     const routes = ofType(base.json, "AWS::ApiGatewayV2::Route");
-    expect(routes).toHaveLength(using("http").length);
+    expect(routes).toHaveLength(using("http").length + 2);
     for (const adapter of using("http")) {
       const [, route] = routes.find(([, r]) => r.Properties?.RouteKey === `POST /webhooks/${adapter.name}`)!;
       const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
       const integration = base.json.Resources[integrationId]!;
       expect(integration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0", IntegrationUri: arnOf(base.id(base.stack.adapterFunctions.get(adapter.name)!.fn)) });
     }
+  });
+
+  it("has POST /v2/enqueue and POST /v2/change/enqueue, PagerDuty's paths, integrated with the PagerDuty-compatible ingest", () => {
+    const routes = ofType(base.json, "AWS::ApiGatewayV2::Route");
+    for (const routeKey of ["POST /v2/enqueue", "POST /v2/change/enqueue"]) {
+      const [, route] = routes.find(([, r]) => r.Properties?.RouteKey === routeKey)!;
+      const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
+      expect(base.json.Resources[integrationId]!.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0", IntegrationUri: arnOf(base.id(base.stack.pagerDutyEvents.fn)) });
+    }
+    expect(JSON.stringify(base.json.Outputs!.PagerDutyEventsUrl!.Value)).toContain("v2/enqueue");
   });
 
   it("throttles the API and writes access logs to a log group", () => {
@@ -261,6 +272,19 @@ describe("least privilege", () => {
     }
   });
 
+  it("lets the PagerDuty-compatible ingest send to the alerts queue and read the webhook token, and nothing else", () => {
+    const { alertsQueue } = base.stack.storage;
+    const fn = base.stack.pagerDutyEvents;
+    const statements = statementsOf(base.json, base.id(fn.role));
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((action) => !/^(sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|secretsmanager:GetSecretValue|logs:.*)$/.test(action))).toEqual([]);
+    expect(statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf)).toEqual([arnOf(base.id(alertsQueue))]);
+    expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("secretsmanager:")))).toEqual([
+      expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: refTo(base.id(base.stack.webhookToken)) }),
+    ]);
+    expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:"))).flatMap(resourcesOf)).toEqual([arnOf(base.id(fn.logGroup))]);
+  });
+
   it("lets the router consume the queue, dead-letter to the DLQ, use its tables and its routing keys — but not send to the alerts queue", () => {
     const { alertsQueue, deadLetterQueue, stateTable, windowsTable } = base.stack.storage;
     const statements = statementsOf(base.json, base.id(base.stack.router.role));
@@ -343,7 +367,7 @@ describe("operations", () => {
     for (const metric of [METRIC.alertsAccepted, METRIC.pagerDutyEvents, METRIC.routerOutcomes, METRIC.requestsRejected, METRIC.deadLettered, "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "Duration", "Errors"]) {
       expect(body).toContain(metric);
     }
-    for (const adapter of adapters) expect(body).toContain(`\\"source\\",\\"${adapter.name}\\"`);
+    for (const source of [...adapters.map((adapter) => adapter.name), "events-v2"]) expect(body).toContain(`\\"source\\",\\"${source}\\"`);
   });
 
   it("publishes the output keys the CLI reads, one webhook URL per http adapter, the token secret and the key prefix", () => {
@@ -448,8 +472,9 @@ describe("settings", () => {
 
   it("deploys a subset of sources, and only what they need", () => {
     const s = synth({ sources: "prometheus", opsAlarmEndpoint: "https://ops.example.com/cloudwatch" });
-    expect(functionsOf(s)).toHaveLength(3);
-    s.template.resourceCountIs("AWS::ApiGatewayV2::Route", 1);
+    // The adapter, the PagerDuty-compatible ingest (always deployed), the router and the sweep.
+    expect(functionsOf(s)).toHaveLength(4);
+    s.template.resourceCountIs("AWS::ApiGatewayV2::Route", 3);
     expect(ofType(s.json, "AWS::SNS::Subscription").map(([, sub]) => sub.Properties)).toEqual([expect.objectContaining({ Protocol: "https", Endpoint: "https://ops.example.com/cloudwatch" })]);
     expect(s.stack.storage.adapterFailureQueue).toBeUndefined();
     expect(ofType(s.json, "AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "lambda.alarms.cloudwatch.amazonaws.com")).toEqual([]);
@@ -512,8 +537,8 @@ describe("bundling (real, offline, local esbuild)", () => {
     mkdirSync(outdir, { recursive: true });
     synth({}, { bundle: true, outdir });
     const assets = readdirSync(outdir).filter((name) => name.startsWith("asset."));
-    // Every adapter shares one bundle; the router and the sweep have their own.
-    expect(assets).toHaveLength(3);
+    // Every adapter shares one bundle; the PagerDuty-compatible ingest, the router and the sweep have their own.
+    expect(assets).toHaveLength(4);
     for (const asset of assets) {
       const bundle = join(outdir, asset, "index.mjs");
       expect(existsSync(`${bundle}.map`)).toBe(true);

@@ -1,0 +1,186 @@
+/**
+ * PagerDuty-compatible ingest: `POST /v2/enqueue` and `POST /v2/change/enqueue` take Events API v2
+ * bodies unchanged and answer as PagerDuty answers, so a tool that pages through PagerDuty today can
+ * be pointed at alert-relay instead (its base URL) and gain windows, deduplication and routing.
+ *
+ *   202 {"status":"success","message":"Event processed","dedup_key":"<key>"}     alert events
+ *   202 {"status":"success","message":"Change event processed"}                change events
+ *   400 {"status":"invalid event","message":"Event object is invalid","errors":[...]}
+ *   400 {"status":"Unrecognized object","message":"Event object format is unrecognized","errors":["JSON parse error"]}
+ *   503 when the queue would not take the event: PagerDuty senders retry 5xx.
+ *
+ * The body's routing_key is the sender's credential: never stored, logged or forwarded. With a
+ * webhook token configured it must equal the token (or an Authorization header must carry it);
+ * otherwise the answer is PagerDuty's for a wrong key. Which PagerDuty service hears the event is
+ * decided by alert-relay's routes, not by the key the sender used.
+ */
+import middy from "@middy/core";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { createSqsPublisher, type AlertPublisher } from "../../publish/sqs-publisher.ts";
+import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry } from "../../runtime/observability.ts";
+import { isAuthorized } from "../auth.ts";
+import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../normalize-payload.ts";
+import { webhookTokenFromEnv, type WebhookTokenSource } from "../webhook-token.ts";
+import { createSqsChangePublisher, type ChangePublisher } from "./change-publisher.ts";
+import { ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "./events-v2.ts";
+
+export const ALERT_EVENTS_PATH = "/v2/enqueue";
+export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
+
+export interface PagerDutyEventsHandlerDeps extends Telemetry {
+  publisher: AlertPublisher;
+  changePublisher: ChangePublisher;
+  webhookToken: WebhookTokenSource;
+  now?: () => Date;
+  maxBodyBytes?: number;
+  /** The key for a trigger without dedup_key (default: 32 hex digits, like PagerDuty's). */
+  newDedupKey?: () => string;
+}
+
+type Response = APIGatewayProxyStructuredResultV2;
+
+function json(statusCode: number, body: Record<string, unknown>): Response {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+export const ANSWERS = {
+  accepted: (dedupKey: string) => json(202, { status: "success", message: "Event processed", dedup_key: dedupKey }),
+  changeAccepted: () => json(202, { status: "success", message: "Change event processed" }),
+  invalid: (errors: readonly string[]) => json(400, { status: "invalid event", message: "Event object is invalid", errors }),
+  unrecognized: (error = "JSON parse error") => json(400, { status: "Unrecognized object", message: "Event object format is unrecognized", errors: [error] }),
+  notQueued: () => json(503, { status: "unavailable", message: "The event could not be queued; retry later" }),
+} as const;
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+/** Compares digests, so neither the token's content nor its length leaks through timing. */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest());
+}
+
+/** Which endpoint: the path's end, so a custom domain's base path in front of it does not matter. */
+function endpointOf(event: APIGatewayProxyEventV2): "alert" | "change" | undefined {
+  const path = (event.rawPath ?? event.requestContext.http.path ?? "").replace(/\/+$/, "");
+  if (path.endsWith(CHANGE_EVENTS_PATH)) return "change";
+  if (path.endsWith(ALERT_EVENTS_PATH)) return "alert";
+  return undefined;
+}
+
+/** Up to 8 KB of a refused body for the log, without its routing_key (a credential). */
+function excerpt(body: unknown): string {
+  const shown = isObject(body) && "routing_key" in body ? { ...body, routing_key: "(not logged)" } : body;
+  const text = typeof shown === "string" ? shown : (JSON.stringify(shown) ?? String(shown));
+  return text.length > 8192 ? `${text.slice(0, 8192)}…` : text;
+}
+
+export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
+  const { logger, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const newDedupKey = deps.newDedupKey ?? (() => randomUUID().replaceAll("-", ""));
+
+  function refuse(reason: string, answer: Response, details: Record<string, unknown>): Response {
+    logger.warn("input rejected", { reason, ...details });
+    countWithDimension(metrics, METRIC.requestsRejected, "reason", reason);
+    return answer;
+  }
+
+  async function handleHttp(event: APIGatewayProxyEventV2): Promise<Response> {
+    const endpoint = endpointOf(event);
+    if (!endpoint) return json(404, { status: "not found", message: `POST events to ${ALERT_EVENTS_PATH} or ${CHANGE_EVENTS_PATH}` });
+    if (event.requestContext.http.method !== "POST") return json(405, { status: "method not allowed", message: "use POST" });
+
+    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+    const parsed = parseJsonBody(text, maxBodyBytes);
+    if (!parsed.ok) {
+      if (parsed.reason === "too_large") return refuse("too_large", ANSWERS.invalid([`Event object is too large: ${parsed.message}`]), { error: parsed.message });
+      return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, payload: excerpt(text) });
+    }
+    const body = parsed.value;
+    if (!isObject(body)) return refuse("not_json", ANSWERS.unrecognized("Event object must be a JSON object"), { payload: excerpt(body) });
+
+    const token = await deps.webhookToken();
+    if (token !== undefined) {
+      const key = body.routing_key;
+      const keyMatches = typeof key === "string" && key !== "" && sameSecret(key, token);
+      if (!keyMatches && !isAuthorized(header(event, "authorization"), token)) {
+        const error = typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key");
+        return refuse("unauthorized", ANSWERS.invalid([error]), { sourceIp: event.requestContext.http.sourceIp, endpoint });
+      }
+    }
+
+    const receivedAt = now().toISOString();
+    return endpoint === "change" ? handleChange(body, receivedAt) : handleAlert(body, receivedAt);
+  }
+
+  async function handleAlert(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
+    const result = readAlertEvent(body, { receivedAt, newDedupKey });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
+    if (result.action === "acknowledge") {
+      // The normalized contract has firing and resolved only: answered as PagerDuty would, not relayed.
+      logger.info("acknowledge not relayed", { dedupKey: result.dedupKey });
+      metrics.addMetric(METRIC.acknowledgesNotRelayed, MetricUnit.Count, 1);
+      return ANSWERS.accepted(result.dedupKey);
+    }
+    const { alert } = result;
+    try {
+      await deps.publisher.publish([alert]);
+    } catch (error) {
+      logger.error("alerts not queued", { error: error as Error, alertIds: [alert.id] });
+      metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
+      return ANSWERS.notQueued();
+    }
+    logger.info("alerts queued", { count: 1, action: result.action, alertIds: [alert.id], dedupKeys: [alert.dedupKey] });
+    metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, 1);
+    return ANSWERS.accepted(result.dedupKey);
+  }
+
+  async function handleChange(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
+    const result = readChangeEvent(body, { receivedAt });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
+    const { message } = result;
+    try {
+      await deps.changePublisher.publish(message);
+    } catch (error) {
+      logger.error("change event not queued", { error: error as Error, changeId: message.id });
+      metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
+      return ANSWERS.notQueued();
+    }
+    logger.info("change event queued", { changeId: message.id });
+    metrics.addMetric(METRIC.changeEventsAccepted, MetricUnit.Count, 1);
+    return ANSWERS.changeAccepted();
+  }
+
+  const core = async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
+    if (typeof event?.requestContext?.http?.method !== "string") {
+      throw new Error("the PagerDuty Events API ingest accepts HTTP requests only (POST /v2/enqueue, POST /v2/change/enqueue)");
+    }
+    return handleHttp(event);
+  };
+
+  return middy(core).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/** The deployed wiring: queue from `ALERTS_QUEUE_URL`, token per webhook-token.ts, Powertools telemetry. */
+export function createPagerDutyEventsHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env) {
+  const queueUrl = env.ALERTS_QUEUE_URL;
+  if (!queueUrl) throw new Error("ALERTS_QUEUE_URL is not set: the Events API ingest needs the URL of the alerts queue");
+  const telemetry = createTelemetry("ingest", { source: EVENTS_V2_SOURCE });
+  if (!env.WEBHOOK_TOKEN && !env.WEBHOOK_TOKEN_SECRET) {
+    telemetry.logger.warn("webhook authentication is OFF: any routing_key is accepted; set WEBHOOK_TOKEN (local) or WEBHOOK_TOKEN_SECRET (AWS)");
+  }
+  const sqs = new SQSClient({});
+  return createPagerDutyEventsHandler({
+    ...telemetry,
+    webhookToken: webhookTokenFromEnv(env),
+    publisher: createSqsPublisher({ sqs, queueUrl }),
+    changePublisher: createSqsChangePublisher({ sqs, queueUrl }),
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * PagerDuty change events in the router: a queue message of kind "pagerduty-change" (published by
+ * the Events API v2 ingest, lib/ingest/pagerduty-events/) is routed with the same routes as alerts
+ * and sent with the PagerDuty client's sendChange. Change events open no incidents and carry no
+ * state: no DynamoDB, no windows, no deduplication. What PagerDuty refuses goes to the DLQ with
+ * its reason; what cannot be sent yet comes back through SQS, like an alert's delivery.
+ *
+ * Routes match a change event on its labels plus `source` (the ingest, `events-v2`) and
+ * `severity` = `info` (change events are informational); `dedupKey` is empty (they have none).
+ */
+import type { ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
+import type { MatchableAlert } from "../matchers/subject.ts";
+import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client.ts";
+import { eventsEndpoint, fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
+import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
+import type { Env } from "../runtime/settings.ts";
+import type { DeliveryOutcome } from "./router.ts";
+import type { RouteMatch } from "./state.ts";
+
+/** The severity routes see for a change event. */
+export const CHANGE_EVENT_SEVERITY = "info" as const;
+
+/** Sends one change event (without routing_key) with the key a route names, within the deadline. */
+export type SendChange = (
+  event: Omit<PagerDutyChangeEvent, "routing_key">,
+  delivery: { routingKeyRef: string; route: string; messageId: string },
+  deadline: number,
+) => Promise<DeliveryOutcome>;
+
+export type ChangeOutcome =
+  | { outcome: "delivered"; route: string; routingKeyRef: string }
+  /** PagerDuty refused it (400): resending cannot help; the message goes to the DLQ with this reason. */
+  | { outcome: "rejected"; reason: string }
+  /** Not sent now; the message must come back (SQS redelivery, then the DLQ). */
+  | { outcome: "retry"; reason: string };
+
+export interface ChangeEventRouter {
+  handleChange(message: ChangeMessage, deadline: number): Promise<ChangeOutcome>;
+}
+
+export interface ChangeEventRouterDeps {
+  route: (subject: MatchableAlert) => RouteMatch;
+  send: SendChange;
+}
+
+/** What routes match a change event on (see the header). */
+export function changeSubject(message: ChangeMessage): MatchableAlert {
+  return { labels: message.labels, source: message.source, severity: CHANGE_EVENT_SEVERITY, dedupKey: "" };
+}
+
+export function createChangeEventRouter(deps: ChangeEventRouterDeps): ChangeEventRouter {
+  return {
+    async handleChange(message, deadline) {
+      const { route, routingKeyRef } = deps.route(changeSubject(message));
+      const result = await deps.send(message.event, { route, routingKeyRef, messageId: message.id }, deadline);
+      switch (result.outcome) {
+        case "accepted":
+          return { outcome: "delivered", route, routingKeyRef };
+        case "rejected":
+          return { outcome: "rejected", reason: `PagerDuty refused the change event: ${result.message}` };
+        case "retry_later":
+          return { outcome: "retry", reason: result.reason };
+      }
+    },
+  };
+}
+
+/** Sending through the retrying PagerDuty client; the key is looked up by name at send time and never logged. */
+export function createPagerDutyChangeSender(client: Pick<PagerDutyClient, "sendChange">, resolveKey: (ref: string) => Promise<string>): SendChange {
+  return async (event, delivery, deadline) => {
+    let routingKey: string;
+    try {
+      routingKey = await resolveKey(delivery.routingKeyRef);
+    } catch (error) {
+      // Usually a secret not filled in yet: worth retrying until an operator fixes it, then the DLQ.
+      return { outcome: "retry_later", reason: `no routing key for "${delivery.routingKeyRef}": ${(error as Error).message}` };
+    }
+    const result = await client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline });
+    switch (result.outcome) {
+      case "accepted":
+        return { outcome: "accepted" };
+      case "rejected":
+        return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
+      case "retry_later":
+        return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)` };
+    }
+  };
+}
+
+/**
+ * As the environment says: endpoint (PAGERDUTY_REGION / PAGERDUTY_EVENTS_URL) and routing keys,
+ * like the alert delivery. Built on the first change event, so a router (or sweep) that never
+ * sees one reads nothing for it.
+ */
+export function pagerDutyChangeSenderFromEnv(env: Env): SendChange {
+  let sender: SendChange | undefined;
+  const build = (): SendChange => {
+    const keys = routingKeyResolverFromEnv(env);
+    return createPagerDutyChangeSender(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => keys.resolve(ref));
+  };
+  return (event, delivery, deadline) => (sender ??= build())(event, delivery, deadline);
+}
