@@ -14,6 +14,7 @@ import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client
 import { eventsEndpoint, fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
 import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
 import type { Env } from "../runtime/settings.ts";
+import { sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome } from "./router.ts";
 import type { RouteMatch } from "./state.ts";
 
@@ -66,25 +67,9 @@ export function createChangeEventRouter(deps: ChangeEventRouterDeps): ChangeEven
 }
 
 /** Sending through the retrying PagerDuty client; the key is looked up by name at send time and never logged. */
-export function createPagerDutyChangeSender(client: Pick<PagerDutyClient, "sendChange">, resolveKey: (ref: string) => Promise<string>): SendChange {
-  return async (event, delivery, deadline) => {
-    let routingKey: string;
-    try {
-      routingKey = await resolveKey(delivery.routingKeyRef);
-    } catch (error) {
-      // Usually a secret not filled in yet: worth retrying until an operator fixes it, then the DLQ.
-      return { outcome: "retry_later", reason: `no routing key for "${delivery.routingKeyRef}": ${(error as Error).message}` };
-    }
-    const result = await client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline });
-    switch (result.outcome) {
-      case "accepted":
-        return { outcome: "accepted" };
-      case "rejected":
-        return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
-      case "retry_later":
-        return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)` };
-    }
-  };
+export function createPagerDutyChangeSender(client: Pick<PagerDutyClient, "sendChange">, resolveKey: ResolveRoutingKey): SendChange {
+  return (event, delivery, deadline) =>
+    sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) => client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline }));
 }
 
 /**

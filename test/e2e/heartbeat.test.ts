@@ -3,18 +3,13 @@
  * PagerDuty, over real HTTP and SQS: Alertmanager's Watchdog beats through the prometheus
  * webhook, the sweep timer checks a 2 s heartbeat every 200 ms, and the ops CLI reads the result.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { buildAlert } from "../../lib/alert/build.ts";
-import { documentClient } from "../../lib/router/runtime.ts";
-import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
-import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
+import type { LocalStack } from "../../lib/local/stack.ts";
+import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
+import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { runCaptured } from "../cli/harness.ts";
 import { notification } from "./alertmanager.ts";
 import { waitFor } from "./wait-for.ts";
@@ -24,25 +19,17 @@ const INTERVAL_MS = 2_000;
 const MISSING_KEY = "heartbeat-missing:prometheus-watchdog";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let dataDir: string;
+let t: TestStack;
 let fake: FakePagerDuty;
 let stack: LocalStack;
 let doc: DynamoDBDocumentClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "alert-relay-heartbeat-"));
-  fake = await startFakePagerDuty();
-  stack = await startLocalStack({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    quiet: true,
-    visibilityTimeoutSeconds: 2,
+  t = await startTestStack({
+    routingKey: ROUTING_KEY,
     sweepIntervalMs: 200,
     env: {
-      PAGERDUTY_EVENTS_URL: fake.url,
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
       ROUTES_JSON: JSON.stringify({
         routes: [],
         defaultRoute: { routingKey: "default" },
@@ -50,18 +37,10 @@ beforeAll(async () => {
       }),
     },
   });
-  const clientConfig = { region: stack.region, credentials: TEST_CREDENTIALS };
-  doc = documentClient(new DynamoDBClient({ ...clientConfig, endpoint: stack.endpoints.dynamodb }));
-  sqs = new SQSClient({ ...clientConfig, endpoint: stack.endpoints.sqs });
+  ({ fake, stack, doc, sqs } = t);
 });
 
-afterAll(async () => {
-  doc?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-  await fake?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => t?.close());
 
 /** Alertmanager's Watchdog: always firing, the same startsAt on every repeat. */
 const watchdog = notification({ alertname: "Watchdog", status: "firing", fingerprint: "448881ef475b9b26", startsAt: "2026-11-20T00:00:00Z", labels: { severity: "none" }, summary: "Watchdog" });

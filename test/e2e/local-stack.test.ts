@@ -9,14 +9,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSClient} from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { prometheus } from "../../lib/adapters/prometheus/adapter.ts";
 import { readStackFile, writeStackFile } from "../../lib/ops/local-stack-file.ts";
 import { documentClient } from "../../lib/router/runtime.ts";
 import { PortInUseError } from "../../lib/local/server.ts";
 import { DataDirInUseError } from "../../lib/local/emulators.ts";
 import { StackAlreadyRunningError, startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
-import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
+import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
+import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { runCaptured, type CliRun } from "../cli/harness.ts";
 import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
 import { dedupKeyOf, notification, type AlertSpec } from "./alertmanager.ts";
@@ -31,32 +33,19 @@ const tempDir = () => {
   return dir;
 };
 
+let t: TestStack;
 let fake: FakePagerDuty;
 let stack: LocalStack;
 let doc: DynamoDBDocumentClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  fake = await startFakePagerDuty();
-  stack = await startLocalStack({
-    port: 0,
-    inMemory: true,
-    dataDir: tempDir(),
-    quiet: true,
-    visibilityTimeoutSeconds: 2,
-    sweepIntervalMs: 250,
-    env: { PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, WINDOW_REFRESH_MS: "200" },
-  });
-  const clientConfig = { region: stack.region, credentials: TEST_CREDENTIALS };
-  doc = documentClient(new DynamoDBClient({ ...clientConfig, endpoint: stack.endpoints.dynamodb }));
-  sqs = new SQSClient({ ...clientConfig, endpoint: stack.endpoints.sqs });
+  t = await startTestStack({ routingKey: ROUTING_KEY });
+  ({ fake, stack, doc, sqs } = t);
 });
 
 afterAll(async () => {
-  doc?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-  await fake?.close();
+  await t?.close();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 

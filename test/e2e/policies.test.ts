@@ -3,13 +3,11 @@
  * HTTP: Alertmanager webhooks → adapter → SQS → poller → router → the strict fake PagerDuty, with
  * the sweep on its timer. The policies come from ROUTES_JSON, as an operator would configure them.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
+import type { LocalStack } from "../../lib/local/stack.ts";
 import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
-import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
+import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
+import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { runCaptured } from "../cli/harness.ts";
 import { dedupKeyOf, notification, type AlertSpec } from "./alertmanager.ts";
 import { waitFor } from "./wait-for.ts";
@@ -27,34 +25,16 @@ const config = {
   storm: { newIncidentsPerMinute: STORM_RATE },
 };
 
+let t: TestStack;
 let fake: FakePagerDuty;
 let stack: LocalStack;
-let dataDir: string;
 
 beforeAll(async () => {
-  fake = await startFakePagerDuty();
-  dataDir = mkdtempSync(join(tmpdir(), "alert-relay-policies-"));
-  stack = await startLocalStack({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    quiet: true,
-    visibilityTimeoutSeconds: 2,
-    sweepIntervalMs: 250,
-    env: {
-      PAGERDUTY_EVENTS_URL: fake.url,
-      PAGERDUTY_ROUTING_KEY: DEFAULT_KEY,
-      PAGERDUTY_ROUTING_KEY_STORMY: STORM_KEY,
-      ROUTES_JSON: JSON.stringify(config),
-    },
-  });
+  t = await startTestStack({ routingKey: DEFAULT_KEY, env: { PAGERDUTY_ROUTING_KEY_STORMY: STORM_KEY, ROUTES_JSON: JSON.stringify(config) } });
+  ({ fake, stack } = t);
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await fake?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => t?.close());
 
 const iso = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString();
 let fingerprints = 0;

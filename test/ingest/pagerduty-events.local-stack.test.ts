@@ -8,12 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { documentClient } from "../../lib/router/runtime.ts";
 import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
-import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
+import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
+import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { waitFor } from "../e2e/wait-for.ts";
 
 /** The relay's own key for PagerDuty (what routes resolve to), and the token senders use as routing_key. */
@@ -27,28 +25,18 @@ const tempDir = () => {
   return dir;
 };
 
+let t: TestStack;
 let fake: FakePagerDuty;
 let stack: LocalStack;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  fake = await startFakePagerDuty();
-  stack = await startLocalStack({
-    port: 0,
-    inMemory: true,
-    dataDir: tempDir(),
-    quiet: true,
-    visibilityTimeoutSeconds: 2,
-    sweepIntervalMs: 250,
-    env: { PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: RELAY_ROUTING_KEY, WINDOW_REFRESH_MS: "200", WEBHOOK_TOKEN: TOKEN },
-  });
-  doc = documentClient(new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }));
+  t = await startTestStack({ routingKey: RELAY_ROUTING_KEY, env: { WEBHOOK_TOKEN: TOKEN } });
+  ({ fake, stack, doc } = t);
 });
 
 afterAll(async () => {
-  doc?.destroy();
-  await stack?.stop();
-  await fake?.close();
+  await t?.close();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,62 @@
+/**
+ * The local stack as the end-to-end tests use it: the strict fake PagerDuty, `startLocalStack`
+ * in memory with short timings (2 s visibility timeout, a fast sweep, windows re-read every
+ * 200 ms), and SDK clients for its DynamoDB and SQS; close() stops and removes all of it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { documentClient } from "../../lib/router/runtime.ts";
+import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../lib/local/stack.ts";
+import { startFakePagerDuty, type FakePagerDuty } from "./fake-pagerduty.ts";
+import { TEST_CREDENTIALS } from "./local-sqs.ts";
+
+export interface TestStack {
+  fake: FakePagerDuty;
+  stack: LocalStack;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface TestStackOptions extends Pick<LocalStackOptions, "sweepIntervalMs"> {
+  /** The relay's routing key for PagerDuty (PAGERDUTY_ROUTING_KEY): 32 characters. */
+  routingKey: string;
+  /** More settings, e.g. ROUTES_JSON or WEBHOOK_TOKEN. */
+  env?: Record<string, string>;
+}
+
+export async function startTestStack(options: TestStackOptions): Promise<TestStack> {
+  const fake = await startFakePagerDuty();
+  const dataDir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
+  const stack = await startLocalStack({
+    port: 0,
+    inMemory: true,
+    dataDir,
+    quiet: true,
+    visibilityTimeoutSeconds: 2,
+    sweepIntervalMs: options.sweepIntervalMs ?? 250,
+    env: { PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: options.routingKey, WINDOW_REFRESH_MS: "200", ...options.env },
+  });
+  const clientConfig = { region: stack.region, credentials: TEST_CREDENTIALS };
+  const doc = documentClient(new DynamoDBClient({ ...clientConfig, endpoint: stack.endpoints.dynamodb }));
+  const sqs = new SQSClient({ ...clientConfig, endpoint: stack.endpoints.sqs });
+  return {
+    fake,
+    stack,
+    doc,
+    sqs,
+    dataDir,
+    async close() {
+      doc.destroy();
+      sqs.destroy();
+      await stack.stop();
+      await fake.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
