@@ -1,4 +1,4 @@
-/** Lambda entry for the periodic sweep (every minute): pages for problems whose suppression window ended. */
+/** Lambda entry for the periodic sweep (every minute): windows that ended, held resolves, group updates, missing heartbeats. */
 import { createRouterRuntime } from "../lib/router/runtime.ts";
 import { createSweepHandler } from "../lib/router/sweep-handler.ts";
 

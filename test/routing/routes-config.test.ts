@@ -36,6 +36,10 @@ describe("parseRoutesConfig", () => {
     expect(config.routes[0]?.matchers.map((m) => m.name)).toEqual(["team", "severity"]);
     expect(config.defaultRoute).toEqual({ routingKeyRef: "default" });
     expect(routingKeyRefs(config)).toEqual(["default", "payments-high", "payments-low", "dba", "platform", "platform-low"]);
+    expect(config.policies.groups.map((g) => [g.name, g.groupBy, g.windowMs])).toEqual([["service-down", ["service"], 600_000]]);
+    expect(config.policies.flapping).toEqual({ changes: 3, withinMs: 600_000, stableMs: 300_000 });
+    expect(config.policies.storm).toEqual({ newIncidentsPerMinute: 30 });
+    expect(config.policies.heartbeats.map((h) => [h.name, h.intervalMs, h.severity])).toEqual([["prometheus-watchdog", 300_000, "critical"]]);
   });
 
   it("accepts an empty route list: everything takes the default route", () => {
