@@ -168,7 +168,7 @@ export class AlertRelayStack extends Stack {
     this.sweep = new PipelineFunction(this, "Sweep", {
       ...functionDefaults,
       kind: "sweep",
-      description: "alert-relay sweep: pages for problems whose suppression window ended",
+      description: "alert-relay sweep: ended windows, held resolves, group updates, missing heartbeats",
       memorySize: 256,
       // Ends before the next run starts; overlapping runs would be safe (conditional writes) but wasteful.
       timeout: Duration.seconds(Math.max(10, PIPELINE.sweepIntervalSeconds - 10)),
