@@ -78,6 +78,7 @@ export function noteCell(state: ProblemState, now: Date): string {
     const until = dateOf(state.watchAt);
     return `flapping: resolve held${until ? ` until ${relative(until, now)}` : ""}`;
   }
+  if (state.flappingSince) return `flapped: ${plural(state.held ?? 0, "resolve")} held`;
   return state.suppressedBy ? `window ${state.suppressedBy}` : "";
 }
 
@@ -112,6 +113,11 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
     lines.push(
       `It is flapping (${plural(state.changes?.length ?? 0, "recent change")}), so its resolve is held until ${at(state.watchAt, now)}; ` +
         "the sweep sends it then unless the problem fires again, which keeps the incident open instead of paging again.",
+    );
+  } else if (state.flappingSince) {
+    lines.push(
+      `It started flapping ${at(state.flappingSince, now)} and PagerDuty's incident has stayed open since; ` +
+        "a resolve while it still flaps waits until it has been stable.",
     );
   }
   if (state.held) lines.push(`Resolves held while flapping so far: ${state.held}.`);

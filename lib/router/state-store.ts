@@ -243,8 +243,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     },
 
     async confirm(dedupKey, claimId, told) {
-      // A confirmed resolve closes what was open and ends a flapping hold; a confirmed trigger ends any suppression watch.
-      const extra = told.action === "resolve" ? ", openIn, watch, watchAt" : ", suppressedBy, suppressedReason, watch, watchAt";
+      // A confirmed resolve closes what was open and ends flapping (it was stable); a confirmed trigger ends any suppression watch.
+      const extra = told.action === "resolve" ? ", openIn, watch, watchAt, flappingSince" : ", suppressedBy, suppressedReason, watch, watchAt";
       return update({
         Key: key(dedupKey),
         UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
@@ -283,7 +283,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     async markHeld(state, until) {
       await update({
         Key: key(state.dedupKey),
-        UpdateExpression: "SET watch = :held, watchAt = :until ADD held :one",
+        UpdateExpression: "SET watch = :held, watchAt = :until, flappingSince = if_not_exists(flappingSince, :transitionAt) ADD held :one",
         ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND attribute_exists(openIn) AND (attribute_not_exists(watch) OR watch <> :held)",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":held": "held", ":until": until, ":one": 1, ":resolved": "resolved", ":transitionAt": state.transitionAt },

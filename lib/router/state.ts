@@ -81,6 +81,8 @@ export interface ProblemState extends AggregateFields {
   changes?: string[];
   /** How many times a resolve was held back because the problem was flapping. */
   held?: number;
+  /** Marked flapping: the resolve that first had to be held; cleared when a resolve finally goes out. */
+  flappingSince?: string;
   /** Set while this problem pages through a group or storm incident instead of its own. */
   aggregate?: AggregateRef;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */

@@ -35,7 +35,10 @@ beforeAll(async () => {
   for (const [minute, status] of [[3, "firing"], [4, "resolved"], [5, "firing"], [6, "resolved"]] as const) {
     clock = T0 + minute * MINUTE;
     await router.handleAlert(alertAt("bouncy", status, minute), deadline);
+    await router.handleAlert(alertAt("bouncy-again", status, minute), deadline);
   }
+  clock = T0 + 7 * MINUTE;
+  await router.handleAlert(alertAt("bouncy-again", "firing", 7), deadline);
 });
 afterAll(async () => h.close());
 
@@ -60,6 +63,13 @@ describe("state list and show for groups and flapping", () => {
     expect(group.out).toMatch(/resolved\s+error\s+since .*checkout-1: checkout-1 is resolved/);
     const member = await h.run(["state", "show", "checkout-2"]);
     expect(member.out).toContain("It pages through the group incident group:checkout-outage:service=checkout, not on its own");
+  });
+
+  it("marks a flapping problem that fires again while its incident stays open", async () => {
+    const run = await h.run(["state", "show", "bouncy-again"]);
+    expect(run.out).toMatch(/It started flapping .* and PagerDuty's incident has stayed open since/);
+    const rows = parseTable((await h.run(["state", "list"])).out, "DEDUP KEY");
+    expect(rows.find((row) => row["DEDUP KEY"] === "bouncy-again")?.NOTE).toBe("flapped: 1 resolve held");
   });
 
   it("explains a held resolve of a flapping problem", async () => {

@@ -250,6 +250,8 @@ describe("flapping", () => {
     at(5);
     expect(await r.handleAlert(alertAt(key, "resolved", 5), soon())).toMatchObject({ outcome: "held" });
     expect(h.fake.openIncidents()).toHaveLength(1);
+    // Marked flapping from the first held resolve on.
+    expect((await h.store.get(key))?.flappingSince).toBe(alertAt(key, "resolved", 3).occurredAt);
 
     // Other tests' open groups share the table and the sweep; look at this problem's events only.
     const actions = () => h.fake.events.filter((event) => event.dedupKey === key).map((event) => event.action);
@@ -263,6 +265,7 @@ describe("flapping", () => {
     const state = await h.store.get(key);
     expect(state).toMatchObject({ held: 2, told: { action: "resolve" } });
     expect(state?.watch).toBeUndefined();
+    expect(state?.flappingSince).toBeUndefined();
     // Nothing left for the sweep about this problem.
     const watched: string[] = [];
     for await (const dedupKey of h.store.watched()) watched.push(dedupKey);
