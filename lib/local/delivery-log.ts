@@ -7,9 +7,14 @@ import type { Deliver, DeliveryOutcome } from "../router/router.ts";
 
 export type DeliveryFacts = Parameters<Deliver>[1];
 
+/** The route as the lines show it: its name, and the routing key's name when that differs. */
+export function routeText(delivery: { route: string; routingKeyRef: string }): string {
+  return delivery.route === delivery.routingKeyRef ? delivery.routingKeyRef : `${delivery.route} (key ${delivery.routingKeyRef})`;
+}
+
 export function describeDelivery(alert: NormalizedAlert, delivery: DeliveryFacts, result: string, at: Date = new Date()): string {
   const time = at.toISOString().slice(11, 19);
-  const route = delivery.route === delivery.routingKeyRef ? delivery.routingKeyRef : `${delivery.route} (key ${delivery.routingKeyRef})`;
+  const route = routeText(delivery);
   const what = `${delivery.action.toUpperCase().padEnd(7)}  ${delivery.severity.padEnd(8)}  ${alert.summary}`;
   return `${time}  ${what}  [dedup ${alert.dedupKey}, route ${route}]  → ${result}`;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { alertAt } from "../../test/support/alerts.ts";
-import { createOutboxDeliver, DRY_RUN_ROUTING_KEY } from "./outbox.ts";
+import { createOutboxAcknowledgeSender, createOutboxDeliver, DRY_RUN_ROUTING_KEY } from "./outbox.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "alert-relay-outbox-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,6 +35,15 @@ describe("dry-run outbox", () => {
       `18:00:05  TRIGGER  critical  ${firing.summary}  [dedup ${firing.dedupKey}, route payments-team (key payments)]  → dry run, not sent (written to outbox.jsonl)`,
     );
     expect(printed[1]).toMatch(/^18:00:05 {2}RESOLVE {2}critical/);
+  });
+
+  it("writes an acknowledge the same way: the exact event without its key, and a line", async () => {
+    const path = join(dir, "acks.jsonl");
+    const printed: string[] = [];
+    const send = createOutboxAcknowledgeSender({ path, print: (line) => printed.push(line), now: () => new Date("2026-11-26T18:00:05Z") });
+    expect(await send("db-1/disk", { routingKeyRef: "payments", route: "payments-team" }, soon())).toEqual({ outcome: "accepted" });
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ routing_key: DRY_RUN_ROUTING_KEY, event_action: "acknowledge", dedup_key: "db-1/disk" });
+    expect(printed).toEqual(["18:00:05  ACK      [dedup db-1/disk, route payments-team (key payments)]  → dry run, not sent (written to acks.jsonl)"]);
   });
 
   it("asks for a retry when the outbox cannot be written, like an unreachable PagerDuty", async () => {

@@ -7,9 +7,10 @@
 import { appendFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
+import type { SendAcknowledge } from "../router/acknowledge.ts";
 import type { SendChange } from "../router/change-events.ts";
-import type { Deliver } from "../router/router.ts";
-import { describeDelivery, type DeliveryFacts } from "./delivery-log.ts";
+import type { Deliver, DeliveryOutcome } from "../router/router.ts";
+import { describeDelivery, routeText, type DeliveryFacts } from "./delivery-log.ts";
 
 export const DRY_RUN_ROUTING_KEY = "(dry-run)";
 export const OUTBOX_FILE_NAME = "outbox.jsonl";
@@ -21,34 +22,38 @@ export interface OutboxOptions {
   now?: () => Date;
 }
 
-export function createOutboxDeliver(options: OutboxOptions): Deliver {
+/** Appends one event to the outbox and prints its line (given the outcome's words); every kind of event goes this way. */
+function outboxWriter(options: OutboxOptions) {
   const print = options.print ?? ((line: string) => console.log(line));
   const now = options.now ?? (() => new Date());
-  return async (alert, delivery: DeliveryFacts) => {
-    const event = toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, DRY_RUN_ROUTING_KEY);
+  return async (event: object, line: (result: string, at: Date) => string): Promise<DeliveryOutcome> => {
     try {
       await appendFile(options.path, `${JSON.stringify(event)}\n`);
     } catch (error) {
       // Like PagerDuty being unreachable: the router keeps the message and tries again.
       return { outcome: "retry_later", reason: `outbox ${options.path} not writable: ${(error as Error).message}` };
     }
-    print(describeDelivery(alert, delivery, `dry run, not sent (written to ${basename(options.path)})`, now()));
+    print(line(`dry run, not sent (written to ${basename(options.path)})`, now()));
     return { outcome: "accepted" };
   };
 }
 
+export function createOutboxDeliver(options: OutboxOptions): Deliver {
+  const write = outboxWriter(options);
+  return (alert, delivery: DeliveryFacts) =>
+    write(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, DRY_RUN_ROUTING_KEY), (result, at) => describeDelivery(alert, delivery, result, at));
+}
+
 /** Change events (from `POST /v2/change/enqueue`) in the dry run: the same outbox, the same kind of line. */
 export function createOutboxChangeSender(options: OutboxOptions): SendChange {
-  const print = options.print ?? ((line: string) => console.log(line));
-  const now = options.now ?? (() => new Date());
-  return async (event, delivery) => {
-    try {
-      await appendFile(options.path, `${JSON.stringify({ routing_key: DRY_RUN_ROUTING_KEY, ...event })}\n`);
-    } catch (error) {
-      return { outcome: "retry_later", reason: `outbox ${options.path} not writable: ${(error as Error).message}` };
-    }
-    const route = delivery.route === delivery.routingKeyRef ? delivery.routingKeyRef : `${delivery.route} (key ${delivery.routingKeyRef})`;
-    print(`${now().toISOString().slice(11, 19)}  CHANGE   ${event.payload.summary}  [route ${route}]  → dry run, not sent (written to ${basename(options.path)})`);
-    return { outcome: "accepted" };
-  };
+  const write = outboxWriter(options);
+  return (event, delivery) =>
+    write({ routing_key: DRY_RUN_ROUTING_KEY, ...event }, (result, at) => `${at.toISOString().slice(11, 19)}  CHANGE   ${event.payload.summary}  [route ${routeText(delivery)}]  → ${result}`);
+}
+
+/** Acknowledges (from `POST /v2/enqueue`) in the dry run: the same outbox, the same kind of line. */
+export function createOutboxAcknowledgeSender(options: OutboxOptions): SendAcknowledge {
+  const write = outboxWriter(options);
+  return (dedupKey, delivery) =>
+    write({ routing_key: DRY_RUN_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey }, (result, at) => `${at.toISOString().slice(11, 19)}  ACK      [dedup ${dedupKey}, route ${routeText(delivery)}]  → ${result}`);
 }

@@ -12,7 +12,7 @@ import { adapters } from "../adapters/registry.ts";
 import { createAdapterHandler } from "../ingest/adapter-handler.ts";
 import { webhookTokenFromEnv } from "../ingest/webhook-token.ts";
 import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, createPagerDutyEventsHandler } from "../ingest/pagerduty-events/handler.ts";
-import { createSqsChangePublisher } from "../ingest/pagerduty-events/change-publisher.ts";
+import { createSqsMessagePublisher } from "../ingest/pagerduty-events/message-publisher.ts";
 import { EVENTS_V2_SOURCE } from "../ingest/pagerduty-events/events-v2.ts";
 import { DEFAULT_DATA_DIR, readStackFile, stackFilePath, writeStackFile, type LocalStackDescriptor } from "../ops/local-stack-file.ts";
 import { eventsEndpoint, maskRoutingKey } from "../pagerduty/events.ts";
@@ -29,7 +29,7 @@ import { PIPELINE } from "../runtime/pipeline.ts";
 import { integerSetting, type Env } from "../runtime/settings.ts";
 import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
-import { OUTBOX_FILE_NAME, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
+import { OUTBOX_FILE_NAME, createOutboxAcknowledgeSender, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
 import { startPoller, type Poller } from "./poller.ts";
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
 import { LOCAL_DEFAULTS, applyProcessDefaults, defaultRouterTimeoutMs, routerSafetyMarginMs } from "./settings.ts";
@@ -155,7 +155,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     // One runtime per router instance, as each Lambda instance has its own caches and client.
     const sendChange = pagerDuty.mode === "dry-run" ? createOutboxChangeSender({ path: pagerDuty.outbox, print }) : undefined;
-    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), sendChange, telemetry: createTelemetry("router") });
+    const sendAcknowledge = pagerDuty.mode === "dry-run" ? createOutboxAcknowledgeSender({ path: pagerDuty.outbox, print }) : undefined;
+    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), sendChange, sendAcknowledge, telemetry: createTelemetry("router") });
 
     const webhooks: WebhookRoute[] = adapters.map((adapter) => ({
       name: adapter.name,
@@ -173,7 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...createTelemetry("ingest", { source: EVENTS_V2_SOURCE }),
       webhookToken: webhookTokenFromEnv(env),
       publisher: createSqsPublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
-      changePublisher: createSqsChangePublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
+      messagePublisher: createSqsMessagePublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
     });
     const eventsRoutes = [
       { path: ALERT_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 alert events (trigger, acknowledge, resolve)", handler: eventsHandler },

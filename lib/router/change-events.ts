@@ -10,10 +10,8 @@
  */
 import type { ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import type { MatchableAlert } from "../matchers/subject.ts";
-import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client.ts";
-import { eventsEndpoint, fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
-import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
-import type { Env } from "../runtime/settings.ts";
+import type { PagerDutyClient } from "../pagerduty/client.ts";
+import { fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
 import { sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome } from "./router.ts";
 import type { RouteMatch } from "./state.ts";
@@ -70,18 +68,4 @@ export function createChangeEventRouter(deps: ChangeEventRouterDeps): ChangeEven
 export function createPagerDutyChangeSender(client: Pick<PagerDutyClient, "sendChange">, resolveKey: ResolveRoutingKey): SendChange {
   return (event, delivery, deadline) =>
     sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) => client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline }));
-}
-
-/**
- * As the environment says: endpoint (PAGERDUTY_REGION / PAGERDUTY_EVENTS_URL) and routing keys,
- * like the alert delivery. Built on the first change event, so a router (or sweep) that never
- * sees one reads nothing for it.
- */
-export function pagerDutyChangeSenderFromEnv(env: Env): SendChange {
-  let sender: SendChange | undefined;
-  const build = (): SendChange => {
-    const keys = routingKeyResolverFromEnv(env);
-    return createPagerDutyChangeSender(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => keys.resolve(ref));
-  };
-  return (event, delivery, deadline) => (sender ??= build())(event, delivery, deadline);
 }

@@ -6,7 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { createPagerDutyClient } from "../pagerduty/client.ts";
+import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client.ts";
 import { eventsEndpoint } from "../pagerduty/events.ts";
 import { loadRoutesConfig } from "../routing/routes-config.ts";
 import { resolveRoute } from "../routing/resolve-route.ts";
@@ -16,9 +16,10 @@ import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/supp
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
-import { createChangeEventRouter, pagerDutyChangeSenderFromEnv, type SendChange } from "./change-events.ts";
+import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
+import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
-import { createPagerDutyDeliver } from "./deliver.ts";
+import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
@@ -31,6 +32,8 @@ export interface RouterRuntimeOverrides {
   deliver?: Deliver;
   /** Sends PagerDuty change events (default: the PagerDuty client, as the environment says). */
   sendChange?: SendChange;
+  /** Sends acknowledges from the Events API v2 ingest (default: the PagerDuty client, as the environment says). */
+  sendAcknowledge?: SendAcknowledge;
   telemetry?: Telemetry;
   now?: () => Date;
 }
@@ -43,6 +46,26 @@ export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumen
 export function pagerDutyDeliverFromEnv(env: Env): Deliver {
   const keys = routingKeyResolverFromEnv(env);
   return createPagerDutyDeliver(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => keys.resolve(ref));
+}
+
+/**
+ * The PagerDuty client and routing keys as the environment says, built on first use: a router (or
+ * sweep) that never sends a change event or an acknowledge reads nothing for them. One client for
+ * both, so a routing key PagerDuty throttles is held back for both.
+ */
+export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, "send" | "sendChange">; resolveKey: ResolveRoutingKey } {
+  let built: { client: PagerDutyClient; resolve: ResolveRoutingKey } | undefined;
+  const get = () => {
+    if (!built) {
+      const keys = routingKeyResolverFromEnv(env);
+      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), resolve: (ref) => keys.resolve(ref) };
+    }
+    return built;
+  };
+  return {
+    client: { send: (event, opts) => get().client.send(event, opts), sendChange: (event, opts) => get().client.sendChange(event, opts) },
+    resolveKey: (ref) => get().resolve(ref),
+  };
 }
 
 export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
@@ -85,13 +108,19 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
   const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
   const router = withHeartbeats(core, heartbeatDeps);
+  const pagerDuty = lazyPagerDutyFromEnv(env);
   return {
     router,
     store,
     telemetry,
     heartbeats: createHeartbeatSweep({ ...heartbeatDeps, router, problems: store }),
     /** PagerDuty change events from the Events API v2 ingest: routed like alerts, sent without state. */
-    changeEvents: createChangeEventRouter({ route: (subject) => resolveRoute(routes, subject), send: overrides.sendChange ?? pagerDutyChangeSenderFromEnv(env) }),
+    changeEvents: createChangeEventRouter({
+      route: (subject) => resolveRoute(routes, subject),
+      send: overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey),
+    }),
+    /** PagerDuty acknowledges from the Events API v2 ingest: sent where the problem's trigger went, when it pages on its own. */
+    acknowledgements: createAcknowledgeRouter({ store, now, send: overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey) }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),

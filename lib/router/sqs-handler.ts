@@ -10,8 +10,11 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
-import { ChangeMessageError, isChangeMessage, parseChangeMessage, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
+import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
+import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
+import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
 import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import type { AcknowledgeRouter } from "./acknowledge.ts";
 import type { ChangeEventRouter } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
 import type { RouteOutcome, Router } from "./router.ts";
@@ -21,6 +24,8 @@ export interface RouterHandlerDeps extends Telemetry {
   deadLetters: DeadLetterSink;
   /** Routes and sends PagerDuty change events (messages of kind "pagerduty-change"); without it they are dead-lettered. */
   changeEvents?: ChangeEventRouter;
+  /** Passes PagerDuty acknowledges on (messages of kind "pagerduty-acknowledge"); without it they are dead-lettered. */
+  acknowledgements?: AcknowledgeRouter;
   /** The queue's maxReceiveCount: on the last receive the router dead-letters with a reason instead of failing. */
   maxReceiveCount: number;
   /** Time kept back from Lambda's remaining time for confirming and answering. Default 3 s. */
@@ -35,7 +40,7 @@ export class RetryLaterError extends Error {
   }
 }
 
-function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { change: ChangeMessage } | { problem: string } {
+function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { message: QueueMessage } | { problem: string } {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -43,9 +48,9 @@ function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { change:
     return { problem: "message body is not JSON" };
   }
   try {
-    return isChangeMessage(body) ? { change: parseChangeMessage(body) } : { alert: parseAlert(body) };
+    return queueMessageKind(body) ? { message: parseQueueMessage(body) } : { alert: parseAlert(body) };
   } catch (error) {
-    if (error instanceof AlertContractError || error instanceof ChangeMessageError) return { problem: error.message };
+    if (error instanceof AlertContractError || error instanceof QueueMessageError) return { problem: error.message };
     throw error;
   }
 }
@@ -75,7 +80,10 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     const parsed = parseMessage(record);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
     const deadline = now() + context.getRemainingTimeInMillis() - margin;
-    if ("change" in parsed) return handleChange(record, parsed.change, deadline);
+    if ("message" in parsed) {
+      const { message } = parsed;
+      return message.kind === CHANGE_MESSAGE_KIND ? handleChange(record, message, deadline) : handleAcknowledge(record, message, deadline);
+    }
     const { alert } = parsed;
     const outcome = await router.handleAlert(alert, deadline);
     account(outcome, alert);
@@ -83,13 +91,15 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     // In flight elsewhere counts as "not done yet": if that instance's delivery fails after this
     // copy was deleted, nothing would bring the change back. The duplicate comes back and settles.
     if (outcome.outcome === "retry" || outcome.outcome === "in_flight") {
-      const reason = outcome.outcome === "retry" ? outcome.reason : outcome.why;
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
-      if (receiveCount >= deps.maxReceiveCount) {
-        return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
-      }
-      throw new RetryLaterError(reason);
+      return comeBackLater(record, outcome.outcome === "retry" ? outcome.reason : outcome.why, alert);
     }
+  }
+
+  /** Not done yet: SQS brings the message back, until its last receive, when it goes to the DLQ with the reason. */
+  async function comeBackLater(record: SQSRecord, reason: string, alert?: NormalizedAlert): Promise<void> {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+    if (receiveCount >= deps.maxReceiveCount) return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
+    throw new RetryLaterError(reason);
   }
 
   /** A change event: routed and sent, no state (lib/router/change-events.ts); refusals and exhaustion end in the DLQ like alerts. */
@@ -100,11 +110,23 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     if (outcome.outcome === "delivered") countWithDimension(metrics, METRIC.pagerDutyEvents, "action", "change");
     logger.info("change event routed", { ...outcome, changeId: change.id, source: change.source });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason);
-    if (outcome.outcome === "retry") {
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
-      if (receiveCount >= deps.maxReceiveCount) return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${outcome.reason}`);
-      throw new RetryLaterError(outcome.reason);
-    }
+    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason);
+  }
+
+  /**
+   * An acknowledge: passed on where the problem's trigger went, or not at all when PagerDuty has no
+   * incident of its own for it (lib/router/acknowledge.ts); no state is written. Refusals and
+   * exhaustion end in the DLQ like alerts.
+   */
+  async function handleAcknowledge(record: SQSRecord, message: AcknowledgeMessage, deadline: number): Promise<void> {
+    if (!deps.acknowledgements) return deadLetter(record, "malformed", "this router has no acknowledge delivery configured");
+    const outcome = await deps.acknowledgements.handleAcknowledge(message, deadline);
+    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    if (outcome.outcome === "relayed") countWithDimension(metrics, METRIC.pagerDutyEvents, "action", "acknowledge");
+    logger.info("acknowledge routed", { ...outcome, acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
+    if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason);
+    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason);
+    if (outcome.outcome === "in_flight") return comeBackLater(record, outcome.why);
   }
 
   const core = async (event: SQSEvent, context: Context) =>

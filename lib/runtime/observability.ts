@@ -17,9 +17,12 @@ export const METRIC = {
   publishFailures: "PublishFailures",
   /** Events API v2 ingest: change events put on the queue (dimension: source). */
   changeEventsAccepted: "ChangeEventsAccepted",
-  /** Events API v2 ingest: acknowledge events answered 202 but not relayed — the normalized contract has no acknowledged state (dimension: source). */
-  acknowledgesNotRelayed: "AcknowledgesNotRelayed",
-  /** Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, heartbeat, deduplicated, suppressed, stale, in_flight, retry, rejected). */
+  /** Events API v2 ingest: acknowledge events put on the queue, for the router to pass on (dimension: source). */
+  acknowledgesAccepted: "AcknowledgesAccepted",
+  /**
+   * Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, heartbeat, deduplicated, suppressed, stale, in_flight, retry, rejected);
+   * change events (delivered, retry, rejected) and acknowledges (relayed, not_relayed, in_flight, retry, rejected) count here too.
+   */
   routerOutcomes: "RouterOutcomes",
   /** Router: PagerDuty events accepted (dimension: action). */
   pagerDutyEvents: "PagerDutyEvents",

@@ -1,8 +1,9 @@
 /**
  * The PagerDuty-compatible ingest end to end on the local stack: a tool that speaks PagerDuty's
  * Events API v2 is pointed at alert-relay (the same paths, its routing_key = the webhook token)
- * and its events reach the strict fake PagerDuty through the queue and the router — with the
- * relay's routing key, deduplication and suppression windows — or are refused as PagerDuty would.
+ * and its events (triggers, acknowledges, resolves, change events) reach the strict fake PagerDuty
+ * through the queue and the router — with the relay's routing key, deduplication and suppression
+ * windows — or are refused as PagerDuty would.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,6 +65,12 @@ async function stateOf(dedupKey: string): Promise<Record<string, unknown> | unde
 const requestsFor = (dedupKey: string) => fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
 const actionsFor = (dedupKey: string) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action);
 
+/** Every message on a stack's alerts queue has been handled (none waiting, none being handled). */
+async function queueDrained(on: LocalStack = stack): Promise<boolean> {
+  const { sqs: queues } = (await on.health()).emulators;
+  return queues.ok && queues.alerts.visible === 0 && queues.alerts.inFlight === 0;
+}
+
 describe("a PagerDuty sender pointed at alert-relay", () => {
   const dedupKey = "db-1/disk";
 
@@ -84,14 +91,27 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     expect(requestsFor(dedupKey)).toHaveLength(1);
   });
 
-  it("answers an acknowledge as PagerDuty does, without relaying it", async () => {
+  it("acknowledges the incident in PagerDuty on acknowledge, on the relay's routing key", async () => {
     expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).toEqual({ status: 202, body: { status: "success", message: "Event processed", dedup_key: dedupKey } });
+    await waitFor(() => fake.openIncidents()[0]?.status === "acknowledged", 5_000, "the acknowledge");
+    expect(fake.events.at(-1)).toMatchObject({ action: "acknowledge", effect: "acknowledged", event: { routing_key: RELAY_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey } });
+    expect(JSON.stringify(fake.requests.map((request) => request.body))).not.toContain(TOKEN);
   });
 
   it("resolves the incident on resolve", async () => {
     expect((await send({ routing_key: TOKEN, event_action: "resolve", dedup_key: dedupKey })).status).toBe(202);
     await waitFor(() => actionsFor(dedupKey).includes("resolve"), 5_000, "the resolve");
-    expect(actionsFor(dedupKey)).toEqual(["trigger", "resolve"]);
+    expect(actionsFor(dedupKey)).toEqual(["trigger", "acknowledge", "resolve"]);
+    expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey, status: "resolved" })]);
+  });
+
+  it("answers an acknowledge for a dedup key it does not know as PagerDuty does, and sends nothing", async () => {
+    const requests = fake.requests.length;
+    expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: "no/such/key" })).toEqual({ status: 202, body: { status: "success", message: "Event processed", dedup_key: "no/such/key" } });
+    // The same for the resolved incident: PagerDuty would drop it too.
+    expect((await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).status).toBe(202);
+    await waitFor(() => queueDrained(), 5_000, "the acknowledges to be handled");
+    expect(fake.requests).toHaveLength(requests);
     expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey, status: "resolved" })]);
   });
 
@@ -150,7 +170,7 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 });
 
 describe("a PagerDuty sender on the local stack without a routing key", () => {
-  it("runs dry: alert and change events go to the outbox", async () => {
+  it("runs dry: alert events, acknowledges and change events go to the outbox", async () => {
     const dataDir = tempDir();
     const dry = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WEBHOOK_TOKEN: "" } });
     try {
@@ -165,6 +185,11 @@ describe("a PagerDuty sender on the local stack without a routing key", () => {
           { routing_key: "(dry-run)", payload: { summary: "Deployed v1" } },
         ]),
       );
+      // Once the trigger is out (and recorded as told), an acknowledge follows it.
+      await waitFor(() => queueDrained(dry), 5_000, "the trigger to be recorded");
+      expect((await send({ routing_key: "x", event_action: "acknowledge", dedup_key: "dry/1" }, "/v2/enqueue", dry.url)).status).toBe(202);
+      const withAck = await waitFor(() => (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 3 ? readFileSync(outbox, "utf8") : null), 5_000, "the acknowledge in the outbox");
+      expect(JSON.parse(withAck.trim().split("\n")[2]!)).toEqual({ routing_key: "(dry-run)", event_action: "acknowledge", dedup_key: "dry/1" });
     } finally {
       await dry.stop();
     }

@@ -1,13 +1,15 @@
 /**
  * The PagerDuty-compatible ingest (POST /v2/enqueue, /v2/change/enqueue): Events API v2 bodies in,
- * PagerDuty's answers out, normalized alerts and change messages on the queue. Examples follow
+ * PagerDuty's answers out, normalized alerts, acknowledge and change messages on the queue. Examples follow
  * PagerDuty's published ones (its OpenAPI description's trigger event) and its documented rules.
  */
 import { describe, expect, it, vi } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { parseAlert, type NormalizedAlert } from "../../lib/alert/schema.ts";
 import { LIMITS } from "../../lib/alert/limits.ts";
-import { parseChangeMessage, type ChangeMessage } from "../../lib/ingest/pagerduty-events/change-message.ts";
+import type { AcknowledgeMessage } from "../../lib/ingest/pagerduty-events/acknowledge-message.ts";
+import type { ChangeMessage } from "../../lib/ingest/pagerduty-events/change-message.ts";
+import { parseQueueMessage } from "../../lib/ingest/pagerduty-events/queue-message.ts";
 import { EVENTS_V2_SOURCE, MAX_DETAIL_LABEL_CHARS, labelsFor, readAlertEvent } from "../../lib/ingest/pagerduty-events/events-v2.ts";
 import { createPagerDutyEventsHandler } from "../../lib/ingest/pagerduty-events/handler.ts";
 import { PublishError } from "../../lib/publish/sqs-publisher.ts";
@@ -56,6 +58,7 @@ const minimalTrigger = (extra: Record<string, unknown> = {}) => ({
 function setup(options: { token?: string; failPublish?: boolean } = {}) {
   const published: NormalizedAlert[] = [];
   const changes: ChangeMessage[] = [];
+  const acks: AcknowledgeMessage[] = [];
   const telemetry = createTelemetry("ingest", { source: EVENTS_V2_SOURCE });
   const logged: unknown[] = [];
   for (const level of ["debug", "info", "warn", "error"] as const) {
@@ -75,10 +78,13 @@ function setup(options: { token?: string; failPublish?: boolean } = {}) {
         published.push(...alerts.map((alert) => parseAlert(alert)));
       },
     },
-    changePublisher: {
+    messagePublisher: {
       async publish(message) {
         if (options.failPublish) throw new Error("queue down");
-        changes.push(parseChangeMessage(message));
+        // Validated like the real publisher does.
+        const parsed = parseQueueMessage(message);
+        if (parsed.kind === "pagerduty-change") changes.push(parsed);
+        else acks.push(parsed);
       },
     },
   });
@@ -87,7 +93,7 @@ function setup(options: { token?: string; failPublish?: boolean } = {}) {
     const response = (await handler(httpEvent(text, { path: opts.path ?? "/v2/enqueue", ...opts }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
     return { status: response.statusCode, body: JSON.parse(response.body as string) as Record<string, unknown>, headers: response.headers };
   };
-  return { post, published, changes, logged, addMetric };
+  return { post, published, changes, acks, logged, addMetric };
 }
 
 describe("alert events (POST /v2/enqueue)", () => {
@@ -147,13 +153,24 @@ describe("alert events (POST /v2/enqueue)", () => {
     ]);
   });
 
-  it("answers an acknowledge like PagerDuty but does not relay it: logged and counted", async () => {
-    const { post, published, logged, addMetric } = setup();
+  it("queues an acknowledge as a message of its own (the dedup key, never the routing_key) and answers like PagerDuty", async () => {
+    const { post, published, acks, logged, addMetric } = setup();
     const answer = await post({ routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "srv01/mysql" });
     expect(answer).toMatchObject({ status: 202, body: { status: "success", message: "Event processed", dedup_key: "srv01/mysql" } });
+    // Not an alert: the normalized contract knows firing and resolved only.
     expect(published).toEqual([]);
-    expect(logged).toContainEqual(["acknowledge not relayed", { dedupKey: "srv01/mysql" }]);
-    expect(addMetric).toHaveBeenCalledWith(METRIC.acknowledgesNotRelayed, "Count", 1);
+    expect(acks).toEqual([{ kind: "pagerduty-acknowledge", schema: 1, id: expect.stringMatching(/^events-v2-acknowledge:/), source: "events-v2", dedupKey: "srv01/mysql", receivedAt: NOW }]);
+    expect(JSON.stringify(acks)).not.toContain(ROUTING_KEY);
+    expect(logged).toContainEqual(["acknowledge queued", { acknowledgeId: acks[0]!.id, dedupKey: "srv01/mysql" }]);
+    expect(addMetric).toHaveBeenCalledWith(METRIC.acknowledgesAccepted, "Count", 1);
+  });
+
+  it("answers 503 to an acknowledge the queue will not take, so the sender retries", async () => {
+    const { post, acks, addMetric } = setup({ failPublish: true });
+    expect((await post({ routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "srv01/mysql" })).status).toBe(503);
+    expect(acks).toEqual([]);
+    expect(addMetric).toHaveBeenCalledWith(METRIC.publishFailures, "Count", 1);
+    expect(addMetric).not.toHaveBeenCalledWith(METRIC.acknowledgesAccepted, expect.anything(), expect.anything());
   });
 
   it("keeps a dedup key exactly as sent, up to PagerDuty's 255 characters", async () => {

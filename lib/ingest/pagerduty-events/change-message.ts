@@ -2,7 +2,8 @@
  * The queue message for a PagerDuty change event (`POST /v2/change/enqueue`): the second kind of
  * message on the alerts queue, beside the normalized alert. It carries the change event as
  * PagerDuty will get it, minus the sender's routing_key (a credential, never stored), plus the
- * flat labels routes match on. Validated when published and again in the router, like alerts.
+ * flat labels routes match on. Validated when published and again in the router, like alerts
+ * (queue-message.ts, which knows every kind of message beside alerts).
  *
  * Change events open no incidents and have no state: the router resolves the route and sends
  * them with the PagerDuty client's sendChange (lib/router/change-events.ts).
@@ -38,22 +39,3 @@ export const changeMessageSchema = z.object({
 });
 
 export type ChangeMessage = z.infer<typeof changeMessageSchema>;
-
-/** A queue body claims to be a change message (then it must parse as one, or it is malformed). */
-export function isChangeMessage(body: unknown): boolean {
-  return typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === CHANGE_MESSAGE_KIND;
-}
-
-export class ChangeMessageError extends Error {
-  constructor(problems: readonly string[]) {
-    super(`change event message does not match schema v${CHANGE_MESSAGE_SCHEMA_VERSION}: ${problems.join("; ")}`);
-    this.name = "ChangeMessageError";
-  }
-}
-
-/** Parses a change message or throws ChangeMessageError naming every failing path. */
-export function parseChangeMessage(value: unknown): ChangeMessage {
-  const result = changeMessageSchema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ChangeMessageError(result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`));
-}

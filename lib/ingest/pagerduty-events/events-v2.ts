@@ -1,8 +1,9 @@
 /**
  * PagerDuty Events API v2 bodies, read the way PagerDuty reads them: the checks PagerDuty makes
  * (listed all at once, each naming its field as PagerDuty's errors do), then the mapping onto the
- * normalized alert contract (alert events) or the change message (change events). Pure: no I/O,
- * no clock, no randomness of its own; handler.ts answers HTTP and publishes.
+ * normalized alert contract (triggers, resolves), the acknowledge message (acknowledges) or the
+ * change message (change events). Pure: no I/O, no clock, no randomness of its own; handler.ts
+ * answers HTTP and publishes.
  *
  * Only what PagerDuty requires is refused. Optional fields PagerDuty would show are taken when
  * usable and otherwise left out (a link that is not an http(s) URL, an image that is not https,
@@ -12,9 +13,10 @@ import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
 import { LIMITS, boundDetails, truncate } from "../../alert/limits.ts";
 import { SEVERITIES, type NormalizedAlert, type Severity } from "../../alert/schema.ts";
+import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, type AcknowledgeMessage } from "./acknowledge-message.ts";
 import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage } from "./change-message.ts";
 
-/** The alerts' and change messages' `source`: what `source=` matchers in windows and routes see. */
+/** The alerts', acknowledges' and change messages' `source`: what `source=` matchers in windows and routes see. */
 export const EVENTS_V2_SOURCE = "events-v2";
 
 export const EVENT_ACTIONS = ["trigger", "acknowledge", "resolve"] as const;
@@ -45,8 +47,8 @@ type Json = Record<string, unknown>;
 
 export type AlertEventResult =
   | { ok: true; action: "trigger" | "resolve"; dedupKey: string; alert: NormalizedAlert }
-  /** Answered like PagerDuty, not relayed: the normalized contract knows firing and resolved only. */
-  | { ok: true; action: "acknowledge"; dedupKey: string }
+  /** Not an alert (the normalized contract knows firing and resolved only): a message the router passes on to PagerDuty. */
+  | { ok: true; action: "acknowledge"; dedupKey: string; message: AcknowledgeMessage }
   | { ok: false; errors: string[] };
 
 export type ChangeEventResult = { ok: true; message: ChangeMessage } | { ok: false; errors: string[] };
@@ -56,7 +58,7 @@ export interface ReadContext {
   receivedAt: string;
   /** A dedup key for a trigger without one (PagerDuty generates one and returns it). */
   newDedupKey?: () => string;
-  /** A change message id. */
+  /** A change or acknowledge message id. */
   newId?: () => string;
 }
 
@@ -160,7 +162,7 @@ function linksOf(body: Json, clientName: string | undefined): { href?: string; t
   return links;
 }
 
-/** `POST /v2/enqueue`: a trigger becomes a firing alert, a resolve a resolved one, an acknowledge is answered only. */
+/** `POST /v2/enqueue`: a trigger becomes a firing alert, a resolve a resolved one, an acknowledge an acknowledge message. */
 export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
   const errors: string[] = [];
   checkRoutingKey(errors, body);
@@ -177,7 +179,17 @@ export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
   }
   if (action !== "trigger") {
     if (errors.length > 0 || action === undefined || dedupKey === undefined) return { ok: false, errors };
-    if (action === "acknowledge") return { ok: true, action, dedupKey };
+    if (action === "acknowledge") {
+      const message: AcknowledgeMessage = {
+        kind: ACKNOWLEDGE_MESSAGE_KIND,
+        schema: ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION,
+        id: `${EVENTS_V2_SOURCE}-acknowledge:${(ctx.newId ?? randomUUID)()}`,
+        source: EVENTS_V2_SOURCE,
+        dedupKey,
+        receivedAt: ctx.receivedAt,
+      };
+      return { ok: true, action, dedupKey, message };
+    }
     // A resolve carries only the key: PagerDuty reads nothing else, and the router needs nothing else
     // (a resolve goes where its trigger went, and windows only hold back firing alerts).
     const alert = buildAlert({ source: EVENTS_V2_SOURCE, identity: dedupKey, status: "resolved", severity: "info", summary: [] }, ctx);

@@ -3,7 +3,7 @@
  * bodies unchanged and answer as PagerDuty answers, so a tool that pages through PagerDuty today can
  * be pointed at alert-relay instead (its base URL) and gain windows, deduplication and routing.
  *
- *   202 {"status":"success","message":"Event processed","dedup_key":"<key>"}     alert events
+ *   202 {"status":"success","message":"Event processed","dedup_key":"<key>"}     alert events (acknowledges too)
  *   202 {"status":"success","message":"Change event processed"}                change events
  *   400 {"status":"invalid event","message":"Event object is invalid","errors":[...]}
  *   400 {"status":"Unrecognized object","message":"Event object format is unrecognized","errors":["JSON parse error"]}
@@ -13,6 +13,9 @@
  * webhook token configured it must equal the token (or an Authorization header must carry it);
  * otherwise the answer is PagerDuty's for a wrong key. Which PagerDuty service hears the event is
  * decided by alert-relay's routes, not by the key the sender used.
+ *
+ * Triggers and resolves go on the queue as normalized alerts; change events and acknowledges as
+ * messages of their own kind (queue-message.ts), which the router sends on to PagerDuty.
  */
 import middy from "@middy/core";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
@@ -25,7 +28,8 @@ import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry
 import { isAuthorized } from "../auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../normalize-payload.ts";
 import { webhookTokenFromEnv, type WebhookTokenSource } from "../webhook-token.ts";
-import { createSqsChangePublisher, type ChangePublisher } from "./change-publisher.ts";
+import { createSqsMessagePublisher, type MessagePublisher } from "./message-publisher.ts";
+import { describeKind, type QueueMessage } from "./queue-message.ts";
 import { ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "./events-v2.ts";
 
 export const ALERT_EVENTS_PATH = "/v2/enqueue";
@@ -33,7 +37,8 @@ export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
 
 export interface PagerDutyEventsHandlerDeps extends Telemetry {
   publisher: AlertPublisher;
-  changePublisher: ChangePublisher;
+  /** Puts change events and acknowledges on the queue. */
+  messagePublisher: MessagePublisher;
   webhookToken: WebhookTokenSource;
   now?: () => Date;
   maxBodyBytes?: number;
@@ -123,11 +128,11 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
   async function handleAlert(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readAlertEvent(body, { receivedAt, newDedupKey });
     if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
+    // The normalized contract has firing and resolved only: an acknowledge travels as a message of
+    // its own, which the router passes on where the problem's trigger went (lib/router/acknowledge.ts).
     if (result.action === "acknowledge") {
-      // The normalized contract has firing and resolved only: answered as PagerDuty would, not relayed.
-      logger.info("acknowledge not relayed", { dedupKey: result.dedupKey });
-      metrics.addMetric(METRIC.acknowledgesNotRelayed, MetricUnit.Count, 1);
-      return ANSWERS.accepted(result.dedupKey);
+      const { message, dedupKey } = result;
+      return enqueue(message, ANSWERS.accepted(dedupKey), METRIC.acknowledgesAccepted, { acknowledgeId: message.id, dedupKey });
     }
     const { alert } = result;
     try {
@@ -145,17 +150,22 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
   async function handleChange(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readChangeEvent(body, { receivedAt });
     if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
-    const { message } = result;
+    return enqueue(result.message, ANSWERS.changeAccepted(), METRIC.changeEventsAccepted, { changeId: result.message.id });
+  }
+
+  /** Puts a change event or an acknowledge on the queue; answered `accepted` only once it is there. `ids` name it in the logs. */
+  async function enqueue(message: QueueMessage, accepted: Response, metric: string, ids: Record<string, string>): Promise<Response> {
+    const what = describeKind(message.kind);
     try {
-      await deps.changePublisher.publish(message);
+      await deps.messagePublisher.publish(message);
     } catch (error) {
-      logger.error("change event not queued", { error: error as Error, changeId: message.id });
+      logger.error(`${what} not queued`, { error: error as Error, ...ids });
       metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
       return ANSWERS.notQueued();
     }
-    logger.info("change event queued", { changeId: message.id });
-    metrics.addMetric(METRIC.changeEventsAccepted, MetricUnit.Count, 1);
-    return ANSWERS.changeAccepted();
+    logger.info(`${what} queued`, ids);
+    metrics.addMetric(metric, MetricUnit.Count, 1);
+    return accepted;
   }
 
   const core = async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
@@ -181,6 +191,6 @@ export function createPagerDutyEventsHandlerFromEnv(env: Readonly<Record<string,
     ...telemetry,
     webhookToken: webhookTokenFromEnv(env),
     publisher: createSqsPublisher({ sqs, queueUrl }),
-    changePublisher: createSqsChangePublisher({ sqs, queueUrl }),
+    messagePublisher: createSqsMessagePublisher({ sqs, queueUrl }),
   });
 }
