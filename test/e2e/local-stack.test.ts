@@ -3,8 +3,7 @@
  * HTTP — webhook → adapter handler → SQS → poller → router handler → DynamoDB → PagerDuty (the
  * strict fake) — with redelivery, the DLQ, suppression windows and the sweep all real.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -26,12 +25,7 @@ import { waitFor } from "./wait-for.ts";
 
 const ROUTING_KEY = `${"E2E".repeat(10)}01`;
 const iso = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString();
-const tempDirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
-  tempDirs.push(dir);
-  return dir;
-};
+const tempDir = () => t.tempDir();
 
 let t: TestStack;
 let fake: FakePagerDuty;
@@ -44,10 +38,7 @@ beforeAll(async () => {
   ({ fake, stack, doc, sqs } = t);
 });
 
-afterAll(async () => {
-  await t?.close();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => t?.close());
 
 async function post(body: string, url = stack.webhooks.prometheus!): Promise<Record<string, unknown>> {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });

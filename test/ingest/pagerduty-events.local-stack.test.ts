@@ -5,8 +5,7 @@
  * through the queue and the router — with the relay's routing key, deduplication and suppression
  * windows — or are refused as PagerDuty would.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -19,12 +18,7 @@ import { waitFor } from "../e2e/wait-for.ts";
 const RELAY_ROUTING_KEY = `${"PDE".repeat(10)}01`;
 const TOKEN = "T0kenT0kenT0kenT0kenT0kenT0ken01";
 const iso = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString();
-const tempDirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "alert-relay-events-v2-"));
-  tempDirs.push(dir);
-  return dir;
-};
+const tempDir = () => t.tempDir();
 
 let t: TestStack;
 let fake: FakePagerDuty;
@@ -36,10 +30,7 @@ beforeAll(async () => {
   ({ fake, stack, doc } = t);
 });
 
-afterAll(async () => {
-  await t?.close();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => t?.close());
 
 /** What a PagerDuty sender does: POST JSON to <base>/v2/enqueue (or /v2/change/enqueue). */
 async function send(body: unknown, path = "/v2/enqueue", base = stack.url): Promise<{ status: number; body: Record<string, unknown> }> {

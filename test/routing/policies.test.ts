@@ -4,7 +4,8 @@
  * the field an operator has to fix.
  */
 import { describe, expect, it } from "vitest";
-import { RoutesConfigError, parseRoutesConfig } from "../../lib/routing/routes-config.ts";
+import { problemsOf } from "./problems-of.ts";
+import { parseRoutesConfig } from "../../lib/routing/routes-config.ts";
 import { DEFAULT_FLAPPING, DEFAULT_POLICIES, DEFAULT_STORM } from "../../lib/routing/policies.ts";
 import { matches } from "../../lib/matchers/matcher.ts";
 
@@ -16,15 +17,6 @@ const group = (overrides: Record<string, unknown> = {}) => ({ name: "checkout-ou
 const heartbeat = (overrides: Record<string, unknown> = {}) => ({ name: "prometheus-watchdog", matchers: ["alertname=Watchdog"], interval: "5m", ...overrides });
 const flapping = (overrides: Record<string, unknown> = {}) => ({ changes: 3, within: "10m", stableFor: "5m", ...overrides });
 
-function problemsOf(value: unknown): readonly string[] {
-  try {
-    parseRoutesConfig(value);
-  } catch (error) {
-    if (error instanceof RoutesConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected the config to be refused");
-}
 
 const MINUTE = 60_000;
 

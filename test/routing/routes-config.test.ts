@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { problemsOf } from "./problems-of.ts";
 import {
   DEFAULT_ROUTES_CONFIG,
-  RoutesConfigError,
   loadRoutesConfig,
   parseRoutesConfig,
   routingKeyRefs,
@@ -18,15 +18,6 @@ const route = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-function problemsOf(value: unknown): readonly string[] {
-  try {
-    parseRoutesConfig(value);
-  } catch (error) {
-    if (error instanceof RoutesConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected the config to be refused");
-}
 
 describe("parseRoutesConfig", () => {
   it("reads config/routes.example.json", () => {

@@ -20,6 +20,8 @@ export interface TestStack {
   doc: DynamoDBDocumentClient;
   sqs: SQSClient;
   dataDir: string;
+  /** A scratch directory (e.g. another stack's data dir), removed by close(). */
+  tempDir(): string;
   close(): Promise<void>;
 }
 
@@ -45,18 +47,24 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const clientConfig = { region: stack.region, credentials: TEST_CREDENTIALS };
   const doc = documentClient(new DynamoDBClient({ ...clientConfig, endpoint: stack.endpoints.dynamodb }));
   const sqs = new SQSClient({ ...clientConfig, endpoint: stack.endpoints.sqs });
+  const scratch: string[] = [];
   return {
     fake,
     stack,
     doc,
     sqs,
     dataDir,
+    tempDir() {
+      const dir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
+      scratch.push(dir);
+      return dir;
+    },
     async close() {
       doc.destroy();
       sqs.destroy();
       await stack.stop();
       await fake.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      for (const dir of [dataDir, ...scratch]) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
