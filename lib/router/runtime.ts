@@ -49,9 +49,9 @@ export function pagerDutyDeliverFromEnv(env: Env): Deliver {
 }
 
 /**
- * The PagerDuty client and routing keys as the environment says, built on first use: a router (or
- * sweep) that never sends a change event or an acknowledge reads nothing for them. One client for
- * both, so a routing key PagerDuty throttles is held back for both.
+ * The PagerDuty client and routing keys as the environment says, built on first use. One client
+ * for alert events, change events and acknowledges, so a routing key PagerDuty throttles is held
+ * back for all of them.
  */
 export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, "send" | "sendChange">; resolveKey: ResolveRoutingKey } {
   let built: { client: PagerDutyClient; resolve: ResolveRoutingKey } | undefined;
@@ -88,7 +88,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
     },
   });
-  const deliver = overrides.deliver ?? pagerDutyDeliverFromEnv(env);
+  const pagerDuty = lazyPagerDutyFromEnv(env);
+  const deliver = overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey);
   const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
   const core = createRouter({
@@ -108,7 +109,6 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
   const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
   const router = withHeartbeats(core, heartbeatDeps);
-  const pagerDuty = lazyPagerDutyFromEnv(env);
   return {
     router,
     store,
