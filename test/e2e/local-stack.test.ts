@@ -168,6 +168,32 @@ describe("local stack, end to end", () => {
     });
   });
 
+  describe("a recurring window (suppress add --weekly)", () => {
+    const spec: AlertSpec = { alertname: "E2EWeekly", status: "firing", fingerprint: "b200000000000002", startsAt: iso(-1) };
+    const windowId = "e2e-weekly";
+    /** HH:MM in UTC, `minutes` from the start of this minute. */
+    const hhmm = (minutes: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 + minutes * 60_000).toISOString().slice(11, 16);
+
+    it("keeps a matching alert from PagerDuty during an occurrence", async () => {
+      // Every day, from a minute ago to three minutes ahead: an occurrence is in progress.
+      await cli("suppress", "add", "--match", `alertname=${spec.alertname}`, "--weekly", `mon,tue,wed,thu,fri,sat,sun ${hhmm(-1)}-${hhmm(3)} UTC`, "--reason", "e2e weekly", "--id", windowId);
+      await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
+      await post(notification(spec));
+      await waitFor(async () => (await stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
+      expect(requestsFor(dedupKeyOf(spec))).toEqual([]);
+      expect((await cli("suppress", "list")).out).toMatch(new RegExp(`active\\s+${windowId}.*now, until`));
+    });
+
+    it("pages through the sweep when the occurrence ends while the alert still fires", async () => {
+      // The operator shortens today's occurrence so it ends at the start of this minute.
+      await doc.send(
+        new UpdateCommand({ TableName: stack.tables.windows, Key: { id: windowId }, UpdateExpression: "SET schedule.#end = :end", ExpressionAttributeNames: { "#end": "end" }, ExpressionAttributeValues: { ":end": hhmm(0) } }),
+      );
+      await waitFor(() => fake.triggerCount(dedupKeyOf(spec)) === 1, 5_000, "the sweep's trigger");
+      expect((await cli("suppress", "list")).out).toMatch(new RegExp(`pending\\s+${windowId}.*next:`));
+    });
+  });
+
   it("delivers exactly once when PagerDuty answers 500 for a while and then recovers", async () => {
     const flaky: AlertSpec = { alertname: "E2EFlaky", status: "firing", fingerprint: "c000000000000003", startsAt: iso(-1) };
     const failedBefore = await pollerFailures();
