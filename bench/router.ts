@@ -10,6 +10,7 @@ import { startFakePagerDuty } from "../test/support/fake-pagerduty.ts";
 import { alertAt } from "../test/support/alerts.ts";
 import { STATE_TABLE, createDynamoStateStore } from "../lib/router/state-store.ts";
 import { createRouter } from "../lib/router/router.ts";
+import { SWEEP_CONCURRENCY, sweepWatched } from "../lib/router/sweep.ts";
 import { createAggregateStore } from "../lib/router/aggregate-store.ts";
 import { DEFAULT_FLAPPING } from "../lib/routing/policies.ts";
 import { createPagerDutyDeliver } from "../lib/router/deliver.ts";
@@ -35,13 +36,14 @@ export async function benchRouter(): Promise<string[]> {
   );
   await client.send(new CreateTableCommand({ TableName: "state", KeySchema: STATE_TABLE.keySchema, AttributeDefinitions: STATE_TABLE.attributeDefinitions, GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes, BillingMode: "PAY_PER_REQUEST" }));
   const doc = documentClient(client);
+  let windowOpen = true;
   const router = createRouter({
     store: createDynamoStateStore({ doc, tableName: "state" }),
     // As deployed: flapping and the storm gate on (each new incident counts one write on the gate);
     // the threshold is set out of reach so the 300 new problems each page, as the targets assume.
     aggregates: createAggregateStore({ doc, tableName: "state" }),
     policies: { flapping: DEFAULT_FLAPPING, storm: { newIncidentsPerMinute: 10_000 } },
-    findWindow: async () => undefined,
+    findWindow: async (alert) => (windowOpen && alert.dedupKey.startsWith("held-") ? { id: "bench-window", reason: "bench", endsAt: "2026-11-26T18:00:00Z" } : undefined),
     route: () => ({ route: "default", routingKeyRef: "default" }),
     deliver: createPagerDutyDeliver(createPagerDutyClient({ baseUrl: fake.url }), async () => "B".repeat(32)),
   });
@@ -102,6 +104,18 @@ export async function benchRouter(): Promise<string[]> {
     `Target: steady path ≤ 1 DynamoDB write and 0 reads per alert → ${fmt(steady.writes / duplicates.length, 2)} writes, ${fmt(steady.reads / duplicates.length, 2)} reads  ${verdict(steady.writes / duplicates.length <= 1 && steady.reads === 0)}`,
     `Target: 1 PagerDuty request per state change → ${fmt(pdPerChange, 2)} (${fake.requests.length} requests for ${accepted} accepted changes; ${extraTriggers} duplicate triggers)  ${verdict(pdPerChange === 1 && extraTriggers === 0)}`,
     `Incidents opened: ${fake.incidents().length} for ${KEYS * 2} firing episodes (an episode whose resolve was recorded before its firing opens none); open now: ${fake.openIncidents().length}`,
+    "",
+  );
+  // A window over 1,000 firing problems ends: the sweep must page them all within its interval.
+  const HELD = 1_000;
+  await run(Array.from({ length: HELD }, (_, i) => alertAt(`held-${i}`, "firing", 0)), 10);
+  windowOpen = false;
+  const sweepStart = process.hrtime.bigint();
+  const report = await sweepWatched(createDynamoStateStore({ doc, tableName: "state" }), router, Date.now() + 60_000);
+  const sweepSeconds = Number(process.hrtime.bigint() - sweepStart) / 1e9;
+  lines.push(
+    `Target: a window's end pages within the sweep interval (60 s in AWS) → one sweep paged ${fmt(report.delivered)} of ${fmt(HELD)} problems held by the window in ${fmt(sweepSeconds, 1)} s ` +
+      `(${SWEEP_CONCURRENCY} at a time${report.unfinished ? ", UNFINISHED" : ""})  ${verdict(report.delivered === HELD && sweepSeconds <= 60)}`,
     "",
   );
   client.destroy();

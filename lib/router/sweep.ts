@@ -21,24 +21,41 @@ export interface SweepReport {
   heartbeats?: HeartbeatSweepReport;
 }
 
-export async function sweepWatched(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
+/** Problems reconciled at once: a window ending over thousands of problems still pages within a sweep interval. */
+export const SWEEP_CONCURRENCY = 8;
+
+export async function sweepWatched(
+  store: Pick<StateStore, "watched">,
+  router: Pick<Router, "reconcileKey">,
+  deadline: number,
+  now: () => number = Date.now,
+  concurrency = SWEEP_CONCURRENCY,
+): Promise<SweepReport> {
   const report: SweepReport = { checked: 0, delivered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
-  for await (const dedupKey of store.watched()) {
-    if (now() >= deadline) {
-      report.unfinished = true;
-      break;
-    }
-    report.checked += 1;
-    try {
-      const outcome = await router.reconcileKey(dedupKey, deadline);
-      if (outcome?.outcome === "delivered") report.delivered += 1;
-      else if (outcome?.outcome === "suppressed") report.stillSuppressed += 1;
-      else if (outcome?.outcome === "held") report.stillHeld += 1;
-      else if (outcome?.outcome === "retry" || outcome?.outcome === "rejected") report.failed.push({ dedupKey, reason: outcome.reason });
-    } catch (error) {
-      // One broken problem must not stop the sweep for the others.
-      report.failed.push({ dedupKey, reason: (error as Error).message });
+  // Workers share one iterator: an async generator hands each next() its own key, in order.
+  const keys = store.watched()[Symbol.asyncIterator]();
+  async function worker(): Promise<void> {
+    for (;;) {
+      if (now() >= deadline) {
+        report.unfinished = true;
+        return;
+      }
+      const next = await keys.next();
+      if (next.done) return;
+      const dedupKey = next.value;
+      report.checked += 1;
+      try {
+        const outcome = await router.reconcileKey(dedupKey, deadline);
+        if (outcome?.outcome === "delivered") report.delivered += 1;
+        else if (outcome?.outcome === "suppressed") report.stillSuppressed += 1;
+        else if (outcome?.outcome === "held") report.stillHeld += 1;
+        else if (outcome?.outcome === "retry" || outcome?.outcome === "rejected") report.failed.push({ dedupKey, reason: outcome.reason });
+      } catch (error) {
+        // One broken problem must not stop the sweep for the others.
+        report.failed.push({ dedupKey, reason: (error as Error).message });
+      }
     }
   }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return report;
 }
