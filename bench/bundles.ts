@@ -114,12 +114,10 @@ export async function benchBundles(): Promise<string[]> {
   for (const kind of Object.keys(FUNCTION_ENTRIES) as FunctionKind[]) bundles.set(kind, await bundle(kind));
 
   // One row per deployed function: every adapter shares one bundle but starts with its own ADAPTER_NAME.
+  const ingestEnv = { ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/bench", WEBHOOK_TOKEN_SECRET: "bench-token" };
   const functions: { name: string; kind: FunctionKind; env: Record<string, string> }[] = [
-    ...adapters.map((adapter) => ({
-      name: `adapter ${adapter.name}`,
-      kind: "adapter" as const,
-      env: { ADAPTER_NAME: adapter.name, ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/bench", WEBHOOK_TOKEN_SECRET: "bench-token" },
-    })),
+    ...adapters.map((adapter) => ({ name: `adapter ${adapter.name}`, kind: "adapter" as const, env: { ADAPTER_NAME: adapter.name, ...ingestEnv } })),
+    { name: "pagerduty-events", kind: "pagerduty-events", env: ingestEnv },
     { name: "router", kind: "router", env: ROUTER_ENV },
     { name: "sweep", kind: "sweep", env: ROUTER_ENV },
   ];
