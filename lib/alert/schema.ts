@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { LIMITS } from "./limits.ts";
+import { RELAY_SOURCE, reservedPrefixOf } from "./relay-keys.ts";
 
 export const SCHEMA_VERSION = 1 as const;
 
@@ -59,6 +60,10 @@ export const normalizedAlertSchema = z
     }
     if (JSON.stringify(alert.details).length > LIMITS.detailsChars) {
       ctx.addIssue({ code: "custom", path: ["details"], message: `details over ${LIMITS.detailsChars} characters` });
+    }
+    const reserved = alert.source !== RELAY_SOURCE && reservedPrefixOf(alert.dedupKey);
+    if (reserved) {
+      ctx.addIssue({ code: "custom", path: ["dedupKey"], message: `may not start with "${reserved}": alert-relay keeps such keys for its own records` });
     }
   });
 

@@ -4,6 +4,7 @@
  * The store (store.ts) keeps one tracker item per heartbeat; the router wrapper and the sweep
  * (monitor.ts) do the I/O. Same inputs, same answers: the tests rely on it.
  */
+import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SCHEMA_VERSION, type AlertStatus, type NormalizedAlert } from "../alert/schema.ts";
 import { LIMITS, truncate } from "../alert/limits.ts";
 import { formatMatcher, matches } from "../matchers/matcher.ts";
@@ -12,11 +13,11 @@ import type { HeartbeatDeclaration } from "../routing/policies.ts";
 import { formatDuration } from "../runtime/duration.ts";
 
 /** The source of every alert alert-relay makes itself; such an alert is never a beat. */
-export const HEARTBEAT_SOURCE = "alert-relay";
+export const HEARTBEAT_SOURCE = RELAY_SOURCE;
 /** The tracker item of a heartbeat in the state table: `heartbeat:<name>`. */
-export const HEARTBEAT_KEY_PREFIX = "heartbeat:";
+export const HEARTBEAT_KEY_PREFIX = KEY_PREFIX.heartbeat;
 /** The problem (and PagerDuty dedup key) of a missing heartbeat: `heartbeat-missing:<name>`. */
-export const MISSING_KEY_PREFIX = "heartbeat-missing:";
+export const MISSING_KEY_PREFIX = KEY_PREFIX.heartbeatMissing;
 /** Marks tracker items, which share the state table with problems but are not problems (they have no `status`). */
 export const HEARTBEAT_ITEM_TYPE = "heartbeat";
 /** The label every "heartbeat missing" alert carries, naming the heartbeat. */

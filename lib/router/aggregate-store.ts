@@ -5,6 +5,7 @@
  * racing members cannot leave it behind.
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { MAX_MEMBERS, deriveAggregate, memberEntry, openerOf, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { ProblemState } from "./state.ts";
@@ -29,7 +30,7 @@ export interface AggregateStoreOptions {
   resolvedRetentionSeconds?: number;
 }
 
-export const RATE_KEY_PREFIX = "rate:";
+export const RATE_KEY_PREFIX = KEY_PREFIX.rate;
 
 export function createAggregateStore(options: AggregateStoreOptions): AggregateStore {
   const { doc, tableName } = options;

@@ -7,6 +7,7 @@
  */
 import { SCHEMA_VERSION, type AlertStatus, type NormalizedAlert, type Severity } from "../alert/schema.ts";
 import { LIMITS, boundDedupKey, boundDetails, truncate } from "../alert/limits.ts";
+import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { matches } from "../matchers/matcher.ts";
 import { matchSubject } from "../matchers/subject.ts";
 import type { GroupRule } from "../routing/policies.ts";
@@ -69,8 +70,8 @@ export const MAX_MEMBERS = 500;
 export const LISTED_MEMBERS = 40;
 const MEMBER_SUMMARY_CHARS = 160;
 
-export const GROUP_KEY_PREFIX = "group:";
-export const STORM_KEY_PREFIX = "storm:";
+export const GROUP_KEY_PREFIX = KEY_PREFIX.group;
+export const STORM_KEY_PREFIX = KEY_PREFIX.storm;
 
 /** The first grouping rule whose matchers match, with the aggregate its group-by labels select. */
 export function groupTargetFor(rules: readonly GroupRule[], alert: NormalizedAlert): AggregateTarget | undefined {
@@ -130,7 +131,7 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
   const severity = counted.reduce<Severity>((worst, [, entry]) => (SEVERITY_RANK[entry.v] > SEVERITY_RANK[worst] ? entry.v : worst), "info");
   // Newest first: the list in PagerDuty shows what just joined.
   const listed = [...members].sort(([, a], [, b]) => (a.t < b.t ? 1 : a.t > b.t ? -1 : 0));
-  const opener = item.opener ?? { labels: {}, sourceHost: "alert-relay", summary: item.dedupKey };
+  const opener = item.opener ?? { labels: {}, sourceHost: RELAY_SOURCE, summary: item.dedupKey };
   const first = firing[0]?.[1].m ?? opener.summary;
   const summary =
     item.kind === "storm"
@@ -140,7 +141,7 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
   const alert: NormalizedAlert = {
     schema: SCHEMA_VERSION,
     id: `${item.dedupKey}@${item.version ?? 0}`.slice(0, LIMITS.idChars),
-    source: "alert-relay",
+    source: RELAY_SOURCE,
     dedupKey: item.dedupKey,
     status,
     severity,

@@ -83,3 +83,17 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp(input)).toBe(expected);
   });
 });
+
+describe("dedup keys alert-relay keeps for itself", () => {
+  const alert = (source: string, identity: string) =>
+    buildAlert({ source, identity, status: "resolved", severity: "error", occurredAt: "2026-11-27T03:00:00Z", summary: ["x"], labels: {} }, { receivedAt: "2026-11-27T03:00:00Z" });
+
+  it.each(["storm:default", "group:checkout-outage", "rate:default", "heartbeat:watchdog", "heartbeat-missing:watchdog"])("refuses %s from a source outside alert-relay", (key) => {
+    expect(() => parseAlert(alert("echo", key))).toThrow(/dedupKey: may not start with ".+:": alert-relay keeps such keys for its own records/);
+  });
+
+  it("lets alert-relay's own alerts and ordinary keys through", () => {
+    expect(parseAlert(alert("alert-relay", "heartbeat-missing:watchdog")).dedupKey).toBe("heartbeat-missing:watchdog");
+    expect(parseAlert(alert("echo", "stormy:default")).dedupKey).toBe("stormy:default");
+  });
+});

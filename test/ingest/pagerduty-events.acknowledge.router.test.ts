@@ -149,14 +149,14 @@ describe("acknowledges through the router", () => {
     expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: groupKey, status: "triggered" })]);
 
     expect(await handle(acknowledge(first))).toEqual([]);
-    // Nor the group's own key, should a sender learn it from PagerDuty.
-    expect(await handle(acknowledge(groupKey))).toEqual([]);
+    // Nor the group's own key, should a sender learn it from PagerDuty: the ingest refuses it.
+    expect(readAlertEvent({ routing_key: "the-senders-key", event_action: "acknowledge", dedup_key: groupKey }, { receivedAt: new Date().toISOString() })).toMatchObject({
+      ok: false,
+      errors: [expect.stringContaining(`may not start with "group:"`)],
+    });
     expect(acksSent()).toEqual([]);
     expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: groupKey, status: "triggered" })]);
-    expect(routed).toEqual([
-      expect.objectContaining({ outcome: "not_relayed", reason: "aggregate", why: expect.stringContaining(`group incident ${groupKey}`) }),
-      expect.objectContaining({ outcome: "not_relayed", reason: "aggregate" }),
-    ]);
+    expect(routed).toEqual([expect.objectContaining({ outcome: "not_relayed", reason: "aggregate", why: expect.stringContaining(`group incident ${groupKey}`) })]);
   });
 
   it("dead-letters an acknowledge PagerDuty refuses, with PagerDuty's reason", async () => {

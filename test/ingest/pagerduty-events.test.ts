@@ -190,6 +190,17 @@ describe("alert events (POST /v2/enqueue)", () => {
     ["an acknowledge with a blank dedup_key", { routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "" }, ["'dedup_key' is missing or blank"]],
     ["a dedup_key over 255 characters", minimalTrigger({ dedup_key: "k".repeat(256) }), ["Length of 'dedup_key' is incorrect (should be at most 255 characters)"]],
     ["a dedup_key that is an object", minimalTrigger({ dedup_key: { id: 1 } }), ["'dedup_key' is invalid (must be a string)"]],
+    // A sender's resolve for "storm:default" would otherwise close alert-relay's storm incident.
+    [
+      "a resolve for one of alert-relay's own keys",
+      { routing_key: ROUTING_KEY, event_action: "resolve", dedup_key: "storm:default" },
+      [`'dedup_key' is invalid (may not start with "storm:": alert-relay keeps such keys for its own records)`],
+    ],
+    [
+      "a trigger with a heartbeat key",
+      minimalTrigger({ dedup_key: "heartbeat-missing:prometheus-watchdog" }),
+      [`'dedup_key' is invalid (may not start with "heartbeat-missing:": alert-relay keeps such keys for its own records)`],
+    ],
     ["a trigger without payload", { routing_key: ROUTING_KEY, event_action: "trigger" }, ["'payload' is missing or blank"]],
     [
       "a trigger with an empty payload",

@@ -9,6 +9,7 @@
  * usable and otherwise left out (a link that is not an http(s) URL, an image that is not https,
  * a timestamp that cannot be read): a tool that pages through PagerDuty today keeps paging.
  */
+import { reservedPrefixOf } from "../../alert/relay-keys.ts";
 import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
 import { LIMITS, boundDetails, truncate } from "../../alert/limits.ts";
@@ -40,6 +41,7 @@ export const ERRORS = {
   eventAction: `'event_action' is invalid (must be one of: ${EVENT_ACTIONS.join(", ")})`,
   severity: `'payload.severity' is invalid (must be one of: ${SEVERITIES.join(", ")})`,
   dedupKeyLength: `Length of 'dedup_key' is incorrect (should be at most ${LIMITS.dedupKeyChars} characters)`,
+  dedupKeyReserved: (prefix: string) => `'dedup_key' is invalid (may not start with "${prefix}": alert-relay keeps such keys for its own records)`,
   invalidRoutingKey: "Invalid routing key",
 } as const;
 
@@ -103,6 +105,11 @@ function readDedupKey(errors: string[], value: unknown): string | undefined {
   }
   if (key.length > LIMITS.dedupKeyChars) {
     errors.push(ERRORS.dedupKeyLength);
+    return undefined;
+  }
+  const reserved = reservedPrefixOf(key);
+  if (reserved) {
+    errors.push(ERRORS.dedupKeyReserved(reserved));
     return undefined;
   }
   return key;
