@@ -18,7 +18,7 @@ import { DEFAULT_DATA_DIR, readStackFile, stackFilePath, writeStackFile, type Lo
 import { eventsEndpoint, maskRoutingKey } from "../pagerduty/events.ts";
 import { createSqsPublisher } from "../publish/sqs-publisher.ts";
 import type { Deliver } from "../router/router.ts";
-import { createRouterRuntime, documentClient, pagerDutyDeliverFromEnv } from "../router/runtime.ts";
+import { createRouterRuntime, documentClient } from "../router/runtime.ts";
 import { createTelemetry } from "../runtime/observability.ts";
 import { createRouterHandler } from "../router/sqs-handler.ts";
 import { createSweepHandler } from "../router/sweep-handler.ts";
@@ -147,16 +147,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pagerDuty: PagerDutyMode = localKeys.hasAnyKey()
       ? { mode: "live", endpoint: eventsEndpoint(env), keys: await describeKeys(routingKeyRefs(routes), localKeys) }
       : { mode: "dry-run", outbox: join(dataDir, OUTBOX_FILE_NAME) };
-    const deliver = (): Deliver | undefined => {
-      if (pagerDuty.mode === "dry-run") return createOutboxDeliver({ path: pagerDuty.outbox, print });
-      // Quiet: the runtime builds its own PagerDuty delivery, exactly as in AWS.
-      if (options.quiet) return undefined;
-      return withDeliveryLog(pagerDutyDeliverFromEnv(env), print);
-    };
+    const deliver = pagerDuty.mode === "dry-run" ? () => createOutboxDeliver({ path: pagerDuty.outbox, print }) : () => undefined;
+    // Live: the runtime builds its PagerDuty delivery exactly as in AWS; unless quiet, each send is also printed.
+    const wrapDeliver = pagerDuty.mode === "live" && !options.quiet ? (built: Deliver) => withDeliveryLog(built, print) : undefined;
     // One runtime per router instance, as each Lambda instance has its own caches and client.
     const sendChange = pagerDuty.mode === "dry-run" ? createOutboxChangeSender({ path: pagerDuty.outbox, print }) : undefined;
     const sendAcknowledge = pagerDuty.mode === "dry-run" ? createOutboxAcknowledgeSender({ path: pagerDuty.outbox, print }) : undefined;
-    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), sendChange, sendAcknowledge, telemetry: createTelemetry("router") });
+    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), wrapDeliver, sendChange, sendAcknowledge, telemetry: createTelemetry("router") });
 
     const webhooks: WebhookRoute[] = adapters.map((adapter) => ({
       name: adapter.name,

@@ -6,10 +6,9 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { MAX_MEMBERS, deriveAggregate, memberEntry, openerOf, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, type UpdateInput } from "./state-store.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, readState, type UpdateInput } from "./state-store.ts";
 
 export interface AggregateStore {
   /** Adds a firing member; undefined when the aggregate is open but past its join window (or full). */
@@ -78,11 +77,12 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
             ExpressionAttributeValues: episode,
           }),
       ];
-      for (let round = 0; round < 2; round += 1) {
-        for (const attempt of attempts) {
-          const joined = await attempt();
-          if (joined) return joined;
-        }
+      // When the first three fail, the aggregate is open (the reopen failed) and either past its
+      // window or full, or it was created by a racing member after the first attempt: one more
+      // join tells which. Four failed writes at most before the problem pages on its own.
+      for (const attempt of [...attempts, attempts[0]!]) {
+        const joined = await attempt();
+        if (joined) return joined;
       }
       return undefined;
     },
@@ -129,8 +129,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       });
       if (written) return written;
       // A newer view was written meanwhile: reconcile from that one.
-      const fresh = await doc.send(new GetCommand({ TableName: tableName, Key: key(aggregate.dedupKey), ConsistentRead: true }));
-      return fresh.Item as ProblemState | undefined;
+      return readState(doc, tableName, aggregate.dedupKey);
     },
 
     async setMembership(member, ref) {

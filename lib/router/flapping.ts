@@ -6,7 +6,7 @@
  */
 import type { FlappingPolicy } from "../routing/policies.ts";
 
-/** How many recent change times a problem keeps: enough for any allowed threshold. */
+/** How many recent change times a problem keeps at least (up to twice as many between trims): enough for any allowed threshold. */
 export const MAX_RECORDED_CHANGES = 24;
 
 /** Changes (transition times) within `withinMs` before `at`, including `at` itself. */

@@ -30,6 +30,8 @@ export interface RouterRuntimeOverrides {
   doc?: DynamoDBDocumentClient;
   sqs?: SQSClient;
   deliver?: Deliver;
+  /** Wraps the delivery the runtime builds, e.g. the local stack's console log of what was sent. */
+  wrapDeliver?: (deliver: Deliver) => Deliver;
   /** Sends PagerDuty change events (default: the PagerDuty client, as the environment says). */
   sendChange?: SendChange;
   /** Sends acknowledges from the Events API v2 ingest (default: the PagerDuty client, as the environment says). */
@@ -40,12 +42,6 @@ export interface RouterRuntimeOverrides {
 
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
-
-/** Delivery to PagerDuty as the environment says: endpoint (PAGERDUTY_REGION / PAGERDUTY_EVENTS_URL) and routing keys. */
-export function pagerDutyDeliverFromEnv(env: Env): Deliver {
-  const keys = routingKeyResolverFromEnv(env);
-  return createPagerDutyDeliver(createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), (ref) => keys.resolve(ref));
 }
 
 /**
@@ -89,7 +85,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
-  const deliver = overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey);
+  const built = overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey);
+  const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
   const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
   const core = createRouter({

@@ -92,6 +92,12 @@ export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string
 
 export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
 
+/** One item, read consistently: a decision must see the newest conditional write. */
+export async function readState(doc: DynamoDBDocumentClient, tableName: string, dedupKey: string): Promise<ProblemState | undefined> {
+  const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey }, ConsistentRead: true }));
+  return result.Item as ProblemState | undefined;
+}
+
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
   const { doc, tableName } = options;
   const retention = options.resolvedRetentionSeconds ?? DEFAULT_RESOLVED_RETENTION_SECONDS;
@@ -145,10 +151,14 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     });
   }
 
-  /** Keeps the change list short; a lost race only means the list is trimmed on the next change. */
+  /**
+   * Keeps the change list short: once it is twice the kept length, back to the kept length, so the
+   * extra write comes once every MAX_RECORDED_CHANGES changes. Older entries are harmless meanwhile
+   * (flapping counts by time); a lost race only means the list is trimmed on a later change.
+   */
   async function trimChanges(state: ProblemState): Promise<ProblemState> {
     const changes = state.changes ?? [];
-    if (changes.length <= MAX_RECORDED_CHANGES) return state;
+    if (changes.length <= 2 * MAX_RECORDED_CHANGES) return state;
     const kept = changes.slice(-MAX_RECORDED_CHANGES);
     const trimmed = await update({
       Key: key(state.dedupKey),
@@ -216,10 +226,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       throw new Error(`state of ${alert.dedupKey} kept changing under concurrent writes; the message will be retried`);
     },
 
-    async get(dedupKey) {
-      const result = await doc.send(new GetCommand({ TableName: tableName, Key: key(dedupKey), ConsistentRead: true }));
-      return result.Item as ProblemState | undefined;
-    },
+    get: (dedupKey) => readState(doc, tableName, dedupKey),
 
     async claim(state, claim, now) {
       const told = state.told;

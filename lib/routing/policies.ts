@@ -174,21 +174,3 @@ export function toPolicies(parsed: ParsedPolicies): Policies {
     heartbeats: (parsed.heartbeats ?? []).map(({ interval, description, ...beat }) => ({ ...beat, ...(description === undefined ? {} : { description }), intervalMs: interval })),
   };
 }
-
-/** Names must be unique within a section: they become dedup keys and appear in `state show`. */
-export function duplicatePolicyNames(value: unknown): string[] {
-  const problems: string[] = [];
-  for (const section of ["groups", "heartbeats"] as const) {
-    const list = (value as Record<string, unknown> | null)?.[section];
-    if (!Array.isArray(list)) continue;
-    const seen = new Map<string, number>();
-    list.forEach((entry: unknown, index) => {
-      const entryName = (entry as { name?: unknown } | null)?.name;
-      if (typeof entryName !== "string") return;
-      const earlier = seen.get(entryName);
-      if (earlier === undefined) seen.set(entryName, index);
-      else problems.push(`${section}[${index}].name ${JSON.stringify(entryName)} is already used by ${section}[${earlier}]; names must be unique`);
-    });
-  }
-  return problems;
-}

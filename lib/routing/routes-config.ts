@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
-import { DEFAULT_POLICIES, duplicatePolicyNames, policiesShape, toPolicies, type Policies } from "./policies.ts";
+import { DEFAULT_POLICIES, policiesShape, toPolicies, type Policies } from "./policies.ts";
 
 export interface Route {
   readonly name: string;
@@ -138,7 +138,7 @@ function unknownOrNotObject(allowed: string, expected: string) {
 
 /** Validates a parsed JSON value; throws RoutesConfigError listing every problem. */
 export function parseRoutesConfig(value: unknown, origin = "the routes config"): RoutesConfig {
-  const problems = [...duplicateRouteNames(value), ...duplicatePolicyNames(value)];
+  const problems = duplicateNames(value);
   const result = routesConfigSchema.safeParse(value);
   if (!result.success) {
     problems.unshift(...issueSentences(result.error.issues, "the config"));
@@ -155,19 +155,25 @@ export function parseRoutesConfig(value: unknown, origin = "the routes config"):
   };
 }
 
-/** Checked on the raw value so a duplicate is reported together with every other problem. */
-function duplicateRouteNames(value: unknown): string[] {
-  const routes = (value as { routes?: unknown } | null)?.routes;
-  if (!Array.isArray(routes)) return [];
-  const firstIndex = new Map<string, number>();
+/**
+ * Names that must be unique within their list (routes, groups, heartbeats: they name routes in
+ * logs, dedup keys and `state show`). Checked on the raw value so a duplicate is reported together
+ * with every other problem.
+ */
+function duplicateNames(value: unknown): string[] {
   const problems: string[] = [];
-  routes.forEach((route: unknown, index) => {
-    const name = (route as { name?: unknown } | null)?.name;
-    if (typeof name !== "string") return;
-    const earlier = firstIndex.get(name);
-    if (earlier === undefined) firstIndex.set(name, index);
-    else problems.push(`routes[${index}].name ${JSON.stringify(name)} is already used by routes[${earlier}]; route names must be unique`);
-  });
+  for (const [section, what] of [["routes", "route names"], ["groups", "names"], ["heartbeats", "names"]] as const) {
+    const list = (value as Record<string, unknown> | null)?.[section];
+    if (!Array.isArray(list)) continue;
+    const firstIndex = new Map<string, number>();
+    list.forEach((entry: unknown, index) => {
+      const name = (entry as { name?: unknown } | null)?.name;
+      if (typeof name !== "string") return;
+      const earlier = firstIndex.get(name);
+      if (earlier === undefined) firstIndex.set(name, index);
+      else problems.push(`${section}[${index}].name ${JSON.stringify(name)} is already used by ${section}[${earlier}]; ${what} must be unique`);
+    });
+  }
   return problems;
 }
 

@@ -7,6 +7,7 @@ import { startRouterHarness, type RouterHarness } from "../support/router-harnes
 import { alertAt } from "../support/alerts.ts";
 import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
+import { MAX_RECORDED_CHANGES } from "../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import type { RouterDeps } from "../../lib/router/router.ts";
 import type { GroupRule } from "../../lib/routing/policies.ts";
@@ -283,6 +284,21 @@ describe("flapping", () => {
     await sweepWatched(h.store, r, soon());
     expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === key)).toHaveLength(1);
     expect(h.fake.events.filter((event) => event.dedupKey === key).map((event) => event.action)).toEqual(["trigger", "resolve", "trigger"]);
+  });
+
+  it("keeps the recent change times bounded, trimming once every MAX_RECORDED_CHANGES changes", async () => {
+    const r = router({});
+    const key = `${prefix}-many-changes`;
+    const lengths: number[] = [];
+    for (let minute = 0; minute < 3 * MAX_RECORDED_CHANGES; minute += 1) {
+      at(minute);
+      await r.handleAlert(alertAt(key, minute % 2 === 0 ? "firing" : "resolved", minute), soon());
+      lengths.push((await h.store.get(key))!.changes!.length);
+    }
+    expect(Math.max(...lengths)).toBe(2 * MAX_RECORDED_CHANGES);
+    expect(lengths.filter((length) => length === MAX_RECORDED_CHANGES)).toHaveLength(2);
+    // The newest change is always kept.
+    expect((await h.store.get(key))!.changes!.at(-1)).toBe(alertAt(key, "resolved", 3 * MAX_RECORDED_CHANGES - 1).occurredAt);
   });
 
   it("does not hold a problem that changes rarely", async () => {
