@@ -11,7 +11,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { adapters } from "../lib/adapters/registry.ts";
-import { EVENTS_V2_SOURCE } from "../lib/ingest/pagerduty-events/events-v2.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, EVENTS_V2_SOURCE } from "../lib/ingest/pagerduty-events/events-v2.ts";
 import type { Adapter } from "../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../lib/ops/stack-outputs.ts";
 import { PIPELINE, STATE_TABLE } from "../lib/runtime/pipeline.ts";
@@ -113,7 +113,7 @@ export class AlertRelayStack extends Stack {
     this.pagerDutyEvents = new PipelineFunction(this, "PagerDutyEvents", {
       ...functionDefaults,
       kind: "pagerduty-events",
-      description: "alert-relay PagerDuty-compatible ingest: Events API v2 bodies at POST /v2/enqueue and /v2/change/enqueue",
+      description: `alert-relay PagerDuty-compatible ingest: Events API v2 bodies at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
       memorySize: 256,
       timeout: Duration.seconds(15),
       environment: { ALERTS_QUEUE_URL: alertsQueue.queueUrl, WEBHOOK_TOKEN_SECRET: webhookTokenId },
@@ -224,7 +224,12 @@ export class AlertRelayStack extends Stack {
     output(STACK_OUTPUTS.webhookBaseUrl, ingress.webhookBaseUrl, "Root of the webhook API: POST <this>webhooks/<source>");
     output(STACK_OUTPUTS.alarmTopicArn, ingress.alarmTopic.topic.topicArn, "SNS topic to use as a CloudWatch alarm action (ALARM and OK)");
     for (const [source, url] of ingress.webhookUrls) output(webhookUrlOutput(source), url, `Webhook for ${source}: POST with Authorization: Bearer <token>`);
-    output("PagerDutyEventsUrl", `${ingress.webhookBaseUrl}v2/enqueue`, "PagerDuty Events API v2 endpoint for any PagerDuty sender (routing_key = the webhook token); change events at v2/change/enqueue");
+    // webhookBaseUrl ends in "/": the paths join it without their leading one.
+    output(
+      STACK_OUTPUTS.pagerDutyEventsUrl,
+      `${ingress.webhookBaseUrl}${ALERT_EVENTS_PATH.slice(1)}`,
+      `PagerDuty Events API v2 endpoint for any PagerDuty sender (routing_key = the webhook token); change events at ${CHANGE_EVENTS_PATH.slice(1)}`,
+    );
     for (const [source, adapterFunction] of this.adapterFunctions) {
       const adapter = adapters.find((candidate) => candidate.name === source);
       if (adapter?.transports.includes("invoke")) {

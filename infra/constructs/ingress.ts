@@ -17,6 +17,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Adapter, Transport } from "../../lib/adapters/types.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../../lib/ingest/pagerduty-events/events-v2.ts";
 import { AlarmTopic } from "./alarm-topic.ts";
 
 export interface DeployedAdapter {
@@ -39,8 +40,8 @@ export interface IngressProps {
 }
 
 export const WEBHOOK_PATH_PREFIX = "/webhooks/";
-/** PagerDuty's own paths, so a sender only swaps the base URL (lib/ingest/pagerduty-events/handler.ts). */
-export const PAGERDUTY_EVENTS_PATHS = ["/v2/enqueue", "/v2/change/enqueue"] as const;
+/** PagerDuty's own paths, so a sender only swaps the base URL (lib/ingest/pagerduty-events/events-v2.ts). */
+export const PAGERDUTY_EVENTS_PATHS = [ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH] as const;
 
 /** Everything API Gateway knows about a request except its body and headers (which may carry the token). */
 const ACCESS_LOG_FIELDS = {
@@ -77,7 +78,7 @@ export class Ingress extends Construct {
     const stack = Stack.of(this);
 
     this.api = new apigw.HttpApi(this, "Api", {
-      description: "alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 at POST /v2/enqueue and /v2/change/enqueue",
+      description: `alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
       createDefaultStage: false,
     });
     this.accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: props.logRetention, removalPolicy: props.removalPolicy });

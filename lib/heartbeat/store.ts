@@ -2,10 +2,11 @@
  * Heartbeat tracker items in the state table (key `heartbeat:<name>`, `itemType: "heartbeat"`,
  * no `status`, so the problem listings skip them). A beat is one conditional UpdateItem that only
  * moves lastBeatAt forwards; the sweep's check is one unconditional UpdateItem. Only GetItem and
- * UpdateItem on the Lambda paths (what the functions' roles allow); `list` scans, for the CLI.
+ * UpdateItem on the Lambda paths (what the functions' roles allow); `state list` finds the
+ * trackers in its own scan of the table (lib/cli/commands/state-list.ts).
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { conditionalUpdate } from "../router/state-store.ts";
 import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord } from "./heartbeat.ts";
 
 export interface Beat {
@@ -21,38 +22,27 @@ export interface HeartbeatStore {
   /** The sweep's check-in: starts watching on first sight, notes the interval; returns the tracker. */
   watch(name: string, intervalMs: number, now: Date): Promise<HeartbeatRecord>;
   get(name: string): Promise<HeartbeatRecord | undefined>;
-  /** Every tracker item (a scan: for the CLI, not the router or the sweep). */
-  list(): Promise<HeartbeatRecord[]>;
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 
 export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tableName: string }): HeartbeatStore {
   const { doc, tableName } = options;
   const identity = (name: string) => ({ ":type": HEARTBEAT_ITEM_TYPE, ":name": name });
+  const update = conditionalUpdate(doc, tableName);
 
   return {
     async beat(name, beat, now) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { dedupKey: trackerKey(name) },
-            UpdateExpression:
-              "SET itemType = :type, #name = :name, lastBeatAt = :at, lastBeatAlertId = :id, lastBeatSource = :source, lastBeatRecordedAt = :now, " +
-              "watchingSince = if_not_exists(watchingSince, :now) ADD beats :one",
-            // Monotonic: an older or equal beat (SQS redelivery, a late copy) changes nothing.
-            ConditionExpression: "attribute_not_exists(lastBeatAt) OR lastBeatAt < :at",
-            ExpressionAttributeNames: { "#name": "name" },
-            ExpressionAttributeValues: { ...identity(name), ":at": beat.at, ":id": beat.alertId, ":source": beat.source, ":now": now.toISOString(), ":one": 1 },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      // Undefined when the condition failed; the item after the write otherwise.
+      const after = await update({
+        Key: { dedupKey: trackerKey(name) },
+        UpdateExpression:
+          "SET itemType = :type, #name = :name, lastBeatAt = :at, lastBeatAlertId = :id, lastBeatSource = :source, lastBeatRecordedAt = :now, " +
+          "watchingSince = if_not_exists(watchingSince, :now) ADD beats :one",
+        // Monotonic: an older or equal beat (SQS redelivery, a late copy) changes nothing.
+        ConditionExpression: "attribute_not_exists(lastBeatAt) OR lastBeatAt < :at",
+        ExpressionAttributeNames: { "#name": "name" },
+        ExpressionAttributeValues: { ...identity(name), ":at": beat.at, ":id": beat.alertId, ":source": beat.source, ":now": now.toISOString(), ":one": 1 },
+      });
+      return after !== undefined;
     },
 
     async watch(name, intervalMs, now) {
@@ -72,16 +62,6 @@ export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tab
     async get(name) {
       const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: trackerKey(name) }, ConsistentRead: true }));
       return result.Item as HeartbeatRecord | undefined;
-    },
-
-    async list() {
-      const records: HeartbeatRecord[] = [];
-      const pages = paginateScan(
-        { client: doc },
-        { TableName: tableName, FilterExpression: "itemType = :type", ExpressionAttributeValues: { ":type": HEARTBEAT_ITEM_TYPE } },
-      );
-      for await (const page of pages) for (const item of page.Items ?? []) records.push(item as HeartbeatRecord);
-      return records;
     },
   };
 }

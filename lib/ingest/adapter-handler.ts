@@ -10,10 +10,10 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Adapter } from "../adapters/types.ts";
-import type { NormalizedAlert } from "../alert/schema.ts";
 import { createSqsPublisher, type AlertPublisher } from "../publish/sqs-publisher.ts";
-import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry } from "../runtime/observability.ts";
+import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { isAuthorized } from "./auth.ts";
+import { bodyText, excerpt, header, json, publishAlerts } from "./common.ts";
 import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "./normalize-payload.ts";
 import { webhookTokenFromEnv, type WebhookTokenSource } from "./webhook-token.ts";
 
@@ -40,22 +40,6 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEventV2 {
   return typeof candidate?.requestContext?.http?.method === "string";
 }
 
-function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-}
-
-function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
-/** Up to 8 KB of what was refused goes into the log, so a rejected payload can be recovered and replayed. */
-function excerpt(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  return text.length > 8192 ? `${text.slice(0, 8192)}…` : text;
-}
-
 export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: AdapterHandlerDeps) {
   // Read settings once at cold start: a bad setting fails the deploy's first call loudly, not each alert.
   const config = adapter.config(deps.env);
@@ -69,21 +53,6 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
     countWithDimension(metrics, METRIC.requestsRejected, "reason", rejection.reason);
   }
 
-  /** Publishes, and says how it went in the two vocabularies (HTTP, invocation). */
-  async function publish(alerts: NormalizedAlert[]): Promise<boolean> {
-    if (alerts.length === 0) return true;
-    try {
-      await deps.publisher.publish(alerts);
-    } catch (error) {
-      logger.error("alerts not queued", { error: error as Error, alertIds: alerts.map((a) => a.id) });
-      metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
-      return false;
-    }
-    logger.info("alerts queued", { count: alerts.length, alertIds: alerts.map((a) => a.id), dedupKeys: alerts.map((a) => a.dedupKey) });
-    metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, alerts.length);
-    return true;
-  }
-
   async function handleHttp(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     if (event.requestContext.http.method !== "POST") {
       return json(405, { error: `use POST to send ${adapter.name} alerts` });
@@ -94,7 +63,7 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
       countWithDimension(metrics, METRIC.requestsRejected, "reason", "unauthorized");
       return json(401, { error: "unauthorized" });
     }
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+    const text = bodyText(event);
     const result = normalizeText(adapter, text, { receivedAt: now().toISOString(), config, maxBytes: maxBodyBytes });
     if (!result.ok) {
       rejected(result, text);
@@ -107,7 +76,7 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
     // A notice may come with alerts too (e.g. Alertmanager dropped some of the group): always logged.
     if (result.notice) logger.info("adapter notice", { notice: result.notice, alerts: result.alerts.length });
     if (result.notice && result.alerts.length === 0) return json(200, { status: "ignored", message: result.notice });
-    if (!(await publish(result.alerts))) {
+    if (!(await publishAlerts(deps, result.alerts))) {
       return json(503, { error: "alerts could not be queued; retry the request" });
     }
     return json(202, { status: "accepted", alerts: result.alerts.length, ids: result.alerts.map((a) => a.id) });
@@ -123,7 +92,7 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
       rejected(result, event);
       return { status: "rejected", alerts: 0, message: result.message };
     }
-    if (!(await publish(result.alerts))) {
+    if (!(await publishAlerts(deps, result.alerts))) {
       // Thrown so that Lambda's async retries (and the SNS/EventBridge redrive behind them) try again.
       throw new Error(`${result.alerts.length} ${adapter.name} alerts could not be queued`);
     }

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
 /** Compares digests, so neither the token's content nor its length leaks through timing. */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const a = createHash("sha256").update(given).digest();
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);

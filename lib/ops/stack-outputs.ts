@@ -9,6 +9,8 @@ export const STACK_OUTPUTS = {
   deadLetterQueueUrl: "DeadLetterQueueUrl",
   webhookBaseUrl: "WebhookBaseUrl",
   alarmTopicArn: "AlarmTopicArn",
+  /** The PagerDuty-compatible ingest's alert events endpoint (its change events sit beside it). */
+  pagerDutyEventsUrl: "PagerDutyEventsUrl",
 } as const;
 
 /** `WebhookUrlPrometheus`, `WebhookUrlMyTool`: the full URL of one source's webhook. */

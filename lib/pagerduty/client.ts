@@ -9,10 +9,9 @@
  * concurrent sends to a throttled key wait or give up instead of hammering PagerDuty.
  */
 import { randomUUID } from "node:crypto";
-import { maskRoutingKey, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "./events.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, maskRoutingKey, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "./events.ts";
 
-export const ALERT_EVENTS_PATH = "/v2/enqueue";
-export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
+export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH };
 
 export interface Accepted {
   outcome: "accepted";

@@ -18,6 +18,10 @@ export const MAX_EVENT_BYTES = 512_000;
 
 export const DEFAULT_CLIENT = "alert-relay";
 
+/** The Events API's paths: where the client sends, and where alert-relay's own ingest listens. */
+export const ALERT_EVENTS_PATH = "/v2/enqueue";
+export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
+
 export const EVENT_ACTIONS = ["trigger", "acknowledge", "resolve"] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 

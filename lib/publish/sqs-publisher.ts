@@ -16,10 +16,13 @@ export interface AlertPublisher {
 
 export class PublishError extends Error {
   readonly failedCount: number;
+  /** Why the last attempt failed (SQS's error or the failed entry's code and message). */
+  readonly reason: string;
   constructor(failedCount: number, total: number, lastReason: string) {
     super(`${failedCount} of ${total} alerts could not be put on the queue after retries: ${lastReason}`);
     this.name = "PublishError";
     this.failedCount = failedCount;
+    this.reason = lastReason;
   }
 }
 
@@ -31,6 +34,12 @@ export interface SqsPublisherOptions {
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+}
+
+/** A message ready for the queue: its body and its String message attributes. */
+export interface QueueEntry {
+  body: string;
+  attributes: Readonly<Record<string, string>>;
 }
 
 interface PendingEntry {
@@ -58,7 +67,13 @@ export function planBatches<T extends { bytes: number }>(entries: readonly T[]):
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createSqsPublisher(options: SqsPublisherOptions): AlertPublisher {
+/**
+ * Puts entries on the queue in batches within both SQS limits, retrying only what failed with
+ * full-jitter backoff until every entry is on the queue or `maxAttempts` is spent; then throws
+ * PublishError naming how many did not make it. Used by the alert publisher below and by the
+ * Events API ingest's message publisher (lib/ingest/pagerduty-events/message-publisher.ts).
+ */
+export function createSqsEntrySender(options: SqsPublisherOptions): (entries: readonly QueueEntry[]) => Promise<void> {
   const maxAttempts = options.maxAttempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 100;
   const sleep = options.sleep ?? defaultSleep;
@@ -78,30 +93,36 @@ export function createSqsPublisher(options: SqsPublisherOptions): AlertPublisher
     }
   }
 
+  return async (entries) => {
+    let pending: PendingEntry[] = entries.map(({ body, attributes }, index) => ({
+      entry: {
+        Id: String(index),
+        MessageBody: body,
+        MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }])),
+      },
+      // Each attribute counts its value plus a margin for its name and type.
+      bytes: Buffer.byteLength(body, "utf8") + Object.values(attributes).reduce((sum, value) => sum + value.length + 16, 0),
+    }));
+    let lastReason = "";
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      const results = await Promise.all(planBatches(pending).map(sendBatch));
+      pending = results.flatMap((result) => result.failed);
+      lastReason = results.find((result) => result.reason)?.reason ?? lastReason;
+      if (pending.length === 0) return;
+      if (attempt >= maxAttempts) throw new PublishError(pending.length, entries.length, lastReason);
+      // Full jitter keeps many concurrent webhook calls from retrying in lockstep.
+      await sleep(random() * baseDelayMs * 2 ** (attempt - 1));
+    }
+  };
+}
+
+export function createSqsPublisher(options: SqsPublisherOptions): AlertPublisher {
+  const send = createSqsEntrySender(options);
   return {
     async publish(alerts) {
       // Validate on the way in: a contract violation is a bug here, not something to put on the queue.
-      let pending: PendingEntry[] = alerts.map((alert, index) => {
-        const body = JSON.stringify(parseAlert(alert));
-        return {
-          entry: {
-            Id: String(index),
-            MessageBody: body,
-            MessageAttributes: { source: { DataType: "String", StringValue: alert.source } },
-          },
-          bytes: Buffer.byteLength(body, "utf8") + alert.source.length + 16,
-        };
-      });
-      let lastReason = "";
-      for (let attempt = 1; pending.length > 0; attempt += 1) {
-        const results = await Promise.all(planBatches(pending).map(sendBatch));
-        pending = results.flatMap((result) => result.failed);
-        lastReason = results.find((result) => result.reason)?.reason ?? lastReason;
-        if (pending.length === 0) return;
-        if (attempt >= maxAttempts) throw new PublishError(pending.length, alerts.length, lastReason);
-        // Full jitter keeps many concurrent webhook calls from retrying in lockstep.
-        await sleep(random() * baseDelayMs * 2 ** (attempt - 1));
-      }
+      const entries = alerts.map((alert) => ({ body: JSON.stringify(parseAlert(alert)), attributes: { source: alert.source } }));
+      await send(entries);
     },
   };
 }

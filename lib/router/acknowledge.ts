@@ -14,7 +14,7 @@
 import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
 import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { activeMembership, isAggregate } from "./aggregates.ts";
-import { sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
+import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome } from "./router.ts";
 import type { StateStore } from "./state-store.ts";
 import type { OpenIn, ProblemState } from "./state.ts";
@@ -91,14 +91,7 @@ export function createAcknowledgeRouter(deps: AcknowledgeRouterDeps): Acknowledg
       if (decision.kind === "drop") return { outcome: "not_relayed", reason: decision.reason, why: decision.why };
       if (decision.kind === "wait") return { outcome: "in_flight", why: decision.why };
       const result = await deps.send(message.dedupKey, decision.to, deadline);
-      switch (result.outcome) {
-        case "accepted":
-          return { outcome: "relayed", ...decision.to };
-        case "rejected":
-          return { outcome: "rejected", reason: `PagerDuty refused the acknowledge: ${result.message}` };
-        case "retry_later":
-          return { outcome: "retry", reason: result.reason };
-      }
+      return messageOutcome(result, "acknowledge", { outcome: "relayed", ...decision.to });
     },
   };
 }

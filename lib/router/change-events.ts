@@ -12,7 +12,7 @@ import type { ChangeMessage } from "../ingest/pagerduty-events/change-message.ts
 import type { MatchableAlert } from "../matchers/subject.ts";
 import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
-import { sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
+import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome } from "./router.ts";
 import type { RouteMatch } from "./state.ts";
 
@@ -52,14 +52,7 @@ export function createChangeEventRouter(deps: ChangeEventRouterDeps): ChangeEven
     async handleChange(message, deadline) {
       const { route, routingKeyRef } = deps.route(changeSubject(message));
       const result = await deps.send(message.event, { route, routingKeyRef, messageId: message.id }, deadline);
-      switch (result.outcome) {
-        case "accepted":
-          return { outcome: "delivered", route, routingKeyRef };
-        case "rejected":
-          return { outcome: "rejected", reason: `PagerDuty refused the change event: ${result.message}` };
-        case "retry_later":
-          return { outcome: "retry", reason: result.reason };
-      }
+      return messageOutcome(result, "change event", { outcome: "delivered", route, routingKeyRef });
     },
   };
 }

@@ -8,6 +8,25 @@ import type { Deliver, DeliveryOutcome } from "./router.ts";
 
 export type ResolveRoutingKey = (ref: string) => Promise<string>;
 
+/** A queue message PagerDuty did not take: refused (the DLQ, with PagerDuty's reason) or not yet (back through SQS). */
+export type NotDelivered = { outcome: "rejected"; reason: string } | { outcome: "retry"; reason: string };
+
+/**
+ * What a delivery's result means for the queue message it came from (a change event, an
+ * acknowledge): `accepted` when PagerDuty took it, else rejected (naming `what` PagerDuty refused)
+ * or retry.
+ */
+export function messageOutcome<Accepted>(result: DeliveryOutcome, what: string, accepted: Accepted): Accepted | NotDelivered {
+  switch (result.outcome) {
+    case "accepted":
+      return accepted;
+    case "rejected":
+      return { outcome: "rejected", reason: `PagerDuty refused the ${what}: ${result.message}` };
+    case "retry_later":
+      return { outcome: "retry", reason: result.reason };
+  }
+}
+
 export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, resolveKey: ResolveRoutingKey): Deliver {
   return (alert, delivery, deadline) =>
     sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>

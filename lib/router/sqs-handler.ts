@@ -14,8 +14,8 @@ import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
 import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
-import type { AcknowledgeRouter } from "./acknowledge.ts";
-import type { ChangeEventRouter } from "./change-events.ts";
+import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
+import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
 import type { RouteOutcome, Router } from "./router.ts";
 
@@ -32,6 +32,9 @@ export interface RouterHandlerDeps extends Telemetry {
   safetyMarginMs?: number;
   now?: () => number;
 }
+
+/** What became of a queue message of any kind: an alert, a change event, an acknowledge. */
+type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
 
 export class RetryLaterError extends Error {
   constructor(reason: string) {
@@ -68,14 +71,6 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     countWithDimension(metrics, METRIC.deadLettered, "reason", kind);
   }
 
-  function account(outcome: RouteOutcome, alert: NormalizedAlert): void {
-    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
-    if (outcome.outcome === "delivered" || outcome.outcome === "grouped") {
-      for (const action of outcome.actions) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
-    }
-    logger.info("alert routed", { ...outcome, alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source });
-  }
-
   async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
     const parsed = parseMessage(record);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
@@ -86,13 +81,23 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     }
     const { alert } = parsed;
     const outcome = await router.handleAlert(alert, deadline);
-    account(outcome, alert);
+    const sent = outcome.outcome === "delivered" || outcome.outcome === "grouped" ? outcome.actions : [];
+    return settle(record, outcome, sent, "alert routed", { alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source }, alert);
+  }
+
+  /**
+   * Counts and logs what became of a message, then: rejected → the DLQ; retry or in flight → back
+   * later. `sent` are the PagerDuty event actions it caused; `ids` name the message in the log.
+   */
+  async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
+    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
+    logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
+    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason, alert);
     // In flight elsewhere counts as "not done yet": if that instance's delivery fails after this
     // copy was deleted, nothing would bring the change back. The duplicate comes back and settles.
-    if (outcome.outcome === "retry" || outcome.outcome === "in_flight") {
-      return comeBackLater(record, outcome.outcome === "retry" ? outcome.reason : outcome.why, alert);
-    }
+    if (outcome.outcome === "in_flight") return comeBackLater(record, outcome.why, alert);
   }
 
   /** Not done yet: SQS brings the message back, until its last receive, when it goes to the DLQ with the reason. */
@@ -106,11 +111,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   async function handleChange(record: SQSRecord, change: ChangeMessage, deadline: number): Promise<void> {
     if (!deps.changeEvents) return deadLetter(record, "malformed", "this router has no change-event delivery configured");
     const outcome = await deps.changeEvents.handleChange(change, deadline);
-    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
-    if (outcome.outcome === "delivered") countWithDimension(metrics, METRIC.pagerDutyEvents, "action", "change");
-    logger.info("change event routed", { ...outcome, changeId: change.id, source: change.source });
-    if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason);
-    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason);
+    return settle(record, outcome, outcome.outcome === "delivered" ? ["change"] : [], "change event routed", { changeId: change.id, source: change.source });
   }
 
   /**
@@ -121,12 +122,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   async function handleAcknowledge(record: SQSRecord, message: AcknowledgeMessage, deadline: number): Promise<void> {
     if (!deps.acknowledgements) return deadLetter(record, "malformed", "this router has no acknowledge delivery configured");
     const outcome = await deps.acknowledgements.handleAcknowledge(message, deadline);
-    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
-    if (outcome.outcome === "relayed") countWithDimension(metrics, METRIC.pagerDutyEvents, "action", "acknowledge");
-    logger.info("acknowledge routed", { ...outcome, acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
-    if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason);
-    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason);
-    if (outcome.outcome === "in_flight") return comeBackLater(record, outcome.why);
+    return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", { acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
   }
 
   const core = async (event: SQSEvent, context: Context) =>

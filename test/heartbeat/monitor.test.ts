@@ -27,9 +27,6 @@ function memoryStore(failFor: string[] = []): HeartbeatStore {
     async get(name) {
       return records.get(name);
     },
-    async list() {
-      return [...records.values()];
-    },
   };
 }
 

@@ -135,7 +135,7 @@ describe("ingress", () => {
       const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
       expect(base.json.Resources[integrationId]!.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0", IntegrationUri: arnOf(base.id(base.stack.pagerDutyEvents.fn)) });
     }
-    expect(JSON.stringify(base.json.Outputs!.PagerDutyEventsUrl!.Value)).toContain("v2/enqueue");
+    expect(JSON.stringify(base.json.Outputs![STACK_OUTPUTS.pagerDutyEventsUrl]!.Value)).toContain("v2/enqueue");
   });
 
   it("throttles the API and writes access logs to a log group", () => {

@@ -1,10 +1,11 @@
-import { createDynamoStateStore, isExpired } from "../../router/state-store.ts";
+import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isExpired } from "../../router/state-store.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
 import { noteCell, toldCell } from "../problems.ts";
-import { createHeartbeatStore } from "../../heartbeat/store.ts";
+import { HEARTBEAT_ITEM_TYPE, type HeartbeatRecord } from "../../heartbeat/heartbeat.ts";
 import { heartbeatListLines } from "../../heartbeat/describe.ts";
 
 const OPTIONS = {
@@ -13,6 +14,22 @@ const OPTIONS = {
   ...WHERE_OPTIONS,
   ...RESOURCE_OPTIONS.stateTable,
 } as const;
+
+/**
+ * The whole state table in one scan, split: the problems (items with a status, as the state store's
+ * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/heartbeat/store.ts).
+ */
+async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[] }> {
+  const problems: ProblemState[] = [];
+  const heartbeats: HeartbeatRecord[] = [];
+  for await (const page of paginateScan({ client: doc }, { TableName: tableName })) {
+    for (const item of page.Items ?? []) {
+      if (item.status !== undefined) problems.push(item as ProblemState);
+      if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
+    }
+  }
+  return { problems, heartbeats };
+}
 
 export const stateListCommand: Command = {
   name: "state list",
@@ -33,17 +50,16 @@ export const stateListCommand: Command = {
     const { values } = parseFlags(args, OPTIONS);
     return withTarget(io, values, ["stateTable"], async (target) => {
       const now = io.now();
-      const store = createDynamoStateStore({ doc: target.doc, tableName: target.stateTable });
-      const problems: ProblemState[] = [];
+      const scanned = await scanStateTable(target.doc, target.stateTable);
       // The table's TTL deletes lazily; an expired item is forgotten already as far as the router is concerned.
-      for await (const state of store.list({ firing: values.firing ?? false })) if (!isExpired(state, now)) problems.push(state);
+      const problems = scanned.problems.filter((state) => !isExpired(state, now) && (!values.firing || state.status === "firing"));
+      // Heartbeat trackers share the table but are not problems: listed after the problems, not with --firing.
+      const heartbeats = values.firing ? [] : scanned.heartbeats;
       problems.sort((a, b) => Number(b.status === "firing") - Number(a.status === "firing") || (b.lastSeenAt ?? "").localeCompare(a.lastSeenAt ?? ""));
       if (values.json) {
         io.out(toJson(problems));
         return EXIT.ok;
       }
-      // Heartbeat trackers share the table but are not problems (store.list skips them): listed after the problems.
-      const heartbeats = values.firing ? [] : await createHeartbeatStore({ doc: target.doc, tableName: target.stateTable }).list();
       io.out(`Problems in the ${target.description} (table ${target.stateTable}), at ${isoSeconds(now)}`);
       io.out("");
       if (problems.length === 0) {

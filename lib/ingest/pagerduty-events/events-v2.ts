@@ -10,6 +10,7 @@
  * a timestamp that cannot be read): a tool that pages through PagerDuty today keeps paging.
  */
 import { reservedPrefixOf } from "../../alert/relay-keys.ts";
+import { EVENT_ACTIONS, type EventAction } from "../../pagerduty/events.ts";
 import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
 import { LIMITS, boundDetails, truncate } from "../../alert/limits.ts";
@@ -20,8 +21,13 @@ import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage 
 /** The alerts', acknowledges' and change messages' `source`: what `source=` matchers in windows and routes see. */
 export const EVENTS_V2_SOURCE = "events-v2";
 
-export const EVENT_ACTIONS = ["trigger", "acknowledge", "resolve"] as const;
-export type EventAction = (typeof EVENT_ACTIONS)[number];
+/**
+ * Where the ingest takes events: PagerDuty's own paths, so a sender only swaps the base URL. The
+ * handler answers them, the stack routes them (infra/constructs/ingress.ts), the local stack serves them.
+ */
+export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../../pagerduty/events.ts";
+
+export { EVENT_ACTIONS, type EventAction } from "../../pagerduty/events.ts";
 
 /** Custom details longer than this are descriptions, not values to match on: they stay details only. */
 export const MAX_DETAIL_LABEL_CHARS = 256;

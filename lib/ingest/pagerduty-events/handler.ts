@@ -18,22 +18,22 @@
  * messages of their own kind (queue-message.ts), which the router sends on to PagerDuty.
  */
 import middy from "@middy/core";
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createSqsPublisher, type AlertPublisher } from "../../publish/sqs-publisher.ts";
 import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry } from "../../runtime/observability.ts";
-import { isAuthorized } from "../auth.ts";
+import { isAuthorized, sameSecret } from "../auth.ts";
+import { bodyText, excerpt, header, json, publishAlerts } from "../common.ts";
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../normalize-payload.ts";
 import { webhookTokenFromEnv, type WebhookTokenSource } from "../webhook-token.ts";
 import { createSqsMessagePublisher, type MessagePublisher } from "./message-publisher.ts";
 import { describeKind, type QueueMessage } from "./queue-message.ts";
-import { ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "./events-v2.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "./events-v2.ts";
 
-export const ALERT_EVENTS_PATH = "/v2/enqueue";
-export const CHANGE_EVENTS_PATH = "/v2/change/enqueue";
+export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "./events-v2.ts";
 
 export interface PagerDutyEventsHandlerDeps extends Telemetry {
   publisher: AlertPublisher;
@@ -48,10 +48,6 @@ export interface PagerDutyEventsHandlerDeps extends Telemetry {
 
 type Response = APIGatewayProxyStructuredResultV2;
 
-function json(statusCode: number, body: Record<string, unknown>): Response {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
-}
-
 export const ANSWERS = {
   accepted: (dedupKey: string) => json(202, { status: "success", message: "Event processed", dedup_key: dedupKey }),
   changeAccepted: () => json(202, { status: "success", message: "Change event processed" }),
@@ -59,16 +55,6 @@ export const ANSWERS = {
   unrecognized: (error = "JSON parse error") => json(400, { status: "Unrecognized object", message: "Event object format is unrecognized", errors: [error] }),
   notQueued: () => json(503, { status: "unavailable", message: "The event could not be queued; retry later" }),
 } as const;
-
-function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
-
-/** Compares digests, so neither the token's content nor its length leaks through timing. */
-function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest());
-}
 
 /** Which endpoint: the path's end, so a custom domain's base path in front of it does not matter. */
 function endpointOf(event: APIGatewayProxyEventV2): "alert" | "change" | undefined {
@@ -79,10 +65,8 @@ function endpointOf(event: APIGatewayProxyEventV2): "alert" | "change" | undefin
 }
 
 /** Up to 8 KB of a refused body for the log, without its routing_key (a credential). */
-function excerpt(body: unknown): string {
-  const shown = isObject(body) && "routing_key" in body ? { ...body, routing_key: "(not logged)" } : body;
-  const text = typeof shown === "string" ? shown : (JSON.stringify(shown) ?? String(shown));
-  return text.length > 8192 ? `${text.slice(0, 8192)}…` : text;
+function bodyExcerpt(body: unknown): string {
+  return excerpt(isObject(body) && "routing_key" in body ? { ...body, routing_key: "(not logged)" } : body);
 }
 
 export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
@@ -102,14 +86,14 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
     if (!endpoint) return json(404, { status: "not found", message: `POST events to ${ALERT_EVENTS_PATH} or ${CHANGE_EVENTS_PATH}` });
     if (event.requestContext.http.method !== "POST") return json(405, { status: "method not allowed", message: "use POST" });
 
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+    const text = bodyText(event);
     const parsed = parseJsonBody(text, maxBodyBytes);
     if (!parsed.ok) {
       if (parsed.reason === "too_large") return refuse("too_large", ANSWERS.invalid([`Event object is too large: ${parsed.message}`]), { error: parsed.message });
-      return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, payload: excerpt(text) });
+      return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, payload: bodyExcerpt(text) });
     }
     const body = parsed.value;
-    if (!isObject(body)) return refuse("not_json", ANSWERS.unrecognized("Event object must be a JSON object"), { payload: excerpt(body) });
+    if (!isObject(body)) return refuse("not_json", ANSWERS.unrecognized("Event object must be a JSON object"), { payload: bodyExcerpt(body) });
 
     const token = await deps.webhookToken();
     if (token !== undefined) {
@@ -127,29 +111,20 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
 
   async function handleAlert(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readAlertEvent(body, { receivedAt, newDedupKey });
-    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: bodyExcerpt(body) });
     // The normalized contract has firing and resolved only: an acknowledge travels as a message of
     // its own, which the router passes on where the problem's trigger went (lib/router/acknowledge.ts).
     if (result.action === "acknowledge") {
       const { message, dedupKey } = result;
       return enqueue(message, ANSWERS.accepted(dedupKey), METRIC.acknowledgesAccepted, { acknowledgeId: message.id, dedupKey });
     }
-    const { alert } = result;
-    try {
-      await deps.publisher.publish([alert]);
-    } catch (error) {
-      logger.error("alerts not queued", { error: error as Error, alertIds: [alert.id] });
-      metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
-      return ANSWERS.notQueued();
-    }
-    logger.info("alerts queued", { count: 1, action: result.action, alertIds: [alert.id], dedupKeys: [alert.dedupKey] });
-    metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, 1);
+    if (!(await publishAlerts(deps, [result.alert], { action: result.action }))) return ANSWERS.notQueued();
     return ANSWERS.accepted(result.dedupKey);
   }
 
   async function handleChange(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readChangeEvent(body, { receivedAt });
-    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: bodyExcerpt(body) });
     return enqueue(result.message, ANSWERS.changeAccepted(), METRIC.changeEventsAccepted, { changeId: result.message.id });
   }
 
@@ -170,7 +145,7 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
 
   const core = async (event: APIGatewayProxyEventV2, _context: Context): Promise<Response> => {
     if (typeof event?.requestContext?.http?.method !== "string") {
-      throw new Error("the PagerDuty Events API ingest accepts HTTP requests only (POST /v2/enqueue, POST /v2/change/enqueue)");
+      throw new Error(`the PagerDuty Events API ingest accepts HTTP requests only (POST ${ALERT_EVENTS_PATH}, POST ${CHANGE_EVENTS_PATH})`);
     }
     return handleHttp(event);
   };
