@@ -49,12 +49,20 @@ export type AcknowledgeOutcome =
   /** Not sent now; the message must come back (SQS redelivery, then the DLQ). */
   | { outcome: "retry"; reason: string };
 
+/** How long an acknowledge waits for a trigger it may have overtaken on the queue (sent right after it). */
+export const ACKNOWLEDGE_GRACE_MS = 60_000;
+
 /**
  * Whether PagerDuty should hear an acknowledge for this problem, and where. Pure: the same state
- * and clock always give the same decision.
+ * and clock always give the same decision. With `mayWait` (a young acknowledge on its first
+ * receive), an unknown or not-yet-paged problem gets one more try: its trigger may be right behind.
  */
-export function decideAcknowledge(state: ProblemState | undefined, now: Date): AcknowledgeDecision {
-  if (!state) return { kind: "drop", reason: "unknown", why: "alert-relay knows no problem with this dedup key (never triggered, or forgotten after its retention)" };
+export function decideAcknowledge(state: ProblemState | undefined, now: Date, mayWait = false): AcknowledgeDecision {
+  const wait = { kind: "wait" as const, why: "its trigger may still be on its way: the acknowledge is tried once more" };
+  if (!state) {
+    if (mayWait) return wait;
+    return { kind: "drop", reason: "unknown", why: "alert-relay knows no problem with this dedup key (never triggered, or forgotten after its retention)" };
+  }
   if (isAggregate(state)) return { kind: "drop", reason: "aggregate", why: `this is alert-relay's ${state.kind} incident ${state.rule ?? state.dedupKey}, shared by several problems: acknowledge it in PagerDuty` };
   if (state.status === "resolved") return { kind: "drop", reason: "resolved", why: "the problem is resolved" };
   const membership = activeMembership(state);
@@ -62,6 +70,7 @@ export function decideAcknowledge(state: ProblemState | undefined, now: Date): A
     return { kind: "drop", reason: "aggregate", why: `the problem pages through the ${membership.kind} incident ${membership.key}, which other problems share: acknowledge it in PagerDuty` };
   }
   if (!state.openIn) {
+    if (mayWait && !state.suppressedBy) return wait;
     const why = state.suppressedBy ? `PagerDuty was never told: suppression window ${state.suppressedBy} holds the trigger back` : "PagerDuty was never told of this problem";
     return { kind: "drop", reason: "not_paged", why };
   }
@@ -74,7 +83,8 @@ export function decideAcknowledge(state: ProblemState | undefined, now: Date): A
 }
 
 export interface AcknowledgeRouter {
-  handleAcknowledge(message: AcknowledgeMessage, deadline: number): Promise<AcknowledgeOutcome>;
+  /** `receiveCount`: SQS's ApproximateReceiveCount, so an acknowledge waits for its trigger at most once. */
+  handleAcknowledge(message: AcknowledgeMessage, deadline: number, receiveCount?: number): Promise<AcknowledgeOutcome>;
 }
 
 export interface AcknowledgeRouterDeps {
@@ -86,8 +96,10 @@ export interface AcknowledgeRouterDeps {
 export function createAcknowledgeRouter(deps: AcknowledgeRouterDeps): AcknowledgeRouter {
   const now = deps.now ?? (() => new Date());
   return {
-    async handleAcknowledge(message, deadline) {
-      const decision = decideAcknowledge(await deps.store.get(message.dedupKey), now());
+    async handleAcknowledge(message, deadline, receiveCount = 1) {
+      const at = now();
+      const mayWait = receiveCount <= 1 && at.getTime() - Date.parse(message.receivedAt) < ACKNOWLEDGE_GRACE_MS;
+      const decision = decideAcknowledge(await deps.store.get(message.dedupKey), at, mayWait);
       if (decision.kind === "drop") return { outcome: "not_relayed", reason: decision.reason, why: decision.why };
       if (decision.kind === "wait") return { outcome: "in_flight", why: decision.why };
       const result = await deps.send(message.dedupKey, decision.to, deadline);

@@ -121,7 +121,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    */
   async function handleAcknowledge(record: SQSRecord, message: AcknowledgeMessage, deadline: number): Promise<void> {
     if (!deps.acknowledgements) return deadLetter(record, "malformed", "this router has no acknowledge delivery configured");
-    const outcome = await deps.acknowledgements.handleAcknowledge(message, deadline);
+    const outcome = await deps.acknowledgements.handleAcknowledge(message, deadline, Number(record.attributes.ApproximateReceiveCount ?? "1"));
     return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", { acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
   }
 

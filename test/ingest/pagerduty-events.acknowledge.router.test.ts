@@ -117,7 +117,11 @@ describe("acknowledges through the router", () => {
 
   it("sends nothing for an unknown dedup key, a resolved problem, or one a window held back; each says why", async () => {
     const { handle, dead, routed, counted } = setup();
-    expect(await handle(acknowledge(`${prefix}/never-seen`))).toEqual([]);
+    // The first receive of a fresh acknowledge waits once: its trigger may be right behind it.
+    const neverSeen = acknowledge(`${prefix}/never-seen`);
+    expect(await handle(neverSeen)).toHaveLength(1);
+    expect(routed.splice(0)).toEqual([expect.objectContaining({ outcome: "in_flight", why: expect.stringContaining("its trigger may still be on its way") })]);
+    expect(await handle(neverSeen, 2)).toEqual([]);
 
     const resolvedKey = `${prefix}/resolved`;
     await handle(trigger(resolvedKey));
@@ -137,6 +141,17 @@ describe("acknowledges through the router", () => {
       { outcome: "not_relayed", reason: "not_paged", why: expect.stringContaining("suppression window db-maintenance") },
     ]);
     expect(counted.filter((metric) => metric === `${METRIC.routerOutcomes} outcome=not_relayed`)).toHaveLength(3);
+  });
+
+  it("relays an acknowledge that overtook its trigger on the queue, once the trigger is through", async () => {
+    const { handle, routed } = setup();
+    const key = `${prefix}/overtaken`;
+    const ack = acknowledge(key);
+    expect(await handle(ack)).toHaveLength(1);
+    expect(await handle(trigger(key))).toEqual([]);
+    expect(await handle(ack, 2)).toEqual([]);
+    expect(routed.map((entry) => entry.outcome)).toEqual(["in_flight", "relayed"]);
+    expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: key, status: "acknowledged" })]);
   });
 
   it("does not acknowledge a group incident for one of its members: the other members share it", async () => {

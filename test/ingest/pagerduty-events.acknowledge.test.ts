@@ -61,6 +61,13 @@ describe("decideAcknowledge", () => {
     expect(decideAcknowledge(state({ status: "resolved", told: told("trigger"), openIn }), NOW)).toMatchObject({ kind: "drop", reason: "resolved" });
   });
 
+  it("waits once for a trigger that may be right behind a young acknowledge, unless a window holds the trigger back", () => {
+    expect(decideAcknowledge(undefined, NOW, true)).toMatchObject({ kind: "wait", why: expect.stringContaining("its trigger may still be on its way") });
+    expect(decideAcknowledge(state({}), NOW, true)).toMatchObject({ kind: "wait" });
+    expect(decideAcknowledge(state({ suppressedBy: "db-maintenance" }), NOW, true)).toMatchObject({ kind: "drop", reason: "not_paged" });
+    expect(decideAcknowledge(state({ status: "resolved", told: told("resolve") }), NOW, true)).toMatchObject({ kind: "drop", reason: "resolved" });
+  });
+
   it("drops an acknowledge for a problem PagerDuty was never told of, naming the window that held it back", () => {
     expect(decideAcknowledge(state({}), NOW)).toEqual({ kind: "drop", reason: "not_paged", why: "PagerDuty was never told of this problem" });
     expect(decideAcknowledge(state({ suppressedBy: "db-maintenance" }), NOW)).toEqual({
