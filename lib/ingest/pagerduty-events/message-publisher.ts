@@ -4,23 +4,15 @@
  * throttling or a failed call: such an event is answered 202 only once it is on the queue.
  * Sending and retrying are the alert publisher's (lib/publish/sqs-publisher.ts), as a batch of one.
  */
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { PublishError, createSqsEntrySender } from "../../publish/sqs-publisher.ts";
+import { PublishError, createSqsEntrySender, type SqsPublisherOptions } from "../../publish/sqs-publisher.ts";
 import { describeKind, parseQueueMessage, type QueueMessage } from "./queue-message.ts";
 
 export interface MessagePublisher {
   publish(message: QueueMessage): Promise<void>;
 }
 
-export interface SqsMessagePublisherOptions {
-  sqs: Pick<SQSClient, "send">;
-  queueUrl: string;
-  /** Attempts, the first included. Default 4. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+/** The alert publisher's options; `maxAttempts` defaults to 4 here. */
+export type SqsMessagePublisherOptions = SqsPublisherOptions;
 
 export function createSqsMessagePublisher(options: SqsMessagePublisherOptions): MessagePublisher {
   const maxAttempts = options.maxAttempts ?? 4;
