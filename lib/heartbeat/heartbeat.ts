@@ -12,19 +12,15 @@ import { matchSubject } from "../matchers/subject.ts";
 import type { HeartbeatDeclaration } from "../routing/policies.ts";
 import { formatDuration } from "../runtime/duration.ts";
 
-/** The source of every alert alert-relay makes itself; such an alert is never a beat. */
-export const HEARTBEAT_SOURCE = RELAY_SOURCE;
-/** The tracker item of a heartbeat in the state table: `heartbeat:<name>`. */
-export const HEARTBEAT_KEY_PREFIX = KEY_PREFIX.heartbeat;
-/** The problem (and PagerDuty dedup key) of a missing heartbeat: `heartbeat-missing:<name>`. */
-export const MISSING_KEY_PREFIX = KEY_PREFIX.heartbeatMissing;
 /** Marks tracker items, which share the state table with problems but are not problems (they have no `status`). */
 export const HEARTBEAT_ITEM_TYPE = "heartbeat";
 /** The label every "heartbeat missing" alert carries, naming the heartbeat. */
 export const HEARTBEAT_LABEL = "heartbeat";
 
-export const trackerKey = (name: string) => `${HEARTBEAT_KEY_PREFIX}${name}`;
-export const missingDedupKey = (name: string) => `${MISSING_KEY_PREFIX}${name}`;
+/** The tracker item of a heartbeat in the state table: `heartbeat:<name>`. */
+export const trackerKey = (name: string) => `${KEY_PREFIX.heartbeat}${name}`;
+/** The problem (and PagerDuty dedup key) of a missing heartbeat: `heartbeat-missing:<name>`. */
+export const missingDedupKey = (name: string) => `${KEY_PREFIX.heartbeatMissing}${name}`;
 
 /** A heartbeat's tracker item: what the router and the sweep recorded about its beats. */
 export interface HeartbeatRecord {
@@ -57,7 +53,7 @@ export function isHeartbeatItem(item: unknown): item is HeartbeatRecord {
  * declaration's labels) never are: a missing heartbeat must not beat for itself.
  */
 export function heartbeatFor(declarations: readonly HeartbeatDeclaration[], alert: NormalizedAlert): HeartbeatDeclaration | undefined {
-  if (declarations.length === 0 || alert.source === HEARTBEAT_SOURCE) return undefined;
+  if (declarations.length === 0 || alert.source === RELAY_SOURCE) return undefined;
   const subject = matchSubject(alert);
   return declarations.find((declaration) => matches(declaration.matchers, subject));
 }
@@ -139,14 +135,14 @@ function heartbeatAlert(declaration: HeartbeatDeclaration, status: AlertStatus, 
     schema: SCHEMA_VERSION,
     // One id per episode and status, so a retried or overlapping sweep sends the same event.
     id: `${dedupKey}:${status}:${occurredAt}`.slice(0, LIMITS.idChars),
-    source: HEARTBEAT_SOURCE,
+    source: RELAY_SOURCE,
     dedupKey,
     status,
     severity: declaration.severity,
     occurredAt,
     receivedAt: now.toISOString(),
     summary: truncate(summary, LIMITS.summaryChars),
-    sourceHost: HEARTBEAT_SOURCE,
+    sourceHost: RELAY_SOURCE,
     component: declaration.name,
     class: "heartbeat-missing",
     links: [],

@@ -29,7 +29,6 @@ export interface AggregateStoreOptions {
   resolvedRetentionSeconds?: number;
 }
 
-export const RATE_KEY_PREFIX = KEY_PREFIX.rate;
 
 export function createAggregateStore(options: AggregateStoreOptions): AggregateStore {
   const { doc, tableName } = options;
@@ -144,7 +143,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     async countNewIncident(routingKeyRef, now) {
       const minute = now.toISOString().slice(0, 16);
       const previous = new Date(now.getTime() - 60_000).toISOString().slice(0, 16);
-      const common = { Key: key(`${RATE_KEY_PREFIX}${routingKeyRef}`), ExpressionAttributeNames: { "#minute": "minute" } };
+      const common = { Key: key(`${KEY_PREFIX.rate}${routingKeyRef}`), ExpressionAttributeNames: { "#minute": "minute" } };
       const values = { ":one": 1, ":minute": minute, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 };
       const attempts = [
         // The usual case: another new incident in the same minute.

@@ -70,8 +70,6 @@ export const MAX_MEMBERS = 500;
 export const LISTED_MEMBERS = 40;
 const MEMBER_SUMMARY_CHARS = 160;
 
-export const GROUP_KEY_PREFIX = KEY_PREFIX.group;
-export const STORM_KEY_PREFIX = KEY_PREFIX.storm;
 
 /** The first grouping rule whose matchers match, with the aggregate its group-by labels select. */
 export function groupTargetFor(rules: readonly GroupRule[], alert: NormalizedAlert): AggregateTarget | undefined {
@@ -84,11 +82,11 @@ export function groupTargetFor(rules: readonly GroupRule[], alert: NormalizedAle
     const value = Object.hasOwn(subject, label) ? subject[label]! : "";
     return `${label}=${/[,="]/.test(value) ? JSON.stringify(value) : value}`;
   });
-  return { key: boundDedupKey(`${GROUP_KEY_PREFIX}${rule.name}${values.length ? `:${values.join(",")}` : ""}`), kind: "group", rule: rule.name, windowMs: rule.windowMs };
+  return { key: boundDedupKey(`${KEY_PREFIX.group}${rule.name}${values.length ? `:${values.join(",")}` : ""}`), kind: "group", rule: rule.name, windowMs: rule.windowMs };
 }
 
 export function stormTarget(routingKeyRef: string): AggregateTarget {
-  return { key: `${STORM_KEY_PREFIX}${routingKeyRef}`, kind: "storm", rule: routingKeyRef, windowMs: undefined };
+  return { key: `${KEY_PREFIX.storm}${routingKeyRef}`, kind: "storm", rule: routingKeyRef, windowMs: undefined };
 }
 
 export const isAggregate = (state: Pick<ProblemState, "kind">) => state.kind !== undefined;
