@@ -15,7 +15,7 @@ import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-
 import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { activeMembership, isAggregate } from "./aggregates.ts";
 import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
-import type { DeliveryOutcome } from "./router.ts";
+import type { DeliveryOutcome, RetryOutcome } from "./router.ts";
 import type { StateStore } from "./state-store.ts";
 import type { OpenIn, ProblemState } from "./state.ts";
 
@@ -47,7 +47,7 @@ export type AcknowledgeOutcome =
   /** PagerDuty refused it (400): resending cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string }
   /** Not sent now; the message must come back (SQS redelivery, then the DLQ). */
-  | { outcome: "retry"; reason: string };
+  | RetryOutcome;
 
 /** How long an acknowledge waits for a trigger it may have overtaken on the queue (sent right after it). */
 export const ACKNOWLEDGE_GRACE_MS = 60_000;

@@ -13,7 +13,7 @@ import type { MatchableAlert } from "../matchers/subject.ts";
 import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
 import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
-import type { DeliveryOutcome } from "./router.ts";
+import type { DeliveryOutcome, RetryOutcome } from "./router.ts";
 import type { RouteMatch } from "./state.ts";
 
 /** The severity routes see for a change event. */
@@ -31,7 +31,7 @@ export type ChangeOutcome =
   /** PagerDuty refused it (400): resending cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string }
   /** Not sent now; the message must come back (SQS redelivery, then the DLQ). */
-  | { outcome: "retry"; reason: string };
+  | RetryOutcome;
 
 export interface ChangeEventRouter {
   handleChange(message: ChangeMessage, deadline: number): Promise<ChangeOutcome>;

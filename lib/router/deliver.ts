@@ -4,12 +4,12 @@
  */
 import type { PagerDutyClient, Rejected, RetryLater } from "../pagerduty/client.ts";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
-import type { Deliver, DeliveryOutcome } from "./router.ts";
+import type { Deliver, DeliveryOutcome, RetryOutcome } from "./router.ts";
 
 export type ResolveRoutingKey = (ref: string) => Promise<string>;
 
 /** A queue message PagerDuty did not take: refused (the DLQ, with PagerDuty's reason) or not yet (back through SQS). */
-export type NotDelivered = { outcome: "rejected"; reason: string } | { outcome: "retry"; reason: string };
+export type NotDelivered = { outcome: "rejected"; reason: string } | RetryOutcome;
 
 /**
  * What a delivery's result means for the queue message it came from (a change event, an
@@ -23,7 +23,7 @@ export function messageOutcome<Accepted>(result: DeliveryOutcome, what: string, 
     case "rejected":
       return { outcome: "rejected", reason: `PagerDuty refused the ${what}: ${result.message}` };
     case "retry_later":
-      return { outcome: "retry", reason: result.reason };
+      return { outcome: "retry", reason: result.reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
   }
 }
 
@@ -57,6 +57,6 @@ export async function sendWithRoutingKey(
     case "rejected":
       return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
     case "retry_later":
-      return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)` };
+      return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)`, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
   }
 }

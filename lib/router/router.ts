@@ -15,7 +15,7 @@ import type { RecordOutcome, StateStore } from "./state-store.ts";
 export type DeliveryOutcome =
   | { outcome: "accepted" }
   | { outcome: "rejected"; message: string }
-  | { outcome: "retry_later"; reason: string };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
@@ -37,6 +37,13 @@ export interface RouterDeps {
   newClaimId?: () => string;
 }
 
+/** Not done yet: the queue message comes back, after `retryAfterMs` when the cause says how long (Retry-After, pacing). */
+export interface RetryOutcome {
+  outcome: "retry";
+  reason: string;
+  retryAfterMs?: number;
+}
+
 export type RouteOutcome =
   | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
@@ -49,8 +56,8 @@ export type RouteOutcome =
   /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
   | { outcome: "heartbeat"; name: string; why: string }
   | { outcome: "in_flight"; why: string }
-  /** Not delivered now; the message must come back (SQS redelivery, then the DLQ). */
-  | { outcome: "retry"; reason: string }
+  /** Not delivered now; the message must come back, after `retryAfterMs` when known (a per-message delay, never the DLQ for waiting alone). */
+  | RetryOutcome
   /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string };
 
