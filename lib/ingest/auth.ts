@@ -12,13 +12,19 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** `<scheme> <credentials>` and nothing else: `Bearer <token> extra` is not the token. */
+const AUTHORIZATION = /^(\S+) +(\S+)$/;
+
 export function isAuthorized(authorizationHeader: string | undefined, expectedToken: string): boolean {
-  if (!authorizationHeader) return false;
-  const [scheme, credentials = ""] = authorizationHeader.trim().split(/\s+/, 2);
-  switch (scheme?.toLowerCase()) {
+  const parts = authorizationHeader ? AUTHORIZATION.exec(authorizationHeader.trim()) : null;
+  if (!parts) return false;
+  const [, scheme = "", credentials = ""] = parts;
+  switch (scheme.toLowerCase()) {
     case "bearer":
       return sameSecret(credentials, expectedToken);
     case "basic": {
+      // Strict base64: Buffer.from would skip junk characters and decode the rest.
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) return false;
       const decoded = Buffer.from(credentials, "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       return colon >= 0 && sameSecret(decoded.slice(colon + 1), expectedToken);

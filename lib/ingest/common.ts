@@ -7,9 +7,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { AlertPublisher } from "../publish/sqs-publisher.ts";
 import { METRIC, MetricUnit, type Telemetry } from "../runtime/observability.ts";
+import { REDACTED, isSecretName, redactText, redactedJson } from "../runtime/redact.ts";
 
+/** An HTTP answer; an error answer passes the redaction rule, so it never echoes a credential back. */
 export function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  return { statusCode, headers: { "content-type": "application/json" }, body: statusCode >= 400 ? redactedJson(body) : JSON.stringify(body) };
 }
 
 /** A request header by name, whatever its case. */
@@ -24,10 +26,71 @@ export function bodyText(event: APIGatewayProxyEventV2): string {
   return event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
 }
 
-/** Up to 8 KB of what was refused goes into the log, so a rejected payload can be recovered and replayed. */
+/** How much of a refused payload the log keeps. */
+export const EXCERPT_CHARS = 8192;
+/** Read past the cut before redacting, so a credential the cut would split is still recognized whole. */
+const EXCERPT_LOOKAHEAD = 1024;
+
+/**
+ * Up to 8 KB of what was refused goes into the log, so a rejected payload can be recovered and
+ * replayed: credentials redacted (lib/runtime/redact.ts), and built without recursion, so a
+ * 100,000-level document costs what 8 KB of it costs.
+ */
 export function excerpt(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  return text.length > 8192 ? `${text.slice(0, 8192)}…` : text;
+  const text = typeof value === "string" ? value.slice(0, EXCERPT_CHARS + EXCERPT_LOOKAHEAD) : boundedJson(value, EXCERPT_CHARS + EXCERPT_LOOKAHEAD);
+  const safe = redactText(text);
+  return safe.length > EXCERPT_CHARS ? `${safe.slice(0, EXCERPT_CHARS)}…` : safe;
+}
+
+type Frame = { array: readonly unknown[]; at: number } | { object: Record<string, unknown>; keys: string[]; at: number };
+
+/**
+ * JSON text of a value, cut once it passes `limit` characters, with credential-named fields
+ * replaced. Iterative (an explicit stack), so depth costs nothing but the characters it prints.
+ * Hand-written because JSON.stringify recurses and cannot stop at a budget.
+ */
+export function boundedJson(value: unknown, limit: number): string {
+  let out = "";
+  const stack: Frame[] = [];
+  const open = (item: unknown, key: string | undefined): void => {
+    if (typeof item === "string") out += JSON.stringify(key !== undefined && isSecretName(key) ? REDACTED : item);
+    else if (typeof item === "number") out += Number.isFinite(item) ? String(item) : "null";
+    else if (typeof item === "boolean") out += String(item);
+    else if (item === null || typeof item !== "object") out += "null";
+    else if (Array.isArray(item)) {
+      out += "[";
+      stack.push({ array: item, at: 0 });
+    } else {
+      out += "{";
+      stack.push({ object: item as Record<string, unknown>, keys: Object.keys(item), at: 0 });
+    }
+  };
+  open(value, undefined);
+  while (stack.length > 0 && out.length <= limit) {
+    const frame = stack[stack.length - 1]!;
+    if ("array" in frame) {
+      if (frame.at === frame.array.length) {
+        out += "]";
+        stack.pop();
+        continue;
+      }
+      if (frame.at > 0) out += ",";
+      open(frame.array[frame.at++], undefined);
+      continue;
+    }
+    // Keys whose value JSON would drop (undefined, functions) are skipped, as JSON.stringify does.
+    while (frame.at < frame.keys.length && ["undefined", "function", "symbol"].includes(typeof frame.object[frame.keys[frame.at]!])) frame.at += 1;
+    if (frame.at === frame.keys.length) {
+      out += "}";
+      stack.pop();
+      continue;
+    }
+    const key = frame.keys[frame.at]!;
+    out += `${out.endsWith("{") ? "" : ","}${JSON.stringify(key)}:`;
+    frame.at += 1;
+    open(frame.object[key], key);
+  }
+  return out;
 }
 
 /**

@@ -4,6 +4,7 @@
  * Neither set means authentication is off, which the handler logs once at start.
  */
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { rememberSecret } from "../runtime/redact.ts";
 
 export type WebhookTokenSource = () => Promise<string | undefined>;
 
@@ -12,6 +13,8 @@ const SECRET_MAX_AGE_SECONDS = 300;
 
 export function webhookTokenFromEnv(env: Readonly<Record<string, string | undefined>>): WebhookTokenSource {
   const inline = env.WEBHOOK_TOKEN;
+  // The token is remembered by the redaction rule as soon as it is known: it never reaches a log.
+  rememberSecret(inline);
   if (inline) return async () => inline;
   const secretName = env.WEBHOOK_TOKEN_SECRET;
   if (secretName) {
@@ -20,6 +23,7 @@ export function webhookTokenFromEnv(env: Readonly<Record<string, string | undefi
       if (typeof value !== "string" || value.trim() === "") {
         throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <token>`);
       }
+      rememberSecret(value);
       return value.trim();
     };
   }

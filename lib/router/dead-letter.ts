@@ -4,6 +4,7 @@
  * redrive (after max receives) remains the backstop when even this send fails.
  */
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { redactText } from "../runtime/redact.ts";
 
 export interface DeadLetterSink {
   send(body: string, reason: string, meta: { messageId: string; receiveCount: number }): Promise<void>;
@@ -20,7 +21,8 @@ export function createSqsDeadLetterSink(sqs: Pick<SQSClient, "send">, queueUrl: 
           QueueUrl: queueUrl,
           MessageBody: body === "" ? "(empty message)" : body,
           MessageAttributes: {
-            [DEAD_LETTER_ATTRIBUTES.reason]: text(reason.slice(0, 1000)),
+            // The reason passes the redaction rule: an error echoing a credential does not park it in the DLQ.
+            [DEAD_LETTER_ATTRIBUTES.reason]: text(redactText(reason).slice(0, 1000)),
             [DEAD_LETTER_ATTRIBUTES.originalMessageId]: text(meta.messageId),
             [DEAD_LETTER_ATTRIBUTES.receiveCount]: { DataType: "Number", StringValue: String(meta.receiveCount) },
             [DEAD_LETTER_ATTRIBUTES.failedAt]: text(now().toISOString()),

@@ -8,6 +8,7 @@ import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { ParameterNotFoundError } from "@aws-lambda-powertools/parameters/errors";
 import { describeValue } from "../matchers/problems.ts";
 import { isRoutingKeyRef } from "./routes-config.ts";
+import { rememberSecret } from "../runtime/redact.ts";
 
 export interface RoutingKeyResolver {
   /** The routing key for a name; rejects with MissingRoutingKeyError when there is none. */
@@ -163,5 +164,14 @@ function keyFromSecret(value: unknown): string | undefined {
  */
 export function routingKeyResolverFromEnv(env: Env): RoutingKeyResolver {
   const prefix = env.ROUTING_KEYS_SECRET_PREFIX?.trim();
-  return prefix ? createSecretsRoutingKeyResolver({ prefix }) : createLocalRoutingKeyResolver(env);
+  const resolver = prefix ? createSecretsRoutingKeyResolver({ prefix }) : createLocalRoutingKeyResolver(env);
+  // Every key read is remembered by the redaction rule: it never reaches a log, the console or the outbox.
+  return {
+    location: resolver.location,
+    async resolve(ref) {
+      const key = await resolver.resolve(ref);
+      rememberSecret(key);
+      return key;
+    },
+  };
 }

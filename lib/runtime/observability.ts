@@ -4,6 +4,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { redactingReplacer } from "./redact.ts";
 
 export const SERVICE_NAME = "alert-relay";
 export const METRICS_NAMESPACE = "AlertRelay";
@@ -42,7 +43,8 @@ export interface Telemetry {
 }
 
 export function createTelemetry(component: string, dimensions: Record<string, string> = {}): Telemetry {
-  const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions } });
+  // Every log line passes the one redaction rule (redact.ts): no credential is ever written.
+  const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions }, jsonReplacerFn: redactingReplacer });
   // Metrics' own remarks ("No application metrics to publish" after every sweep and many router
   // batches) are not warnings for an operator: they go to our logger at debug level.
   const toDebug = (...args: unknown[]) => logger.debug(args.map(String).join(" "));

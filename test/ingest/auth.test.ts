@@ -20,6 +20,14 @@ describe("isAuthorized", () => {
     expect(isAuthorized(basic("", "s3cret"), "s3cret")).toBe(true);
     expect(isAuthorized(basic("s3cret", "nope"), "s3cret")).toBe(false);
   });
+  it("refuses a credential followed by anything else (trailing junk, a second token)", () => {
+    expect(isAuthorized("Bearer s3cret extra", "s3cret")).toBe(false);
+    expect(isAuthorized("Bearer s3cret s3cret", "s3cret")).toBe(false);
+    expect(isAuthorized(`${basic("u", "s3cret")} extra`, "s3cret")).toBe(false);
+    expect(isAuthorized(`Basic !!${Buffer.from("u:s3cret").toString("base64")}`, "s3cret")).toBe(false);
+    // Surrounding whitespace is not junk.
+    expect(isAuthorized("  Bearer s3cret  ", "s3cret")).toBe(true);
+  });
   it("refuses unknown schemes", () => {
     expect(isAuthorized("Token s3cret", "s3cret")).toBe(false);
   });

@@ -210,6 +210,9 @@ describe("alert events (POST /v2/enqueue)", () => {
     ["severity Info (PagerDuty takes lower case only)", minimalTrigger({ payload: { summary: "s", source: "h", severity: "Info" } }), ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"]],
     ["severity high (a synonym, not PagerDuty's word)", minimalTrigger({ payload: { summary: "s", source: "h", severity: "high" } }), ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"]],
     ["a summary that is an object", minimalTrigger({ payload: { summary: { text: "s" }, source: "h", severity: "info" } }), ["'payload.summary' is invalid (must be a string)"]],
+    // PagerDuty's schema types these as strings and refuses numbers and booleans; they are not turned into text.
+    ["a numeric summary and a boolean source", minimalTrigger({ payload: { summary: 503, source: true, severity: "info" } }), ["'payload.summary' is invalid (must be a string)", "'payload.source' is invalid (must be a string)"]],
+    ["a numeric dedup_key", minimalTrigger({ dedup_key: 12345 }), ["'dedup_key' is invalid (must be a string)"]],
     [
       "several problems at once",
       { event_action: "trigger", dedup_key: "d".repeat(300), payload: { summary: "  ", source: "h", severity: "page" } },
@@ -248,7 +251,7 @@ describe("alert events (POST /v2/enqueue)", () => {
         links: [{ href: "javascript:alert(1)" }, "not-an-object", { text: "no href" }, { href: "https://runbook.example.com/checkout", text: "Runbook" }],
         images: [{ src: "http://insecure.example.com/x.png" }, { src: "https://grafana.example.com/x.png", alt: "graph" }],
         client_url: 42,
-        payload: { summary: 503, source: "web-1", severity: "warning", component: { nested: true }, timestamp: "yesterday", custom_details: "plain text details" },
+        payload: { summary: "503", source: "web-1", severity: "warning", component: { nested: true }, timestamp: "yesterday", custom_details: "plain text details" },
       }),
     );
     expect(answer.status).toBe(202);

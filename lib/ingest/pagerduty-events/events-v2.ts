@@ -74,12 +74,13 @@ export function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Text as PagerDuty takes it: strings, and numbers or booleans as their text; null for any other type. */
+/**
+ * Text as PagerDuty takes it: strings only. PagerDuty's schema types these fields as strings and
+ * refuses a number or a boolean, so they are refused here too (not turned into text).
+ */
 function asText(value: unknown): string | undefined | null {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return null;
+  return typeof value === "string" ? value : null;
 }
 
 function required(errors: string[], value: unknown, path: string): string | undefined {
@@ -90,7 +91,7 @@ function required(errors: string[], value: unknown, path: string): string | unde
   return undefined;
 }
 
-/** An optional text field: its text when non-blank; anything else is left out. */
+/** An optional text field: its text when non-blank; anything else (another type too) is left out, as PagerDuty shows nothing for it. */
 function optional(value: unknown): string | undefined {
   const text = asText(value);
   return text && text.trim() !== "" ? text : undefined;
@@ -104,8 +105,8 @@ function checkRoutingKey(errors: string[], body: Json): void {
 
 function readDedupKey(errors: string[], value: unknown): string | undefined {
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return undefined;
-  const key = typeof value === "string" ? value : typeof value === "number" ? String(value) : null;
-  if (key === null) {
+  const key = asText(value);
+  if (key === null || key === undefined) {
     errors.push(ERRORS.notText("dedup_key"));
     return undefined;
   }
@@ -166,10 +167,9 @@ function arrayOf(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter(isObject) : [];
 }
 
-function linksOf(body: Json, clientName: string | undefined): { href?: string; text?: string }[] {
+function linksOf(body: Json, clientName: string | undefined, clientUrl: string | undefined): { href?: string; text?: string }[] {
   const links: { href?: string; text?: string }[] = [];
   // client_url is PagerDuty's "View in <client>" link; the contract keeps it as the first link.
-  const clientUrl = optional(body.client_url);
   if (clientUrl) links.push({ href: clientUrl, text: clientName ? `View in ${clientName}` : "Client" });
   for (const link of arrayOf(body.links)) links.push({ href: optional(link.href), text: optional(link.text) });
   return links;
@@ -217,13 +217,14 @@ export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
   const summary = required(errors, payload.summary, "payload.summary");
   const sourceHost = required(errors, payload.source, "payload.source");
   const severity = readSeverity(errors, payload.severity);
-  if (errors.length > 0 || summary === undefined || sourceHost === undefined || severity === undefined) return { ok: false, errors };
-
-  dedupKey ??= (ctx.newDedupKey ?? (() => randomUUID().replaceAll("-", "")))();
   const component = optional(payload.component);
   const group = optional(payload.group);
   const alertClass = optional(payload.class);
   const client = optional(body.client);
+  const clientUrl = optional(body.client_url);
+  if (errors.length > 0 || summary === undefined || sourceHost === undefined || severity === undefined) return { ok: false, errors };
+
+  dedupKey ??= (ctx.newDedupKey ?? (() => randomUUID().replaceAll("-", "")))();
   const details = detailsOf(payload.custom_details);
   // Events are ordered by arrival, as PagerDuty orders them (see the README): the sender's own
   // timestamp is kept for the responder, in custom_details, unless a detail of that name exists.
@@ -241,7 +242,7 @@ export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
       component,
       group,
       class: alertClass,
-      links: linksOf(body, client),
+      links: linksOf(body, client, clientUrl),
       images: arrayOf(body.images).map((image) => ({ src: optional(image.src), href: optional(image.href), alt: optional(image.alt) })),
       details,
       labels: labelsFor({ source_host: sourceHost, component, group, class: alertClass, client }, payload.custom_details),
@@ -263,9 +264,9 @@ export function readChangeEvent(body: Json, ctx: ReadContext): ChangeEventResult
     return { ok: false, errors };
   }
   const summary = required(errors, payload.summary, "payload.summary");
+  const source = optional(payload.source);
   if (errors.length > 0 || summary === undefined) return { ok: false, errors };
 
-  const source = optional(payload.source);
   const timestamp = parseTimestamp(payload.timestamp);
   const event: ChangeMessage["event"] = { payload: { summary: truncate(summary, LIMITS.summaryChars) } };
   if (source !== undefined) event.payload.source = truncate(source, LIMITS.fieldChars);

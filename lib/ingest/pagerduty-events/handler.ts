@@ -64,11 +64,6 @@ function endpointOf(event: APIGatewayProxyEventV2): "alert" | "change" | undefin
   return undefined;
 }
 
-/** Up to 8 KB of a refused body for the log, without its routing_key (a credential). */
-function bodyExcerpt(body: unknown): string {
-  return excerpt(isObject(body) && "routing_key" in body ? { ...body, routing_key: "(not logged)" } : body);
-}
-
 export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
@@ -81,28 +76,42 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
     return answer;
   }
 
+  /** PagerDuty's answer for a wrong or missing key (400, not 401: senders built for PagerDuty expect it). */
+  function unauthorized(event: APIGatewayProxyEventV2, endpoint: string, error: string): Response {
+    return refuse("unauthorized", ANSWERS.invalid([error]), { sourceIp: event.requestContext.http.sourceIp, endpoint });
+  }
+
   async function handleHttp(event: APIGatewayProxyEventV2): Promise<Response> {
     const endpoint = endpointOf(event);
     if (!endpoint) return json(404, { status: "not found", message: `POST events to ${ALERT_EVENTS_PATH} or ${CHANGE_EVENTS_PATH}` });
     if (event.requestContext.http.method !== "POST") return json(405, { status: "method not allowed", message: "use POST" });
 
+    // Authenticate before the body where the request allows it: a wrong Authorization header is
+    // refused unread. PagerDuty's own credential is the body's routing_key, so without a valid
+    // header the body is read, bounded in size and depth first, and nothing unauthenticated is logged.
+    const token = await deps.webhookToken();
+    const authorization = header(event, "authorization");
+    let authenticated = token === undefined || (authorization !== undefined && isAuthorized(authorization, token));
+    if (!authenticated && authorization !== undefined) return unauthorized(event, endpoint, ERRORS.invalidRoutingKey);
+
     const text = bodyText(event);
     const parsed = parseJsonBody(text, maxBodyBytes);
+    // The excerpt of a refused body is logged only once its sender is known (redacted all the same).
+    const evidence = (value: unknown) => (authenticated ? { payload: excerpt(value) } : { bytes: text.length });
     if (!parsed.ok) {
       if (parsed.reason === "too_large") return refuse("too_large", ANSWERS.invalid([`Event object is too large: ${parsed.message}`]), { error: parsed.message });
-      return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, payload: bodyExcerpt(text) });
+      if (parsed.reason === "too_deep") return refuse("too_deep", ANSWERS.unrecognized(`Event object ${parsed.message.replace(/^body /, "")}`), { error: parsed.message });
+      return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, ...evidence(text) });
     }
     const body = parsed.value;
-    if (!isObject(body)) return refuse("not_json", ANSWERS.unrecognized("Event object must be a JSON object"), { payload: bodyExcerpt(body) });
+    if (!isObject(body)) return refuse("not_json", ANSWERS.unrecognized("Event object must be a JSON object"), evidence(body));
 
-    const token = await deps.webhookToken();
-    if (token !== undefined) {
+    if (!authenticated) {
       const key = body.routing_key;
-      const keyMatches = typeof key === "string" && key !== "" && sameSecret(key, token);
-      if (!keyMatches && !isAuthorized(header(event, "authorization"), token)) {
-        const error = typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key");
-        return refuse("unauthorized", ANSWERS.invalid([error]), { sourceIp: event.requestContext.http.sourceIp, endpoint });
+      if (!(typeof key === "string" && key !== "" && sameSecret(key, token!))) {
+        return unauthorized(event, endpoint, typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key"));
       }
+      authenticated = true;
     }
 
     const receivedAt = now().toISOString();
@@ -111,7 +120,7 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
 
   async function handleAlert(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readAlertEvent(body, { receivedAt, newDedupKey });
-    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: bodyExcerpt(body) });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
     // The normalized contract has firing and resolved only: an acknowledge travels as a message of
     // its own, which the router passes on where the problem's trigger went (lib/router/acknowledge.ts).
     if (result.action === "acknowledge") {
@@ -124,7 +133,7 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
 
   async function handleChange(body: Record<string, unknown>, receivedAt: string): Promise<Response> {
     const result = readChangeEvent(body, { receivedAt });
-    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: bodyExcerpt(body) });
+    if (!result.ok) return refuse("invalid_event", ANSWERS.invalid(result.errors), { errors: result.errors, payload: excerpt(body) });
     return enqueue(result.message, ANSWERS.changeAccepted(), METRIC.changeEventsAccepted, { changeId: result.message.id });
   }
 

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { REDACTED, forgetSecrets, isSecretName, redactText, redactedJson, rememberSecret } from "../../lib/runtime/redact.ts";
+
+const KEY = "e93facc04764012d7bfb002500d5d1a6";
+
+afterEach(() => forgetSecrets());
+
+describe("the redaction rule", () => {
+  it.each([
+    ["a JSON body's routing_key", `{"routing_key":"${KEY}","event_action":"trigger"}`],
+    ["a routing_key cut short by an excerpt's end", `{"event_action":"trigger","routing_key":"${KEY.slice(0, 20)}`],
+    ["a body with a trailing comma", `{"routing_key": "${KEY}",}`],
+    ["JSON escaped into a string", JSON.stringify(JSON.stringify({ routing_key: KEY }))],
+    ["an unquoted routing_key", `routing_key=${KEY}&x=1`],
+    ["an integration key in YAML-ish text", `integration_key: ${KEY}`],
+    ["a bearer credential", `Authorization: Bearer ${KEY}`],
+    ["a basic credential", `authorization: Basic ${Buffer.from(`u:${KEY}`).toString("base64")}`],
+    ["a token field", `{"webhook_token":"${KEY}"}`],
+  ])("takes the credential out of %s", (_, text) => {
+    const out = redactText(text);
+    expect(out).not.toContain(KEY.slice(0, 20));
+    expect(out).toContain(REDACTED);
+  });
+
+  it("leaves ordinary text alone, including the JSON parser's own words and dedup keys", () => {
+    for (const text of ["Unexpected token 'a', is not valid JSON", `dedup_key ${KEY}`, "routingKeyRef default", "basic alert"]) {
+      expect(redactText(text)).toBe(text);
+    }
+  });
+
+  it("redacts a remembered secret wherever it appears, under any name", () => {
+    rememberSecret("s3cret-webhook-token");
+    expect(redactText("summary: s3cret-webhook-token leaked")).toBe(`summary: ${REDACTED} leaked`);
+    expect(redactedJson({ summary: "xs3cret-webhook-tokenx" })).toBe(`{"summary":"x${REDACTED}x"}`);
+  });
+
+  it("does not remember secrets too short to search for in text", () => {
+    rememberSecret("abc");
+    expect(redactText("abc abc")).toBe("abc abc");
+  });
+
+  it("replaces credential-named fields at any depth but keeps references to them", () => {
+    const json = redactedJson({ a: { routing_key: KEY, Authorization: `Bearer ${KEY}`, apiKey: "k", password: "p", routingKeyRef: "payments", dedupKey: "x" } });
+    expect(JSON.parse(json)).toEqual({ a: { routing_key: REDACTED, Authorization: REDACTED, apiKey: REDACTED, password: REDACTED, routingKeyRef: "payments", dedupKey: "x" } });
+    expect(isSecretName("routingKeyRef")).toBe(false);
+    expect(isSecretName("x-api-key")).toBe(true);
+  });
+});
