@@ -1,10 +1,13 @@
 /**
  * Builds a normalized alert from what an adapter extracted, applying every bound of the contract
  * in one place, so adapters only decide meaning (status, severity, identity) and never limits.
+ * Here too every text that reaches PagerDuty or a console is made safe (limits.ts safeText: no
+ * control characters, no bidi overrides): summary, source, component, group, class, link texts,
+ * image alts, labels and details. The dedup key is an identity and stays as sent (consoles escape it).
  * The result is valid by construction; the schema still checks it at the queue boundaries.
  */
 import { SCHEMA_VERSION, type AlertImage, type AlertLink, type AlertStatus, type NormalizedAlert, type Severity } from "./schema.ts";
-import { LIMITS, boundDedupKey, boundDetails, digest, oneLine, truncate } from "./limits.ts";
+import { LIMITS, boundDedupKey, boundDetails, digest, hasUnsafeChars, oneLine, safeText, truncate } from "./limits.ts";
 import { parseSeverity } from "./severity.ts";
 
 export interface AlertDraft {
@@ -85,7 +88,8 @@ const HAS_INVALID_LABEL_CHAR = /[\s=!~"]/;
 
 /** A label name matchers can address: whitespace, =, !, ~ and quotes become "_" ("__proto__" cannot be a plain own key). */
 function labelName(raw: string): string {
-  const safe = HAS_INVALID_LABEL_CHAR.test(raw) ? raw.replace(INVALID_LABEL_CHARS, "_") : raw;
+  const visible = safeText(raw);
+  const safe = HAS_INVALID_LABEL_CHAR.test(visible) ? visible.replace(INVALID_LABEL_CHARS, "_") : visible;
   return safe === "__proto__" ? "_proto_" : truncate(safe, LIMITS.labelKeyChars);
 }
 
@@ -104,13 +108,15 @@ export function sanitizeLabels(raw: Record<string, unknown>): Record<string, str
       if (count >= LIMITS.labels) continue;
       count += 1;
     }
-    labels[key] = truncate(value, LIMITS.labelValueChars);
+    labels[key] = truncate(safeText(value), LIMITS.labelValueChars);
   }
   return labels;
 }
 
+/** An http(s) URL a browser would open as written: one holding control or bidi characters is not (safeText). */
 function isHttpUrl(text: string, httpsOnly: boolean): boolean {
   if (!text.startsWith("https://") && (httpsOnly || !text.startsWith("http://"))) return false;
+  if (hasUnsafeChars(text)) return false;
   return text.length <= LIMITS.urlChars && canParseUrl(text);
 }
 

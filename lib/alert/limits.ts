@@ -34,13 +34,42 @@ export function truncate(text: string, max: number): string {
   return text.slice(0, end) + ELLIPSIS;
 }
 
+/**
+ * What no text alert-relay sends or prints may hold: C0 controls but tab and newline (ESC starts
+ * terminal escape sequences, NUL truncates, CR overwrites a console line), DEL, C1 controls, and
+ * the bidirectional embeddings, overrides and isolates that make text display in another order
+ * than it reads (U+202A–U+202E, U+2066–U+2069). Tab and newline are whitespace to one-line fields.
+ */
+const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const HAS_UNSAFE_CHAR = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** Whether text holds a character safeText removes. */
+export function hasUnsafeChars(text: string): boolean {
+  return HAS_UNSAFE_CHAR.test(text);
+}
+
+/**
+ * Text without control characters and bidi overrides (tab and newline stay): the one rule for
+ * every string of the alert contract that reaches PagerDuty or a console (build.ts applies it).
+ */
+export function safeText(text: string): string {
+  // Most text has none; testing is far cheaper than rewriting (hot path).
+  return HAS_UNSAFE_CHAR.test(text) ? text.replace(UNSAFE_CHARS, "") : text;
+}
+
+/** Text with each character safeText removes shown as an escape (`\u001b`), for consoles: nothing is hidden, nothing acts. */
+export function escapeUnsafe(text: string): string {
+  return HAS_UNSAFE_CHAR.test(text) ? text.replace(UNSAFE_CHARS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
+}
+
 /** Two spaces, any whitespace but a plain space, or whitespace at either end: text that needs collapsing. */
 const NOT_ONE_LINE = /\s\s|[^\S ]|^\s|\s$/;
 
-/** Whitespace collapsed and trimmed: summaries are one line in PagerDuty and in pages. */
+/** Safe text (safeText) with whitespace collapsed and trimmed: summaries are one line in PagerDuty and in pages. */
 export function oneLine(text: string): string {
+  const safe = safeText(text);
   // Most text is one line already; testing is several times cheaper than rewriting (hot path).
-  return NOT_ONE_LINE.test(text) ? text.replace(/\s+/g, " ").trim() : text;
+  return NOT_ONE_LINE.test(safe) ? safe.replace(/\s+/g, " ").trim() : safe;
 }
 
 /** Short, stable hex digest (for ids and long identities). */
@@ -62,7 +91,7 @@ export function boundDedupKey(identity: string): string {
 }
 
 /**
- * Details bounded by LIMITS.detailsChars: long strings are cut first; if the object is still too
+ * Details bounded by LIMITS.detailsChars, their strings and keys safe (safeText): long strings are cut first; if the object is still too
  * large, whole fields are dropped (largest first) and listed under `_truncated` so a reader knows.
  */
 export function boundDetails(details: Record<string, unknown>): Record<string, unknown> {
@@ -94,7 +123,7 @@ const SMALL_DETAILS_BUDGET = Math.floor(LIMITS.detailsChars / 6) - 64;
  * deep nesting, or too many characters). Cheaper than JSON.stringify on the hot path.
  */
 function isSmallEnough(value: unknown, depth: number, budget: number): number {
-  if (typeof value === "string") return value.length > LIMITS.detailStringChars ? -1 : budget - value.length - 2;
+  if (typeof value === "string") return value.length > LIMITS.detailStringChars || HAS_UNSAFE_CHAR.test(value) ? -1 : budget - value.length - 2;
   if (value === null || typeof value !== "object") return budget - 24;
   if (depth > 8) return -1;
   if (Array.isArray(value)) {
@@ -104,20 +133,22 @@ function isSmallEnough(value: unknown, depth: number, budget: number): number {
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
+    if (HAS_UNSAFE_CHAR.test(key)) return -1;
     budget = isSmallEnough((value as Record<string, unknown>)[key], depth + 1, budget - key.length - 4);
     if (budget < 0) return -1;
   }
   return budget;
 }
 
+/** Details with long strings cut and every string and key made safe (safeText). */
 function cutLongStrings(value: unknown, depth: number): unknown {
-  if (typeof value === "string") return truncate(value, LIMITS.detailStringChars);
+  if (typeof value === "string") return truncate(safeText(value), LIMITS.detailStringChars);
   if (value === null || typeof value !== "object") return value;
   if (depth > 8) return "[nested too deep]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => cutLongStrings(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[k] = cutLongStrings(v, depth + 1);
+    if (v !== undefined) out[safeText(k)] = cutLongStrings(v, depth + 1);
   }
   return out;
 }

@@ -17,6 +17,10 @@ export type Severity = (typeof SEVERITIES)[number];
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
+/** Text as build.ts makes it (limits.ts safeText): checked again at the queue boundaries. */
+const SAFE_TEXT = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$/;
+const safe = (schema: z.ZodString) => schema.regex(SAFE_TEXT, "may not hold control characters or bidi overrides");
+
 const label = z
   .string()
   .min(1)
@@ -44,11 +48,11 @@ export const normalizedAlertSchema = z
     severity: z.enum(SEVERITIES),
     occurredAt: isoTimestamp,
     receivedAt: isoTimestamp,
-    summary: z.string().min(1).max(LIMITS.summaryChars),
-    sourceHost: z.string().min(1).max(LIMITS.fieldChars),
-    component: z.string().max(LIMITS.fieldChars).optional(),
-    group: z.string().max(LIMITS.fieldChars).optional(),
-    class: z.string().max(LIMITS.fieldChars).optional(),
+    summary: safe(z.string().min(1).max(LIMITS.summaryChars)),
+    sourceHost: safe(z.string().min(1).max(LIMITS.fieldChars)),
+    component: safe(z.string().max(LIMITS.fieldChars)).optional(),
+    group: safe(z.string().max(LIMITS.fieldChars)).optional(),
+    class: safe(z.string().max(LIMITS.fieldChars)).optional(),
     links: z.array(linkSchema).max(LIMITS.links),
     images: z.array(imageSchema).max(LIMITS.images),
     details: z.record(z.string(), z.unknown()),

@@ -7,6 +7,7 @@
 import { appendFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
+import { redactedJson } from "../runtime/redact.ts";
 import type { SendAcknowledge } from "../router/acknowledge.ts";
 import type { SendChange } from "../router/change-events.ts";
 import type { Deliver, DeliveryOutcome } from "../router/router.ts";
@@ -28,7 +29,8 @@ function outboxWriter(options: OutboxOptions) {
   const now = options.now ?? (() => new Date());
   return async (event: object, line: (result: string, at: Date) => string): Promise<DeliveryOutcome> => {
     try {
-      await appendFile(options.path, `${JSON.stringify(event)}\n`);
+      // The redaction rule applies to the outbox too: a credential in a summary or detail is not written.
+      await appendFile(options.path, `${redactedJson(event)}\n`);
     } catch (error) {
       // Like PagerDuty being unreachable: the router keeps the message and tries again.
       return { outcome: "retry_later", reason: `outbox ${options.path} not writable: ${(error as Error).message}` };

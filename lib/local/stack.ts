@@ -27,6 +27,7 @@ import { loadRoutesConfig, routingKeyRefs } from "../routing/routes-config.ts";
 import { createLocalRoutingKeyResolver, routingKeyEnvName } from "../routing/routing-keys.ts";
 import { PIPELINE } from "../runtime/pipeline.ts";
 import { integerSetting, type Env } from "../runtime/settings.ts";
+import { safePrinter } from "./console-text.ts";
 import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
 import { OUTBOX_FILE_NAME, createOutboxAcknowledgeSender, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
@@ -99,8 +100,9 @@ export class StackAlreadyRunningError extends Error {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   applyProcessDefaults();
-  const print = options.quiet ? () => {} : (options.print ?? ((line: string) => console.log(line)));
-  const printError = options.quiet ? () => {} : (options.printError ?? ((line: string) => console.error(line)));
+  // Every console line is made safe in one place (console-text.ts): no credential, no control character.
+  const print = options.quiet ? () => {} : safePrinter(options.print ?? ((line: string) => console.log(line)));
+  const printError = options.quiet ? () => {} : safePrinter(options.printError ?? ((line: string) => console.error(line)));
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const inMemory = options.inMemory ?? false;
   const stackFile = stackFilePath(dataDir);

@@ -84,9 +84,12 @@ export function isSecretName(name: string): boolean {
  */
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (typeof value !== "string") return value;
-  if (key !== "" && isSecretName(key)) return REDACTED;
+  if (key !== "" && isSecretName(key) && !PLACEHOLDER.test(value)) return REDACTED;
   return redactText(value);
 }
+
+/** A placeholder standing where a credential would be, e.g. the outbox's `(dry-run)` routing key: no credential. */
+const PLACEHOLDER = /^\([a-z -]{1,32}\)$/;
 
 /** JSON text of a value with the rule applied (for lines written outside the logger: the outbox). */
 export function redactedJson(value: unknown): string {

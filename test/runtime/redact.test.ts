@@ -46,3 +46,9 @@ describe("the redaction rule", () => {
     expect(isSecretName("x-api-key")).toBe(true);
   });
 });
+
+describe("placeholders", () => {
+  it("leaves a placeholder in a credential-named field (the outbox's dry-run key) as it is", () => {
+    expect(redactedJson({ routing_key: "(dry-run)", token: "(not set)" })).toBe('{"routing_key":"(dry-run)","token":"(not set)"}');
+  });
+});

@@ -13,7 +13,7 @@ import { reservedPrefixOf } from "../../alert/relay-keys.ts";
 import { EVENT_ACTIONS, type EventAction } from "../../pagerduty/events.ts";
 import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
-import { LIMITS, boundDetails, truncate } from "../../alert/limits.ts";
+import { LIMITS, boundDetails, hasUnsafeChars, oneLine, truncate } from "../../alert/limits.ts";
 import { SEVERITIES, type NormalizedAlert, type Severity } from "../../alert/schema.ts";
 import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, type AcknowledgeMessage } from "./acknowledge-message.ts";
 import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage } from "./change-message.ts";
@@ -86,7 +86,8 @@ function asText(value: unknown): string | undefined | null {
 function required(errors: string[], value: unknown, path: string): string | undefined {
   const text = asText(value);
   if (text === null) errors.push(ERRORS.notText(path));
-  else if (text === undefined || text.trim() === "") errors.push(ERRORS.missing(path));
+  // Blank once made safe (only control characters, say) is blank: nothing of it would show.
+  else if (text === undefined || oneLine(text) === "") errors.push(ERRORS.missing(path));
   else return text;
   return undefined;
 }
@@ -268,15 +269,17 @@ export function readChangeEvent(body: Json, ctx: ReadContext): ChangeEventResult
   if (errors.length > 0 || summary === undefined) return { ok: false, errors };
 
   const timestamp = parseTimestamp(payload.timestamp);
-  const event: ChangeMessage["event"] = { payload: { summary: truncate(summary, LIMITS.summaryChars) } };
-  if (source !== undefined) event.payload.source = truncate(source, LIMITS.fieldChars);
+  // Made safe like an alert's fields (no control characters, no bidi overrides), then bounded.
+  const event: ChangeMessage["event"] = { payload: { summary: truncate(oneLine(summary), LIMITS.summaryChars) } };
+  const visibleSource = source === undefined ? "" : oneLine(source);
+  if (visibleSource) event.payload.source = truncate(visibleSource, LIMITS.fieldChars);
   if (timestamp !== undefined) event.payload.timestamp = timestamp;
   if (payload.custom_details !== undefined && payload.custom_details !== null) event.payload.custom_details = boundDetails(detailsOf(payload.custom_details));
   const links: NonNullable<ChangeMessage["event"]["links"]> = [];
   for (const link of arrayOf(body.links)) {
     const href = optional(link.href);
-    if (!href || !HTTP_URL.test(href) || href.length > LIMITS.urlChars || !URL.canParse(href)) continue;
-    const text = optional(link.text);
+    if (!href || !HTTP_URL.test(href) || href.length > LIMITS.urlChars || hasUnsafeChars(href) || !URL.canParse(href)) continue;
+    const text = optional(link.text) && oneLine(optional(link.text)!);
     links.push(text ? { href, text: truncate(text, LIMITS.linkTextChars) } : { href });
     if (links.length === LIMITS.links) break;
   }
