@@ -40,8 +40,11 @@ export function truncate(text: string, max: number): string {
  * the bidirectional embeddings, overrides and isolates that make text display in another order
  * than it reads (U+202A–U+202E, U+2066–U+2069). Tab and newline are whitespace to one-line fields.
  */
-const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-const HAS_UNSAFE_CHAR = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+const UNSAFE_RANGES = String.raw`\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069`;
+const UNSAFE_CHARS = new RegExp(`[${UNSAFE_RANGES}]`, "g");
+const HAS_UNSAFE_CHAR = new RegExp(`[${UNSAFE_RANGES}]`);
+/** Text without any of them, for the schema's checks at the queue boundaries. */
+export const SAFE_TEXT = new RegExp(`^[^${UNSAFE_RANGES}]*$`);
 
 /** Whether text holds a character safeText removes. */
 export function hasUnsafeChars(text: string): boolean {

@@ -4,7 +4,7 @@
  * Field names follow PagerDuty's common event fields so the mapping to PagerDuty stays obvious.
  */
 import * as z from "zod";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, SAFE_TEXT } from "./limits.ts";
 import { RELAY_SOURCE, reservedPrefixOf } from "./relay-keys.ts";
 
 export const SCHEMA_VERSION = 1 as const;
@@ -18,7 +18,6 @@ export type Severity = (typeof SEVERITIES)[number];
 const isoTimestamp = z.iso.datetime({ offset: true });
 
 /** Text as build.ts makes it (limits.ts safeText): checked again at the queue boundaries. */
-const SAFE_TEXT = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$/;
 const safe = (schema: z.ZodString) => schema.regex(SAFE_TEXT, "may not hold control characters or bidi overrides");
 
 const label = z
