@@ -19,6 +19,8 @@ import { integerSetting, requiredSetting, type Env } from "../runtime/settings.t
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
+import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
+import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
@@ -120,7 +122,10 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     acknowledgements: createAcknowledgeRouter({ store, now, send: overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey) }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
+    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    redelivery: redeliveryPolicyFromEnv(env),
+    /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
+    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
   };
 }
 
