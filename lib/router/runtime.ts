@@ -15,7 +15,8 @@ import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
@@ -96,6 +97,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
     policies: routes.policies,
     now,
+    clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {
