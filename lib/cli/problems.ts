@@ -63,6 +63,15 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     );
   }
   if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
+  if (state.watch === "owed") {
+    lines.push(
+      `Its change of ${at(state.watchAt, now)} is owed to PagerDuty: its queue message delivers it, and if that message is lost or keeps failing, ` +
+        "the sweep delivers it from this record after the grace period (OWED_GRACE, two router timeouts).",
+    );
+  }
+  if (state.recovered) {
+    lines.push(`The sweep delivered ${plural(state.recovered, "change")} of this problem that its queue message had not (last ${at(state.recoveredAt, now)}).`);
+  }
   return lines;
 }
 

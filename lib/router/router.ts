@@ -48,12 +48,13 @@ export interface RetryOutcome {
 }
 
 export type RouteOutcome =
-  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome }
+  /** `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message. */
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
   /** Pages through a group or storm incident; `actions` are what that incident's PagerDuty alert got. */
-  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[] }
+  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[]; recovered?: boolean }
   /** A flapping problem's resolve, held until it has been stable; the sweep sends it then. */
   | { outcome: "held"; until: string; why: string }
   /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
@@ -130,6 +131,7 @@ export function createRouter(deps: RouterDeps) {
       }
     }
     await aggregates.setMembership(member, { ...ref, synced: { status: member.status, at: member.transitionAt } });
+    await deps.store.settle(member);
     return { outcome: "grouped", into: ref.key, kind: ref.kind, actions };
   }
 
@@ -138,7 +140,10 @@ export function createRouter(deps: RouterDeps) {
     let state = initial;
     const membership = !isAggregate(state) && activeMembership(state);
     if (membership) {
-      if (isSynced(state, membership)) return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      if (isSynced(state, membership)) {
+        await deps.store.settle(state);
+        return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      }
       return throughAggregate(state, membership, undefined, deadline);
     }
     const delivered: PagerDutyAction[] = [];
@@ -153,6 +158,7 @@ export function createRouter(deps: RouterDeps) {
         if (aggregate) return throughAggregate(state, aggregate.ref, aggregate.joined, deadline);
       }
       if (decision.kind === "none") {
+        await deps.store.settle(state);
         if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
@@ -200,7 +206,7 @@ export function createRouter(deps: RouterDeps) {
         alertId: state.lastAlert.id,
         at: now().toISOString(),
         ...(state.members ? { members: Object.keys(state.members).length } : {}),
-      });
+      }, state.transitionAt);
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
       state = confirmed;
@@ -216,7 +222,14 @@ export function createRouter(deps: RouterDeps) {
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {
       const state = await deps.store.get(dedupKey);
-      return state ? reconcile(state, "repeat", deadline) : undefined;
+      if (!state) return undefined;
+      const outcome = await reconcile(state, "repeat", deadline);
+      // The table is the truth: what was owed went out without (or ahead of) its queue message.
+      if (state.watch === "owed" && (outcome.outcome === "delivered" || (outcome.outcome === "grouped" && outcome.actions.length > 0))) {
+        await deps.store.markRecovered(dedupKey, now());
+        return { ...outcome, recovered: true };
+      }
+      return outcome;
     },
   };
 }

@@ -74,8 +74,12 @@ export interface ProblemState extends AggregateFields {
   suppressedBy?: string;
   suppressedReason?: string;
   lastDeliveryError?: string;
-  /** Sparse index: set while the sweep must look at this problem again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
-  watch?: "suppressed" | "held" | "aggregate";
+  /**
+   * Sparse index: set while the sweep must look at this problem again: a change PagerDuty has not
+   * been told yet ("owed", from its transition until delivered or settled), suppressed while
+   * firing, a resolve held while flapping, an open group or storm incident.
+   */
+  watch?: "owed" | "suppressed" | "held" | "aggregate";
   watchAt?: string;
   /** The times of its recent state changes (newest last, at most MAX_RECORDED_CHANGES): what flapping is judged on. */
   changes?: string[];
@@ -85,6 +89,9 @@ export interface ProblemState extends AggregateFields {
   flappingSince?: string;
   /** Set while this problem pages through a group or storm incident instead of its own. */
   aggregate?: AggregateRef;
+  /** How many times the sweep delivered a change whose own queue message did not (lost, or failing past the grace period). */
+  recovered?: number;
+  recoveredAt?: string;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */
   expiresAt?: number;
 }
