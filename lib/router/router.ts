@@ -13,10 +13,11 @@ import type { AggregateStore } from "./aggregate-store.ts";
 import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
 
+/** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
 export type DeliveryOutcome =
-  | { outcome: "accepted" }
+  | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
@@ -38,6 +39,8 @@ export interface RouterDeps {
   newClaimId?: () => string;
   /** How far ahead of its receive time a source timestamp is believed (default 5 min); later ones are clamped. */
   clockSkewMs?: number;
+  /** How long after a resolve that followed an uncertain trigger the resolve is sent once more (default 60 s). */
+  reResolveAfterMs?: number;
 }
 
 /** Not done yet: the queue message comes back, after `retryAfterMs` when the cause says how long (Retry-After, pacing). */
@@ -64,6 +67,9 @@ export type RouteOutcome =
   | RetryOutcome
   /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string };
+
+/** A trigger abandoned without an answer is processed late, if at all, within about this: then the resolve goes again. */
+export const DEFAULT_RERESOLVE_AFTER_MS = 60_000;
 
 /** How far past the caller's deadline a claim stays reserved, so a slow but live instance keeps it. */
 const CLAIM_MARGIN_MS = 5_000;
@@ -192,12 +198,15 @@ export function createRouter(deps: RouterDeps) {
         continue;
       }
       const result = await deps.deliver(state.lastAlert, decision, deadline);
+      if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason);
         return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
       }
       delivered.push(decision.action);
+      // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
+      const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
       const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
         action: decision.action,
         routingKeyRef: decision.routingKeyRef,
@@ -206,7 +215,10 @@ export function createRouter(deps: RouterDeps) {
         alertId: state.lastAlert.id,
         at: now().toISOString(),
         ...(state.members ? { members: Object.keys(state.members).length } : {}),
-      }, state.transitionAt);
+      }, state.transitionAt, { unpaged });
+      if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
+        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+      }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
       state = confirmed;

@@ -24,7 +24,7 @@ import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
 import { DEFAULT_OWED_GRACE_MS } from "./sweep.ts";
 import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
-import { createRouter, type Deliver } from "./router.ts";
+import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
 import { createHeartbeatStore } from "../heartbeat/store.ts";
@@ -99,6 +99,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     policies: routes.policies,
     now,
     clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
+    reResolveAfterMs: durationSetting(env, "RERESOLVE_AFTER", DEFAULT_RERESOLVE_AFTER_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {

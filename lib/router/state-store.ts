@@ -50,7 +50,11 @@ export interface StateStore {
    * `transitionAt` is the state the delivery was for: only if it is still current is the problem
    * no longer owed (a resolve recorded meanwhile stays owed).
    */
-  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string): Promise<ProblemState | undefined>;
+  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string, options?: { unpaged?: boolean }): Promise<ProblemState | undefined>;
+  /** A trigger attempt got no answer: a later resolve is sent once more after a settle delay. */
+  markUncertainTrigger(dedupKey: string, now: Date): Promise<void>;
+  /** After a confirmed resolve that followed an uncertain trigger: the sweep re-sends the resolve at `at`. */
+  scheduleReResolve(state: ProblemState, at: Date): Promise<void>;
   /** The problem's change needs nothing from PagerDuty (a duplicate state, a group member, never paged): no longer owed. */
   settle(state: ProblemState): Promise<void>;
   /** The sweep delivered what the problem's own message did not (lost, or failing longer than the grace period). */
@@ -278,18 +282,43 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       return result !== undefined;
     },
 
-    async confirm(dedupKey, claimId, told, transitionAt) {
-      // A confirmed resolve closes what was open and ends flapping (it was stable); a confirmed trigger ends any suppression.
-      const extra = told.action === "resolve" ? ", openIn, flappingSince" : ", suppressedBy, suppressedReason";
+    async confirm(dedupKey, claimId, told, transitionAt, options = {}) {
+      // A confirmed resolve closes what was open, ends flapping (it was stable) and any re-send; a confirmed trigger ends any suppression.
+      const extra = told.action === "resolve" ? ", openIn, flappingSince, reResolveAt" : ", suppressedBy, suppressedReason";
+      const unpaged = options.unpaged ? " ADD unpaged :one" : "";
       const confirmWith = (settled: boolean) =>
         update({
           Key: key(dedupKey),
-          UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}${settled ? ", watch, watchAt" : ""}`,
+          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled ? ", watch, watchAt" : ""}`,
           ConditionExpression: `delivery.claimId = :claimId${settled && transitionAt ? " AND transitionAt = :transitionAt" : ""}`,
-          ExpressionAttributeValues: { ":told": told, ":claimId": claimId, ...(settled && transitionAt ? { ":transitionAt": transitionAt } : {}) },
+          ExpressionAttributeValues: {
+            ":told": told,
+            ":claimId": claimId,
+            ...(settled && transitionAt ? { ":transitionAt": transitionAt } : {}),
+            ...(options.unpaged ? { ":one": 1 } : {}),
+          },
         });
       // The usual case is one write; a change recorded while delivering keeps its mark (second write).
       return (await confirmWith(true)) ?? (transitionAt ? confirmWith(false) : undefined);
+    },
+
+    async markUncertainTrigger(dedupKey, now) {
+      await update({
+        Key: key(dedupKey),
+        UpdateExpression: "SET uncertainTriggerAt = :now",
+        ConditionExpression: "attribute_exists(dedupKey)",
+        ExpressionAttributeValues: { ":now": now.toISOString() },
+      });
+    },
+
+    async scheduleReResolve(state, at) {
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "SET reResolveAt = :at, watch = :reresolve, watchAt = :at REMOVE uncertainTriggerAt",
+        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND told.#action = :resolve AND attribute_not_exists(watch)",
+        ExpressionAttributeNames: { "#status": "status", "#action": "action" },
+        ExpressionAttributeValues: { ":at": at.toISOString(), ":reresolve": "reresolve", ":resolved": "resolved", ":resolve": "resolve", ":transitionAt": state.transitionAt },
+      });
     },
 
     async settle(state) {
@@ -351,6 +380,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     async *watched(options = {}) {
       const queries = [
         ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
+        // Re-sends of a resolve, once due.
+        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": new Date().toISOString() } },
         ...(options.owedBefore
           ? [{ KeyConditionExpression: "watch = :watch AND watchAt < :before", ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() } }]
           : []),
