@@ -15,12 +15,16 @@ import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
+import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
+import { DEFAULT_OWED_GRACE_MS } from "./sweep.ts";
+import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
-import { createRouter, type Deliver } from "./router.ts";
+import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
 import { createHeartbeatStore } from "../heartbeat/store.ts";
@@ -94,6 +98,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
     policies: routes.policies,
     now,
+    clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
+    reResolveAfterMs: durationSetting(env, "RERESOLVE_AFTER", DEFAULT_RERESOLVE_AFTER_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {
@@ -120,7 +126,12 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     acknowledgements: createAcknowledgeRouter({ store, now, send: overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey) }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
+    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
+    owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
+    redelivery: redeliveryPolicyFromEnv(env),
+    /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
+    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
   };
 }
 
