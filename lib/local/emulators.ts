@@ -42,6 +42,8 @@ export interface Emulators {
   sqs: SQSClient;
   /** Emulators whose thread has died, with why. */
   crashed(): Partial<Record<EmulatorKind, string>>;
+  /** Asks each emulator's thread to give back unused heap (memory-trim.ts). */
+  trim(): void;
   stop(): Promise<void>;
 }
 
@@ -62,13 +64,18 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     options.onCrash?.(kind, error);
   };
   const closers: (() => Promise<void>)[] = [];
+  const trimmers: (() => void)[] = [];
   const stop = async () => {
     // Reverse order: clients before the servers they keep connections to.
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   };
   try {
     const [db, queue] = await Promise.allSettled([startInWorker("dynamodb", options.dynamodbPath, onCrash), startInWorker("sqs", undefined, onCrash)]);
-    for (const started of [db, queue]) if (started.status === "fulfilled") closers.push(started.value.stop);
+    for (const started of [db, queue]) {
+      if (started.status !== "fulfilled") continue;
+      closers.push(started.value.stop);
+      trimmers.push(started.value.trim);
+    }
     if (db.status === "rejected") throw db.reason;
     if (queue.status === "rejected") throw queue.reason;
     const dynamodbEndpoint = `http://${LOCAL_HOST}:${db.value.port}`;
@@ -87,7 +94,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     await ensureTable(dynamodb, windowsTableDefinition(tables.windows), options.dynamodbPath);
     const queues = await ensureQueues(sqs, options.visibilityTimeoutSeconds, options.maxReceiveCount ?? PIPELINE.maxReceiveCount);
 
-    return { region: LOCAL_REGION, dynamodbEndpoint, sqsEndpoint, tables, queues, dynamodb, sqs, crashed: () => ({ ...crashes }), stop };
+    return { region: LOCAL_REGION, dynamodbEndpoint, sqsEndpoint, tables, queues, dynamodb, sqs, crashed: () => ({ ...crashes }), trim: () => trimmers.forEach((trim) => trim()), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -118,6 +125,9 @@ async function startInWorker(kind: EmulatorKind, path: string | undefined, onCra
   });
   return {
     port,
+    trim: () => {
+      if (!stopping) worker.postMessage("trim");
+    },
     async stop() {
       stopping = true;
       const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));

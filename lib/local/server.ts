@@ -48,6 +48,8 @@ export interface ServerOptions {
 export interface LocalServer {
   url: string;
   port: number;
+  /** Requests received so far (the memory trim watches it to know when the stack is quiet). */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -107,7 +109,9 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     writeResult(res, result);
   }
 
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests += 1;
     const chunks: Buffer[] = [];
     let bytes = 0;
     req.on("data", (chunk: Buffer) => {
@@ -128,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     server.listen(options.port, LOCAL_HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${LOCAL_HOST}:${port}`, port, close: () => closeGracefully(server) };
+  return { url: `http://${LOCAL_HOST}:${port}`, port, requests: () => requests, close: () => closeGracefully(server) };
 }
 
 /**

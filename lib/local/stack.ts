@@ -31,6 +31,7 @@ import { safePrinter } from "./console-text.ts";
 import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
 import { OUTBOX_FILE_NAME, createOutboxAcknowledgeSender, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
+import { startMemoryTrim } from "./memory-trim.ts";
 import { startPoller, type Poller } from "./poller.ts";
 import { redeliveryPolicyFromEnv, type RedeliveryPolicy } from "../router/redelivery.ts";
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
@@ -222,6 +223,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     running.sweep = sweep;
     cleanup.push(sweep.stop);
+
+    // After a burst, give back the heap it grew once requests and messages stop (memory-trim.ts).
+    const trim = startMemoryTrim({ activity: () => server.requests() + poller.status().received, trimOthers: emulators.trim });
+    cleanup.push(trim.stop);
 
     const descriptor: LocalStackDescriptor = {
       version: 1,
