@@ -52,3 +52,15 @@ describe("placeholders", () => {
     expect(redactedJson({ routing_key: "(dry-run)", token: "(not set)" })).toBe('{"routing_key":"(dry-run)","token":"(not set)"}');
   });
 });
+
+describe("the DLQ reason", () => {
+  it("passes the rule before it is attached to the dead letter", async () => {
+    const { createSqsDeadLetterSink } = await import("../../lib/router/dead-letter.ts");
+    rememberSecret("dlq-routing-key-0123456789abcdef");
+    const sent: { MessageAttributes?: Record<string, { StringValue?: string }> }[] = [];
+    const sink = createSqsDeadLetterSink({ send: async (command: { input: (typeof sent)[number] }) => void sent.push(command.input) } as never, "http://q");
+    await sink.send("{}", 'PagerDuty refused: routing key dlq-routing-key-0123456789abcdef; request had "routing_key":"other-key-123"', { messageId: "m", receiveCount: 1 });
+    const reason = sent[0]!.MessageAttributes!.reason!.StringValue!;
+    expect(reason).toBe('PagerDuty refused: routing key (redacted); request had "routing_key":"(redacted)"');
+  });
+});
