@@ -106,12 +106,18 @@ export async function benchLocalRss(): Promise<string[]> {
       30 * 60_000,
     );
     const drainedSeconds = (Date.now() - started) / 1000;
-    await sleep(settleSeconds * 1000);
+    // RSS every 5 s while settling: shows when (and whether) the memory comes back.
+    const timeline: number[] = [];
+    for (let waited = 0; waited < settleSeconds; waited += 5) {
+      timeline.push(Math.round(rssOf(child.pid!) / MB));
+      await sleep(Math.min(5, settleSeconds - waited) * 1000);
+    }
     clearInterval(sampler);
     const after = rssOf(child.pid!);
     const growth = (after - idle) / MB;
     return [
       `local stack RSS (DynamoDB ${onDisk ? "on disk" : "in memory"}), ${fmt(alerts)} alerts in ${fmt(requests)} webhooks (sent in ${fmt(sentSeconds, 1)} s, drained in ${fmt(drainedSeconds, 1)} s, ${fmt(lines)} console lines)`,
+      `  settling (every 5 s): ${timeline.join(", ")} MB`,
       `  idle ${fmt(idle / MB)} MB   peak ${fmt(peak / MB)} MB   after ${fmt(after / MB)} MB (${settleSeconds} s idle)   after − idle ${fmt(growth)} MB   target ≤ ${TARGET_MB} MB ${verdict(growth <= TARGET_MB)}`,
     ];
   } catch (error) {

@@ -31,8 +31,32 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/**
+ * dynalite reads every Query and Scan through a stream that closes its store iterator with
+ * `iterator.return()` when the stream ends, but abstract-level 3's iterators have `close()` and no
+ * `return()`: every Query and Scan left its iterator open. An open LevelDB iterator pins the
+ * memtables and table files of its moment (4 MB and more each, native memory), an open
+ * memory-level one a snapshot of the whole store; the store also keeps each as a resource.
+ * Measured: ~900 MB held after 20,000 alerts. Giving iterators the `return()` dynalite calls closes
+ * them when their stream ends. Runs on the emulator's own thread (its own module instances).
+ */
+function closeStoreIteratorsWhenStreamsEnd(): void {
+  const requireStore = createRequire(requireHere.resolve("dynalite"));
+  const abstractLevel = createRequire(requireStore.resolve("level"))("abstract-level") as {
+    AbstractIterator: { prototype: { return?: () => Promise<void>; close(): Promise<void> } };
+    AbstractValueIterator: { prototype: { return?: () => Promise<void>; close(): Promise<void> } };
+    AbstractKeyIterator: { prototype: { return?: () => Promise<void>; close(): Promise<void> } };
+  };
+  for (const iterator of [abstractLevel.AbstractIterator, abstractLevel.AbstractValueIterator, abstractLevel.AbstractKeyIterator]) {
+    iterator.prototype.return ??= function (this: { close(): Promise<void> }) {
+      return this.close();
+    };
+  }
+}
+
 /** DynamoDB in memory, or in LevelDB files under `path`. */
 export async function startDynamodbServer(path: string | undefined): Promise<RunningServer> {
+  closeStoreIteratorsWhenStreamsEnd();
   if (path) {
     mkdirSync(path, { recursive: true });
     await checkStoreFree(path);
