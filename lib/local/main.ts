@@ -18,7 +18,8 @@ state and suppression windows in DynamoDB (dynalite). Without a routing key it r
 options:
   --port <n>                webhook server port (default $PORT or ${LOCAL_DEFAULTS.port}; 0 = any free port)
   --data-dir <dir>          stack.json, outbox and DynamoDB data (default ${DEFAULT_DATA_DIR})
-  --in-memory               keep DynamoDB in memory: nothing survives a restart
+  --in-memory               keep DynamoDB in memory and journal nothing: nothing survives a restart,
+                            and alerts accepted but not yet routed are lost if the process dies
   --visibility-timeout <s>  seconds before a message the router failed comes back (default ${LOCAL_DEFAULTS.visibilityTimeoutSeconds})
   --sweep-interval <s>      seconds between sweeps for ended suppression windows (default ${LOCAL_DEFAULTS.sweepIntervalSeconds})
   -h, --help                this text
