@@ -191,8 +191,10 @@ export function createRouter(deps: RouterDeps) {
         if (!fresh) return { outcome: "retry", reason: "state vanished while claiming" };
         const live = fresh.delivery && Date.parse(fresh.delivery.until) > now().getTime() ? fresh.delivery : undefined;
         if (live) {
-          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}` };
-          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it` };
+          // The last failure says more than "someone else has it" if this ends in the DLQ.
+          const lastError = fresh.lastDeliveryError ? ` (last error: ${fresh.lastDeliveryError})` : "";
+          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}${lastError}` };
+          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it${lastError}` };
         }
         state = fresh;
         continue;
