@@ -335,6 +335,26 @@ describe("local stack without a routing key", () => {
   });
 });
 
+describe("local stack console", () => {
+  it("prints a SUPPRESSED line naming the window when a window holds an alert back", async () => {
+    const lines: string[] = [];
+    const local = await startLocalStack({ port: 0, inMemory: true, dataDir: tempDir(), print: (line) => lines.push(line), env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WINDOW_REFRESH_MS: "0" } });
+    try {
+      const localDoc = documentClient(new DynamoDBClient({ endpoint: local.endpoints.dynamodb, region: local.region, credentials: TEST_CREDENTIALS }));
+      const spec: AlertSpec = { alertname: "E2EHeldOnConsole", status: "firing", fingerprint: "e100000000000007", startsAt: iso(-1) };
+      await localDoc.send(
+        new PutCommand({ TableName: local.tables.windows, Item: { id: "console-drill", enabled: true, matchers: [`alertname=${spec.alertname}`], reason: "drill", createdBy: "e2e@example.com" } }),
+      );
+      await post(notification(spec), local.webhooks.prometheus);
+      const line = await waitFor(() => lines.find((text) => text.includes("SUPPRESSED")), 5_000, "the SUPPRESSED line");
+      expect(line).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  \\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`));
+      expect(lines.filter((text) => text.includes("TRIGGER"))).toEqual([]);
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
 describe("local stack data directory", () => {
   it("keeps DynamoDB in <dataDir>/dynamodb across restarts, and one stack at a time uses it", async () => {
     const dataDir = tempDir();
