@@ -281,6 +281,16 @@ describe("local stack, end to end", () => {
     expect(body.routes).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/webhooks\/prometheus — /), expect.stringMatching(/^POST \/webhooks\/datadog — /), expect.stringMatching(/^GET \/healthz/)]));
   });
 
+  it("answers an unknown adapter with 404, the registered ones, and the hint to restart after adding one", async () => {
+    const response = await fetch(`${stack.url}/webhooks/grafana`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({
+      error: 'no adapter named "grafana"',
+      hint: "if you just added lib/adapters/grafana/ and registered it in lib/adapters/registry.ts, restart npm start: it reads the registry when it starts",
+      adapters: expect.arrayContaining(["prometheus", "datadog", "cloudwatch"]),
+    });
+  });
+
   it("leaves the body size limit to the adapter handler (413 with its reason)", async () => {
     const response = await fetch(stack.webhooks.prometheus!, { method: "POST", headers: { "content-type": "application/json" }, body: `"${"x".repeat(1_100_000)}"` });
     expect(response.status).toBe(413);
