@@ -144,6 +144,7 @@ export class AlertRelayStack extends Stack {
     });
     const routerEnvironment: Record<string, string> = {
       STATE_TABLE_NAME: stateTable.tableName,
+      ALERTS_QUEUE_URL: alertsQueue.queueUrl,
       WINDOWS_TABLE_NAME: windowsTable.tableName,
       MAX_RECEIVE_COUNT: String(PIPELINE.maxReceiveCount),
       WINDOW_REFRESH_MS: String(PIPELINE.windowRefreshSeconds * 1000),

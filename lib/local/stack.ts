@@ -31,6 +31,7 @@ import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
 import { OUTBOX_FILE_NAME, createOutboxAcknowledgeSender, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
 import { startPoller, type Poller } from "./poller.ts";
+import { redeliveryPolicyFromEnv, type RedeliveryPolicy } from "../router/redelivery.ts";
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
 import { LOCAL_DEFAULTS, applyProcessDefaults, defaultRouterTimeoutMs, routerSafetyMarginMs } from "./settings.ts";
 import { startSweepTimer, type SweepTimer } from "./sweep-timer.ts";
@@ -79,7 +80,7 @@ export interface LocalStack {
   stackFile: string;
   descriptor: LocalStackDescriptor;
   pagerDuty: PagerDutyMode;
-  settings: { visibilityTimeoutSeconds: number; routerTimeoutMs: number; sweepIntervalMs: number; maxReceiveCount: number; windowRefreshMs: number; webhookAuth: boolean };
+  settings: { visibilityTimeoutSeconds: number; routerTimeoutMs: number; sweepIntervalMs: number; maxReceiveCount: number; redelivery: RedeliveryPolicy; windowRefreshMs: number; webhookAuth: boolean };
   /** Settings that are ignored locally because they point at AWS (e.g. a Secrets Manager prefix). */
   ignoredSettings: string[];
   health(): Promise<LocalStackHealth>;
@@ -252,7 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stackFile,
       descriptor,
       pagerDuty,
-      settings: { visibilityTimeoutSeconds, routerTimeoutMs, sweepIntervalMs, maxReceiveCount, windowRefreshMs, webhookAuth: Boolean(env.WEBHOOK_TOKEN) },
+      settings: { visibilityTimeoutSeconds, routerTimeoutMs, sweepIntervalMs, maxReceiveCount, redelivery: redeliveryPolicyFromEnv(env), windowRefreshMs, webhookAuth: Boolean(env.WEBHOOK_TOKEN) },
       ignoredSettings,
       health,
       sweepNow: () => sweep.runNow(),

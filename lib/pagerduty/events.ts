@@ -132,13 +132,12 @@ export function toPagerDutyEvent(
 }
 
 function customDetails(alert: NormalizedAlert): Record<string, unknown> {
-  const details: Record<string, unknown> = {};
-  const conflicting: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(alert.details)) {
-    if ((RESERVED_DETAIL_KEYS as readonly string[]).includes(key)) conflicting[key] = value;
-    else details[key] = value;
-  }
-  if (Object.keys(conflicting).length > 0) details.conflicting_details = conflicting;
+  // Entries, not assignment: a source's "__proto__" is a detail like any other.
+  const entries = Object.entries(alert.details);
+  const isReserved = ([key]: [string, unknown]) => (RESERVED_DETAIL_KEYS as readonly string[]).includes(key);
+  const conflicting = entries.filter(isReserved);
+  const details = Object.fromEntries(entries.filter((entry) => !isReserved(entry)));
+  if (conflicting.length > 0) details.conflicting_details = Object.fromEntries(conflicting);
   return { ...details, labels: { ...alert.labels }, source: alert.source, alert_id: alert.id };
 }
 

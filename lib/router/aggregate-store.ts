@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { MAX_MEMBERS, deriveAggregate, memberEntry, openerOf, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, readState, type UpdateInput } from "./state-store.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, readState, storedAlert, type UpdateInput } from "./state-store.ts";
 
 export interface AggregateStore {
   /** Adds a firing member; undefined when the aggregate is open but past its join window (or full). */
@@ -116,7 +116,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         ExpressionAttributeValues: {
           ":status": view.status,
           ":severity": view.severity,
-          ":alert": view.alert,
+          ":alert": storedAlert(view.alert),
           ":alertId": view.alert.id,
           ":now": nowIso,
           ":version": aggregate.version ?? 0,

@@ -5,6 +5,7 @@
  * (or the sweep) completes from, without a second page.
  */
 import { randomUUID } from "node:crypto";
+import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routing/policies.ts";
 import { activeMembership, groupTargetFor, isAggregate, isSynced, stormTarget, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
@@ -35,6 +36,8 @@ export interface RouterDeps {
   policies?: Partial<Pick<Policies, "groups" | "flapping" | "storm">>;
   now?: () => Date;
   newClaimId?: () => string;
+  /** How far ahead of its receive time a source timestamp is believed (default 5 min); later ones are clamped. */
+  clockSkewMs?: number;
 }
 
 /** Not done yet: the queue message comes back, after `retryAfterMs` when the cause says how long (Retry-After, pacing). */
@@ -207,7 +210,7 @@ export function createRouter(deps: RouterDeps) {
 
   return {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
-      const { outcome, state } = await deps.store.record(alert, now());
+      const { outcome, state } = await deps.store.record(boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now()), now());
       return reconcile(state, outcome, deadline);
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */

@@ -16,10 +16,13 @@ import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/supp
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
+import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
+import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
@@ -96,6 +99,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
     policies: routes.policies,
     now,
+    clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {
@@ -122,7 +126,10 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     acknowledgements: createAcknowledgeRouter({ store, now, send: overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey) }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
+    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    redelivery: redeliveryPolicyFromEnv(env),
+    /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
+    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
   };
 }
 

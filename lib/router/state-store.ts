@@ -77,12 +77,29 @@ export function isExpired(state: Pick<ProblemState, "expiresAt">, now: Date): bo
 
 export type UpdateInput = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">;
 
+/**
+ * The alert kept on a state item is stored as its JSON text, not as a DynamoDB map: label and
+ * detail names are the sources' data, and as map keys names such as "constructor" or "toString"
+ * break the SDK's marshalling ("Unsupported type passed") while "__proto__" would be object
+ * machinery on the way back. As text they are inert both ways. Items written before this change
+ * hold a map, which is still read.
+ */
+export function storedAlert(alert: NormalizedAlert): string {
+  return JSON.stringify(alert);
+}
+
+/** A state item as read from the table: the stored alert text parsed back. */
+export function problemFromItem(item: Record<string, unknown>): ProblemState {
+  const lastAlert = item.lastAlert;
+  return (typeof lastAlert === "string" ? { ...item, lastAlert: JSON.parse(lastAlert) as NormalizedAlert } : item) as unknown as ProblemState;
+}
+
 /** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
 export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
   return async function update(input: UpdateInput): Promise<ProblemState | undefined> {
     try {
       const result = await doc.send(new UpdateCommand({ TableName: tableName, ReturnValues: "ALL_NEW", ...input }));
-      return result.Attributes as ProblemState;
+      return result.Attributes && problemFromItem(result.Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -95,7 +112,7 @@ export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
 /** One item, read consistently: a decision must see the newest conditional write. */
 export async function readState(doc: DynamoDBDocumentClient, tableName: string, dedupKey: string): Promise<ProblemState | undefined> {
   const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey }, ConsistentRead: true }));
-  return result.Item as ProblemState | undefined;
+  return result.Item && problemFromItem(result.Item);
 }
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
@@ -112,7 +129,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ":now": now.toISOString(),
       ":nowEpoch": Math.floor(now.getTime() / 1000),
       ":id": alert.id,
-      ":alert": alert,
+      ":alert": storedAlert(alert),
       ":one": 1,
     };
   }
@@ -313,7 +330,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         : {};
       for await (const page of paginateScan({ client: doc }, { TableName: tableName, ...filter })) {
         // Counters kept in the same table (e.g. the storm gate's) have no status: not problems.
-        for (const item of page.Items ?? []) if (item.status !== undefined) yield item as ProblemState;
+        for (const item of page.Items ?? []) if (item.status !== undefined) yield problemFromItem(item);
       }
     },
   };
