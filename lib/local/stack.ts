@@ -144,6 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DLQ_URL: emulators.queues.deadLetter,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
       WINDOW_REFRESH_MS: String(windowRefreshMs),
+      // Two router timeouts, as in AWS: then the sweep delivers what a message did not.
+      OWED_GRACE: baseEnv.OWED_GRACE?.trim() || `${Math.ceil((2 * routerTimeoutMs) / 1000)}s`,
     };
     const doc = documentClient(emulators.dynamodb);
     const pagerDuty: PagerDutyMode = localKeys.hasAnyKey()

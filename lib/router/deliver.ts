@@ -41,7 +41,7 @@ export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, re
 export async function sendWithRoutingKey(
   resolveKey: ResolveRoutingKey,
   routingKeyRef: string,
-  send: (routingKey: string) => Promise<{ outcome: "accepted" } | Rejected | RetryLater>,
+  send: (routingKey: string) => Promise<{ outcome: "accepted"; uncertain?: true } | Rejected | RetryLater>,
 ): Promise<DeliveryOutcome> {
   let routingKey: string;
   try {
@@ -53,10 +53,15 @@ export async function sendWithRoutingKey(
   const result = await send(routingKey);
   switch (result.outcome) {
     case "accepted":
-      return { outcome: "accepted" };
+      return { outcome: "accepted", ...(result.uncertain ? { uncertain: true } : {}) };
     case "rejected":
       return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
     case "retry_later":
-      return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)`, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
+      return {
+        outcome: "retry_later",
+        reason: `${result.reason} (after ${result.attempts} attempts)`,
+        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+        ...(result.uncertain ? { uncertain: true } : {}),
+      };
   }
 }

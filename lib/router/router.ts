@@ -13,10 +13,11 @@ import type { AggregateStore } from "./aggregate-store.ts";
 import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
 
+/** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
 export type DeliveryOutcome =
-  | { outcome: "accepted" }
+  | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
@@ -38,6 +39,8 @@ export interface RouterDeps {
   newClaimId?: () => string;
   /** How far ahead of its receive time a source timestamp is believed (default 5 min); later ones are clamped. */
   clockSkewMs?: number;
+  /** How long after a resolve that followed an uncertain trigger the resolve is sent once more (default 60 s). */
+  reResolveAfterMs?: number;
 }
 
 /** Not done yet: the queue message comes back, after `retryAfterMs` when the cause says how long (Retry-After, pacing). */
@@ -48,12 +51,13 @@ export interface RetryOutcome {
 }
 
 export type RouteOutcome =
-  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome }
+  /** `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message. */
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
   /** Pages through a group or storm incident; `actions` are what that incident's PagerDuty alert got. */
-  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[] }
+  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[]; recovered?: boolean }
   /** A flapping problem's resolve, held until it has been stable; the sweep sends it then. */
   | { outcome: "held"; until: string; why: string }
   /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
@@ -63,6 +67,9 @@ export type RouteOutcome =
   | RetryOutcome
   /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string };
+
+/** A trigger abandoned without an answer is processed late, if at all, within about this: then the resolve goes again. */
+export const DEFAULT_RERESOLVE_AFTER_MS = 60_000;
 
 /** How far past the caller's deadline a claim stays reserved, so a slow but live instance keeps it. */
 const CLAIM_MARGIN_MS = 5_000;
@@ -130,6 +137,7 @@ export function createRouter(deps: RouterDeps) {
       }
     }
     await aggregates.setMembership(member, { ...ref, synced: { status: member.status, at: member.transitionAt } });
+    await deps.store.settle(member);
     return { outcome: "grouped", into: ref.key, kind: ref.kind, actions };
   }
 
@@ -138,7 +146,10 @@ export function createRouter(deps: RouterDeps) {
     let state = initial;
     const membership = !isAggregate(state) && activeMembership(state);
     if (membership) {
-      if (isSynced(state, membership)) return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      if (isSynced(state, membership)) {
+        await deps.store.settle(state);
+        return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      }
       return throughAggregate(state, membership, undefined, deadline);
     }
     const delivered: PagerDutyAction[] = [];
@@ -153,6 +164,7 @@ export function createRouter(deps: RouterDeps) {
         if (aggregate) return throughAggregate(state, aggregate.ref, aggregate.joined, deadline);
       }
       if (decision.kind === "none") {
+        await deps.store.settle(state);
         if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
@@ -186,12 +198,15 @@ export function createRouter(deps: RouterDeps) {
         continue;
       }
       const result = await deps.deliver(state.lastAlert, decision, deadline);
+      if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason);
         return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
       }
       delivered.push(decision.action);
+      // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
+      const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
       const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
         action: decision.action,
         routingKeyRef: decision.routingKeyRef,
@@ -200,7 +215,10 @@ export function createRouter(deps: RouterDeps) {
         alertId: state.lastAlert.id,
         at: now().toISOString(),
         ...(state.members ? { members: Object.keys(state.members).length } : {}),
-      });
+      }, state.transitionAt, { unpaged });
+      if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
+        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+      }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
       state = confirmed;
@@ -216,7 +234,14 @@ export function createRouter(deps: RouterDeps) {
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {
       const state = await deps.store.get(dedupKey);
-      return state ? reconcile(state, "repeat", deadline) : undefined;
+      if (!state) return undefined;
+      const outcome = await reconcile(state, "repeat", deadline);
+      // The table is the truth: what was owed went out without (or ahead of) its queue message.
+      if (state.watch === "owed" && (outcome.outcome === "delivered" || (outcome.outcome === "grouped" && outcome.actions.length > 0))) {
+        await deps.store.markRecovered(dedupKey, now());
+        return { ...outcome, recovered: true };
+      }
+      return outcome;
     },
   };
 }

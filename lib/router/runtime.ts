@@ -22,9 +22,10 @@ import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAck
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
 import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
+import { DEFAULT_OWED_GRACE_MS } from "./sweep.ts";
 import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
-import { createRouter, type Deliver } from "./router.ts";
+import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
 import { createHeartbeatStore } from "../heartbeat/store.ts";
@@ -100,6 +101,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     policies: routes.policies,
     now,
     clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
+    reResolveAfterMs: durationSetting(env, "RERESOLVE_AFTER", DEFAULT_RERESOLVE_AFTER_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {
@@ -127,6 +129,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
+    owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
     redelivery: redeliveryPolicyFromEnv(env),
     /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
     redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,

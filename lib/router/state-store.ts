@@ -45,15 +45,31 @@ export interface StateStore {
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
   claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
-  /** Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile. */
-  confirm(dedupKey: string, claimId: string, told: ToldRecord): Promise<ProblemState | undefined>;
+  /**
+   * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
+   * `transitionAt` is the state the delivery was for: only if it is still current is the problem
+   * no longer owed (a resolve recorded meanwhile stays owed).
+   */
+  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string, options?: { unpaged?: boolean }): Promise<ProblemState | undefined>;
+  /** A trigger attempt got no answer: a later resolve is sent once more after a settle delay. */
+  markUncertainTrigger(dedupKey: string, now: Date): Promise<void>;
+  /** After a confirmed resolve that followed an uncertain trigger: the sweep re-sends the resolve at `at`. */
+  scheduleReResolve(state: ProblemState, at: Date): Promise<void>;
+  /** The problem's change needs nothing from PagerDuty (a duplicate state, a group member, never paged): no longer owed. */
+  settle(state: ProblemState): Promise<void>;
+  /** The sweep delivered what the problem's own message did not (lost, or failing longer than the grace period). */
+  markRecovered(dedupKey: string, now: Date): Promise<void>;
   /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
   release(dedupKey: string, claimId: string, error: string): Promise<void>;
   markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
   /** A flapping problem's resolve waits until `until`: the sweep looks again then. Counted once per hold. */
   markHeld(state: ProblemState, until: string): Promise<void>;
-  /** Dedup keys the sweep must look at again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
-  watched(): AsyncIterable<string>;
+  /**
+   * Dedup keys the sweep must look at again: suppressed while firing, a resolve held while
+   * flapping, an open group or storm incident, and (with `owedBefore`) every problem whose recorded
+   * change PagerDuty has not been told since before that instant.
+   */
+  watched(options?: { owedBefore?: Date }): AsyncIterable<string>;
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 
@@ -161,10 +177,10 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
-        `ADD seen :one REMOVE suppressedBy, suppressedReason, watch, watchAt${exp.remove}`,
+        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
-      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt] },
+      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt], ":owed": "owed" },
     });
   }
 
@@ -266,14 +282,61 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       return result !== undefined;
     },
 
-    async confirm(dedupKey, claimId, told) {
-      // A confirmed resolve closes what was open and ends flapping (it was stable); a confirmed trigger ends any suppression watch.
-      const extra = told.action === "resolve" ? ", openIn, watch, watchAt, flappingSince" : ", suppressedBy, suppressedReason, watch, watchAt";
-      return update({
+    async confirm(dedupKey, claimId, told, transitionAt, options = {}) {
+      // A confirmed resolve closes what was open, ends flapping (it was stable) and any re-send; a confirmed trigger ends any suppression.
+      const extra = told.action === "resolve" ? ", openIn, flappingSince, reResolveAt" : ", suppressedBy, suppressedReason";
+      const unpaged = options.unpaged ? " ADD unpaged :one" : "";
+      const confirmWith = (settled: boolean) =>
+        update({
+          Key: key(dedupKey),
+          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled ? ", watch, watchAt" : ""}`,
+          ConditionExpression: `delivery.claimId = :claimId${settled && transitionAt ? " AND transitionAt = :transitionAt" : ""}`,
+          ExpressionAttributeValues: {
+            ":told": told,
+            ":claimId": claimId,
+            ...(settled && transitionAt ? { ":transitionAt": transitionAt } : {}),
+            ...(options.unpaged ? { ":one": 1 } : {}),
+          },
+        });
+      // The usual case is one write; a change recorded while delivering keeps its mark (second write).
+      return (await confirmWith(true)) ?? (transitionAt ? confirmWith(false) : undefined);
+    },
+
+    async markUncertainTrigger(dedupKey, now) {
+      await update({
         Key: key(dedupKey),
-        UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
-        ConditionExpression: "delivery.claimId = :claimId",
-        ExpressionAttributeValues: { ":told": told, ":claimId": claimId },
+        UpdateExpression: "SET uncertainTriggerAt = :now",
+        ConditionExpression: "attribute_exists(dedupKey)",
+        ExpressionAttributeValues: { ":now": now.toISOString() },
+      });
+    },
+
+    async scheduleReResolve(state, at) {
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "SET reResolveAt = :at, watch = :reresolve, watchAt = :at REMOVE uncertainTriggerAt",
+        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND told.#action = :resolve AND attribute_not_exists(watch)",
+        ExpressionAttributeNames: { "#status": "status", "#action": "action" },
+        ExpressionAttributeValues: { ":at": at.toISOString(), ":reresolve": "reresolve", ":resolved": "resolved", ":resolve": "resolve", ":transitionAt": state.transitionAt },
+      });
+    },
+
+    async settle(state) {
+      if (state.watch !== "owed") return;
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "REMOVE watch, watchAt",
+        ConditionExpression: "watch = :owed AND transitionAt = :transitionAt",
+        ExpressionAttributeValues: { ":owed": "owed", ":transitionAt": state.transitionAt },
+      });
+    },
+
+    async markRecovered(dedupKey, now) {
+      await update({
+        Key: key(dedupKey),
+        UpdateExpression: "SET recoveredAt = :now ADD recovered :one",
+        ConditionExpression: "attribute_exists(dedupKey)",
+        ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1 },
       });
     },
 
@@ -314,12 +377,17 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       });
     },
 
-    async *watched() {
-      for (const watch of ["suppressed", "held", "aggregate"] as const) {
-        const pages = paginateQuery(
-          { client: doc },
-          { TableName: tableName, IndexName: STATE_TABLE.watchIndex, KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } },
-        );
+    async *watched(options = {}) {
+      const queries = [
+        ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
+        // Re-sends of a resolve, once due.
+        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": new Date().toISOString() } },
+        ...(options.owedBefore
+          ? [{ KeyConditionExpression: "watch = :watch AND watchAt < :before", ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() } }]
+          : []),
+      ];
+      for (const query of queries) {
+        const pages = paginateQuery({ client: doc }, { TableName: tableName, IndexName: STATE_TABLE.watchIndex, ...query });
         for await (const page of pages) for (const item of page.Items ?? []) yield item.dedupKey as string;
       }
     },
