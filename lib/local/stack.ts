@@ -36,6 +36,7 @@ import { redeliveryPolicyFromEnv, type RedeliveryPolicy } from "../router/redeli
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
 import { LOCAL_DEFAULTS, applyProcessDefaults, defaultRouterTimeoutMs, routerSafetyMarginMs } from "./settings.ts";
 import { startSweepTimer, type SweepTimer } from "./sweep-timer.ts";
+import { withSuppressionLog } from "./suppressed-log.ts";
 
 export interface LocalStackOptions {
   /** Webhook server port; 0 picks a free one. Default 3000 (the CLI reads --port and PORT). */
@@ -214,7 +215,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxPollers: options.maxPollers ?? LOCAL_DEFAULTS.maxPollers,
       createHandler: () => {
         const runtime = routerRuntime();
-        return createRouterHandler({ ...runtime.telemetry, ...runtime, deadLetters: runtime.deadLetterSink(), safetyMarginMs });
+        const router = withSuppressionLog(runtime.router, print); // held alerts get a console line too
+        return createRouterHandler({ ...runtime.telemetry, ...runtime, router, deadLetters: runtime.deadLetterSink(), safetyMarginMs });
       },
       onError: (error, step) => printError(`router poller (${step}): ${(error as Error)?.message ?? String(error)}`),
       onDeleted: journal && ((records) => journal.done(records.flatMap((record) => record.messageAttributes[JOURNAL_ID_ATTRIBUTE]?.stringValue ?? []))),

@@ -14,6 +14,7 @@ import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
 import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
+import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
 import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
@@ -83,9 +84,10 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
     now,
     onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
-    onMalformed: (windowId, problems) => {
-      logger.error("suppression window ignored: it is malformed", { windowId, problems });
+    onMalformed: (windowId, problems, item) => {
+      // Counted at every read (the alarm stays on while it is broken), said once per change of the item.
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
+      if (processMalformedWindowLog.isNew(windowsTable, windowId, item)) logger.error(describeMalformedWindow(windowId, problems), { windowId, problems });
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
