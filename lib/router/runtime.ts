@@ -22,7 +22,7 @@ import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAck
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
 import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
-import { DEFAULT_OWED_GRACE_MS } from "./sweep.ts";
+import { DEFAULT_OWED_GRACE_MS, drainOwed } from "./sweep.ts";
 import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
@@ -129,6 +129,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
     /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
     owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
     redelivery: redeliveryPolicyFromEnv(env),

@@ -69,7 +69,7 @@ export interface StateStore {
    * flapping, an open group or storm incident, and (with `owedBefore`) every problem whose recorded
    * change PagerDuty has not been told since before that instant.
    */
-  watched(options?: { owedBefore?: Date }): AsyncIterable<string>;
+  watched(options?: { owedBefore?: Date; onlyOwed?: boolean }): AsyncIterable<string>;
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 
@@ -378,10 +378,13 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     },
 
     async *watched(options = {}) {
-      const queries = [
+      const others = [
         ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
         // Re-sends of a resolve, once due.
         { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": new Date().toISOString() } },
+      ];
+      const queries = [
+        ...(options.onlyOwed ? [] : others),
         ...(options.owedBefore
           ? [{ KeyConditionExpression: "watch = :watch AND watchAt < :before", ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() } }]
           : []),
