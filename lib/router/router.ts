@@ -203,7 +203,7 @@ export function createRouter(deps: RouterDeps) {
       if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
-        await deps.store.release(state.dedupKey, claimId, reason);
+        await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
         return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
       }
       delivered.push(decision.action);
@@ -219,7 +219,10 @@ export function createRouter(deps: RouterDeps) {
         ...(state.members ? { members: Object.keys(state.members).length } : {}),
       }, state.transitionAt, { unpaged });
       if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
-        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+        // Counted from the last trigger attempt that got no answer: that is the one that may land last.
+        const settleMs = deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS;
+        const at = Math.max(now().getTime(), Date.parse(confirmed.uncertainTriggerAt) + settleMs);
+        await deps.store.scheduleReResolve(confirmed, new Date(at));
       }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
