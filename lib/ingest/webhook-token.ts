@@ -5,21 +5,27 @@
  */
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { rememberSecret } from "../runtime/redact.ts";
+import { sharedFetch } from "../runtime/shared-fetch.ts";
 
 export type WebhookTokenSource = () => Promise<string | undefined>;
 
 /** Cached for five minutes: a rotated token takes effect without a redeploy. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export function webhookTokenFromEnv(env: Readonly<Record<string, string | undefined>>): WebhookTokenSource {
+export function webhookTokenFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = getSecret,
+): WebhookTokenSource {
   const inline = env.WEBHOOK_TOKEN;
   // The token is remembered by the redaction rule as soon as it is known: it never reaches a log.
   rememberSecret(inline);
   if (inline) return async () => inline;
   const secretName = env.WEBHOOK_TOKEN_SECRET;
   if (secretName) {
+    // Concurrent cold requests share one fetch (Powertools caches only once a value has arrived).
+    const read = sharedFetch((name) => fetchSecret(name, { maxAge: SECRET_MAX_AGE_SECONDS }), { isMissing: () => false });
     return async () => {
-      const value = await getSecret(secretName, { maxAge: SECRET_MAX_AGE_SECONDS });
+      const value = await read(secretName);
       if (typeof value !== "string" || value.trim() === "") {
         throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <token>`);
       }

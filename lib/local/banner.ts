@@ -57,7 +57,7 @@ export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
     "",
     stack.inMemory
       ? "Data:     in memory (--in-memory): nothing survives a restart"
-      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and suppression windows survive restarts; queued messages do not`,
+      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and windows survive restarts, and accepted alerts survive a crash (journal ${shown(`${stack.dataDir}/queue-journal.jsonl`)}); the DLQ is in memory`,
     `DynamoDB: ${stack.endpoints.dynamodb}  tables ${stack.tables.state}, ${stack.tables.windows}`,
     `SQS:      ${stack.endpoints.sqs}  queues ${queueName(stack.queues.alerts)} → DLQ ${queueName(stack.queues.deadLetter)}`,
     `          visibility ${settings.visibilityTimeoutSeconds} s, retries back off to ${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +

@@ -51,8 +51,11 @@ export interface RetryOutcome {
 }
 
 export type RouteOutcome =
-  /** `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message. */
-  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean }
+  /**
+   * `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message.
+   * `unpaged`: the resolve of a firing episode that was over before PagerDuty could be told (docs/faults.md).
+   */
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean; unpaged?: boolean }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
@@ -153,11 +156,13 @@ export function createRouter(deps: RouterDeps) {
       return throughAggregate(state, membership, undefined, deadline);
     }
     const delivered: PagerDutyAction[] = [];
+    let unpagedEpisode = false;
+    const deliveredOutcome = (): RouteOutcome => ({ outcome: "delivered", actions: delivered, recorded, ...(unpagedEpisode ? { unpaged: true } : {}) });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const decision = await decisionFor(state);
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
-        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "held", until: decision.until, why: decision.why };
+        return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
       }
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
         const aggregate = await joinAggregate(state, decision.routingKeyRef, deps.aggregates);
@@ -165,13 +170,13 @@ export function createRouter(deps: RouterDeps) {
       }
       if (decision.kind === "none") {
         await deps.store.settle(state);
-        if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
+        if (delivered.length > 0) return deliveredOutcome();
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
       if (decision.kind === "suppress") {
         // Recorded once per window, so duplicates during a window stay a single write.
         if (state.suppressedBy !== decision.window.id) await deps.store.markSuppressed(state.dedupKey, decision.window);
-        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "suppressed", windowId: decision.window.id };
+        return delivered.length > 0 ? deliveredOutcome() : { outcome: "suppressed", windowId: decision.window.id };
       }
       const claimId = newClaimId();
       const claimed = await deps.store.claim(
@@ -191,8 +196,10 @@ export function createRouter(deps: RouterDeps) {
         if (!fresh) return { outcome: "retry", reason: "state vanished while claiming" };
         const live = fresh.delivery && Date.parse(fresh.delivery.until) > now().getTime() ? fresh.delivery : undefined;
         if (live) {
-          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}` };
-          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it` };
+          // The last failure says more than "someone else has it" if this ends in the DLQ.
+          const lastError = fresh.lastDeliveryError ? ` (last error: ${fresh.lastDeliveryError})` : "";
+          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}${lastError}` };
+          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it${lastError}` };
         }
         state = fresh;
         continue;
@@ -201,12 +208,13 @@ export function createRouter(deps: RouterDeps) {
       if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
-        await deps.store.release(state.dedupKey, claimId, reason);
+        await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
         return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
       }
       delivered.push(decision.action);
       // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
       const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
+      if (unpaged) unpagedEpisode = true;
       const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
         action: decision.action,
         routingKeyRef: decision.routingKeyRef,
@@ -217,10 +225,13 @@ export function createRouter(deps: RouterDeps) {
         ...(state.members ? { members: Object.keys(state.members).length } : {}),
       }, state.transitionAt, { unpaged });
       if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
-        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+        // Counted from the last trigger attempt that got no answer: that is the one that may land last.
+        const settleMs = deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS;
+        const at = Math.max(now().getTime(), Date.parse(confirmed.uncertainTriggerAt) + settleMs);
+        await deps.store.scheduleReResolve(confirmed, new Date(at));
       }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
-      if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
+      if (!confirmed) return deliveredOutcome();
       state = confirmed;
     }
     return { outcome: "retry", reason: "state kept changing while delivering" };

@@ -14,6 +14,7 @@ import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
 import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
+import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
 import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
 import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
@@ -21,7 +22,7 @@ import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAck
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
 import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
-import { DEFAULT_OWED_GRACE_MS } from "./sweep.ts";
+import { DEFAULT_OWED_GRACE_MS, drainOwed } from "./sweep.ts";
 import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
@@ -44,6 +45,13 @@ export interface RouterRuntimeOverrides {
   now?: () => Date;
 }
 
+/**
+ * A router does not sit out an outage inside one invocation: a few attempts, then the key is held
+ * and later sends to it come back at once, so the queue keeps flowing (a resolve is recorded when
+ * it arrives, not after the firing messages ahead of it) and the messages wait in SQS instead.
+ */
+export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000 } as const;
+
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -58,7 +66,7 @@ export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, 
   const get = () => {
     if (!built) {
       const keys = routingKeyResolverFromEnv(env);
-      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), resolve: (ref) => keys.resolve(ref) };
+      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env), ...ROUTER_CLIENT_OPTIONS }), resolve: (ref) => keys.resolve(ref) };
     }
     return built;
   };
@@ -83,9 +91,10 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
     now,
     onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
-    onMalformed: (windowId, problems) => {
-      logger.error("suppression window ignored: it is malformed", { windowId, problems });
+    onMalformed: (windowId, problems, item) => {
+      // Counted at every read (the alarm stays on while it is broken), said once per change of the item.
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
+      if (processMalformedWindowLog.isNew(windowsTable, windowId, item)) logger.error(describeMalformedWindow(windowId, problems), { windowId, problems });
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
@@ -127,6 +136,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
     /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
     owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
     redelivery: redeliveryPolicyFromEnv(env),

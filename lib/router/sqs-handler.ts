@@ -14,7 +14,7 @@ import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
 import { formatDuration } from "../runtime/duration.ts";
-import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
 import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
 import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
@@ -34,6 +34,12 @@ export interface RouterHandlerDeps extends Telemetry {
   redeliverIn?: RedeliverIn;
   /** Backoff and the age at which a message that still cannot be delivered is dead-lettered. */
   redelivery?: RedeliveryPolicy;
+  /**
+   * Delivers everything the state table still owes PagerDuty; called once PagerDuty takes events
+   * again after this instance saw deliveries fail, so an outage ends within seconds for every
+   * problem, not when each message's backoff ends. Returns how many it delivered.
+   */
+  drainOwed?: (deadline: number) => Promise<number>;
   /** Time kept back from Lambda's remaining time for confirming and answering. Default 3 s. */
   safetyMarginMs?: number;
   now?: () => number;
@@ -120,6 +126,9 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    */
   async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
     countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    if (sent.length > 0) deliveredInBatch = true;
+    if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged) metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
+    if (outcome.outcome === "retry") failingSince ??= now();
     for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
     logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
@@ -168,8 +177,21 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", { acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
   }
 
-  const core = async (event: SQSEvent, context: Context) =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+  /** Deliveries failed since the last success (this instance): the next success means PagerDuty is back. */
+  let failingSince: number | undefined;
+  let deliveredInBatch = false;
+
+  const core = async (event: SQSEvent, context: Context) => {
+    deliveredInBatch = false;
+    const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+    if (deliveredInBatch && failingSince !== undefined && deps.drainOwed) {
+      const outageMs = now() - failingSince;
+      failingSince = undefined;
+      const drained = await deps.drainOwed(now() + context.getRemainingTimeInMillis() - margin);
+      logger.info("PagerDuty takes events again: delivered what was owed", { drained, outageMs });
+    }
+    return response;
+  };
 
   return middy(core).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

@@ -40,10 +40,11 @@ export async function sweepWatched(
   now: () => number = Date.now,
   concurrency = SWEEP_CONCURRENCY,
   owedGraceMs = DEFAULT_OWED_GRACE_MS,
+  onlyOwed = false,
 ): Promise<SweepReport> {
   const report: SweepReport = { checked: 0, delivered: 0, recovered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
   // Workers share one iterator: an async generator hands each next() its own key, in order.
-  const keys = store.watched({ owedBefore: new Date(now() - owedGraceMs) })[Symbol.asyncIterator]();
+  const keys = store.watched({ owedBefore: new Date(now() - owedGraceMs), onlyOwed })[Symbol.asyncIterator]();
   async function worker(): Promise<void> {
     for (;;) {
       if (now() >= deadline) {
@@ -69,4 +70,14 @@ export async function sweepWatched(
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return report;
+}
+
+/**
+ * After a PagerDuty outage: everything still owed, of any age, delivered now by the instance that
+ * just got through, instead of when each waiting message's backoff ends (up to RETRY_BACKOFF_MAX
+ * later). Claims keep it from doubling a delivery in flight elsewhere; the messages that come back
+ * later find nothing left to send.
+ */
+export function drainOwed(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
+  return sweepWatched(store, router, deadline, now, SWEEP_CONCURRENCY, 0, true);
 }

@@ -7,6 +7,7 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
 import { createRouterHandler, type RouterHandlerDeps } from "../../lib/router/sqs-handler.ts";
 import { redeliveryDelaySeconds, type RedeliveryPolicy } from "../../lib/router/redelivery.ts";
+import { drainOwed } from "../../lib/router/sweep.ts";
 import type { Router } from "../../lib/router/router.ts";
 import { createSqsDeadLetterSink } from "../../lib/router/dead-letter.ts";
 import { createTelemetry } from "../../lib/runtime/observability.ts";
@@ -95,7 +96,7 @@ describe("router handler", () => {
     const redeliverIn = async (receipt: string, seconds: number) => {
       waits.push([receipt, seconds]);
     };
-    const many = { ...createTelemetry("router"), maxReceiveCount: 1000 };
+    const many = { ...createTelemetry("router"), maxReceiveCount: 1000, redelivery: { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 3_600_000 } };
     h.fake.down({ status: 503 });
     const body = JSON.stringify(alertAt(key, "firing", 0));
     for (const receiveCount of [1, 2, 3, 8]) {
@@ -146,6 +147,24 @@ describe("router handler", () => {
     const last = (await handler({ router: throwing })(sqsEvent([sqsRecord(body, { messageId: "e-1", receiveCount: 3 })]), lambdaContext("router", 3_000))) as SQSBatchResponse;
     expect(last.batchItemFailures).toEqual([]);
     expect(await dlqMessages()).toEqual([{ body, originalMessageId: "e-1", reason: "gave up after 3 receives: routing failed with an error: TypeError: Unsupported type passed: [object Object]" }]);
+  });
+});
+
+describe("the end of a PagerDuty outage", () => {
+  it("delivers everything owed as soon as one delivery gets through, without waiting for each message to come back", async () => {
+    const keys = [1, 2, 3].map((i) => `drain-${(n += 1)}-${i}`);
+    const router = h.router();
+    const one = handler({ router, maxReceiveCount: 1000, drainOwed: async (deadline) => (await drainOwed(h.store, router, deadline)).delivered });
+    h.fake.down({ status: 503 });
+    const failed = (await one(sqsEvent(keys.map((key) => sqsRecord(JSON.stringify(alertAt(key, "firing", 0))))), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    expect(failed.batchItemFailures).toHaveLength(3);
+    h.fake.recover();
+    // The first message back after the outage gets through; the other two are still waiting out their backoff.
+    await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(keys[0]!, "firing", 0)))]), lambdaContext("router", 3_000));
+    expect(keys.map((key) => h.fake.triggerCount(key))).toEqual([1, 1, 1]);
+    // Their messages, when they come back, find nothing left to send.
+    await one(sqsEvent(keys.slice(1).map((key) => sqsRecord(JSON.stringify(alertAt(key, "firing", 0))))), lambdaContext("router", 3_000));
+    expect(keys.map((key) => h.fake.triggerCount(key))).toEqual([1, 1, 1]);
   });
 });
 

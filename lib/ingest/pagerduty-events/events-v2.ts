@@ -227,7 +227,7 @@ export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
 
   dedupKey ??= (ctx.newDedupKey ?? (() => randomUUID().replaceAll("-", "")))();
   const details = detailsOf(payload.custom_details);
-  // Events are ordered by arrival, as PagerDuty orders them (see the README): the sender's own
+  // Events are ordered by arrival, as PagerDuty orders them (docs/pagerduty-senders.md): the sender's own
   // timestamp is kept for the responder, in custom_details, unless a detail of that name exists.
   const timestamp = optional(payload.timestamp);
   if (timestamp !== undefined && !Object.hasOwn(details, "timestamp")) details.timestamp = timestamp;
