@@ -21,11 +21,12 @@ describe("memory trim", () => {
     expect(releaseFreeHeap(Number.MAX_SAFE_INTEGER)).toBe(false);
   });
 
-  it("trims once per quiet spell: after activity stands still for quietMs, not during it", async () => {
+  it("trims once per quiet spell: after activity stands still for quietMs and the queue is empty, not during it", async () => {
     vi.useFakeTimers();
     let activity = 0;
     const trimOthers = vi.fn();
-    const trim = startMemoryTrim({ activity: () => activity, trimOthers, quietMs: 3_000, checkEveryMs: 1_000 });
+    let idle = true;
+    const trim = startMemoryTrim({ activity: () => activity, trimOthers, idle: async () => idle, quietMs: 3_000, checkEveryMs: 1_000 });
     for (let s = 0; s < 10; s += 1) {
       activity += 1;
       await vi.advanceTimersByTimeAsync(1_000);
@@ -38,6 +39,14 @@ describe("memory trim", () => {
     activity += 1;
     await vi.advanceTimersByTimeAsync(5_000);
     expect(trimOthers).toHaveBeenCalledTimes(2);
+    // Work still queued (a delivery waiting out PagerDuty's outage): no pause, however quiet.
+    idle = false;
+    activity += 1;
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(trimOthers).toHaveBeenCalledTimes(2);
+    idle = true;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(trimOthers).toHaveBeenCalledTimes(3);
     await trim.stop();
   });
 });

@@ -6,8 +6,9 @@
  * each isolate (the handlers' thread and both emulator threads): total heap ≫ used heap. V8's
  * memory reducer would release it once the isolate is idle, but the stack never looks idle to V8
  * (the router's pollers receive every 40 ms, the emulators answer them). So when no request and
- * no message has come for a few seconds, each thread runs V8's memory-reducing full GC once
- * ("last resort": compacts and unmaps free pages) — only where the unused heap is large.
+ * no message has come for a few seconds and the queue is empty (nothing waiting, nothing in flight:
+ * the pause cannot delay a delivery), each thread runs V8's memory-reducing full GC once ("last
+ * resort": compacts and unmaps free pages) — only where the unused heap is large.
  */
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -40,6 +41,8 @@ export interface MemoryTrimOptions {
   activity: () => number;
   /** Trims the other threads (the emulators'). */
   trimOthers: () => void;
+  /** Whether there is no work left (the queue empty): asked once activity has stood still; false waits for the next quiet spell check. */
+  idle: () => Promise<boolean>;
   /** How long the activity must stand still before trimming. */
   quietMs?: number;
   checkEveryMs?: number;
@@ -47,10 +50,11 @@ export interface MemoryTrimOptions {
 
 /** Trims every thread once per quiet spell: after activity, when it has stood still for quietMs. */
 export function startMemoryTrim(options: MemoryTrimOptions): { stop(): Promise<void> } {
-  const quietMs = options.quietMs ?? 3_000;
+  const quietMs = options.quietMs ?? 5_000;
   let seen = options.activity();
   let since = Date.now();
   let trimmed = false;
+  let checking = false;
   const timer = setInterval(() => {
     const now = options.activity();
     if (now !== seen) {
@@ -59,10 +63,19 @@ export function startMemoryTrim(options: MemoryTrimOptions): { stop(): Promise<v
       trimmed = false;
       return;
     }
-    if (trimmed || Date.now() - since < quietMs) return;
-    trimmed = true;
-    releaseFreeHeap();
-    options.trimOthers();
+    if (trimmed || checking || Date.now() - since < quietMs) return;
+    checking = true;
+    options
+      .idle()
+      .catch(() => false)
+      .then((idle) => {
+        // Still idle and nothing happened while asking: trim once for this quiet spell.
+        if (!idle || options.activity() !== seen) return;
+        trimmed = true;
+        releaseFreeHeap();
+        options.trimOthers();
+      })
+      .finally(() => (checking = false));
   }, options.checkEveryMs ?? 1_000);
   timer.unref();
   return { stop: async () => clearInterval(timer) };

@@ -237,7 +237,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup.push(sweep.stop);
 
     // After a burst, give back the heap it grew once requests and messages stop (memory-trim.ts).
-    const trim = startMemoryTrim({ activity: () => server.requests() + poller.status().received, trimOthers: emulators.trim });
+    const trim = startMemoryTrim({
+      activity: () => server.requests() + poller.status().received,
+      trimOthers: emulators.trim,
+      idle: async () => {
+        const { Attributes = {} } = await emulators.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: emulators.queues.alerts, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] }),
+        );
+        return Object.values(Attributes).every((count) => Number(count) === 0);
+      },
+    });
     cleanup.push(trim.stop);
 
     const descriptor: LocalStackDescriptor = {
