@@ -91,7 +91,7 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
     // header the body is read, bounded in size and depth first, and nothing unauthenticated is logged.
     const token = await deps.webhookToken();
     const authorization = header(event, "authorization");
-    let authenticated = token === undefined || (authorization !== undefined && isAuthorized(authorization, token));
+    const authenticated = token === undefined || (authorization !== undefined && isAuthorized(authorization, token));
     if (!authenticated && authorization !== undefined) return unauthorized(event, endpoint, ERRORS.invalidRoutingKey);
 
     const text = bodyText(event);
@@ -111,7 +111,6 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
       if (!(typeof key === "string" && key !== "" && sameSecret(key, token!))) {
         return unauthorized(event, endpoint, typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key"));
       }
-      authenticated = true;
     }
 
     const receivedAt = now().toISOString();
