@@ -28,9 +28,9 @@ export function messageOutcome<Accepted>(result: DeliveryOutcome, what: string, 
 }
 
 export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, resolveKey: ResolveRoutingKey): Deliver {
-  return (alert, delivery, deadline) =>
+  return (alert, delivery, deadline, stillWanted) =>
     sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>
-      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), { deadline }),
+      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), { deadline, ...(stillWanted ? { stillWanted } : {}) }),
     );
 }
 
@@ -62,6 +62,7 @@ export async function sendWithRoutingKey(
         reason: `${result.reason} (after ${result.attempts} attempts)`,
         ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
         ...(result.uncertain ? { uncertain: true } : {}),
+        ...(result.stoppedBy === "outdated" ? { outdated: true } : {}),
       };
   }
 }

@@ -17,13 +17,15 @@ import type { RecordOutcome, StateStore } from "./state-store.ts";
 export type DeliveryOutcome =
   | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean; outdated?: boolean };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
   alert: NormalizedAlert,
   delivery: { action: PagerDutyAction; routingKeyRef: string; route: string; severity: NormalizedAlert["severity"] },
   deadline: number,
+  /** Asked before a retry: false when newer state makes this event outdated (then it is not sent again). */
+  stillWanted?: () => Promise<boolean>,
 ) => Promise<DeliveryOutcome>;
 
 export interface RouterDeps {
@@ -204,11 +206,25 @@ export function createRouter(deps: RouterDeps) {
         state = fresh;
         continue;
       }
-      const result = await deps.deliver(state.lastAlert, decision, deadline);
+      // A retry after a failure must not send what newer state has made wrong (a trigger after its resolve).
+      const claimedState = state;
+      const stillWanted = async () => {
+        const current = await deps.store.get(claimedState.dedupKey);
+        return current?.status === claimedState.status && current.transitionAt === claimedState.transitionAt;
+      };
+      const result = await deps.deliver(state.lastAlert, decision, deadline, stillWanted);
       if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
+        if (result.outcome === "retry_later" && result.outdated) {
+          // Decide again from the newer state (e.g. the resolve that made this trigger wrong).
+          const fresh = await deps.store.get(state.dedupKey);
+          if (fresh) {
+            state = fresh;
+            continue;
+          }
+        }
         return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
       }
       delivered.push(decision.action);
