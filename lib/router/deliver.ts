@@ -5,6 +5,7 @@
 import type { PagerDutyClient, Rejected, RetryLater } from "../pagerduty/client.ts";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
 import type { Deliver, DeliveryOutcome, RetryOutcome } from "./router.ts";
+import { DEFAULT_PAUSE_MS } from "./pacing.ts";
 
 export type ResolveRoutingKey = (ref: string) => Promise<string>;
 
@@ -57,6 +58,12 @@ export async function sendWithRoutingKey(
     case "rejected":
       return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
     case "retry_later":
-      return { outcome: "retry_later", reason: `${result.reason} (after ${result.attempts} attempts)`, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
+      return {
+        outcome: "retry_later",
+        reason: `${result.reason} (after ${result.attempts} attempts)`,
+        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+        // A 429 pauses the key for every instance (lib/router/pacing.ts): for Retry-After, else a minute.
+        ...(result.rateLimited ? { pauseMs: result.rateLimited.retryAfterMs ?? DEFAULT_PAUSE_MS } : {}),
+      };
   }
 }

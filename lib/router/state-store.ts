@@ -232,17 +232,24 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       const told = state.told;
       const toldCondition = told ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction" : "attribute_not_exists(told)";
       const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
+      // A problem counted into a group or storm incident never pages on its own as well (a raced copy may have joined meanwhile).
+      const notMember = claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
       const result = await update({
         Key: key(state.dedupKey),
         UpdateExpression: `SET delivery = :claim${opens}`,
-        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}`,
-        ExpressionAttributeNames: { "#status": "status", "#until": "until", ...(told ? { "#at": "at", "#action": "action" } : {}) },
+        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}${notMember}`,
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#until": "until",
+          ...(told ? { "#at": "at", "#action": "action" } : {}),
+          ...(claim.action === "trigger" ? { "#aggregate": "aggregate" } : {}),
+        },
         ExpressionAttributeValues: {
           ":claim": claim,
           ":now": now.toISOString(),
           ":status": state.status,
           ":transitionAt": state.transitionAt,
-          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route } } : {}),
+          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" } : {}),
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });
@@ -251,7 +258,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     async confirm(dedupKey, claimId, told) {
       // A confirmed resolve closes what was open and ends flapping (it was stable); a confirmed trigger ends any suppression watch.
-      const extra = told.action === "resolve" ? ", openIn, watch, watchAt, flappingSince" : ", suppressedBy, suppressedReason, watch, watchAt";
+      // A group or storm incident (told carries its counts) stays watched while open: the sweep sends its updates.
+      const extra = told.action === "resolve" ? ", openIn, watch, watchAt, flappingSince" : told.members !== undefined ? "" : ", suppressedBy, suppressedReason, watch, watchAt";
       return update({
         Key: key(dedupKey),
         UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
