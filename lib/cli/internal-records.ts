@@ -5,7 +5,7 @@
  */
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { isHeartbeatItem } from "../heartbeat/heartbeat.ts";
-import { PACE_WINDOW_MS, type PaceRecord } from "../router/pacing.ts";
+import { eventsInWindow, type PaceRecord } from "../router/pacing.ts";
 import { dateOf, plural, when } from "./format.ts";
 
 /** An item without a problem's status that is not a heartbeat tracker (those have their own view). */
@@ -42,7 +42,7 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
   }
   if (item.dedupKey.startsWith(KEY_PREFIX.pace)) {
     const pace = item as unknown as PaceRecord;
-    const recent = (pace.sent ?? []).filter((at) => at > now.getTime() - PACE_WINDOW_MS).length;
+    const recent = eventsInWindow(pace.w, now.getTime());
     const paused = pace.pausedUntil !== undefined && pace.pausedUntil > now.getTime() ? dateOf(new Date(pace.pausedUntil).toISOString()) : undefined;
     return [
       head,
