@@ -30,7 +30,7 @@ export type ApplyResult =
 export interface AggregateStore {
   /** Claims the member for counting (a lease); `fresh` when it is joining, not yet a member. The member after, or undefined. */
   claim(member: ProblemState, ref: AggregateRef, claim: { id: string; until: string }, now: Date, fresh: boolean): Promise<ProblemState | undefined>;
-  /** Gives up a claim taken for a join that did not happen: the member pages on its own. */
+  /** Gives up a claim taken for a join that did not happen: the member pages on its own (recorded, so a copy is not judged again). */
   release(member: ProblemState, claimId: string): Promise<void>;
   /** Applies one count change of a member to the aggregate, once. */
   apply(target: AggregateTarget, ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult>;
@@ -167,7 +167,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     async claim(member, ref, claim, now, fresh) {
       // A join needs the member not paging on its own nor in another live membership; a change of a member needs its ref.
       const membership = fresh
-        ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND attribute_not_exists(openIn) AND attribute_not_exists(delivery)"
+        ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND attribute_not_exists(openIn) AND attribute_not_exists(delivery) AND (attribute_not_exists(gatedAt) OR gatedAt <> :t)"
         : "#aggregate.#key = :key AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now OR #aggregate.#claim.#id = :id)";
       const { claim: _old, ...kept } = ref;
       return update({
@@ -186,12 +186,13 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     },
 
     async release(member, claimId) {
+      // gatedAt: this state was judged to page on its own; a copy of it must not be counted again.
       await update({
         Key: key(member.dedupKey),
-        UpdateExpression: "REMOVE #aggregate",
+        UpdateExpression: "SET gatedAt = :t REMOVE #aggregate",
         ConditionExpression: "#aggregate.#claim.#id = :id",
         ExpressionAttributeNames: { "#id": "id" },
-        ExpressionAttributeValues: { ":id": claimId },
+        ExpressionAttributeValues: { ":id": claimId, ":t": member.transitionAt },
       });
     },
 

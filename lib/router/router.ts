@@ -148,8 +148,11 @@ export function createRouter(deps: RouterDeps) {
     for (const target of targets) {
       const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
       if (!(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
-        if (!claimed) return busyMember(state.dedupKey);
-        break;
+        if (claimed) break;
+        // Judged to page on its own already (a redelivered or raced copy): it does, without counting again.
+        const fresh = await deps.store.get(state.dedupKey);
+        if (fresh && fresh.gatedAt === state.transitionAt && fresh.status === state.status) return undefined;
+        return busyMember(state.dedupKey);
       }
       claimed = true;
       if (target.kind === "storm") {

@@ -84,6 +84,8 @@ export interface ProblemState extends AggregateFields {
   held?: number;
   /** Marked flapping: the resolve that first had to be held; cleared when a resolve finally goes out. */
   flappingSince?: string;
+  /** The transition judged to page on its own when its group and storm would not take it (never judged twice). */
+  gatedAt?: string;
   /** Set while this problem pages through a group or storm incident instead of its own. */
   aggregate?: AggregateRef;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */
