@@ -169,14 +169,16 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       const membership = fresh
         ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND attribute_not_exists(openIn) AND attribute_not_exists(delivery) AND (attribute_not_exists(gatedAt) OR gatedAt <> :t)"
         : "#aggregate.#key = :key AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now OR #aggregate.#claim.#id = :id)";
+      // A join writes the whole ref; a member's later change only its claim, so what the aggregate
+      // counted (written by whoever held the claim before) is kept and comes back in the answer.
       const { claim: _old, ...kept } = ref;
       return update({
         Key: key(member.dedupKey),
-        UpdateExpression: "SET #aggregate = :ref",
+        UpdateExpression: fresh ? "SET #aggregate = :ref" : "SET #aggregate.#claim = :claim",
         ConditionExpression: `#status = :status AND transitionAt = :t AND ${membership}`,
         ExpressionAttributeNames: { "#id": "id", ...(fresh ? {} : { "#until": "until", "#key": "key" }) },
         ExpressionAttributeValues: {
-          ":ref": { ...kept, claim },
+          ...(fresh ? { ":ref": { ...kept, claim } } : { ":claim": claim }),
           ":status": member.status,
           ":t": member.transitionAt,
           ":id": claim.id,

@@ -174,14 +174,20 @@ export function createRouter(deps: RouterDeps) {
     const aggregates = deps.aggregates!;
     const claimId = newClaimId();
     const claimed = await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
-    if (!claimed) return busyMember(member.dedupKey);
+    if (!claimed?.aggregate) return busyMember(member.dedupKey);
+    // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
+    const current = claimed.aggregate;
+    if (isSynced(claimed, current)) {
+      await aggregates.commit(claimed, claimId, current, current.synced!, current.episode);
+      return { outcome: "deduplicated", why: `pages through ${current.key}`, recorded: "repeat" };
+    }
     // Joinable for as long as it is open: a redelivery goes on through the aggregate it joined.
-    const target: AggregateTarget = { key: ref.key, kind: ref.kind, rule: ref.rule, windowMs: undefined };
-    const counted = await countInto(member, target, ref, claimId, deadline);
+    const target: AggregateTarget = { key: current.key, kind: current.kind, rule: current.rule, windowMs: undefined };
+    const counted = await countInto(claimed, target, current, claimId, deadline);
     if (counted) return counted;
     // It resolved before it was ever counted, and the aggregate has closed: nothing was paged for it.
-    await aggregates.commit(member, claimId, ref, { status: member.status, at: member.transitionAt }, ref.episode);
-    return { outcome: "grouped", into: ref.key, kind: ref.kind, actions: [] };
+    await aggregates.commit(claimed, claimId, current, { status: claimed.status, at: claimed.transitionAt }, current.episode);
+    return { outcome: "grouped", into: current.key, kind: current.kind, actions: [] };
   }
 
   /**

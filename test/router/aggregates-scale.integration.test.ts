@@ -161,4 +161,18 @@ describe("a storm of any size", () => {
     expect((await copies("c")).map((o) => o.outcome)).toContain("grouped");
     expect(h.fake.incidents().map((i) => i.dedupKey).sort()).toEqual([`gate-${run}-a`, `gate-${run}-b`, "storm:default"].sort());
   });
+
+  it("keeps what the aggregate counted of a member when a copy that read the member earlier claims it", async () => {
+    h.setRoute(() => ({ route: "stale", routingKeyRef: "default" }));
+    const store = createAggregateStore({ doc: h.doc, tableName: h.tableName });
+    const r = router(store, 0);
+    at(BASE + 500);
+    const key = `stale-${run}`;
+    expect(await r.handleAlert(alertAt(key, "firing", BASE + 500), soon())).toMatchObject({ outcome: "grouped" });
+    const counted = (await h.store.get(key))!;
+    // A copy that read the member before it was counted still has the bare membership.
+    const { synced: _synced, episode: _episode, ...bare } = counted.aggregate!;
+    const claimed = await store.claim(counted, bare, { id: "copy", until: new Date(clock + MINUTE).toISOString() }, new Date(clock), false);
+    expect(claimed?.aggregate).toMatchObject({ synced: { status: "firing" }, episode: counted.aggregate!.episode, claim: { id: "copy" } });
+  });
 });

@@ -39,7 +39,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     port: 0,
     inMemory: true,
     dataDir,
-    quiet: true,
+    quiet: process.env.E2E_LOUD !== "1",
     visibilityTimeoutSeconds: 2,
     sweepIntervalMs: options.sweepIntervalMs ?? 250,
     env: { PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: options.routingKey, WINDOW_REFRESH_MS: "200", ...options.env },
