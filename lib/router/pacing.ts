@@ -85,6 +85,8 @@ export interface Pacer {
   admit(routingKeyRef: string, priority: boolean): Promise<{ admitted: true } | { admitted: false; retryAfterMs: number; reason: string }>;
   /** Pauses the routing key for every instance (after a 429). */
   pause(routingKeyRef: string, ms: number): Promise<void>;
+  /** Gives an admitted place back: the event never reached PagerDuty (e.g. the deadline came first). */
+  release(routingKeyRef: string, admittedAt: Date): Promise<void>;
 }
 
 export interface PacerOptions {
@@ -134,6 +136,7 @@ export function createPacer(options: PacerOptions): Pacer {
   }
 
   async function giveBack(routingKeyRef: string, nowMs: number): Promise<void> {
+    // The slot the place was taken in (it may have ended meanwhile); never below zero.
     await update({
       Key: { dedupKey: paceKey(routingKeyRef) },
       UpdateExpression: "SET #w.#cur = #w.#cur - :one",
@@ -160,6 +163,8 @@ export function createPacer(options: PacerOptions): Pacer {
       return { admitted: false, retryAfterMs: waitMs + spread, reason: `paced: routing key '${routingKeyRef}' waits: ${why}` };
     },
 
+    release: (routingKeyRef, admittedAt) => giveBack(routingKeyRef, admittedAt.getTime()),
+
     async pause(routingKeyRef, ms) {
       const nowMs = now().getTime();
       const until = nowMs + ms;
@@ -182,13 +187,19 @@ export function paced<Args extends unknown[]>(
   pacer: Pacer,
   send: (...args: Args) => Promise<DeliveryOutcome>,
   describe: (...args: Args) => { routingKeyRef: string; priority: boolean },
+  now: () => Date = () => new Date(),
 ): (...args: Args) => Promise<DeliveryOutcome> {
   return async (...args) => {
     const { routingKeyRef, priority } = describe(...args);
+    const admittedAt = now();
     const gate = await pacer.admit(routingKeyRef, priority);
     if (!gate.admitted) return { outcome: "retry_later", reason: gate.reason, retryAfterMs: gate.retryAfterMs };
     const result = await send(...args);
-    if (result.outcome === "retry_later" && result.pauseMs !== undefined) await pacer.pause(routingKeyRef, result.pauseMs);
+    if (result.outcome === "retry_later") {
+      if (result.pauseMs !== undefined) await pacer.pause(routingKeyRef, result.pauseMs);
+      // Nothing reached PagerDuty: the place goes back, or failed attempts would eat the budget.
+      else if (result.attempts === 0) await pacer.release(routingKeyRef, admittedAt);
+    }
     return result;
   };
 }

@@ -16,7 +16,7 @@ export type DeliveryOutcome =
   | { outcome: "accepted" }
   | { outcome: "rejected"; message: string }
   /** `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. */
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; pauseMs?: number };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (

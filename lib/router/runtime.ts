@@ -93,7 +93,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   const built = paced(pacer, overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey), (alert, delivery) => ({
     routingKeyRef: delivery.routingKeyRef,
     priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
-  }));
+  }), now);
   const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
   const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
@@ -122,13 +122,13 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** PagerDuty change events from the Events API v2 ingest: routed like alerts, sent without state. */
     changeEvents: createChangeEventRouter({
       route: (subject) => resolveRoute(routes, subject),
-      send: paced(pacer, overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey), (_event, delivery) => ({ routingKeyRef: delivery.routingKeyRef, priority: false })),
+      send: paced(pacer, overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey), (_event, delivery) => ({ routingKeyRef: delivery.routingKeyRef, priority: false }), now),
     }),
     /** PagerDuty acknowledges from the Events API v2 ingest: sent where the problem's trigger went, when it pages on its own. */
     acknowledgements: createAcknowledgeRouter({
       store,
       now,
-      send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true })),
+      send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }), now),
     }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
