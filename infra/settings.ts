@@ -23,6 +23,8 @@ export interface AlertRelaySettings {
   routingKeysSecretPrefix: string;
   /** An existing secret holding the webhook token; when unset the stack creates one with a generated token. */
   webhookTokenSecretName: string | undefined;
+  /** Customer-managed KMS keys the routing-key and token secrets are encrypted with: the functions that read them get kms:Decrypt (via Secrets Manager only). */
+  secretsKmsKeyArns: string[];
   alarmStateChangeRule: boolean;
   logRetentionDays: RetentionDays;
   /** Tables, key, log groups and token secret: kept on stack deletion unless a dev stage says otherwise. */
@@ -50,6 +52,7 @@ export const SETTING_KEYS = [
   "routes",
   "routingKeysSecretPrefix",
   "webhookTokenSecretName",
+  "secretsKmsKeyArns",
   "alarmStateChangeRule",
   "logRetentionDays",
   "removalPolicy",
@@ -144,6 +147,27 @@ function readSources(problems: Problems, value: unknown): string[] {
     problems.push(`sources names ${unknown.map(show).join(", ")}, which ${unknown.length === 1 ? "is" : "are"} not registered; known: ${known.join(", ")}`);
   }
   return known.filter((name) => list.includes(name));
+}
+
+/** A key ARN, not an alias: IAM matches kms:Decrypt's resource against the key's ARN. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+
+function readKmsKeyArns(problems: Problems, value: unknown): string[] {
+  if (value === undefined || value === null || value === "") return [];
+  const list = typeof value === "string" ? value.split(",").map((arn) => arn.trim()).filter(Boolean) : value;
+  if (!Array.isArray(list) || !list.every((arn) => typeof arn === "string")) {
+    problems.push(`secretsKmsKeyArns is ${show(value)}; expected KMS key ARNs, comma-separated or a list, e.g. "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`);
+    return [];
+  }
+  const invalid = list.filter((arn) => !KMS_KEY_ARN.test(arn));
+  if (invalid.length > 0) {
+    problems.push(
+      `secretsKmsKeyArns: ${invalid.map(show).join(", ")} ${invalid.length === 1 ? "is not a KMS key ARN" : "are not KMS key ARNs"}; ` +
+        "write arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not work in an IAM policy: find the key's ARN with aws kms describe-key --key-id alias/<name>)",
+    );
+    return [];
+  }
+  return [...new Set(list)];
 }
 
 function readRoutes(problems: Problems, input: SettingsInput, readFile: (path: string) => string): string | undefined {
@@ -288,6 +312,7 @@ export function resolveSettings(
     routesJson: readRoutes(problems, input, readFile),
     routingKeysSecretPrefix: prefix,
     webhookTokenSecretName: readText(problems, "webhookTokenSecretName", input.webhookTokenSecretName, /^[A-Za-z0-9/_+=.@-]{1,512}$/, "a Secrets Manager secret name"),
+    secretsKmsKeyArns: readKmsKeyArns(problems, input.secretsKmsKeyArns),
     alarmStateChangeRule: readBoolean(problems, "alarmStateChangeRule", input.alarmStateChangeRule, false),
     logRetentionDays,
     removalPolicy: removalPolicy === "destroy" ? "destroy" : "retain",

@@ -81,6 +81,17 @@ export class AlertRelayStack extends Stack {
         });
     // A name, not the partial ARN fromSecretNameV2 knows: Secrets Manager resolves a name exactly.
     const webhookTokenId = settings.webhookTokenSecretName ?? this.webhookToken.secretArn;
+    // Secrets under a customer-managed key can only be read with kms:Decrypt on it, and only through Secrets Manager.
+    const decryptSecrets = (fn: PipelineFunction) => {
+      if (settings.secretsKmsKeyArns.length === 0) return;
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["kms:Decrypt"],
+          resources: settings.secretsKmsKeyArns,
+          conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${this.region}.amazonaws.com` } },
+        }),
+      );
+    };
 
     const adapterFunctions: DeployedAdapter[] = [];
     for (const adapter of deployed) {
@@ -104,6 +115,7 @@ export class AlertRelayStack extends Stack {
         adapterFunction.role.addToPrincipalPolicy(
           new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secretArnForPolicies(this.webhookToken)] }),
         );
+        decryptSecrets(adapterFunction);
       }
       this.adapterFunctions.set(adapter.name, adapterFunction);
       adapterFunctions.push({ adapter, fn: adapterFunction.fn });
@@ -122,6 +134,7 @@ export class AlertRelayStack extends Stack {
     this.pagerDutyEvents.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [secretArnForPolicies(this.webhookToken)] }),
     );
+    decryptSecrets(this.pagerDutyEvents);
 
     const routingKeysArn = this.formatArn({
       service: "secretsmanager",
@@ -131,6 +144,7 @@ export class AlertRelayStack extends Stack {
     });
     const routerEnvironment: Record<string, string> = {
       STATE_TABLE_NAME: stateTable.tableName,
+      ALERTS_QUEUE_URL: alertsQueue.queueUrl,
       WINDOWS_TABLE_NAME: windowsTable.tableName,
       MAX_RECEIVE_COUNT: String(PIPELINE.maxReceiveCount),
       WINDOW_REFRESH_MS: String(PIPELINE.windowRefreshSeconds * 1000),
@@ -143,6 +157,7 @@ export class AlertRelayStack extends Stack {
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...stateActions], resources: [stateTable.tableArn] }));
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...TABLE_ACTIONS.windowsRead], resources: [windowsTable.tableArn] }));
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [routingKeysArn] }));
+      decryptSecrets(fn);
     };
 
     this.router = new PipelineFunction(this, "Router", {
@@ -199,7 +214,8 @@ export class AlertRelayStack extends Stack {
 
     this.operations = new Operations(this, "Operations", {
       alarmPrefix: opsAlarmPrefix(this.stackName),
-      dashboardName: this.stackName,
+      // Dashboard names are global in an account: the same stage deployed in two regions must not collide.
+      dashboardName: `${this.stackName}-${this.region}`,
       topicKey,
       opsAlarmEndpoint: settings.opsAlarmEndpoint,
       storage: this.storage,

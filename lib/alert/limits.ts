@@ -115,9 +115,6 @@ function cutLongStrings(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== "object") return value;
   if (depth > 8) return "[nested too deep]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => cutLongStrings(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[k] = cutLongStrings(v, depth + 1);
-  }
-  return out;
+  // fromEntries defines own data properties: a key "__proto__" stays a key, never the prototype.
+  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, cutLongStrings(v, depth + 1)]])));
 }

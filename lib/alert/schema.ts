@@ -34,6 +34,29 @@ export const imageSchema = z.object({
   alt: z.string().max(LIMITS.linkTextChars).optional(),
 });
 
+/**
+ * A JSON object whose names are data: every own name is kept, "__proto__" and "constructor"
+ * included. (z.record assigns by name, which drops "__proto__" or turns it into the prototype.)
+ * The result is built with Object.fromEntries, which defines own data properties.
+ */
+function dataMap<V extends z.ZodType>(name: z.ZodType<string>, value: V) {
+  return z.unknown().transform((input, ctx): Record<string, z.output<V>> => {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) {
+      ctx.addIssue({ code: "custom", message: `expected an object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}` });
+      return z.NEVER;
+    }
+    const entries: [string, z.output<V>][] = [];
+    for (const [key, raw] of Object.entries(input)) {
+      const checkedName = name.safeParse(key);
+      if (!checkedName.success) ctx.addIssue({ code: "custom", path: [key], message: `name ${JSON.stringify(key.slice(0, 64))}: ${checkedName.error.issues[0]?.message}` });
+      const checked = value.safeParse(raw);
+      if (!checked.success) ctx.addIssue({ code: "custom", path: [key], message: checked.error.issues[0]?.message ?? "invalid value" });
+      else entries.push([key, checked.data as z.output<V>]);
+    }
+    return Object.fromEntries(entries) as Record<string, z.output<V>>;
+  });
+}
+
 export const normalizedAlertSchema = z
   .object({
     schema: z.literal(SCHEMA_VERSION),
@@ -51,8 +74,8 @@ export const normalizedAlertSchema = z
     class: z.string().max(LIMITS.fieldChars).optional(),
     links: z.array(linkSchema).max(LIMITS.links),
     images: z.array(imageSchema).max(LIMITS.images),
-    details: z.record(z.string(), z.unknown()),
-    labels: z.record(label, z.string().max(LIMITS.labelValueChars)),
+    details: dataMap(z.string(), z.unknown()),
+    labels: dataMap(label, z.string().max(LIMITS.labelValueChars)),
   })
   .superRefine((alert, ctx) => {
     if (Object.keys(alert.labels).length > LIMITS.labels) {

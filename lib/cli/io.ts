@@ -9,6 +9,8 @@ export interface CliIO {
   readFile(path: string): Promise<string>;
   env: Readonly<Record<string, string | undefined>>;
   now(): Date;
+  /** Standard output is a terminal (a person reads it), not a pipe or a file (a program does). */
+  stdoutIsTTY?: boolean;
   /** Replaces how AWS clients are made (tests point them at emulators or fakes); default: the real SDK clients. */
   aws?: Partial<AwsClientFactory>;
 }
@@ -35,6 +37,7 @@ export function processIO(): CliIO {
     readFile: (path) => readFile(path, "utf8"),
     env: process.env,
     now: () => new Date(),
+    stdoutIsTTY: process.stdout.isTTY === true,
   };
 }
 

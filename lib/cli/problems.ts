@@ -63,6 +63,24 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     );
   }
   if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
+  if (state.watch === "owed") {
+    lines.push(
+      `Its change of ${at(state.watchAt, now)} is owed to PagerDuty: its queue message delivers it, and if that message is lost or keeps failing, ` +
+        "the sweep delivers it from this record after the grace period (OWED_GRACE, two router timeouts).",
+    );
+  }
+  if (state.watch === "reresolve") {
+    lines.push(`A trigger attempt got no answer and may reach PagerDuty late, so the resolve is sent once more ${at(state.reResolveAt, now)} (idempotent at PagerDuty).`);
+  }
+  if (state.unpaged) {
+    lines.push(
+      `${plural(state.unpaged, "firing episode")} of this problem ${state.unpaged === 1 ? "was" : "were"} over before PagerDuty could be reached: not paged after the fact ` +
+        "(only a resolve went out, in case a trigger had reached it).",
+    );
+  }
+  if (state.recovered) {
+    lines.push(`The sweep delivered ${plural(state.recovered, "change")} of this problem that its queue message had not (last ${at(state.recoveredAt, now)}).`);
+  }
   return lines;
 }
 

@@ -3,7 +3,7 @@ import { createDynamoWindowStore, type DynamoWindowStore } from "../suppression/
 import { currentOccurrence, nextOccurrence, windowState, type WindowState } from "../suppression/suppress.ts";
 import { describeSchedule } from "../suppression/schedule.ts";
 import type { TargetWith } from "../ops/target.ts";
-import { parseWindowItem, type SuppressionWindow } from "../suppression/window-item.ts";
+import { parseIsoInstant, parseWindowItem, type SuppressionWindow } from "../suppression/window-item.ts";
 import { dateOf, isoSeconds, relative, when } from "./format.ts";
 
 export type ListedState = WindowState | "malformed";
@@ -69,16 +69,26 @@ export function startsText(listed: ListedWindow, now: Date): string {
     const next = nextOccurrence(window, now)?.start;
     if (next) return `next: ${when(next, now)}`;
   }
-  const startsAt = listed.window?.startsAt ?? dateOf(listed.item.startsAt);
-  if (startsAt) return when(startsAt, now);
-  return listed.state === "malformed" ? "?" : "when written";
+  if (listed.state === "malformed") return rawTime(listed.item.startsAt, (date) => when(date, now));
+  const startsAt = listed.window?.startsAt;
+  return startsAt ? when(startsAt, now) : "when written";
 }
 
 /** `… (in 1h 20m)` while running, `… (ended 3h ago)` after, `never` for an open end. */
 export function endsText(listed: ListedWindow, now: Date): string {
-  const endsAt = listed.window?.endsAt ?? dateOf(listed.item.endsAt);
-  if (!endsAt) return listed.state === "malformed" ? "?" : "never (until disabled)";
-  return endsAt <= now ? `${isoSeconds(endsAt)} (ended ${relative(endsAt, now)})` : when(endsAt, now);
+  const show = (endsAt: Date) => (endsAt <= now ? `${isoSeconds(endsAt)} (ended ${relative(endsAt, now)})` : when(endsAt, now));
+  if (listed.state === "malformed") return rawTime(listed.item.endsAt, show);
+  return listed.window?.endsAt ? show(listed.window.endsAt) : "never (until disabled)";
+}
+
+/**
+ * A malformed item's time as the router reads it, or else as written: a zone-less
+ * "2026-11-27T03:00:00" must not be shown with the Z whose absence is what is wrong with it.
+ */
+function rawTime(value: unknown, show: (date: Date) => string): string {
+  if (typeof value !== "string") return "?";
+  const parsed = parseIsoInstant(value);
+  return "date" in parsed ? show(parsed.date) : value;
 }
 
 /** The windows table of the target the command acts on. */

@@ -4,19 +4,25 @@
  * Neither set means authentication is off, which the handler logs once at start.
  */
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { sharedFetch } from "../runtime/shared-fetch.ts";
 
 export type WebhookTokenSource = () => Promise<string | undefined>;
 
 /** Cached for five minutes: a rotated token takes effect without a redeploy. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export function webhookTokenFromEnv(env: Readonly<Record<string, string | undefined>>): WebhookTokenSource {
+export function webhookTokenFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = getSecret,
+): WebhookTokenSource {
   const inline = env.WEBHOOK_TOKEN;
   if (inline) return async () => inline;
   const secretName = env.WEBHOOK_TOKEN_SECRET;
   if (secretName) {
+    // Concurrent cold requests share one fetch (Powertools caches only once a value has arrived).
+    const read = sharedFetch((name) => fetchSecret(name, { maxAge: SECRET_MAX_AGE_SECONDS }), { isMissing: () => false });
     return async () => {
-      const value = await getSecret(secretName, { maxAge: SECRET_MAX_AGE_SECONDS });
+      const value = await read(secretName);
       if (typeof value !== "string" || value.trim() === "") {
         throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <token>`);
       }

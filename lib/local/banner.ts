@@ -2,6 +2,7 @@
 import { relative, resolve } from "node:path";
 import { DEFAULT_DATA_DIR } from "../ops/local-stack-file.ts";
 import type { LocalStack } from "./stack.ts";
+import { formatDuration } from "../runtime/duration.ts";
 
 const queueName = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
@@ -56,10 +57,10 @@ export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
     "",
     stack.inMemory
       ? "Data:     in memory (--in-memory): nothing survives a restart"
-      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and suppression windows survive restarts; queued messages do not`,
+      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and windows survive restarts, and accepted alerts survive a crash (journal ${shown(`${stack.dataDir}/queue-journal.jsonl`)}); the DLQ is in memory`,
     `DynamoDB: ${stack.endpoints.dynamodb}  tables ${stack.tables.state}, ${stack.tables.windows}`,
     `SQS:      ${stack.endpoints.sqs}  queues ${queueName(stack.queues.alerts)} → DLQ ${queueName(stack.queues.deadLetter)}`,
-    `          visibility ${settings.visibilityTimeoutSeconds} s, DLQ after ${settings.maxReceiveCount} receives; ` +
+    `          visibility ${settings.visibilityTimeoutSeconds} s, retries back off to ${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +
       `sweep every ${settings.sweepIntervalMs / 1000} s; window changes apply within ${settings.windowRefreshMs / 1000} s`,
     ...stack.ignoredSettings.map((name) => `Ignored:  ${name} (AWS only; locally keys and tokens come from the environment or ROUTING_KEYS_FILE)`),
     "",

@@ -18,7 +18,8 @@ state and suppression windows in DynamoDB (dynalite). Without a routing key it r
 options:
   --port <n>                webhook server port (default $PORT or ${LOCAL_DEFAULTS.port}; 0 = any free port)
   --data-dir <dir>          stack.json, outbox and DynamoDB data (default ${DEFAULT_DATA_DIR})
-  --in-memory               keep DynamoDB in memory: nothing survives a restart
+  --in-memory               keep DynamoDB in memory and journal nothing: nothing survives a restart,
+                            and alerts accepted but not yet routed are lost if the process dies
   --visibility-timeout <s>  seconds before a message the router failed comes back (default ${LOCAL_DEFAULTS.visibilityTimeoutSeconds})
   --sweep-interval <s>      seconds between sweeps for ended suppression windows (default ${LOCAL_DEFAULTS.sweepIntervalSeconds})
   -h, --help                this text
@@ -27,7 +28,9 @@ environment:
   PAGERDUTY_ROUTING_KEY[_<NAME>], ROUTING_KEYS_FILE   routing keys (none set = dry run)
   PAGERDUTY_EVENTS_URL / PAGERDUTY_REGION             where events go (default the US endpoint)
   ROUTES_FILE / ROUTES_JSON                           routes; WEBHOOK_TOKEN requires a bearer token
-  WINDOW_REFRESH_MS, MAX_RECEIVE_COUNT, LOG_LEVEL     timing, redrive, log level (default WARN)`;
+  RETRY_BACKOFF_MAX, GIVE_UP_AFTER                    longest wait between retries of a message (default 60s),
+                                                      age at which it goes to the DLQ with its reason (default 6h)
+  WINDOW_REFRESH_MS, MAX_RECEIVE_COUNT, LOG_LEVEL     timing, redrive backstop, log level (default WARN)`;
 
 class UsageError extends Error {}
 

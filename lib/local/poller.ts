@@ -39,6 +39,8 @@ export interface PollerOptions {
   /** Pause after a failed receive or delete, so a stopped emulator is not hammered. */
   errorBackoffMs?: number;
   onError?: (error: unknown, step: "receive" | "handler" | "delete") => void;
+  /** Messages the router finished with and the queue deleted (e.g. to mark them done in a journal). */
+  onDeleted?: (records: readonly SQSRecord[]) => void;
 }
 
 export interface PollerStatus {
@@ -130,6 +132,8 @@ export function startPoller(options: PollerOptions): Poller {
         }),
       );
       counts.deleted += records.length - Failed.length;
+      const failedIds = new Set(Failed.map((failure) => failure.Id));
+      options.onDeleted?.(records.filter((_record, index) => !failedIds.has(String(index))));
       // An undeleted message is redelivered and routed again, which the router's state makes harmless.
       if (Failed.length > 0) report(new Error(`${Failed.length} messages not deleted: ${Failed[0]?.Message ?? Failed[0]?.Code}`), "delete");
     } catch (error) {

@@ -81,7 +81,13 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     if (webhook) {
       const route = byName.get(decodeURIComponent(webhook[1]!));
       if (route) return invoke(route, `POST /webhooks/${route.name}`, req, res, body);
-      return send(res, 404, { error: `no adapter named "${webhook[1]}"`, adapters: [...byName.keys()], routes: routeList });
+      return send(res, 404, {
+        error: `no adapter named "${webhook[1]}"`,
+        // The registry is read once, at start: an adapter added since is unknown until a restart.
+        hint: `if you just added lib/adapters/${webhook[1]}/ and registered it in lib/adapters/registry.ts, restart npm start: it reads the registry when it starts`,
+        adapters: [...byName.keys()],
+        routes: routeList,
+      });
     }
     const fixed = byPath.get(path.replace(/(.)\/+$/, "$1"));
     if (fixed) return invoke(fixed, `POST ${fixed.path}`, req, res, body);

@@ -31,16 +31,19 @@ import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
 import { OUTBOX_FILE_NAME, createOutboxAcknowledgeSender, createOutboxChangeSender, createOutboxDeliver } from "./outbox.ts";
 import { startPoller, type Poller } from "./poller.ts";
+import { JOURNAL_FILE_NAME, JOURNAL_ID_ATTRIBUTE, journaledSqs, openQueueJournal, replayJournal } from "./queue-journal.ts";
+import { redeliveryPolicyFromEnv, type RedeliveryPolicy } from "../router/redelivery.ts";
 import { startServer, type LocalServer, type WebhookRoute } from "./server.ts";
 import { LOCAL_DEFAULTS, applyProcessDefaults, defaultRouterTimeoutMs, routerSafetyMarginMs } from "./settings.ts";
 import { startSweepTimer, type SweepTimer } from "./sweep-timer.ts";
+import { withSuppressionLog } from "./suppressed-log.ts";
 
 export interface LocalStackOptions {
   /** Webhook server port; 0 picks a free one. Default 3000 (the CLI reads --port and PORT). */
   port?: number;
   /** Holds stack.json, the dry-run outbox and (unless inMemory) the DynamoDB data. Default `.alert-relay`. */
   dataDir?: string;
-  /** Keep DynamoDB in memory: nothing survives a restart. The queues always live in memory. */
+  /** Keep DynamoDB in memory and keep no queue journal: nothing survives a restart or a crash. */
   inMemory?: boolean;
   /** Settings on top of process.env, e.g. PAGERDUTY_EVENTS_URL, PAGERDUTY_ROUTING_KEY, WINDOW_REFRESH_MS, ROUTES_JSON. */
   env?: Env;
@@ -78,7 +81,7 @@ export interface LocalStack {
   stackFile: string;
   descriptor: LocalStackDescriptor;
   pagerDuty: PagerDutyMode;
-  settings: { visibilityTimeoutSeconds: number; routerTimeoutMs: number; sweepIntervalMs: number; maxReceiveCount: number; windowRefreshMs: number; webhookAuth: boolean };
+  settings: { visibilityTimeoutSeconds: number; routerTimeoutMs: number; sweepIntervalMs: number; maxReceiveCount: number; redelivery: RedeliveryPolicy; windowRefreshMs: number; webhookAuth: boolean };
   /** Settings that are ignored locally because they point at AWS (e.g. a Secrets Manager prefix). */
   ignoredSettings: string[];
   health(): Promise<LocalStackHealth>;
@@ -142,8 +145,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DLQ_URL: emulators.queues.deadLetter,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
       WINDOW_REFRESH_MS: String(windowRefreshMs),
+      // Two router timeouts, as in AWS: then the sweep delivers what a message did not.
+      OWED_GRACE: baseEnv.OWED_GRACE?.trim() || `${Math.ceil((2 * routerTimeoutMs) / 1000)}s`,
     };
     const doc = documentClient(emulators.dynamodb);
+    // The queue emulator keeps messages in memory: a journal in the data dir makes accepted alerts survive a crash.
+    const journal = inMemory ? undefined : openQueueJournal(join(dataDir, JOURNAL_FILE_NAME));
+    if (journal) {
+      cleanup.push(async () => journal.close());
+      const replayed = await replayJournal(emulators.sqs, journal, emulators.queues.alerts);
+      if (replayed > 0) print(`Replayed ${replayed} accepted ${replayed === 1 ? "message" : "messages"} that had not been routed before the last stop.`);
+    }
+    const publishSqs = journal ? journaledSqs(emulators.sqs, journal, emulators.queues.alerts) : emulators.sqs;
     const pagerDuty: PagerDutyMode = localKeys.hasAnyKey()
       ? { mode: "live", endpoint: eventsEndpoint(env), keys: await describeKeys(routingKeyRefs(routes), localKeys) }
       : { mode: "dry-run", outbox: join(dataDir, OUTBOX_FILE_NAME) };
@@ -162,7 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...createTelemetry("adapter", { source: adapter.name }),
         env,
         webhookToken: webhookTokenFromEnv(env),
-        publisher: createSqsPublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
+        publisher: createSqsPublisher({ sqs: publishSqs, queueUrl: emulators.queues.alerts }),
       }),
     }));
 
@@ -170,8 +183,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const eventsHandler = createPagerDutyEventsHandler({
       ...createTelemetry("ingest", { source: EVENTS_V2_SOURCE }),
       webhookToken: webhookTokenFromEnv(env),
-      publisher: createSqsPublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
-      messagePublisher: createSqsMessagePublisher({ sqs: emulators.sqs, queueUrl: emulators.queues.alerts }),
+      publisher: createSqsPublisher({ sqs: publishSqs, queueUrl: emulators.queues.alerts }),
+      messagePublisher: createSqsMessagePublisher({ sqs: publishSqs, queueUrl: emulators.queues.alerts }),
     });
     const eventsRoutes = [
       { path: ALERT_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 alert events (trigger, acknowledge, resolve)", handler: eventsHandler },
@@ -202,9 +215,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxPollers: options.maxPollers ?? LOCAL_DEFAULTS.maxPollers,
       createHandler: () => {
         const runtime = routerRuntime();
-        return createRouterHandler({ ...runtime.telemetry, ...runtime, deadLetters: runtime.deadLetterSink(), safetyMarginMs });
+        const router = withSuppressionLog(runtime.router, print); // held alerts get a console line too
+        return createRouterHandler({ ...runtime.telemetry, ...runtime, router, deadLetters: runtime.deadLetterSink(), safetyMarginMs });
       },
       onError: (error, step) => printError(`router poller (${step}): ${(error as Error)?.message ?? String(error)}`),
+      onDeleted: journal && ((records) => journal.done(records.flatMap((record) => record.messageAttributes[JOURNAL_ID_ATTRIBUTE]?.stringValue ?? []))),
     });
     running.poller = poller;
     cleanup.push(poller.stop);
@@ -250,7 +265,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stackFile,
       descriptor,
       pagerDuty,
-      settings: { visibilityTimeoutSeconds, routerTimeoutMs, sweepIntervalMs, maxReceiveCount, windowRefreshMs, webhookAuth: Boolean(env.WEBHOOK_TOKEN) },
+      settings: { visibilityTimeoutSeconds, routerTimeoutMs, sweepIntervalMs, maxReceiveCount, redelivery: redeliveryPolicyFromEnv(env), windowRefreshMs, webhookAuth: Boolean(env.WEBHOOK_TOKEN) },
       ignoredSettings,
       health,
       sweepNow: () => sweep.runNow(),

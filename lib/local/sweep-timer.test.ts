@@ -3,7 +3,7 @@ import type { SweepReport } from "../router/sweep.ts";
 import { startSweepTimer } from "./sweep-timer.ts";
 import { waitFor } from "../../test/e2e/wait-for.ts";
 
-const report = (checked: number): SweepReport => ({ checked, delivered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false });
+const report = (checked: number): SweepReport => ({ checked, delivered: 0, recovered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false });
 
 describe("sweep timer", () => {
   it("runs the handler every interval after the previous run, never two at once, and stop() waits for a run", async () => {

@@ -15,6 +15,8 @@ export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH };
 
 export interface Accepted {
   outcome: "accepted";
+  /** An earlier attempt got no answer (timeout, reset): it may still be processed, after this one. */
+  uncertain?: true;
   /** The key PagerDuty filed the event under (its answer, else the key that was sent). */
   dedupKey: string;
   attempts: number;
@@ -33,6 +35,8 @@ export interface Rejected {
 
 export interface RetryLater {
   outcome: "retry_later";
+  /** Some attempt got no answer (timeout, reset after sending): PagerDuty may have it, or get it late. */
+  uncertain?: true;
   /** The last failure, e.g. "429 rate limited", "503 from PagerDuty", "timeout after 5000 ms", "ECONNRESET". */
   reason: string;
   /** Why the client stopped: it used every attempt, or the next wait or attempt would have passed the deadline. */
@@ -73,7 +77,11 @@ export interface PagerDutyClientOptions {
   baseDelayMs?: number;
   /** Largest backoff ceiling. Default 8000 ms. */
   maxDelayMs?: number;
-  /** Per-request timeout, further capped by the time left before the deadline. Default 5000 ms. */
+  /**
+   * Per-request timeout, further capped by the time left before the deadline. Default 10000 ms:
+   * PagerDuty answers in well under a second, and a request abandoned early is one whose fate is
+   * unknown (it may be processed later), so the timeout leaves a slow PagerDuty room to answer.
+   */
   requestTimeoutMs?: number;
   /** An attempt is not started with less time than this before the deadline. Default 250 ms. */
   minAttemptMs?: number;
@@ -87,7 +95,7 @@ const DEFAULTS = {
   maxAttempts: 5,
   baseDelayMs: 500,
   maxDelayMs: 8000,
-  requestTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
   minAttemptMs: 250,
   rateLimitBaseMs: 1000,
   rateLimitMaxMs: 60_000,
@@ -96,7 +104,7 @@ const DEFAULTS = {
 type AttemptOutcome =
   | { kind: "accepted"; body: unknown }
   | { kind: "rejected"; status: number; message: string; errors: string[] }
-  | { kind: "retryable"; reason: string; rateLimited: boolean; retryAfterMs?: number };
+  | { kind: "retryable"; reason: string; rateLimited: boolean; retryAfterMs?: number; uncertain?: boolean };
 
 /** Hold on one routing key after 429s: no request before notBefore. */
 interface KeyGate {
@@ -143,9 +151,11 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       return classifyResponse(response.status, response.headers.get("retry-after"), text, now());
     } catch (error) {
       if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        return { kind: "retryable", reason: `timeout after ${timeoutMs} ms`, rateLimited: false };
+        return { kind: "retryable", reason: `timeout after ${timeoutMs} ms`, rateLimited: false, uncertain: true };
       }
-      return { kind: "retryable", reason: networkErrorReason(error), rateLimited: false };
+      const reason = networkErrorReason(error);
+      // Refused or unresolvable: nothing was sent. Anything else may have reached PagerDuty.
+      return { kind: "retryable", reason, rateLimited: false, ...(NOT_SENT_ERRORS.test(reason) ? {} : { uncertain: true }) };
     }
   }
 
@@ -154,6 +164,7 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     let attempts = 0;
     let retryAt = 0;
     let last: Extract<AttemptOutcome, { kind: "retryable" }> | undefined;
+    let uncertain = false;
 
     const giveUp = (stoppedBy: RetryLater["stoppedBy"], waitUntil?: number): RetryLater => {
       const hint = Math.max(waitUntil ?? 0, gateOpensAt(routingKey)) - now();
@@ -165,6 +176,7 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       };
       if (hint > 0) result.retryAfterMs = hint;
       if (last?.rateLimited) result.rateLimited = last.retryAfterMs === undefined ? {} : { retryAfterMs: last.retryAfterMs };
+      if (uncertain) result.uncertain = true;
       return result;
     };
 
@@ -180,13 +192,14 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       const outcome = await attempt(path, body, Math.min(config.requestTimeoutMs, timeLeft));
       if (outcome.kind === "accepted") {
         gates.delete(routingKey);
-        return { attempts, latencyMs: now() - startedAt, body: outcome.body };
+        return { attempts, latencyMs: now() - startedAt, body: outcome.body, ...(uncertain ? { uncertain: true as const } : {}) };
       }
       if (outcome.kind === "rejected") {
         const { kind: _kind, ...rejection } = outcome;
         return { outcome: "rejected", ...rejection, attempts } satisfies Rejected;
       }
       last = outcome;
+      if (outcome.uncertain) uncertain = true;
       if (outcome.rateLimited) holdKey(routingKey, outcome.retryAfterMs);
       if (attempts >= config.maxAttempts) return giveUp("max_attempts", now() + (outcome.retryAfterMs ?? 0));
       retryAt = now() + Math.max(backoffMs(attempts), outcome.retryAfterMs ?? 0);
@@ -266,6 +279,9 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+/** Connection-level failures before any byte of the request left: PagerDuty cannot have the event. */
+const NOT_SENT_ERRORS = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
 
 /** fetch reports socket failures as TypeError("fetch failed") with the system error as its cause. */
 function networkErrorReason(error: unknown): string {

@@ -132,13 +132,12 @@ export function toPagerDutyEvent(
 }
 
 function customDetails(alert: NormalizedAlert): Record<string, unknown> {
-  const details: Record<string, unknown> = {};
-  const conflicting: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(alert.details)) {
-    if ((RESERVED_DETAIL_KEYS as readonly string[]).includes(key)) conflicting[key] = value;
-    else details[key] = value;
-  }
-  if (Object.keys(conflicting).length > 0) details.conflicting_details = conflicting;
+  // Entries, not assignment: a source's "__proto__" is a detail like any other.
+  const entries = Object.entries(alert.details);
+  const isReserved = ([key]: [string, unknown]) => (RESERVED_DETAIL_KEYS as readonly string[]).includes(key);
+  const conflicting = entries.filter(isReserved);
+  const details = Object.fromEntries(entries.filter((entry) => !isReserved(entry)));
+  if (conflicting.length > 0) details.conflicting_details = Object.fromEntries(conflicting);
   return { ...details, labels: { ...alert.labels }, source: alert.source, alert_id: alert.id };
 }
 
@@ -194,7 +193,8 @@ const REGION_BASE_URLS = {
 
 /**
  * Base URL of the Events API (the client appends `/v2/enqueue`): `PAGERDUTY_EVENTS_URL` when set
- * (a fake or a proxy), else the `PAGERDUTY_REGION` endpoint (`us`, the default, or `eu`).
+ * (a fake or a proxy; its base, or the full `…/v2/enqueue` endpoint), else the `PAGERDUTY_REGION`
+ * endpoint (`us`, the default, or `eu`).
  */
 export function eventsEndpoint(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const override = env.PAGERDUTY_EVENTS_URL?.trim();
@@ -217,12 +217,9 @@ function parseBaseUrl(text: string): string {
   if (url.search || url.hash) {
     throw new Error(`PAGERDUTY_EVENTS_URL must not carry a query or fragment, got ${JSON.stringify(text)}`);
   }
-  const base = url.href.replace(/\/+$/, "");
-  // The client appends the API path; a pasted full endpoint would otherwise become /v2/enqueue/v2/enqueue.
-  if (/\/v2(\/change)?\/enqueue$/.test(base)) {
-    throw new Error(`PAGERDUTY_EVENTS_URL is a base URL; drop the /v2/... path from ${JSON.stringify(text)}`);
-  }
-  return base;
+  // The client appends the API path. The full endpoint, as Alertmanager and PagerDuty's docs write
+  // it (…/v2/enqueue), is taken as its base rather than refused or doubled to /v2/enqueue/v2/enqueue.
+  return url.href.replace(/\/+$/, "").replace(/\/v2(\/change)?\/enqueue$/, "");
 }
 
 /**

@@ -16,7 +16,7 @@ import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
 import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type CountedState, type PendingCount } from "./aggregates.ts";
 import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, readState, type UpdateInput } from "./state-store.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./state-store.ts";
 
 /** What applying a count change came to. */
 export type ApplyResult =
@@ -290,7 +290,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
           ExpressionAttributeValues: { ":key": aggregate.dedupKey, ":episode": aggregate.openedAt ?? "" },
         },
       );
-      for await (const page of pages) for (const item of page.Items ?? []) yield item as ProblemState;
+      for await (const page of pages) for (const item of page.Items ?? []) yield problemFromItem(item);
     },
 
     async countNewIncident(routingKeyRef, now) {

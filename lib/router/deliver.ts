@@ -42,7 +42,7 @@ export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, re
 export async function sendWithRoutingKey(
   resolveKey: ResolveRoutingKey,
   routingKeyRef: string,
-  send: (routingKey: string) => Promise<{ outcome: "accepted" } | Rejected | RetryLater>,
+  send: (routingKey: string) => Promise<{ outcome: "accepted"; uncertain?: true } | Rejected | RetryLater>,
 ): Promise<DeliveryOutcome> {
   let routingKey: string;
   try {
@@ -54,7 +54,7 @@ export async function sendWithRoutingKey(
   const result = await send(routingKey);
   switch (result.outcome) {
     case "accepted":
-      return { outcome: "accepted" };
+      return { outcome: "accepted", ...(result.uncertain ? { uncertain: true } : {}) };
     case "rejected":
       return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
     case "retry_later":
@@ -63,6 +63,7 @@ export async function sendWithRoutingKey(
         reason: `${result.reason} (after ${result.attempts} attempts)`,
         attempts: result.attempts,
         ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+        ...(result.uncertain ? { uncertain: true } : {}),
         // A 429 pauses the key for every instance (lib/router/pacing.ts): for Retry-After, else a minute.
         ...(result.rateLimited ? { pauseMs: result.rateLimited.retryAfterMs ?? DEFAULT_PAUSE_MS } : {}),
       };

@@ -5,6 +5,7 @@
  * (or the sweep) completes from, without a second page.
  */
 import { randomUUID } from "node:crypto";
+import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routing/policies.ts";
 import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
@@ -12,11 +13,12 @@ import type { AggregateStore } from "./aggregate-store.ts";
 import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
 
+/** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
 export type DeliveryOutcome =
-  | { outcome: "accepted" }
+  | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
   /** `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. */
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
@@ -36,6 +38,10 @@ export interface RouterDeps {
   policies?: Partial<Pick<Policies, "groups" | "flapping" | "storm">>;
   now?: () => Date;
   newClaimId?: () => string;
+  /** How far ahead of its receive time a source timestamp is believed (default 5 min); later ones are clamped. */
+  clockSkewMs?: number;
+  /** How long after a resolve that followed an uncertain trigger the resolve is sent once more (default 60 s). */
+  reResolveAfterMs?: number;
 }
 
 /** Not done yet: the queue message comes back, after `retryAfterMs` when the cause says how long (Retry-After, pacing). */
@@ -46,12 +52,13 @@ export interface RetryOutcome {
 }
 
 export type RouteOutcome =
-  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome }
+  /** `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message. */
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
   /** Pages through a group or storm incident; `actions` are what that incident's PagerDuty alert got. */
-  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[] }
+  | { outcome: "grouped"; into: string; kind: AggregateKind; actions: PagerDutyAction[]; recovered?: boolean }
   /** A flapping problem's resolve, held until it has been stable; the sweep sends it then. */
   | { outcome: "held"; until: string; why: string }
   /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
@@ -61,6 +68,9 @@ export type RouteOutcome =
   | RetryOutcome
   /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string };
+
+/** A trigger abandoned without an answer is processed late, if at all, within about this: then the resolve goes again. */
+export const DEFAULT_RERESOLVE_AFTER_MS = 60_000;
 
 /** How far past the caller's deadline a claim stays reserved, so a slow but live instance keeps it. */
 const CLAIM_MARGIN_MS = 5_000;
@@ -117,6 +127,7 @@ export function createRouter(deps: RouterDeps) {
     }
     // Recorded on the member before anything is delivered: a redelivered message goes on through this aggregate.
     if (!(await aggregates.commit(member, claimId, ref, counted!, episode))) return busyMember(member.dedupKey);
+    await deps.store.settle(member);
     if (change && aggregate) {
       const nothingFires = aggregate.status === "firing" && (aggregate.firingCount ?? 0) <= 0 && episode ? { episode } : undefined;
       aggregate = (await aggregates.finish(ref.key, member.dedupKey, change.op, nothingFires, now())) ?? aggregate;
@@ -179,6 +190,7 @@ export function createRouter(deps: RouterDeps) {
     const current = claimed.aggregate;
     if (isSynced(claimed, current)) {
       await aggregates.commit(claimed, claimId, current, current.synced!, current.episode);
+      await deps.store.settle(claimed);
       return { outcome: "deduplicated", why: `pages through ${current.key}`, recorded: "repeat" };
     }
     // Joinable for as long as it is open: a redelivery goes on through the aggregate it joined.
@@ -205,7 +217,10 @@ export function createRouter(deps: RouterDeps) {
     let state = initial;
     const membership = !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
-      if (isSynced(state, membership)) return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      if (isSynced(state, membership)) {
+        await deps.store.settle(state);
+        return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
+      }
       return throughAggregate(state, membership, deadline);
     }
     const delivered: PagerDutyAction[] = [];
@@ -221,8 +236,9 @@ export function createRouter(deps: RouterDeps) {
         if (joined) return joined;
       }
       if (decision.kind === "none") {
+        await deps.store.settle(state);
         // A resolved aggregate PagerDuty owes nothing to leaves the sweep's list.
-        if (isAggregate(state) && state.status === "resolved" && state.watch && !state.openIn) await deps.aggregates?.unwatch(state);
+        if (isAggregate(state) && state.status === "resolved" && state.watch === "aggregate" && !state.openIn) await deps.aggregates?.unwatch(state);
         if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
@@ -249,13 +265,16 @@ export function createRouter(deps: RouterDeps) {
         if (!fresh) return { outcome: "retry", reason: "state vanished while claiming" };
         const live = fresh.delivery && Date.parse(fresh.delivery.until) > now().getTime() ? fresh.delivery : undefined;
         if (live) {
-          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}` };
-          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it` };
+          // The last failure says more than "someone else has it" if this ends in the DLQ.
+          const lastError = fresh.lastDeliveryError ? ` (last error: ${fresh.lastDeliveryError})` : "";
+          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}${lastError}` };
+          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it${lastError}` };
         }
         state = fresh;
         continue;
       }
       const result = await deps.deliver(state.lastAlert, decision, deadline);
+      if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason);
@@ -263,6 +282,8 @@ export function createRouter(deps: RouterDeps) {
         return { outcome: "retry", reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
       }
       delivered.push(decision.action);
+      // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
+      const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
       const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
         action: decision.action,
         routingKeyRef: decision.routingKeyRef,
@@ -271,7 +292,10 @@ export function createRouter(deps: RouterDeps) {
         alertId: state.lastAlert.id,
         at: now().toISOString(),
         ...(isAggregate(state) ? { members: state.memberCount ?? 0, firing: state.firingCount ?? 0 } : {}),
-      });
+      }, state.transitionAt, { unpaged });
+      if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
+        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+      }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
       state = confirmed;
@@ -281,13 +305,20 @@ export function createRouter(deps: RouterDeps) {
 
   return {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
-      const { outcome, state } = await deps.store.record(alert, now());
+      const { outcome, state } = await deps.store.record(boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now()), now());
       return reconcile(state, outcome, deadline);
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {
       const state = await deps.store.get(dedupKey);
-      return state ? reconcile(state, "repeat", deadline) : undefined;
+      if (!state) return undefined;
+      const outcome = await reconcile(state, "repeat", deadline);
+      // The table is the truth: what was owed went out without (or ahead of) its queue message.
+      if (state.watch === "owed" && (outcome.outcome === "delivered" || (outcome.outcome === "grouped" && outcome.actions.length > 0))) {
+        await deps.store.markRecovered(dedupKey, now());
+        return { ...outcome, recovered: true };
+      }
+      return outcome;
     },
   };
 }

@@ -14,13 +14,18 @@ import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
 import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
+import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
 import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
 import { createSqsDeadLetterSink } from "./dead-letter.ts";
+import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
+import { DEFAULT_OWED_GRACE_MS, drainOwed } from "./sweep.ts";
+import { PIPELINE } from "../runtime/pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
-import { createRouter, type Deliver } from "./router.ts";
+import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
 import { DEFAULT_EVENTS_PER_MINUTE, createPacer, paced } from "./pacing.ts";
@@ -81,9 +86,10 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
     now,
     onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
-    onMalformed: (windowId, problems) => {
-      logger.error("suppression window ignored: it is malformed", { windowId, problems });
+    onMalformed: (windowId, problems, item) => {
+      // Counted at every read (the alarm stays on while it is broken), said once per change of the item.
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
+      if (processMalformedWindowLog.isNew(windowsTable, windowId, item)) logger.error(describeMalformedWindow(windowId, problems), { windowId, problems });
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
@@ -102,6 +108,8 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     aggregates: createAggregateStore({ doc, tableName: stateTable, resolvedRetentionSeconds }),
     policies: routes.policies,
     now,
+    clockSkewMs: durationSetting(env, "CLOCK_SKEW_MAX", DEFAULT_CLOCK_SKEW_MS),
+    reResolveAfterMs: durationSetting(env, "RERESOLVE_AFTER", DEFAULT_RERESOLVE_AFTER_MS),
     route: (alert) => resolveRoute(routes, alert),
     deliver,
     async findWindow(alert, at) {
@@ -132,7 +140,13 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", 5, 1),
+    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
+    /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
+    owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
+    redelivery: redeliveryPolicyFromEnv(env),
+    /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
+    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
   };
 }
 

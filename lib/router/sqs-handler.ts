@@ -13,10 +13,12 @@ import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/s
 import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
+import { formatDuration } from "../runtime/duration.ts";
 import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
 import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
 import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
+import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverIn, type RedeliveryPolicy } from "./redelivery.ts";
 import type { RouteOutcome, Router } from "./router.ts";
 
 export interface RouterHandlerDeps extends Telemetry {
@@ -28,6 +30,16 @@ export interface RouterHandlerDeps extends Telemetry {
   acknowledgements?: AcknowledgeRouter;
   /** The queue's maxReceiveCount: on the last receive the router dead-letters with a reason instead of failing. */
   maxReceiveCount: number;
+  /** Brings a message that must wait back after a short backoff; without it, after the queue's visibility timeout. */
+  redeliverIn?: RedeliverIn;
+  /** Backoff and the age at which a message that still cannot be delivered is dead-lettered. */
+  redelivery?: RedeliveryPolicy;
+  /**
+   * Delivers everything the state table still owes PagerDuty; called once PagerDuty takes events
+   * again after this instance saw deliveries fail, so an outage ends within seconds for every
+   * problem, not when each message's backoff ends. Returns how many it delivered.
+   */
+  drainOwed?: (deadline: number) => Promise<number>;
   /** Time kept back from Lambda's remaining time for confirming and answering. Default 3 s. */
   safetyMarginMs?: number;
   now?: () => number;
@@ -35,6 +47,12 @@ export interface RouterHandlerDeps extends Telemetry {
 
 /** What became of a queue message of any kind: an alert, a change event, an acknowledge. */
 type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
+
+/** The reason a message fails when routing it threw: what to fix, in the DLQ if it never succeeds. */
+function errorReason(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  return `routing failed with an error: ${text}`;
+}
 
 export class RetryLaterError extends Error {
   constructor(reason: string) {
@@ -63,6 +81,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   const margin = deps.safetyMarginMs ?? 3_000;
   const now = deps.now ?? Date.now;
   const processor = new BatchProcessor(EventType.SQS);
+  const redelivery = deps.redelivery ?? DEFAULT_REDELIVERY;
 
   async function deadLetter(record: SQSRecord, kind: "malformed" | "rejected" | "exhausted", reason: string, alert?: NormalizedAlert) {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
@@ -71,7 +90,23 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     countWithDimension(metrics, METRIC.deadLettered, "reason", kind);
   }
 
+  /**
+   * Any exception while routing is this message's failure, kept as its reason: logged now, and
+   * in the DLQ on its last try, never an SQS redrive that says nothing.
+   */
   async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
+    try {
+      await routeRecord(record, context);
+    } catch (error) {
+      if (error instanceof RetryLaterError) throw error;
+      const reason = errorReason(error);
+      logger.error("routing a message failed", { reason, messageId: record.messageId, error: error as Error });
+      countWithDimension(metrics, METRIC.routerOutcomes, "outcome", "error");
+      return comeBackLater(record, reason);
+    }
+  }
+
+  async function routeRecord(record: SQSRecord, context: Context): Promise<void> {
     const parsed = parseMessage(record);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
     const deadline = now() + context.getRemainingTimeInMillis() - margin;
@@ -91,19 +126,35 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    */
   async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
     countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    if (sent.length > 0) deliveredInBatch = true;
+    if (outcome.outcome === "retry") failingSince ??= now();
     for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
     logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
-    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason, alert);
+    if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason, alert, outcome.retryAfterMs);
     // In flight elsewhere counts as "not done yet": if that instance's delivery fails after this
     // copy was deleted, nothing would bring the change back. The duplicate comes back and settles.
     if (outcome.outcome === "in_flight") return comeBackLater(record, outcome.why, alert);
   }
 
-  /** Not done yet: SQS brings the message back, until its last receive, when it goes to the DLQ with the reason. */
-  async function comeBackLater(record: SQSRecord, reason: string, alert?: NormalizedAlert): Promise<void> {
+  /**
+   * Not done yet: the message comes back after a short backoff (at least `retryAfterMs`). It is
+   * dead-lettered with the reason only when it is older than the give-up age, or on the queue's
+   * last receive (the backstop the redrive policy would otherwise take without a reason).
+   */
+  async function comeBackLater(record: SQSRecord, reason: string, alert?: NormalizedAlert, retryAfterMs?: number): Promise<void> {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
+    const sentAt = Number(record.attributes.SentTimestamp ?? now());
+    const ageMs = now() - (Number.isFinite(sentAt) ? sentAt : now());
+    if (ageMs >= redelivery.giveUpAfterMs) {
+      return deadLetter(record, "exhausted", `gave up after ${formatDuration(ageMs)} (${receiveCount} receives): ${reason}`, alert);
+    }
     if (receiveCount >= deps.maxReceiveCount) return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
+    if (deps.redeliverIn) {
+      const seconds = redeliveryDelaySeconds(receiveCount, retryAfterMs, redelivery);
+      // If this fails the message still comes back, after the queue's visibility timeout.
+      await deps.redeliverIn(record.receiptHandle, seconds).catch((error: unknown) => logger.warn("could not shorten a message's wait", { messageId: record.messageId, error: error as Error }));
+    }
     throw new RetryLaterError(reason);
   }
 
@@ -125,8 +176,21 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", { acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
   }
 
-  const core = async (event: SQSEvent, context: Context) =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+  /** Deliveries failed since the last success (this instance): the next success means PagerDuty is back. */
+  let failingSince: number | undefined;
+  let deliveredInBatch = false;
+
+  const core = async (event: SQSEvent, context: Context) => {
+    deliveredInBatch = false;
+    const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+    if (deliveredInBatch && failingSince !== undefined && deps.drainOwed) {
+      const outageMs = now() - failingSince;
+      failingSince = undefined;
+      const drained = await deps.drainOwed(now() + context.getRemainingTimeInMillis() - margin);
+      logger.info("PagerDuty takes events again: delivered what was owed", { drained, outageMs });
+    }
+    return response;
+  };
 
   return middy(core).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

@@ -45,15 +45,31 @@ export interface StateStore {
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
   claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
-  /** Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile. */
-  confirm(dedupKey: string, claimId: string, told: ToldRecord): Promise<ProblemState | undefined>;
+  /**
+   * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
+   * `transitionAt` is the state the delivery was for: only if it is still current is the problem
+   * no longer owed (a resolve recorded meanwhile stays owed).
+   */
+  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string, options?: { unpaged?: boolean }): Promise<ProblemState | undefined>;
+  /** A trigger attempt got no answer: a later resolve is sent once more after a settle delay. */
+  markUncertainTrigger(dedupKey: string, now: Date): Promise<void>;
+  /** After a confirmed resolve that followed an uncertain trigger: the sweep re-sends the resolve at `at`. */
+  scheduleReResolve(state: ProblemState, at: Date): Promise<void>;
+  /** The problem's change needs nothing from PagerDuty (a duplicate state, a group member, never paged): no longer owed. */
+  settle(state: ProblemState): Promise<void>;
+  /** The sweep delivered what the problem's own message did not (lost, or failing longer than the grace period). */
+  markRecovered(dedupKey: string, now: Date): Promise<void>;
   /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
   release(dedupKey: string, claimId: string, error: string): Promise<void>;
   markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
   /** A flapping problem's resolve waits until `until`: the sweep looks again then. Counted once per hold. */
   markHeld(state: ProblemState, until: string): Promise<void>;
-  /** Dedup keys the sweep must look at again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
-  watched(): AsyncIterable<string>;
+  /**
+   * Dedup keys the sweep must look at again: suppressed while firing, a resolve held while
+   * flapping, an open group or storm incident, and (with `owedBefore`) every problem whose recorded
+   * change PagerDuty has not been told since before that instant.
+   */
+  watched(options?: { owedBefore?: Date; onlyOwed?: boolean }): AsyncIterable<string>;
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 
@@ -77,12 +93,29 @@ export function isExpired(state: Pick<ProblemState, "expiresAt">, now: Date): bo
 
 export type UpdateInput = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">;
 
+/**
+ * The alert kept on a state item is stored as its JSON text, not as a DynamoDB map: label and
+ * detail names are the sources' data, and as map keys names such as "constructor" or "toString"
+ * break the SDK's marshalling ("Unsupported type passed") while "__proto__" would be object
+ * machinery on the way back. As text they are inert both ways. Items written before this change
+ * hold a map, which is still read.
+ */
+export function storedAlert(alert: NormalizedAlert): string {
+  return JSON.stringify(alert);
+}
+
+/** A state item as read from the table: the stored alert text parsed back. */
+export function problemFromItem(item: Record<string, unknown>): ProblemState {
+  const lastAlert = item.lastAlert;
+  return (typeof lastAlert === "string" ? { ...item, lastAlert: JSON.parse(lastAlert) as NormalizedAlert } : item) as unknown as ProblemState;
+}
+
 /** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
 export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
   return async function update(input: UpdateInput): Promise<ProblemState | undefined> {
     try {
       const result = await doc.send(new UpdateCommand({ TableName: tableName, ReturnValues: "ALL_NEW", ...input }));
-      return result.Attributes as ProblemState;
+      return result.Attributes && problemFromItem(result.Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -95,7 +128,7 @@ export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
 /** One item, read consistently: a decision must see the newest conditional write. */
 export async function readState(doc: DynamoDBDocumentClient, tableName: string, dedupKey: string): Promise<ProblemState | undefined> {
   const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey }, ConsistentRead: true }));
-  return result.Item as ProblemState | undefined;
+  return result.Item && problemFromItem(result.Item);
 }
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
@@ -112,7 +145,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ":now": now.toISOString(),
       ":nowEpoch": Math.floor(now.getTime() / 1000),
       ":id": alert.id,
-      ":alert": alert,
+      ":alert": storedAlert(alert),
       ":one": 1,
     };
   }
@@ -144,10 +177,10 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
-        `ADD seen :one REMOVE suppressedBy, suppressedReason, watch, watchAt${exp.remove}`,
+        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
-      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt] },
+      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt], ":owed": "owed" },
     });
   }
 
@@ -256,15 +289,63 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       return result !== undefined;
     },
 
-    async confirm(dedupKey, claimId, told) {
-      // A confirmed resolve closes what was open and ends flapping (it was stable); a confirmed trigger ends any suppression watch.
+    async confirm(dedupKey, claimId, told, transitionAt, options = {}) {
+      // A confirmed resolve closes what was open, ends flapping (it was stable) and any re-send; a confirmed trigger ends any suppression.
+      const extra = told.action === "resolve" ? ", openIn, flappingSince, reResolveAt" : ", suppressedBy, suppressedReason";
       // A group or storm incident (told carries its counts) stays watched while open: the sweep sends its updates.
-      const extra = told.action === "resolve" ? ", openIn, watch, watchAt, flappingSince" : told.members !== undefined ? "" : ", suppressedBy, suppressedReason, watch, watchAt";
-      return update({
+      const keepsWatch = told.action === "trigger" && told.members !== undefined;
+      const unpaged = options.unpaged ? " ADD unpaged :one" : "";
+      const confirmWith = (settled: boolean) =>
+        update({
+          Key: key(dedupKey),
+          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled && !keepsWatch ? ", watch, watchAt" : ""}`,
+          ConditionExpression: `delivery.claimId = :claimId${settled && transitionAt ? " AND transitionAt = :transitionAt" : ""}`,
+          ExpressionAttributeValues: {
+            ":told": told,
+            ":claimId": claimId,
+            ...(settled && transitionAt ? { ":transitionAt": transitionAt } : {}),
+            ...(options.unpaged ? { ":one": 1 } : {}),
+          },
+        });
+      // The usual case is one write; a change recorded while delivering keeps its mark (second write).
+      return (await confirmWith(true)) ?? (transitionAt ? confirmWith(false) : undefined);
+    },
+
+    async markUncertainTrigger(dedupKey, now) {
+      await update({
         Key: key(dedupKey),
-        UpdateExpression: `SET told = :told REMOVE delivery, lastDeliveryError${extra}`,
-        ConditionExpression: "delivery.claimId = :claimId",
-        ExpressionAttributeValues: { ":told": told, ":claimId": claimId },
+        UpdateExpression: "SET uncertainTriggerAt = :now",
+        ConditionExpression: "attribute_exists(dedupKey)",
+        ExpressionAttributeValues: { ":now": now.toISOString() },
+      });
+    },
+
+    async scheduleReResolve(state, at) {
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "SET reResolveAt = :at, watch = :reresolve, watchAt = :at REMOVE uncertainTriggerAt",
+        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND told.#action = :resolve AND attribute_not_exists(watch)",
+        ExpressionAttributeNames: { "#status": "status", "#action": "action" },
+        ExpressionAttributeValues: { ":at": at.toISOString(), ":reresolve": "reresolve", ":resolved": "resolved", ":resolve": "resolve", ":transitionAt": state.transitionAt },
+      });
+    },
+
+    async settle(state) {
+      if (state.watch !== "owed") return;
+      await update({
+        Key: key(state.dedupKey),
+        UpdateExpression: "REMOVE watch, watchAt",
+        ConditionExpression: "watch = :owed AND transitionAt = :transitionAt",
+        ExpressionAttributeValues: { ":owed": "owed", ":transitionAt": state.transitionAt },
+      });
+    },
+
+    async markRecovered(dedupKey, now) {
+      await update({
+        Key: key(dedupKey),
+        UpdateExpression: "SET recoveredAt = :now ADD recovered :one",
+        ConditionExpression: "attribute_exists(dedupKey)",
+        ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1 },
       });
     },
 
@@ -305,12 +386,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       });
     },
 
-    async *watched() {
-      for (const watch of ["suppressed", "held", "aggregate"] as const) {
-        const pages = paginateQuery(
-          { client: doc },
-          { TableName: tableName, IndexName: STATE_TABLE.watchIndex, KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } },
-        );
+    async *watched(options = {}) {
+      const others = [
+        ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
+        // Re-sends of a resolve, once due.
+        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": new Date().toISOString() } },
+      ];
+      const queries = [
+        ...(options.onlyOwed ? [] : others),
+        ...(options.owedBefore
+          ? [{ KeyConditionExpression: "watch = :watch AND watchAt < :before", ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() } }]
+          : []),
+      ];
+      for (const query of queries) {
+        const pages = paginateQuery({ client: doc }, { TableName: tableName, IndexName: STATE_TABLE.watchIndex, ...query });
         for await (const page of pages) for (const item of page.Items ?? []) yield item.dedupKey as string;
       }
     },
@@ -321,7 +410,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         : {};
       for await (const page of paginateScan({ client: doc }, { TableName: tableName, ...filter })) {
         // Counters kept in the same table (e.g. the storm gate's) have no status: not problems.
-        for (const item of page.Items ?? []) if (item.status !== undefined) yield item as ProblemState;
+        for (const item of page.Items ?? []) if (item.status !== undefined) yield problemFromItem(item);
       }
     },
   };

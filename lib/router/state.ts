@@ -75,8 +75,12 @@ export interface ProblemState extends AggregateFields {
   suppressedBy?: string;
   suppressedReason?: string;
   lastDeliveryError?: string;
-  /** Sparse index: set while the sweep must look at this problem again (suppressed while firing, a resolve held while flapping, an open group or storm incident). */
-  watch?: "suppressed" | "held" | "aggregate";
+  /**
+   * Sparse index: set while the sweep must look at this problem again: a change PagerDuty has not
+   * been told yet ("owed", from its transition until delivered or settled), suppressed while
+   * firing, a resolve held while flapping, an open group or storm incident.
+   */
+  watch?: "owed" | "suppressed" | "held" | "aggregate" | "reresolve";
   watchAt?: string;
   /** The times of its recent state changes (newest last, at most MAX_RECORDED_CHANGES): what flapping is judged on. */
   changes?: string[];
@@ -88,6 +92,15 @@ export interface ProblemState extends AggregateFields {
   gatedAt?: string;
   /** Set while this problem pages through a group or storm incident instead of its own. */
   aggregate?: AggregateRef;
+  /** A trigger attempt got no answer (timeout, reset): PagerDuty may process it late, even after a resolve. */
+  uncertainTriggerAt?: string;
+  /** After a resolve that followed an uncertain trigger, the sweep sends the resolve once more at this time (watch "reresolve"). */
+  reResolveAt?: string;
+  /** Firing episodes that were over before PagerDuty could be told: not paged (see docs/faults.md). */
+  unpaged?: number;
+  /** How many times the sweep delivered a change whose own queue message did not (lost, or failing past the grace period). */
+  recovered?: number;
+  recoveredAt?: string;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */
   expiresAt?: number;
 }
@@ -128,6 +141,10 @@ export function decide(state: ProblemState, window: SuppressionMatch | undefined
       if (held) return held;
       // Resolve where you (may have) triggered: the recorded key, not today's routing.
       return { kind: "deliver", action: "resolve", ...openIn, severity: state.severity, why: "resolved" };
+    }
+    if (told?.action === "resolve" && state.reResolveAt && hold?.now && hold.now.getTime() >= Date.parse(state.reResolveAt)) {
+      // Idempotent at PagerDuty; closes an incident a late-processed trigger may have reopened.
+      return { kind: "deliver", action: "resolve", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: "resolve sent again: a trigger attempt got no answer and may have been processed after the resolve" };
     }
     return { kind: "none", why: told ? "already resolved in PagerDuty" : "PagerDuty never heard of this problem" };
   }

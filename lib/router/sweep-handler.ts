@@ -4,15 +4,18 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context } from "aws-lambda";
 import type { RouterRuntime } from "./runtime.ts";
-import { sweepWatched, type SweepReport } from "./sweep.ts";
+import { SWEEP_CONCURRENCY, sweepWatched, type SweepReport } from "./sweep.ts";
+import { METRIC, MetricUnit } from "../runtime/observability.ts";
 
-export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats">>, safetyMarginMs = 5_000) {
+export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats" | "owedGraceMs">>, safetyMarginMs = 5_000) {
   const { logger, metrics } = runtime.telemetry;
   const core = async (_event: unknown, context: Context): Promise<SweepReport> => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs;
     // Heartbeats first: a few checks, and a long list of watched problems must not starve the dead man's switch.
     const heartbeats = runtime.heartbeats && (await runtime.heartbeats.sweep(deadline));
-    const report: SweepReport = { ...(await sweepWatched(runtime.store, runtime.router, deadline)), ...(heartbeats?.checked ? { heartbeats } : {}) };
+    const swept = await sweepWatched(runtime.store, runtime.router, deadline, Date.now, SWEEP_CONCURRENCY, runtime.owedGraceMs);
+    const report: SweepReport = { ...swept, ...(heartbeats?.checked ? { heartbeats } : {}) };
+    if (report.recovered > 0) metrics.addMetric(METRIC.owedRecovered, MetricUnit.Count, report.recovered);
     const level = report.failed.length > 0 || (heartbeats?.failed.length ?? 0) > 0 || (heartbeats?.missing.length ?? 0) > 0 ? "warn" : "info";
     logger[level]("sweep done", { ...report });
     return report;

@@ -11,6 +11,8 @@ import type { HeartbeatSweepReport } from "../heartbeat/monitor.ts";
 export interface SweepReport {
   checked: number;
   delivered: number;
+  /** Of those delivered: changes owed to PagerDuty whose own queue message had not delivered them within the grace period. */
+  recovered: number;
   stillSuppressed: number;
   /** Flapping problems whose resolve is still held. */
   stillHeld: number;
@@ -24,16 +26,25 @@ export interface SweepReport {
 /** Problems reconciled at once: a window ending over thousands of problems still pages within a sweep interval. */
 export const SWEEP_CONCURRENCY = 8;
 
+/**
+ * A change recorded but not told is the router's own business for this long (its message may be
+ * in flight or waiting out a PagerDuty outage); after it, the sweep delivers it from the table, so
+ * a lost message, a crash or a purged queue never leaves a problem unpaged. Two router timeouts.
+ */
+export const DEFAULT_OWED_GRACE_MS = 120_000;
+
 export async function sweepWatched(
   store: Pick<StateStore, "watched">,
   router: Pick<Router, "reconcileKey">,
   deadline: number,
   now: () => number = Date.now,
   concurrency = SWEEP_CONCURRENCY,
+  owedGraceMs = DEFAULT_OWED_GRACE_MS,
+  onlyOwed = false,
 ): Promise<SweepReport> {
-  const report: SweepReport = { checked: 0, delivered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
+  const report: SweepReport = { checked: 0, delivered: 0, recovered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
   // Workers share one iterator: an async generator hands each next() its own key, in order.
-  const keys = store.watched()[Symbol.asyncIterator]();
+  const keys = store.watched({ owedBefore: new Date(now() - owedGraceMs), onlyOwed })[Symbol.asyncIterator]();
   async function worker(): Promise<void> {
     for (;;) {
       if (now() >= deadline) {
@@ -46,6 +57,7 @@ export async function sweepWatched(
       report.checked += 1;
       try {
         const outcome = await router.reconcileKey(dedupKey, deadline);
+        if ((outcome?.outcome === "delivered" || outcome?.outcome === "grouped") && outcome.recovered) report.recovered += 1;
         if (outcome?.outcome === "delivered") report.delivered += 1;
         else if (outcome?.outcome === "suppressed") report.stillSuppressed += 1;
         else if (outcome?.outcome === "held") report.stillHeld += 1;
@@ -58,4 +70,14 @@ export async function sweepWatched(
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return report;
+}
+
+/**
+ * After a PagerDuty outage: everything still owed, of any age, delivered now by the instance that
+ * just got through, instead of when each waiting message's backoff ends (up to RETRY_BACKOFF_MAX
+ * later). Claims keep it from doubling a delivery in flight elsewhere; the messages that come back
+ * later find nothing left to send.
+ */
+export function drainOwed(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
+  return sweepWatched(store, router, deadline, now, SWEEP_CONCURRENCY, 0, true);
 }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { ParameterNotFoundError } from "@aws-lambda-powertools/parameters/errors";
 import { describeValue } from "../matchers/problems.ts";
+import { DEFAULT_MISSING_FOR_MS, sharedFetch } from "../runtime/shared-fetch.ts";
 import { isRoutingKeyRef } from "./routes-config.ts";
 
 export interface RoutingKeyResolver {
@@ -110,6 +111,9 @@ export interface SecretsRoutingKeyResolverOptions {
   maxAgeSeconds?: number;
   /** Fetches a secret's value; Powertools' getSecret by default. Throws ParameterNotFoundError when the secret does not exist. */
   fetchSecret?: (name: string, options: { maxAge: number }) => Promise<unknown>;
+  /** A secret found missing is not asked for again for this long (default 30 s). */
+  missingForMs?: number;
+  now?: () => number;
 }
 
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -121,7 +125,13 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 export function createSecretsRoutingKeyResolver(options: SecretsRoutingKeyResolverOptions): RoutingKeyResolver {
   const prefix = options.prefix.replace(/\/+$/, "");
   const maxAge = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
-  const fetchSecret = options.fetchSecret ?? ((name, fetchOptions) => getSecret(name, { ...fetchOptions, throwOnMissing: true }));
+  const fetchOne = options.fetchSecret ?? ((name, fetchOptions) => getSecret(name, { ...fetchOptions, throwOnMissing: true }));
+  // Concurrent deliveries to one key share a fetch; a missing key is not fetched for every record.
+  const fetchSecret = sharedFetch((name) => fetchOne(name, { maxAge }), {
+    isMissing: (error) => error instanceof ParameterNotFoundError,
+    missingForMs: options.missingForMs ?? DEFAULT_MISSING_FOR_MS,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return {
     location: `Secrets Manager ${prefix}/<name>`,
     async resolve(ref) {
@@ -129,7 +139,7 @@ export function createSecretsRoutingKeyResolver(options: SecretsRoutingKeyResolv
       const secretName = `${prefix}/${ref}`;
       let value: unknown;
       try {
-        value = await fetchSecret(secretName, { maxAge });
+        value = await fetchSecret(secretName);
       } catch (error) {
         if (error instanceof ParameterNotFoundError) throw new MissingRoutingKeyError(ref, `create the Secrets Manager secret ${secretName}`);
         throw new Error(`could not read the routing key ${JSON.stringify(ref)} from secret ${secretName}: ${(error as Error).message}`, {

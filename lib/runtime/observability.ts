@@ -28,6 +28,8 @@ export const METRIC = {
   pagerDutyEvents: "PagerDutyEvents",
   /** Router: messages it put in the DLQ itself, with a reason (dimension: reason — malformed, rejected, exhausted). */
   deadLettered: "DeadLettered",
+  /** Sweep: changes it delivered from the state table because their own queue message did not (lost, or failing past the grace period). */
+  owedRecovered: "OwedRecovered",
   /** Router: suppression window items that could not be read (each is ignored, never widened). */
   malformedWindows: "MalformedWindows",
   /** Router: beats recorded for a declared heartbeat (dimension: heartbeat). */

@@ -6,8 +6,13 @@ import { STATE_TABLE } from "../router/state-store.ts";
 import { WINDOWS_TABLE_KEY } from "../suppression/dynamo-window-store.ts";
 
 export const PIPELINE = {
-  /** Receives before SQS moves a message to the DLQ; the router dead-letters with a reason on the last one. */
-  maxReceiveCount: 5,
+  /**
+   * Receives before SQS moves a message to the DLQ: only a backstop. A message that must wait
+   * comes back after a short backoff (lib/router/redelivery.ts, at most a minute apart) and is
+   * dead-lettered by the router, with its reason, when older than GIVE_UP_AFTER_MINUTES (6 h), so
+   * this is set high enough never to cut an outage short (SQS's maximum).
+   */
+  maxReceiveCount: 1000,
   /** The router Lambda's timeout; the queue's visibility timeout is 6× this (AWS's guidance for SQS event sources). */
   routerTimeoutSeconds: 60,
   visibilityTimeoutSeconds: 360,

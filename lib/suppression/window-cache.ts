@@ -25,8 +25,8 @@ export interface WindowCacheOptions {
   now?: () => Date;
   /** A refresh failed and the previous windows are still in use. */
   onError?: (error: unknown) => void;
-  /** An item that is not a valid window, reported at every load it appears in and otherwise ignored. */
-  onMalformed?: (id: string | undefined, problems: readonly string[]) => void;
+  /** An item that is not a valid window, reported at every load it appears in (with the item as read) and otherwise ignored. */
+  onMalformed?: (id: string | undefined, problems: readonly string[], item: unknown) => void;
 }
 
 export interface WindowCache {
@@ -55,7 +55,7 @@ export function createWindowCache(options: WindowCacheOptions): WindowCache {
     for (const item of items) {
       const parsed = parseWindowItem(item);
       if (parsed.ok) windows.push(parsed.window);
-      else onMalformed(parsed.id, parsed.problems);
+      else onMalformed(parsed.id, parsed.problems, item);
     }
     windows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     snapshot = { windows, loadStartedAt: startedAt };

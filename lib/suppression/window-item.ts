@@ -9,7 +9,7 @@ import { matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matche
 import { describeValue, issueSentences } from "../matchers/problems.ts";
 import { scheduleSchema, type ScheduleItem, type WeeklySchedule } from "./schedule.ts";
 
-/** The item as stored (what the CLI writes and the README documents). */
+/** The item as stored (what the CLI writes and docs/windows.md documents). */
 export interface WindowItem {
   id: string;
   enabled: boolean;

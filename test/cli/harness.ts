@@ -31,6 +31,8 @@ export interface RunOptions {
   stdin?: string;
   files?: Record<string, string>;
   aws?: Partial<AwsClientFactory>;
+  /** Standard output is a terminal. */
+  tty?: boolean;
 }
 
 export interface CliHarness {
@@ -62,6 +64,7 @@ export function captureIO(options: RunOptions = {}): { io: CliIO; out: string[];
     },
     env: options.env ?? { USER: "tester" },
     now: () => options.now ?? NOW,
+    stdoutIsTTY: options.tty ?? false,
     ...(options.aws ? { aws: options.aws } : {}),
   };
   return { io, out, err };

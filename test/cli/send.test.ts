@@ -85,6 +85,15 @@ describe("send", () => {
     expect(run.out).toContain('"error": "not an Alertmanager payload"');
   });
 
+  it("on a 404 for a registered source, says the running stack predates it: restart npm start", async () => {
+    answer = { status: 404, body: JSON.stringify({ error: 'no adapter named "prometheus"' }) };
+    const run = await h.run(["send", "prometheus", "-"], { stdin: PAYLOAD });
+    expect(run.code).toBe(1);
+    expect(run.err).toBe(`prometheus is registered in lib/adapters/registry.ts but the local stack at ${url} does not know it: restart npm start (it reads the registry when it starts)`);
+    const unknown = await h.run(["send", "grafana", "-"], { stdin: PAYLOAD });
+    expect(unknown.err).toMatch(/^no adapter named grafana; registered: /);
+  });
+
   it("takes --url over the stack's webhook URL", async () => {
     const port = await closedPort();
     const run = await h.run(["send", "prometheus", "-", "--url", `http://127.0.0.1:${port}/`], { stdin: PAYLOAD });

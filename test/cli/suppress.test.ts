@@ -1,8 +1,9 @@
 /** `suppress add|list|end|validate` against a real windows table (dynalite), found through a stack descriptor. */
-import { hostname } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { parseWindowItem } from "../../lib/suppression/window-item.ts";
+import { whoAmI } from "../../lib/cli/commands/suppress-add.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
 
 let h: CliHarness;
@@ -59,6 +60,23 @@ describe("suppress add", () => {
     const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h30m", "--reason", "upgrade", "--id", "db-upgrade"], { env: { USER: "alice" } });
     expect(run.code).toBe(0);
     expect(await getWindow("db-upgrade")).toMatchObject({ createdBy: `alice@${hostname()}`, endsAt: at(90) });
+  });
+
+  it("uses the OS account when $USER, $LOGNAME and $USERNAME are unset", async () => {
+    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h", "--reason", "upgrade", "--id", "no-user"], { env: {} });
+    expect(run.code).toBe(0);
+    expect((await getWindow("no-user"))?.createdBy).toBe(`${userInfo().username}@${hostname()}`);
+    expect(whoAmI({ USER: "" }, () => undefined)).toBe(`unknown@${hostname()}`);
+  });
+
+  it("prints the fields first (ends, reason, created by), then when it takes effect, as docs/cli.md shows", async () => {
+    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h", "--reason", "upgrade", "--by", "ops@example.com", "--id", "ordered"]);
+    const lines = run.out.split("\n");
+    const index = (prefix: string) => lines.findIndex((line) => line.trimStart().startsWith(prefix));
+    expect(index("ends")).toBeGreaterThan(0);
+    expect(index("ends")).toBeLessThan(index("reason"));
+    expect(index("reason")).toBeLessThan(index("created by"));
+    expect(index("created by")).toBeLessThan(index("It takes effect within ~15 s"));
   });
 
   it("takes --from and --until as ISO times with a zone, and says a later start takes effect then", async () => {
@@ -158,6 +176,13 @@ describe("suppress list", () => {
     const run = await h.run(["suppress", "list"]);
     expect(run.out).toContain("1 malformed window: the router ignores it, so it suppresses NOTHING");
     expect(run.out).toContain("w-malformed: matchers is empty: a window must name what it suppresses");
+  });
+
+  it("shows a malformed item's zone-less times as written, not with the Z whose absence is the problem", async () => {
+    await putRaw(window("w-no-zone", { startsAt: "2026-11-26T19:00:00", endsAt: "2026-11-26T21:00:00+01:00" }));
+    const run = await h.run(["suppress", "list"]);
+    expect(rowOf(run.out, "w-no-zone")).toMatchObject({ STATE: "MALFORMED", STARTS: "2026-11-26T19:00:00", ENDS: "2026-11-26T20:00:00Z (in 2h)" });
+    expect(run.out).toContain('w-no-zone: startsAt "2026-11-26T19:00:00" has no time zone');
   });
 
   it("shows everything with --all, an ended window as 'ended … ago'", async () => {

@@ -6,17 +6,16 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { adapters } from "../../lib/adapters/registry.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
-import { FIXTURE_RECEIVED_AT, loadFixtures } from "../support/fixtures.ts";
+import { FIXTURE_RECEIVED_AT, MIN_FIXTURES, fixtureSetProblems, loadFixtures } from "../support/fixtures.ts";
 
 describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adapter %s", (_name, adapter) => {
   const fixtures = loadFixtures(adapter.name);
   const config = adapter.config({});
   const run = (payload: unknown) => adapter.normalize(payload, { receivedAt: FIXTURE_RECEIVED_AT, config });
 
-  it("has a valid name and at least 6 fixtures, each with an expected output", () => {
-    expect(adapter.name).toMatch(/^[a-z][a-z0-9-]{1,39}$/);
-    expect(fixtures.length).toBeGreaterThanOrEqual(6);
-    for (const fixture of fixtures) expect(fixture.expected, `${fixture.file} lacks its .expected.json`).toBeDefined();
+  it(`has a valid name and at least ${MIN_FIXTURES} fixtures, each with an expected output`, () => {
+    expect(adapter.name, "an adapter name is 2-40 lower-case letters, digits and dashes, starting with a letter").toMatch(/^[a-z][a-z0-9-]{1,39}$/);
+    expect(fixtureSetProblems(adapter.name, fixtures)).toEqual([]);
   });
 
   it.each(fixtures.map((f) => [f.file, f] as const))("fixture %s normalizes to its expected, schema-valid output", (_file, fixture) => {
@@ -43,9 +42,14 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adap
       byProblem.set(fixture.problem, entry);
     }
     const pairs = [...byProblem.entries()].filter(([, e]) => e.firing.size > 0 && e.resolved.size > 0);
-    expect(pairs.length, "fixtures should include at least one firing/resolved pair of one problem").toBeGreaterThan(0);
+    expect(
+      pairs.length,
+      `no problem has both a firing and a resolved fixture: add e.g. lib/adapters/${adapter.name}/fixtures/<problem>.firing.json and <problem>.resolved.json (same <problem> before the first dot)`,
+    ).toBeGreaterThan(0);
     for (const [problem, { firing, resolved }] of pairs) {
-      for (const key of resolved) expect(firing.has(key), `${problem}: resolved ${key} has no firing twin`).toBe(true);
+      for (const key of resolved) {
+        expect(firing.has(key), `${problem}: the resolved alert's dedupKey ${key} differs from the firing one's; build identity from what stays the same from firing to resolved (docs/adding-an-adapter.md, "Identity")`).toBe(true);
+      }
     }
   });
 

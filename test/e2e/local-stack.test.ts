@@ -34,7 +34,8 @@ let doc: DynamoDBDocumentClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  t = await startTestStack({ routingKey: ROUTING_KEY });
+  // Outages never dead-letter by receive count; a short give-up age lets the DLQ test see the rule.
+  t = await startTestStack({ routingKey: ROUTING_KEY, env: { GIVE_UP_AFTER: "6s" } });
   ({ fake, stack, doc, sqs } = t);
 });
 
@@ -244,7 +245,7 @@ describe("local stack, end to end", () => {
     try {
       await post(notification(outage));
       const letter = await waitFor(
-        async () => (await deadLetters()).find((candidate) => candidate.reason?.startsWith(`gave up after ${stack.settings.maxReceiveCount} receives: 503`)),
+        async () => (await deadLetters()).find((candidate) => /^gave up after \d+s \(\d+ receives\): .*503/.test(candidate.reason ?? "")),
         30_000,
         "the router to give up and dead-letter the change",
       );
@@ -279,6 +280,16 @@ describe("local stack, end to end", () => {
     const body = (await response.json()) as { error: string; routes: string[] };
     expect(body.error).toBe("no route for GET /webhook/prometheus");
     expect(body.routes).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/webhooks\/prometheus — /), expect.stringMatching(/^POST \/webhooks\/datadog — /), expect.stringMatching(/^GET \/healthz/)]));
+  });
+
+  it("answers an unknown adapter with 404, the registered ones, and the hint to restart after adding one", async () => {
+    const response = await fetch(`${stack.url}/webhooks/grafana`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({
+      error: 'no adapter named "grafana"',
+      hint: "if you just added lib/adapters/grafana/ and registered it in lib/adapters/registry.ts, restart npm start: it reads the registry when it starts",
+      adapters: expect.arrayContaining(["prometheus", "datadog", "cloudwatch"]),
+    });
   });
 
   it("leaves the body size limit to the adapter handler (413 with its reason)", async () => {
@@ -331,6 +342,26 @@ describe("local stack without a routing key", () => {
       ]);
     } finally {
       await dry.stop();
+    }
+  });
+});
+
+describe("local stack console", () => {
+  it("prints a SUPPRESSED line naming the window when a window holds an alert back", async () => {
+    const lines: string[] = [];
+    const local = await startLocalStack({ port: 0, inMemory: true, dataDir: tempDir(), print: (line) => lines.push(line), env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WINDOW_REFRESH_MS: "0" } });
+    try {
+      const localDoc = documentClient(new DynamoDBClient({ endpoint: local.endpoints.dynamodb, region: local.region, credentials: TEST_CREDENTIALS }));
+      const spec: AlertSpec = { alertname: "E2EHeldOnConsole", status: "firing", fingerprint: "e100000000000007", startsAt: iso(-1) };
+      await localDoc.send(
+        new PutCommand({ TableName: local.tables.windows, Item: { id: "console-drill", enabled: true, matchers: [`alertname=${spec.alertname}`], reason: "drill", createdBy: "e2e@example.com" } }),
+      );
+      await post(notification(spec), local.webhooks.prometheus);
+      const line = await waitFor(() => lines.find((text) => text.includes("SUPPRESSED")), 5_000, "the SUPPRESSED line");
+      expect(line).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  \\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`));
+      expect(lines.filter((text) => text.includes("TRIGGER"))).toEqual([]);
+    } finally {
+      await local.stop();
     }
   });
 });

@@ -172,7 +172,7 @@ describe("tracker items", () => {
 });
 
 describe("the config section the heartbeats come from", () => {
-  it("parses the README's example", () => {
+  it("parses docs/heartbeats.md's example", () => {
     const config = parseRoutesConfig(
       {
         routes: [],

@@ -27,6 +27,7 @@ import { actionsOf, ofType, resourcesOf, statementsOf, synth, type CfnResource, 
 
 const using = (transport: Transport) => adapters.filter((adapter) => adapter.transports.includes(transport));
 const arnOf = (logicalId: string) => ({ "Fn::GetAtt": [logicalId, "Arn"] });
+const SECRETS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const refTo = (logicalId: string) => ({ Ref: logicalId });
 
 /** What a careless deployment could leak: a developer's local key and token in the environment. */
@@ -362,6 +363,11 @@ describe("operations", () => {
     expect(ofType(base.json, "AWS::SNS::Subscription").filter(([, s]) => JSON.stringify(s.Properties?.TopicArn).includes(opsTopicId))).toEqual([]);
   });
 
+  it("names the dashboard after the stack and the region, so one stage in two regions does not collide", () => {
+    const [, dashboard] = ofType(base.json, "AWS::CloudWatch::Dashboard")[0]!;
+    expect(dashboard.Properties!.DashboardName).toEqual({ "Fn::Join": ["", [`${base.stack.stackName}-`, { Ref: "AWS::Region" }]] });
+  });
+
   it("charts what came in, went out, was suppressed or rejected, and what got stuck", () => {
     const body = JSON.stringify(ofType(base.json, "AWS::CloudWatch::Dashboard")[0]![1].Properties!.DashboardBody);
     for (const metric of [METRIC.alertsAccepted, METRIC.pagerDutyEvents, METRIC.routerOutcomes, METRIC.requestsRejected, METRIC.deadLettered, "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "Duration", "Errors"]) {
@@ -418,8 +424,27 @@ describe("settings", () => {
       logRetentionDays: 90,
       opsAlarmEndpoint: "secretsmanager:alert-relay/staging/ops-alarm-endpoint",
       webhookTokenSecretName: "alert-relay/staging/webhook-token",
+      secretsKmsKeyArns: `${SECRETS_KEY}, ${SECRETS_KEY}`,
       adapterSettings: { cloudwatch: { CLOUDWATCH_DEFAULT_SEVERITY: "critical" } },
     });
+  });
+
+  it("grants kms:Decrypt on the secrets' customer-managed key, through Secrets Manager only, to every function that reads a secret", () => {
+    const readers = [custom.stack.router, custom.stack.sweep, custom.stack.pagerDutyEvents, ...using("http").map((adapter) => custom.stack.adapterFunctions.get(adapter.name)!)];
+    for (const reader of readers) {
+      const decrypt = statementsOf(custom.json, custom.id(reader.role)).filter((statement) => actionsOf(statement).includes("kms:Decrypt"));
+      expect(decrypt).toEqual([
+        expect.objectContaining({
+          Action: "kms:Decrypt",
+          Resource: SECRETS_KEY,
+          Condition: { StringEquals: { "kms:ViaService": { "Fn::Join": ["", ["secretsmanager.", { Ref: "AWS::Region" }, ".amazonaws.com"]] } } },
+        }),
+      ]);
+    }
+    // Without the setting nobody gets it.
+    for (const reader of [base.stack.router, base.stack.pagerDutyEvents]) {
+      expect(statementsOf(base.json, base.id(reader.role)).filter((statement) => JSON.stringify(statement.Condition ?? {}).includes("kms:ViaService"))).toEqual([]);
+    }
   });
 
   it("names the stack, secrets prefix and PagerDuty region after the stage and settings", () => {
@@ -495,6 +520,7 @@ describe("settings", () => {
           routes: { routes: [{ name: "x", matchers: ["team=a"], routingKey: "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345" }], defaultRoute: { routingKey: "default" } },
           opsAlarmEndpoint: `https://events.pagerduty.com/integration/${"a1".repeat(16)}/enqueue`,
           adapterSettings: { prometheus: { ALERTS_QUEUE_URL: "x" } },
+          secretsKmsKeyArns: "arn:aws:kms:eu-west-1:123456789012:alias/secrets",
         },
         { baseDir: PROJECT_ROOT },
       );
@@ -503,7 +529,7 @@ describe("settings", () => {
     }
     expect(error).toBeInstanceOf(SettingsError);
     const message = (error as SettingsError).message;
-    for (const fragment of ['"nagios"', "pagerDutyRegion", "alarmStateChangeRule", "logRetentionDays", "routerMaxConcurrency", "looks like a PagerDuty routing key", "opsAlarmEndpoint contains an integration key", "ALERTS_QUEUE_URL"]) {
+    for (const fragment of ['"nagios"', "pagerDutyRegion", "alarmStateChangeRule", "logRetentionDays", "routerMaxConcurrency", "looks like a PagerDuty routing key", "opsAlarmEndpoint contains an integration key", "ALERTS_QUEUE_URL", "secretsKmsKeyArns: \"arn:aws:kms:eu-west-1:123456789012:alias/secrets\" is not a KMS key ARN", "aws kms describe-key"]) {
       expect(message).toContain(fragment);
     }
     expect(message).not.toContain("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createPagerDutyClient, parseRetryAfter, type PagerDutyClientOptions } from "../../lib/pagerduty/client.ts";
 import { toPagerDutyEvent, type PagerDutyAlertEvent, type PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
@@ -123,7 +125,24 @@ describe("PagerDuty client against the fake", () => {
     fake.failNext(2, { kind: "timeout" });
     const { client, inMs } = harness({ requestTimeoutMs: 100, maxAttempts: 2 });
     const result = await client.send(trigger(), { deadline: inMs(10_000) });
-    expect(result).toEqual({ outcome: "retry_later", reason: "timeout after 100 ms", stoppedBy: "max_attempts", attempts: 2 });
+    // A timed-out request may still be processed: the result says its fate is unknown.
+    expect(result).toEqual({ outcome: "retry_later", reason: "timeout after 100 ms", stoppedBy: "max_attempts", attempts: 2, uncertain: true });
+  });
+
+  it("says when an accepted event followed an attempt with no answer, and not when a refused connection sent nothing", async () => {
+    fake.failNext(1, { kind: "reset" });
+    const { client, inMs } = harness({ requestTimeoutMs: 100 });
+    expect(await client.send(trigger(), { deadline: inMs(10_000) })).toMatchObject({ outcome: "accepted", attempts: 2, uncertain: true });
+    expect(await client.send(trigger(), { deadline: inMs(10_000) })).not.toHaveProperty("uncertain");
+    // A port nobody listens on: bound, then closed.
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((done) => closed.close(done));
+    const refused = createPagerDutyClient({ baseUrl: `http://127.0.0.1:${port}`, maxAttempts: 2, baseDelayMs: 1 });
+    const result = await refused.send(trigger(), { deadline: Date.now() + 5_000 });
+    expect(result).toMatchObject({ outcome: "retry_later", reason: expect.stringMatching(/^ECONNREFUSED/) });
+    expect(result).not.toHaveProperty("uncertain");
   });
 
   it("does not open a second incident when a timed-out trigger had reached PagerDuty", async () => {

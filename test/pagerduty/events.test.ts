@@ -177,6 +177,12 @@ describe("eventsEndpoint", () => {
     expect(eventsEndpoint({ PAGERDUTY_REGION: " EU " })).toBe("https://events.eu.pagerduty.com");
   });
 
+  it("takes the full endpoint as written in Alertmanager's and PagerDuty's docs (…/v2/enqueue) as its base", () => {
+    expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://events.pagerduty.com/v2/enqueue" })).toBe("https://events.pagerduty.com");
+    expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9999/v2/enqueue/" })).toBe("http://127.0.0.1:9999");
+    expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://proxy.example.com/pagerduty/v2/change/enqueue" })).toBe("https://proxy.example.com/pagerduty");
+  });
+
   it("prefers PAGERDUTY_EVENTS_URL, without a trailing slash", () => {
     expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9999/", PAGERDUTY_REGION: "eu" })).toBe("http://127.0.0.1:9999");
     expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://proxy.example.com/pagerduty" })).toBe("https://proxy.example.com/pagerduty");
@@ -187,7 +193,6 @@ describe("eventsEndpoint", () => {
     expect(() => eventsEndpoint({ PAGERDUTY_EVENTS_URL: "127.0.0.1:9999" })).toThrow(/PAGERDUTY_EVENTS_URL/);
     expect(() => eventsEndpoint({ PAGERDUTY_EVENTS_URL: "not a url" })).toThrow(/PAGERDUTY_EVENTS_URL must be an absolute/);
     expect(() => eventsEndpoint({ PAGERDUTY_EVENTS_URL: "ftp://example.com" })).toThrow(/http or https/);
-    expect(() => eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://events.pagerduty.com/v2/enqueue" })).toThrow(/drop the \/v2\/\.\.\. path/);
   });
 });
 

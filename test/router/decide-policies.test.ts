@@ -89,7 +89,7 @@ describe("decide: a resolve while flapping", () => {
     expect(decide({ ...flapping, openIn: undefined, told: undefined }, undefined, route, { now: at(3), flapping: policy })).toEqual({ kind: "none", why: "PagerDuty never heard of this problem" });
   });
 
-  it("follows the README's worked example: a second resolve while flapping moves the hold to stableFor after it", () => {
+  it("follows docs/policies.md's worked example: a second resolve while flapping moves the hold to stableFor after it", () => {
     const again = { ...flapping, transitionAt: iso(5), changes: [iso(0), iso(1), iso(2), iso(3), iso(4), iso(5)] };
     expect(decide(again, undefined, route, { now: at(8) })).toMatchObject({ kind: "deliver" }); // no policy: not held
     expect(decide(again, undefined, route, { now: at(8), flapping: policy })).toEqual({ kind: "hold", until: iso(10), why: expect.stringContaining("flapping (6 changes in 10m)") });

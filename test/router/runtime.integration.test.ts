@@ -66,13 +66,28 @@ describe("router runtime: suppression windows from the table", () => {
     expect(fake.triggerCount(`win-${caseLabel}`)).toBe(expected === "delivered" ? 1 : 0);
   });
 
-  it("ignores a malformed window — never 'suppress everything' — and logs it", async () => {
+  it("ignores a malformed window — never 'suppress everything' — and logs it once per change, in a sentence", async () => {
+    errorLog.mockClear();
     await putWindow({ id: "w-malformed", enabled: true, matchers: [], reason: "oops", createdBy: "ops@example.com" });
     await putWindow({ id: "w-bad-regex", enabled: true, matchers: ["case=~(malformed"], reason: "oops", createdBy: "ops@example.com" });
-    const outcome = await runtime.router.handleAlert(alertAt("win-malformed", "firing", 0, { labels: { case: "malformed" } }), soon());
-    expect(outcome.outcome).toBe("delivered");
-    expect(errorLog).toHaveBeenCalledWith("suppression window ignored: it is malformed", expect.objectContaining({ windowId: "w-malformed" }));
-    expect(errorLog).toHaveBeenCalledWith("suppression window ignored: it is malformed", expect.objectContaining({ windowId: "w-bad-regex", problems: [expect.stringContaining("not a valid regex")] }));
+    // A second runtime in the same process (another poller, the sweep) shares what was said.
+    const other = createRouterRuntime({ STATE_TABLE_NAME: "state", WINDOWS_TABLE_NAME: "windows", WINDOW_REFRESH_MS: "0" }, { doc, telemetry });
+    for (let read = 0; read < 3; read += 1) {
+      const outcome = await runtime.router.handleAlert(alertAt(`win-malformed-${read}`, "firing", 0, { labels: { case: "malformed" } }), soon());
+      expect(outcome.outcome).toBe("delivered");
+      await other.router.handleAlert(alertAt(`win-malformed-other-${read}`, "firing", 0, { labels: { case: "other" } }), soon());
+    }
+    const said = () => errorLog.mock.calls.filter(([message]) => String(message).includes("is malformed and ignored"));
+    expect(said().map(([message]) => String(message)).sort()).toEqual([
+      expect.stringMatching(/^Suppression window "w-bad-regex" is malformed and ignored \(it suppresses nothing until fixed\): matchers\[0\] .*not a valid regex.*suppress validate$/),
+      expect.stringMatching(/^Suppression window "w-malformed" is malformed and ignored .*: matchers is empty/),
+    ]);
+    expect(said()[0]?.[1]).toMatchObject({ windowId: "w-bad-regex", problems: [expect.stringContaining("not a valid regex")] });
+    // A change of the item (still malformed) is said again, once.
+    await putWindow({ id: "w-malformed", enabled: true, matchers: [], reason: "oops, again", createdBy: "ops@example.com" });
+    await runtime.router.handleAlert(alertAt("win-malformed-changed", "firing", 0, { labels: { case: "malformed" } }), soon());
+    await runtime.router.handleAlert(alertAt("win-malformed-changed-2", "firing", 0, { labels: { case: "malformed" } }), soon());
+    expect(said()).toHaveLength(3);
     await doc.send(new DeleteCommand({ TableName: "windows", Key: { id: "w-malformed" } }));
     await doc.send(new DeleteCommand({ TableName: "windows", Key: { id: "w-bad-regex" } }));
   });

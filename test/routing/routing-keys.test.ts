@@ -195,5 +195,38 @@ describe("Secrets Manager resolver", () => {
       expect(secretsManager.commandCalls(GetSecretValueCommand, { SecretId: "relay-test/cached" })).toHaveLength(1);
       await expect(resolver.resolve("absent")).rejects.toBeInstanceOf(MissingRoutingKeyError);
     });
+
+    it("shares one GetSecretValue among concurrent cold reads of a key", async () => {
+      secretsManager.on(GetSecretValueCommand, { SecretId: "relay-shared/default" }).callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { SecretString: KEY_DEFAULT };
+      });
+      const resolver = createSecretsRoutingKeyResolver({ prefix: "relay-shared" });
+      const keys = await Promise.all(Array.from({ length: 8 }, () => resolver.resolve("default")));
+      expect(keys).toEqual(Array(8).fill(KEY_DEFAULT));
+      expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    });
+
+    it("remembers a missing key for missingForMs, then asks again (a secret created meanwhile is found)", async () => {
+      let time = 0;
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: "relay-missing/dba" })
+        .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+      const resolver = createSecretsRoutingKeyResolver({ prefix: "relay-missing", missingForMs: 30_000, now: () => time });
+      for (let record = 0; record < 5; record += 1) await expect(resolver.resolve("dba")).rejects.toBeInstanceOf(MissingRoutingKeyError);
+      expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      time += 30_000;
+      secretsManager.on(GetSecretValueCommand, { SecretId: "relay-missing/dba" }).resolves({ SecretString: KEY_PAYMENTS });
+      expect(await resolver.resolve("dba")).toBe(KEY_PAYMENTS);
+      expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
+
+    it("does not remember a passing failure: the next read asks again", async () => {
+      const resolver = createSecretsRoutingKeyResolver({ prefix: "relay-flaky" });
+      secretsManager.on(GetSecretValueCommand, { SecretId: "relay-flaky/dba" }).rejectsOnce(new Error("ThrottlingException")).resolves({ SecretString: KEY_PAYMENTS });
+      await expect(resolver.resolve("dba")).rejects.toThrow(/ThrottlingException/);
+      expect(await resolver.resolve("dba")).toBe(KEY_PAYMENTS);
+      expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
   });
 });

@@ -27,8 +27,13 @@ export type FakeFault =
    * closes). With `afterProcessing`, the event is processed first and the normal answer is held.
    */
   | { kind: "timeout"; ms?: number; afterProcessing?: boolean }
-  /** Destroy the connection without an answer. */
-  | { kind: "reset" };
+  /** Destroy the connection without an answer; with `afterProcessing`, after the event took effect. */
+  | { kind: "reset"; afterProcessing?: boolean }
+  /**
+   * A congested PagerDuty: the event takes effect only after `ms`, then the answer goes out. A
+   * client that gave up meanwhile does not stop it: its event lands late, maybe after a newer one.
+   */
+  | { kind: "slow"; ms: number };
 
 export interface FakeRequest {
   receivedAt: number;
@@ -267,9 +272,11 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
       return answer(res, request, { status: fault.status, body: fault.body ?? defaultFaultBody(fault.status), retryAfter: fault.retryAfter });
     }
     if (fault.kind === "reset") {
+      if (fault.afterProcessing) processRequest(request, rawBody);
       req.socket.destroy();
       return;
     }
+    if (fault.kind === "slow") return hold(fault.ms, () => answer(res, request, processRequest(request, rawBody)));
     const reply: Answer = fault.afterProcessing ? processRequest(request, rawBody) : { status: 504, body: "Gateway Timeout" };
     hold(fault.ms, () => answer(res, request, reply));
   }

@@ -1,16 +1,18 @@
 /** Builds the SQS event Lambda's event source mapping hands the router. */
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 
-export function sqsRecord(body: string, options: { messageId?: string; receiveCount?: number } = {}): SQSRecord {
+/** `sentAt`: when the message was first sent (epoch ms), default now: the router gives up on a message by its age. */
+export function sqsRecord(body: string, options: { messageId?: string; receiveCount?: number; sentAt?: number; receiptHandle?: string } = {}): SQSRecord {
+  const sentAt = String(options.sentAt ?? Date.now());
   return {
     messageId: options.messageId ?? `m-${Math.random().toString(36).slice(2)}`,
-    receiptHandle: "receipt",
+    receiptHandle: options.receiptHandle ?? "receipt",
     body,
     attributes: {
       ApproximateReceiveCount: String(options.receiveCount ?? 1),
-      SentTimestamp: "1764180000000",
+      SentTimestamp: sentAt,
       SenderId: "local",
-      ApproximateFirstReceiveTimestamp: "1764180000000",
+      ApproximateFirstReceiveTimestamp: sentAt,
     },
     messageAttributes: {},
     md5OfBody: "",

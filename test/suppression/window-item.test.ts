@@ -149,7 +149,7 @@ describe("parseWindowItem: schedule (recurring windows)", () => {
   const { startsAt: _s, endsAt: _e, ...ONE_OFF } = DESIGN_EXAMPLE;
   const withSchedule = (schedule: unknown) => ({ ...ONE_OFF, schedule });
 
-  it("reads the README example: days, minutes after local midnight, the zone", () => {
+  it("reads the example of the README and docs/windows.md: days, minutes after local midnight, the zone", () => {
     expect(windowOf(withSchedule(SCHEDULE)).schedule).toEqual({ days: ["sun"], start: 120, end: 240, timeZone: "Europe/Berlin" });
   });
 

@@ -5,34 +5,15 @@
  * Everything listens on 127.0.0.1 on ephemeral ports; clustering is off.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
 import { labelSetFingerprint, prometheus } from "./adapter.ts";
 import { parseAlert } from "../../alert/schema.ts";
+import { ALERTMANAGER_WAIT_MS as WAIT_MS, findAlertmanager, startAlertmanager, type RunningAlertmanager } from "../../../test/support/alertmanager-process.ts";
 
 const TOKEN = "interop-test-token";
-const WAIT_MS = 15_000;
 
-function findBinary(): string | undefined {
-  const candidates = process.env.ALERTMANAGER_BIN
-    ? [process.env.ALERTMANAGER_BIN]
-    : (process.env.PATH ?? "").split(delimiter).flatMap((dir) => [join(dir, "prometheus-alertmanager"), join(dir, "alertmanager")]);
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
-
-const binary = findBinary();
+const binary = findAlertmanager();
 
 interface Delivery {
   url: string;
@@ -89,18 +70,14 @@ class Receiver {
 
 describe("Alertmanager webhook interop", () => {
   let receiver: Receiver;
-  let alertmanager: ChildProcess | undefined;
-  let apiBase = "";
-  let workDir = "";
-  let log = "";
+  let alertmanager: RunningAlertmanager | undefined;
 
   beforeAll(async () => {
     if (!binary) return;
     receiver = new Receiver();
     const receiverPort = await receiver.listen();
-    workDir = mkdtempSync(join(tmpdir(), "alert-relay-am-"));
-    writeFileSync(
-      join(workDir, "alertmanager.yml"),
+    alertmanager = await startAlertmanager(
+      binary,
       [
         "route:",
         "  receiver: alert-relay",
@@ -120,63 +97,14 @@ describe("Alertmanager webhook interop", () => {
         "",
       ].join("\n"),
     );
-    alertmanager = spawn(
-      binary,
-      [
-        `--config.file=${join(workDir, "alertmanager.yml")}`,
-        `--storage.path=${join(workDir, "data")}`,
-        "--web.listen-address=127.0.0.1:0",
-        "--web.external-url=http://alertmanager.interop.test",
-        "--cluster.listen-address=",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Alertmanager did not start within ${WAIT_MS} ms:\n${log}`)), WAIT_MS);
-      const onOutput = (chunk: Buffer) => {
-        log += chunk.toString("utf8");
-        const match = /msg="Listening on" address=(127\.0\.0\.1:\d+)/.exec(log);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      };
-      alertmanager!.stdout!.on("data", onOutput);
-      alertmanager!.stderr!.on("data", onOutput);
-      alertmanager!.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`Alertmanager exited with ${code}:\n${log}`));
-      });
-    });
-    apiBase = `http://${address}`;
-    const deadline = Date.now() + WAIT_MS;
-    while (!(await fetch(`${apiBase}/-/ready`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error(`Alertmanager not ready within ${WAIT_MS} ms:\n${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }, WAIT_MS * 2);
 
   afterAll(async () => {
-    const child = alertmanager;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await alertmanager?.stop();
     await receiver?.close();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function postAlerts(alerts: unknown[]): Promise<void> {
-    const response = await fetch(`${apiBase}/api/v2/alerts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(alerts),
-    });
-    expect(response.status, await response.text()).toBe(200);
-  }
+  const postAlerts = (alerts: unknown[]) => alertmanager!.postAlerts(alerts);
 
   it.skipIf(!binary)(
     "normalizes a real firing and resolved webhook to one problem",

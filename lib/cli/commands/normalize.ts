@@ -1,11 +1,12 @@
 import { adapterNames, findAdapter } from "../../adapters/registry.ts";
 import { normalizeText } from "../../ingest/normalize-payload.ts";
 import { parseFlags } from "../flags.ts";
+import { toJson } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
 
 export const normalizeCommand: Command = {
   name: "normalize",
-  summary: "print the normalized alerts of one raw payload, one JSON per line",
+  summary: "print the normalized alerts of one raw payload (indented on a terminal, one JSON per line in a pipe)",
   usage: "alert-relay normalize <source> [file|-]   (reads standard input when the file is - or absent)",
   async run(args, io) {
     const { positionals } = parseFlags(args, {}, true);
@@ -28,7 +29,8 @@ export const normalizeCommand: Command = {
       return EXIT.failed;
     }
     if (result.notice) io.err(result.notice);
-    for (const alert of result.alerts) io.out(JSON.stringify(alert));
+    // A person at a terminal reads indented JSON; a pipe (jq, grep, a file) keeps one alert per line.
+    for (const alert of result.alerts) io.out(io.stdoutIsTTY ? toJson(alert) : JSON.stringify(alert));
     return EXIT.ok;
   },
 };

@@ -57,7 +57,15 @@ export const sendCommand: Command = {
       io.out(`POST ${withoutCredentials(url)} → ${response.status} ${response.statusText}`);
       if (text) io.out(pretty(text));
       if (response.status === 401 || response.status === 403) io.err(token ? "the token was refused; check --token or WEBHOOK_TOKEN" : "the webhook wants a token: pass --token or set WEBHOOK_TOKEN");
-      if (response.status === 404 && !adapterNames().includes(source)) io.err(`no adapter named ${source}; registered: ${adapterNames().join(", ")}`);
+      if (response.status === 404) {
+        io.err(
+          adapterNames().includes(source)
+            ? // Registered here but unknown there: the stack runs code from before the adapter was added.
+              `${source} is registered in lib/adapters/registry.ts but the ${target.description} does not know it: ` +
+                (values.url ? "restart or redeploy what answers there" : target.description.startsWith("local") ? "restart npm start (it reads the registry when it starts)" : "deploy again (npx cdk deploy)")
+            : `no adapter named ${source}; registered: ${adapterNames().join(", ")}`,
+        );
+      }
       return response.ok ? EXIT.ok : EXIT.failed;
     });
   },

@@ -1,5 +1,5 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isExpired } from "../../router/state-store.ts";
+import { isExpired, problemFromItem } from "../../router/state-store.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
@@ -26,7 +26,7 @@ async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): P
   const internal = new Map<string, number>();
   for await (const page of paginateScan({ client: doc }, { TableName: tableName })) {
     for (const item of page.Items ?? []) {
-      if (item.status !== undefined) problems.push(item as ProblemState);
+      if (item.status !== undefined) problems.push(problemFromItem(item));
       else if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
       else if (isInternalRecord(item)) internal.set(internalKind(item as { dedupKey: string }), (internal.get(internalKind(item as { dedupKey: string })) ?? 0) + 1);
     }

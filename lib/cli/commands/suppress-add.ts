@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { windowStoreOf } from "../windows.ts";
-import { hostname } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { PIPELINE } from "../../runtime/pipeline.ts";
 import { EXAMPLE_TIME, parseIsoInstant, parseWindowItem, type SuppressionWindow, type WindowItem } from "../../suppression/window-item.ts";
 import { describeSchedule, parseTimeOfDay, parseTimeZone, parseWeekday, type ScheduleItem } from "../../suppression/schedule.ts";
@@ -81,9 +81,18 @@ export function defaultWindowId(matchers: readonly string[]): string {
   return `${slug || "window"}-${randomBytes(2).toString("hex")}`;
 }
 
-function whoAmI(io: CliIO): string {
-  const user = io.env.USER ?? io.env.LOGNAME ?? io.env.USERNAME ?? "unknown";
+/** The environment's user, else the OS account running the CLI (cron, containers and sudo often leave $USER unset). */
+export function whoAmI(env: CliIO["env"], osUser: () => string | undefined = osUserName): string {
+  const user = [env.USER, env.LOGNAME, env.USERNAME].find((name) => name?.trim()) ?? osUser() ?? "unknown";
   return `${user}@${hostname()}`;
+}
+
+function osUserName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined; // a uid without a passwd entry (some containers)
+  }
 }
 
 export const suppressAddCommand: Command = {
@@ -122,7 +131,7 @@ export const suppressAddCommand: Command = {
     if (matchers.length === 0) throw new UsageError("name what to suppress with --match, e.g. --match service=checkout");
     if (values.reason === undefined) throw new UsageError('say why with --reason, e.g. --reason "database failover drill"');
     const now = io.now();
-    const base: WindowBase = { id: values.id ?? defaultWindowId(matchers), enabled: true, matchers, reason: values.reason, createdBy: values.by ?? whoAmI(io) };
+    const base: WindowBase = { id: values.id ?? defaultWindowId(matchers), enabled: true, matchers, reason: values.reason, createdBy: values.by ?? whoAmI(io.env) };
     const item = values.weekly === undefined ? oneOffItem(values, base, now) : recurringItem(values, base, now);
     if ("notWritten" in item) {
       io.err(`the window was not written: ${item.notWritten}`);
@@ -153,9 +162,11 @@ export const suppressAddCommand: Command = {
       }
       io.out(`Created suppression window ${stored.id} in the ${target.description} (table ${target.windowsTable})`);
       io.out(`  matchers    ${matchers.join(", ")}`);
-      for (const line of whenLines(parsed.window, now)) io.out(line);
+      const { fields, takesEffect } = whenLines(parsed.window, now);
+      for (const line of fields) io.out(line);
       io.out(`  reason      ${stored.reason}`);
       io.out(`  created by  ${stored.createdBy}`);
+      io.out(takesEffect);
       io.out(`End it early with: alert-relay suppress end ${stored.id}`);
       return EXIT.ok;
     });
@@ -201,27 +212,33 @@ function recurringItem(values: AddValues, base: WindowBase, now: Date): WindowIt
   };
 }
 
-/** What the operator needs to check they got the time right: when it suppresses, in UTC and their own zone. */
-function whenLines(window: SuppressionWindow, now: Date): string[] {
+/**
+ * What the operator needs to check they got the time right: when it suppresses, in UTC and their
+ * own zone (field lines), and when it takes effect (a sentence, printed after the fields).
+ */
+function whenLines(window: SuppressionWindow, now: Date): { fields: string[]; takesEffect: string } {
   const { startsAt, endsAt, schedule } = window;
+  const withinRefresh = `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each router instance re-reads the windows table that often).`;
   if (schedule) {
     const current = currentOccurrence(window, now);
     const next = nextOccurrence(window, now);
-    return [
-      `  repeats     ${describeSchedule(schedule)}`,
-      current?.end
-        ? `  now         suppressing until ${when(current.end, now)}`
-        : `  next        ${next?.start ? `${when(next.start, now)}, ${localTime(next.start)} local time` : "none: no occurrence before the series ends"}`,
-      ...(endsAt ? [`  series ends ${when(endsAt, now)}`] : []),
-      `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each router instance re-reads the windows table that often).`,
-    ];
+    return {
+      fields: [
+        `  repeats     ${describeSchedule(schedule)}`,
+        current?.end
+          ? `  now         suppressing until ${when(current.end, now)}`
+          : `  next        ${next?.start ? `${when(next.start, now)}, ${localTime(next.start)} local time` : "none: no occurrence before the series ends"}`,
+        ...(endsAt ? [`  series ends ${when(endsAt, now)}`] : []),
+      ],
+      takesEffect: withinRefresh,
+    };
   }
   const pending = startsAt !== undefined && startsAt > now;
-  return [
-    `  starts      ${pending ? when(startsAt, now) : `${isoSeconds(startsAt ?? now)} (now)`}`,
-    ...(endsAt ? [`  ends        ${isoSeconds(endsAt)} (${relative(endsAt, now)}), ${localTime(endsAt)} local time`] : []),
-    pending
-      ? `It takes effect at ${isoSeconds(startsAt)} (${relative(startsAt, now)}).`
-      : `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each router instance re-reads the windows table that often).`,
-  ];
+  return {
+    fields: [
+      `  starts      ${pending ? when(startsAt, now) : `${isoSeconds(startsAt ?? now)} (now)`}`,
+      ...(endsAt ? [`  ends        ${isoSeconds(endsAt)} (${relative(endsAt, now)}), ${localTime(endsAt)} local time`] : []),
+    ],
+    takesEffect: pending ? `It takes effect at ${isoSeconds(startsAt)} (${relative(startsAt, now)}).` : withinRefresh,
+  };
 }

@@ -225,7 +225,7 @@ export function readAlertEvent(body: Json, ctx: ReadContext): AlertEventResult {
   const alertClass = optional(payload.class);
   const client = optional(body.client);
   const details = detailsOf(payload.custom_details);
-  // Events are ordered by arrival, as PagerDuty orders them (see the README): the sender's own
+  // Events are ordered by arrival, as PagerDuty orders them (docs/pagerduty-senders.md): the sender's own
   // timestamp is kept for the responder, in custom_details, unless a detail of that name exists.
   const timestamp = optional(payload.timestamp);
   if (timestamp !== undefined && !Object.hasOwn(details, "timestamp")) details.timestamp = timestamp;
