@@ -25,7 +25,9 @@ export type ApplyResult =
   /** The episode it was counted in has ended: its resolve was taken in long ago. */
   | { outcome: "gone" }
   /** Not joinable: open but past its join window. */
-  | { outcome: "closed" };
+  | { outcome: "closed" }
+  /** The aggregate kept changing under racing instances: try again later (the member's claim lapses). */
+  | { outcome: "busy" };
 
 export interface AggregateStore {
   /** Claims the member for counting (a lease); `fresh` when it is joining, not yet a member. The member after, or undefined. */
@@ -226,7 +228,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         // Open but past its window, or (for a member that resolved before it was counted) not open at all.
         if (change.firing !== 1 || (aggregate?.status === "firing" && (aggregate.openedAt ?? "") < cutoff)) return { outcome: "closed" };
       }
-      return { outcome: "closed" };
+      return { outcome: "busy" };
     },
 
     async commit(member, claimId, ref, counted, episode) {

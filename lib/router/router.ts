@@ -119,6 +119,7 @@ export function createRouter(deps: RouterDeps) {
     if (change && (change.members !== 0 || change.firing !== 0)) {
       const result = await aggregates.apply(target, ref, member, change, now());
       if (result.outcome === "closed") return undefined;
+      if (result.outcome === "busy") return { outcome: "retry", reason: `${ref.key} kept changing under racing router instances` };
       if (result.outcome === "applied") {
         aggregate = result.aggregate;
         episode = result.episode;
