@@ -36,8 +36,11 @@ export interface AggregateStore {
   release(member: ProblemState, claimId: string): Promise<void>;
   /** Applies one count change of a member to the aggregate, once. */
   apply(target: AggregateTarget, ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult>;
-  /** Records on the member what the aggregate has counted, ending the claim; false when the claim was lost. */
-  commit(member: ProblemState, claimId: string, ref: AggregateRef, counted: CountedState, episode: string | undefined): Promise<boolean>;
+  /**
+   * Records on the member what the aggregate has counted, ending the claim; undefined when the claim
+   * was lost. `settled`: the same write ended the member's "owed" mark (its change needs nothing more).
+   */
+  commit(member: ProblemState, claimId: string, ref: AggregateRef, counted: CountedState, episode: string | undefined): Promise<{ settled: boolean } | undefined>;
   /** Drops the member's pending entry; when nothing fires any more the aggregate resolves in the same write. The aggregate after, if it changed. */
   finish(aggregateKey: string, memberKey: string, op: string, nothingFires: { episode: string } | undefined, now: Date): Promise<ProblemState | undefined>;
   /** Resolves an open aggregate nothing fires in any more (the sweep's repair after a crash). */
@@ -233,14 +236,26 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
 
     async commit(member, claimId, ref, counted, episode) {
       const { claim: _claim, ...kept } = ref;
+      const values = { ":ref": { ...kept, synced: counted, ...(episode ? { episode } : {}) }, ":id": claimId };
+      // Usually one write: counted, the change is no longer owed (unless a newer change was recorded meanwhile: that one stays owed).
+      if (member.watch === "owed") {
+        const settled = await update({
+          Key: key(member.dedupKey),
+          UpdateExpression: "SET #aggregate = :ref REMOVE watch, watchAt",
+          ConditionExpression: "#aggregate.#claim.#id = :id AND transitionAt = :t AND watch = :owed",
+          ExpressionAttributeNames: { "#id": "id" },
+          ExpressionAttributeValues: { ...values, ":t": member.transitionAt, ":owed": "owed" },
+        });
+        if (settled) return { settled: true };
+      }
       const committed = await update({
         Key: key(member.dedupKey),
         UpdateExpression: "SET #aggregate = :ref",
         ConditionExpression: "#aggregate.#claim.#id = :id",
         ExpressionAttributeNames: { "#id": "id" },
-        ExpressionAttributeValues: { ":ref": { ...kept, synced: counted, ...(episode ? { episode } : {}) }, ":id": claimId },
+        ExpressionAttributeValues: values,
       });
-      return committed !== undefined;
+      return committed && { settled: false };
     },
 
     async finish(aggregateKey, memberKey, op, nothingFires, now) {

@@ -127,8 +127,9 @@ export function createRouter(deps: RouterDeps) {
       }
     }
     // Recorded on the member before anything is delivered: a redelivered message goes on through this aggregate.
-    if (!(await aggregates.commit(member, claimId, ref, counted!, episode))) return busyMember(member.dedupKey);
-    await deps.store.settle(member);
+    const committed = await aggregates.commit(member, claimId, ref, counted!, episode);
+    if (!committed) return busyMember(member.dedupKey);
+    if (!committed.settled) await deps.store.settle(member);
     if (change && aggregate) {
       const nothingFires = aggregate.status === "firing" && (aggregate.firingCount ?? 0) <= 0 && episode ? { episode } : undefined;
       aggregate = (await aggregates.finish(ref.key, member.dedupKey, change.op, nothingFires, now())) ?? aggregate;
@@ -190,8 +191,7 @@ export function createRouter(deps: RouterDeps) {
     // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
     const current = claimed.aggregate;
     if (isSynced(claimed, current)) {
-      await aggregates.commit(claimed, claimId, current, current.synced!, current.episode);
-      await deps.store.settle(claimed);
+      if (!(await aggregates.commit(claimed, claimId, current, current.synced!, current.episode))?.settled) await deps.store.settle(claimed);
       return { outcome: "deduplicated", why: `pages through ${current.key}`, recorded: "repeat" };
     }
     // Joinable for as long as it is open: a redelivery goes on through the aggregate it joined.
