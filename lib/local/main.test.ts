@@ -63,7 +63,7 @@ describe("npm start (lib/local/main.ts)", () => {
       expect(descriptor).toMatchObject({ dataDir, outbox: join(dataDir, "outbox.jsonl") });
       expect(run.output.stdout).toContain(`prometheus  ${descriptor.httpUrl}/webhooks/prometheus`);
       expect(run.output.stdout).toContain("PagerDuty: DRY RUN");
-      expect(run.output.stdout).toContain("visibility 10 s, retries back off to 1m, DLQ after 6h; sweep every 5 s");
+      expect(run.output.stdout).toContain("visibility 10 s, retries back off to 30s, DLQ after 6h; sweep every 5 s");
       expect(run.output.stdout).toMatch(/curl -sS -X POST \S+\/webhooks\/prometheus/);
       expect((await fetch(`${descriptor.httpUrl}/healthz`)).status).toBe(200);
       run.child.kill("SIGTERM");

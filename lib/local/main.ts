@@ -28,7 +28,7 @@ environment:
   PAGERDUTY_ROUTING_KEY[_<NAME>], ROUTING_KEYS_FILE   routing keys (none set = dry run)
   PAGERDUTY_EVENTS_URL / PAGERDUTY_REGION             where events go (default the US endpoint)
   ROUTES_FILE / ROUTES_JSON                           routes; WEBHOOK_TOKEN requires a bearer token
-  RETRY_BACKOFF_MAX, GIVE_UP_AFTER                    longest wait between retries of a message (default 60s),
+  RETRY_BACKOFF_MAX, GIVE_UP_AFTER                    longest wait between retries of a message (default 30s),
                                                       age at which it goes to the DLQ with its reason (default 6h)
   WINDOW_REFRESH_MS, MAX_RECEIVE_COUNT, LOG_LEVEL     timing, redrive backstop, log level (default WARN)`;
 

@@ -89,6 +89,21 @@ export interface PagerDutyClientOptions {
   rateLimitBaseMs?: number;
   /** Longest hold on a routing key. Default 60000 ms, PagerDuty's rate-limit look-back. */
   rateLimitMaxMs?: number;
+  /**
+   * After a send gives up on 5xx, timeouts or network errors, hold its routing key this long
+   * (doubling per further failed send, up to rateLimitMaxMs) so other sends to it fail fast
+   * instead of each spending its deadline on a PagerDuty that is down. Default 0: no hold.
+   */
+  holdAfterFailureMs?: number;
+  /** Longest such hold: one send per key probes PagerDuty this often while it is down. Default 5000 ms. */
+  holdAfterFailureMaxMs?: number;
+  /**
+   * Request timeout while a routing key's last request timed out, until one succeeds: a probe of a
+   * hanging PagerDuty should not tie up its caller for the full timeout each time. Default: requestTimeoutMs.
+   */
+  probeTimeoutMs?: number;
+  /** A send waits for a held key at most this long; beyond it, it returns retry_later at once with the hint. Default: until the deadline. */
+  maxGateWaitMs?: number;
 }
 
 const DEFAULTS = {
@@ -99,6 +114,10 @@ const DEFAULTS = {
   minAttemptMs: 250,
   rateLimitBaseMs: 1000,
   rateLimitMaxMs: 60_000,
+  holdAfterFailureMs: 0,
+  holdAfterFailureMaxMs: 5_000,
+  probeTimeoutMs: Number.POSITIVE_INFINITY,
+  maxGateWaitMs: Number.POSITIVE_INFINITY,
 };
 
 type AttemptOutcome =
@@ -110,6 +129,8 @@ type AttemptOutcome =
 interface KeyGate {
   notBefore: number;
   strikes: number;
+  /** What closed it, for the reason a held-back send gives: "429 rate limited" or the last failure. */
+  cause: string;
 }
 
 export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDutyClient {
@@ -124,14 +145,31 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
   const random = options.random ?? Math.random;
   const gates = new Map<string, KeyGate>();
 
+  /** Keys whose last request timed out: probed with the shorter probeTimeoutMs until one answers. */
+  const timedOutKeys = new Set<string>();
+  /** Start times of requests awaiting an answer, per routing key (start time → how many). */
+  const inFlight = new Map<string, Map<number, number>>();
+  function trackInFlight(routingKey: string, startedAt: number, delta: 1 | -1): void {
+    const starts = inFlight.get(routingKey) ?? new Map<number, number>();
+    const count = (starts.get(startedAt) ?? 0) + delta;
+    if (count > 0) starts.set(startedAt, count);
+    else starts.delete(startedAt);
+    if (starts.size > 0) inFlight.set(routingKey, starts);
+    else inFlight.delete(routingKey);
+  }
+  function oldestInFlight(routingKey: string): number | undefined {
+    const starts = inFlight.get(routingKey);
+    return starts && Math.min(...starts.keys());
+  }
+
   function gateOpensAt(routingKey: string): number {
     return gates.get(routingKey)?.notBefore ?? 0;
   }
 
-  function holdKey(routingKey: string, retryAfterMs: number | undefined): void {
+  function holdKey(routingKey: string, retryAfterMs: number | undefined, cause = "429 rate limited", baseMs = config.rateLimitBaseMs, maxMs = config.rateLimitMaxMs): void {
     const strikes = (gates.get(routingKey)?.strikes ?? 0) + 1;
-    const backoff = Math.min(config.rateLimitMaxMs, config.rateLimitBaseMs * 2 ** (strikes - 1));
-    gates.set(routingKey, { notBefore: now() + Math.max(backoff, retryAfterMs ?? 0), strikes });
+    const backoff = Math.min(maxMs, baseMs * 2 ** (strikes - 1));
+    gates.set(routingKey, { notBefore: Math.max(gateOpensAt(routingKey), now() + Math.max(backoff, retryAfterMs ?? 0)), strikes, cause });
   }
 
   function backoffMs(retryNumber: number): number {
@@ -167,10 +205,12 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     let uncertain = false;
 
     const giveUp = (stoppedBy: RetryLater["stoppedBy"], waitUntil?: number): RetryLater => {
+      // PagerDuty looks down for this key: hold it so the next sends fail fast (a 429 already held it).
+      if (last && !last.rateLimited && config.holdAfterFailureMs > 0) holdKey(routingKey, last.retryAfterMs, last.reason, config.holdAfterFailureMs, config.holdAfterFailureMaxMs);
       const hint = Math.max(waitUntil ?? 0, gateOpensAt(routingKey)) - now();
       const result: RetryLater = {
         outcome: "retry_later",
-        reason: last?.reason ?? heldBackReason(routingKey, gateOpensAt(routingKey), startedAt, deadline),
+        reason: last?.reason ?? heldBackReason(routingKey, gates.get(routingKey), startedAt, deadline),
         stoppedBy,
         attempts,
       };
@@ -183,13 +223,33 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     for (;;) {
       const waitUntil = Math.max(retryAt, gateOpensAt(routingKey));
       if (waitUntil + config.minAttemptMs > deadline) return giveUp("deadline", waitUntil);
+      if (gateOpensAt(routingKey) - now() > config.maxGateWaitMs) return giveUp("deadline", waitUntil);
       const waitMs = waitUntil - now();
       if (waitMs > 0) await sleep(waitMs);
       const timeLeft = deadline - now();
       if (timeLeft < config.minAttemptMs) return giveUp("deadline");
+      // A key whose earlier request is still unanswered well past PagerDuty's usual latency is hanging:
+      // one request waits it out, the others come back at once instead of all hanging with it.
+      const stalledMs = config.holdAfterFailureMs > 0 ? now() - (oldestInFlight(routingKey) ?? now()) : 0;
+      if (stalledMs > config.maxGateWaitMs) {
+        const stalled: RetryLater = {
+          outcome: "retry_later",
+          reason: last?.reason ?? `PagerDuty has not answered a request for routing key ${maskRoutingKey(routingKey)} for ${stalledMs} ms`,
+          stoppedBy: "deadline",
+          attempts,
+          retryAfterMs: config.holdAfterFailureMs,
+        };
+        if (uncertain) stalled.uncertain = true;
+        return stalled;
+      }
 
       attempts += 1;
-      const outcome = await attempt(path, body, Math.min(config.requestTimeoutMs, timeLeft));
+      const started = now();
+      trackInFlight(routingKey, started, +1);
+      const timeoutMs = Math.min(config.requestTimeoutMs, timeLeft, timedOutKeys.has(routingKey) ? config.probeTimeoutMs : Number.POSITIVE_INFINITY);
+      const outcome = await attempt(path, body, timeoutMs).finally(() => trackInFlight(routingKey, started, -1));
+      if (outcome.kind === "retryable" && outcome.reason.startsWith("timeout")) timedOutKeys.add(routingKey);
+      else if (outcome.kind !== "retryable") timedOutKeys.delete(routingKey);
       if (outcome.kind === "accepted") {
         gates.delete(routingKey);
         return { attempts, latencyMs: now() - startedAt, body: outcome.body, ...(uncertain ? { uncertain: true as const } : {}) };
@@ -293,9 +353,9 @@ function networkErrorReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function heldBackReason(routingKey: string, gateOpensAt: number, startedAt: number, deadline: number): string {
-  if (gateOpensAt > startedAt) {
-    return `429 rate limited: routing key ${maskRoutingKey(routingKey)} is held back for ${gateOpensAt - startedAt} ms`;
+function heldBackReason(routingKey: string, gate: KeyGate | undefined, startedAt: number, deadline: number): string {
+  if (gate && gate.notBefore > startedAt) {
+    return `${gate.cause}: routing key ${maskRoutingKey(routingKey)} is held back for ${gate.notBefore - startedAt} ms`;
   }
   return `deadline reached before the first attempt (${deadline - startedAt} ms left)`;
 }

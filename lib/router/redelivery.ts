@@ -16,9 +16,14 @@ export interface RedeliveryPolicy {
   giveUpAfterMs: number;
 }
 
-export const DEFAULT_REDELIVERY: RedeliveryPolicy = { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 6 * 3_600_000 };
+/**
+ * The cap is 30 s so that even a lone waiting message tries again within 30 s of PagerDuty's
+ * recovery (a crowd of them does within a second or two, and the first through drains the rest);
+ * while PagerDuty is down a retry costs one SQS receive, since the router holds a failing key.
+ */
+export const DEFAULT_REDELIVERY: RedeliveryPolicy = { baseMs: 1_000, maxMs: 30_000, giveUpAfterMs: 6 * 3_600_000 };
 
-/** RETRY_BACKOFF_MAX (default 60s) and GIVE_UP_AFTER (default 6h), written as durations: "90s", "2m", "12h". */
+/** RETRY_BACKOFF_MAX (default 30s) and GIVE_UP_AFTER (default 6h), written as durations: "90s", "2m", "12h". */
 export function redeliveryPolicyFromEnv(env: Env): RedeliveryPolicy {
   return {
     baseMs: DEFAULT_REDELIVERY.baseMs,

@@ -52,8 +52,11 @@ export interface RetryOutcome {
 }
 
 export type RouteOutcome =
-  /** `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message. */
-  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean }
+  /**
+   * `recovered`: delivered by the sweep from the recorded state, not by the change's own queue message.
+   * `unpaged`: the resolve of a firing episode that was over before PagerDuty could be told (docs/faults.md).
+   */
+  | { outcome: "delivered"; actions: PagerDutyAction[]; recorded: RecordOutcome; recovered?: boolean; unpaged?: boolean }
   | { outcome: "deduplicated"; why: string; recorded: RecordOutcome }
   | { outcome: "stale"; why: string }
   | { outcome: "suppressed"; windowId: string }
@@ -225,12 +228,14 @@ export function createRouter(deps: RouterDeps) {
       return throughAggregate(state, membership, deadline);
     }
     const delivered: PagerDutyAction[] = [];
+    let unpagedEpisode = false;
+    const deliveredOutcome = (): RouteOutcome => ({ outcome: "delivered", actions: delivered, recorded, ...(unpagedEpisode ? { unpaged: true } : {}) });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       if (isAggregate(state)) state = await prepareAggregate(state);
       const decision = await decisionFor(state);
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
-        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "held", until: decision.until, why: decision.why };
+        return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
       }
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
         const joined = await joinAggregate(state, decision.routingKeyRef, deadline);
@@ -240,13 +245,13 @@ export function createRouter(deps: RouterDeps) {
         await deps.store.settle(state);
         // A resolved aggregate PagerDuty owes nothing to leaves the sweep's list.
         if (isAggregate(state) && state.status === "resolved" && state.watch === "aggregate" && !state.openIn) await deps.aggregates?.unwatch(state);
-        if (delivered.length > 0) return { outcome: "delivered", actions: delivered, recorded };
+        if (delivered.length > 0) return deliveredOutcome();
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
       if (decision.kind === "suppress") {
         // Recorded once per window, so duplicates during a window stay a single write.
         if (state.suppressedBy !== decision.window.id) await deps.store.markSuppressed(state.dedupKey, decision.window);
-        return delivered.length > 0 ? { outcome: "delivered", actions: delivered, recorded } : { outcome: "suppressed", windowId: decision.window.id };
+        return delivered.length > 0 ? deliveredOutcome() : { outcome: "suppressed", windowId: decision.window.id };
       }
       const claimId = newClaimId();
       const claimed = await deps.store.claim(
@@ -278,13 +283,14 @@ export function createRouter(deps: RouterDeps) {
       if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
-        await deps.store.release(state.dedupKey, claimId, reason);
+        await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
         if (result.outcome === "rejected") return { outcome: "rejected", reason };
         return { outcome: "retry", reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
       }
       delivered.push(decision.action);
       // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
       const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
+      if (unpaged) unpagedEpisode = true;
       const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
         action: decision.action,
         routingKeyRef: decision.routingKeyRef,
@@ -295,10 +301,13 @@ export function createRouter(deps: RouterDeps) {
         ...(isAggregate(state) ? { members: state.memberCount ?? 0, firing: state.firingCount ?? 0 } : {}),
       }, state.transitionAt, { unpaged });
       if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
-        await deps.store.scheduleReResolve(confirmed, new Date(now().getTime() + (deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS)));
+        // Counted from the last trigger attempt that got no answer: that is the one that may land last.
+        const settleMs = deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS;
+        const at = Math.max(now().getTime(), Date.parse(confirmed.uncertainTriggerAt) + settleMs);
+        await deps.store.scheduleReResolve(confirmed, new Date(at));
       }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
-      if (!confirmed) return { outcome: "delivered", actions: delivered, recorded };
+      if (!confirmed) return deliveredOutcome();
       state = confirmed;
     }
     return { outcome: "retry", reason: "state kept changing while delivering" };

@@ -47,6 +47,13 @@ export interface RouterRuntimeOverrides {
   now?: () => Date;
 }
 
+/**
+ * A router does not sit out an outage inside one invocation: a few attempts, then the key is held
+ * and later sends to it come back at once, so the queue keeps flowing (a resolve is recorded when
+ * it arrives, not after the firing messages ahead of it) and the messages wait in SQS instead.
+ */
+export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000 } as const;
+
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -61,7 +68,7 @@ export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, 
   const get = () => {
     if (!built) {
       const keys = routingKeyResolverFromEnv(env);
-      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env) }), resolve: (ref) => keys.resolve(ref) };
+      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env), ...ROUTER_CLIENT_OPTIONS }), resolve: (ref) => keys.resolve(ref) };
     }
     return built;
   };

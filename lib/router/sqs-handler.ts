@@ -14,7 +14,7 @@ import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
 import { formatDuration } from "../runtime/duration.ts";
-import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
 import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
 import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
@@ -127,6 +127,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
     countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
     if (sent.length > 0) deliveredInBatch = true;
+    if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged) metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
     if (outcome.outcome === "retry") failingSince ??= now();
     for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
     logger.info(routed, { ...outcome, ...ids });

@@ -60,7 +60,7 @@ export interface StateStore {
   /** The sweep delivered what the problem's own message did not (lost, or failing longer than the grace period). */
   markRecovered(dedupKey: string, now: Date): Promise<void>;
   /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
-  release(dedupKey: string, claimId: string, error: string): Promise<void>;
+  release(dedupKey: string, claimId: string, error: string, options?: { refused?: boolean }): Promise<void>;
   markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
   /** A flapping problem's resolve waits until `until`: the sweep looks again then. Counted once per hold. */
   markHeld(state: ProblemState, until: string): Promise<void>;
@@ -349,10 +349,11 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       });
     },
 
-    async release(dedupKey, claimId, error) {
+    async release(dedupKey, claimId, error, options = {}) {
+      // Refused by PagerDuty (400): resending cannot help, so the sweep stops trying; the message is in the DLQ with the reason.
       await update({
         Key: key(dedupKey),
-        UpdateExpression: "SET lastDeliveryError = :error REMOVE delivery",
+        UpdateExpression: `SET lastDeliveryError = :error REMOVE delivery${options.refused ? ", watch, watchAt" : ""}`,
         ConditionExpression: "delivery.claimId = :claimId",
         ExpressionAttributeValues: { ":error": error, ":claimId": claimId },
       });

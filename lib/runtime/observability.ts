@@ -30,6 +30,8 @@ export const METRIC = {
   deadLettered: "DeadLettered",
   /** Sweep: changes it delivered from the state table because their own queue message did not (lost, or failing past the grace period). */
   owedRecovered: "OwedRecovered",
+  /** Router: firing episodes over before PagerDuty could be reached, so not paged after the fact (docs/faults.md). */
+  unpagedEpisodes: "UnpagedEpisodes",
   /** Router: suppression window items that could not be read (each is ignored, never widened). */
   malformedWindows: "MalformedWindows",
   /** Router: beats recorded for a declared heartbeat (dimension: heartbeat). */

@@ -3,21 +3,12 @@
  * Before the fix, "constructor" or "toString" as a label broke the state write ("Unsupported type
  * passed"), the message was retried to the DLQ with no reason, and "__proto__" was silently dropped.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
+import { describe, expect, it } from "vitest";
+import { useRouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
 
-let h: RouterHarness;
-beforeAll(async () => {
-  h = await startRouterHarness();
-});
-afterAll(async () => h.close());
-beforeEach(() => {
-  h.fake.reset();
-  h.setWindow(() => undefined);
-  h.setRoute(() => ({ route: "default", routingKeyRef: "default" }));
-});
+const h = useRouterHarness();
 
 /** A queue message as JSON text, with `name` as a label and as a detail holding an object with an own "__proto__". */
 function messageWithName(key: string, name: string): string {

@@ -3,23 +3,14 @@
  * message lost, its router killed between steps, the queue purged) is delivered by the sweep
  * once the grace period has passed, and `recovered` says so on the problem.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
+import { describe, expect, it } from "vitest";
+import { useRouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { pagerDutySentences } from "../../lib/cli/problems.ts";
 
-let h: RouterHarness;
 let n = 0;
-beforeAll(async () => {
-  h = await startRouterHarness();
-});
-afterAll(async () => h.close());
-beforeEach(() => {
-  h.fake.reset();
-  h.setWindow(() => undefined);
-  h.setRoute(() => ({ route: "default", routingKeyRef: "default" }));
-});
+const h = useRouterHarness();
 const soon = () => Date.now() + 5_000;
 const sweep = (graceMs: number) => sweepWatched(h.store, h.router(), soon(), Date.now, 8, graceMs);
 

@@ -63,7 +63,7 @@ describe("a trigger PagerDuty processes after its resolve", () => {
     expect(await router.handleAlert(alertAt(key, "resolved", 2), soon())).toMatchObject({ outcome: "retry" });
     h.fake.recover();
     // Whichever message comes back first brings PagerDuty what is owed now: a resolve (in case a trigger reached it), no trigger.
-    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"], unpaged: true });
     expect(await router.handleAlert(alertAt(key, "resolved", 2), soon())).toMatchObject({ outcome: "deduplicated" });
     expect(h.fake.triggerCount(key)).toBe(0);
     expect(h.fake.incidents().filter((i) => i.dedupKey === key)).toEqual([]);

@@ -267,6 +267,26 @@ describe("PagerDuty client rate-limit gate", () => {
     expect(sleeps).toHaveLength(1);
   });
 
+  it("holds a key PagerDuty failed on (holdAfterFailureMs), so the sends after it fail fast instead of each waiting out the outage", async () => {
+    fake.down({ status: 503 });
+    const { client, sleeps, inMs } = harness({ maxAttempts: 2, holdAfterFailureMs: 2_000, maxGateWaitMs: 1_000 });
+    const first = await client.send(trigger(), { deadline: inMs(30_000) });
+    expect(first).toMatchObject({ outcome: "retry_later", reason: "503 from PagerDuty", attempts: 2 });
+    const requests = fake.requests.length;
+    const sleptBefore = sleeps.length;
+    const next = await client.send(trigger(), { deadline: inMs(30_000) });
+    // No request, no sleep: back at once, with how long the key is held and why.
+    expect(next).toMatchObject({ outcome: "retry_later", attempts: 0, reason: expect.stringMatching(/^503 from PagerDuty: routing key R0…7f \(32 chars\) is held back/) });
+    expect(next.outcome === "retry_later" && next.retryAfterMs).toBeGreaterThan(1_500);
+    expect(fake.requests.length).toBe(requests);
+    expect(sleeps.length).toBe(sleptBefore);
+    // Other keys are not held; a success opens the key again.
+    expect(await client.send(trigger(OTHER_ROUTING_KEY), { deadline: inMs(30_000) })).toMatchObject({ outcome: "retry_later", attempts: 2 });
+    fake.recover();
+    const { client: waiting, inMs: later } = harness({ holdAfterFailureMs: 2_000 });
+    expect(await waiting.send(trigger(), { deadline: later(30_000) })).toMatchObject({ outcome: "accepted" });
+  });
+
   it("holds the key longer after each further 429", async () => {
     fake.failNext(2, { status: 429 });
     const { client, inMs } = harness({ maxAttempts: 1, rateLimitBaseMs: 1000 });

@@ -96,7 +96,7 @@ describe("router handler", () => {
     const redeliverIn = async (receipt: string, seconds: number) => {
       waits.push([receipt, seconds]);
     };
-    const many = { ...createTelemetry("router"), maxReceiveCount: 1000 };
+    const many = { ...createTelemetry("router"), maxReceiveCount: 1000, redelivery: { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 3_600_000 } };
     h.fake.down({ status: 503 });
     const body = JSON.stringify(alertAt(key, "firing", 0));
     for (const receiveCount of [1, 2, 3, 8]) {

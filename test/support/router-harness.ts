@@ -2,6 +2,7 @@
  * A router wired to real emulators: dynalite for state, the strict fake PagerDuty over loopback
  * with the real client. Suppression and routing are plain functions here, so each test sets them.
  */
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
@@ -83,4 +84,28 @@ export async function startRouterHarness(): Promise<RouterHarness> {
       await db.close();
     },
   };
+}
+
+/**
+ * One harness for a test file: started before its tests, closed after them, and reset (fake
+ * PagerDuty, no window, every alert to the default route) before each. Returns a stand-in that
+ * forwards to the running harness, so tests write `h.router()` as usual.
+ */
+export function useRouterHarness(): RouterHarness {
+  let current: RouterHarness | undefined;
+  beforeAll(async () => {
+    current = await startRouterHarness();
+  });
+  afterAll(async () => current?.close());
+  beforeEach(() => {
+    current!.fake.reset();
+    current!.setWindow(() => undefined);
+    current!.setRoute(() => ({ route: "default", routingKeyRef: "default" }));
+  });
+  return new Proxy({} as RouterHarness, {
+    get: (_target, name) => {
+      if (!current) throw new Error("the router harness is used before its beforeAll ran");
+      return current[name as keyof RouterHarness];
+    },
+  });
 }
