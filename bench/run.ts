@@ -6,7 +6,7 @@ import { benchAdapters } from "./adapters.ts";
 import { benchRouter } from "./router.ts";
 import { benchLocalEndToEnd } from "./local-e2e.ts";
 import { benchBundles } from "./bundles.ts";
-import { benchStorm } from "./storm.ts";
+import { benchStormSections } from "./storm.ts";
 import { benchWindows } from "./windows.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 0.5);
@@ -16,7 +16,7 @@ const sections: Record<string, () => Promise<string[]> | string[]> = {
   windows: () => benchWindows(seconds),
   e2e: () => benchLocalEndToEnd(),
   bundles: () => benchBundles(),
-  storm: () => benchStorm(),
+  storm: () => benchStormSections(),
 };
 const wanted = process.argv.slice(2);
 console.log(`alert-relay bench — Node ${process.version}, ${process.arch}, one core\n`);

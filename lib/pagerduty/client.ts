@@ -43,6 +43,8 @@ export interface RetryLater {
   stoppedBy: "max_attempts" | "deadline" | "outdated";
   /** When PagerDuty (Retry-After) or the routing key's rate-limit gate says a retry could succeed. */
   retryAfterMs?: number;
+  /** Set when the last answer was a 429, with its Retry-After if it had one: for pausing the key beyond this client. */
+  rateLimited?: { retryAfterMs?: number };
   attempts: number;
 }
 
@@ -229,6 +231,7 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
         attempts,
       };
       if (hint > 0) result.retryAfterMs = hint;
+      if (last?.rateLimited) result.rateLimited = last.retryAfterMs === undefined ? {} : { retryAfterMs: last.retryAfterMs };
       if (uncertain) result.uncertain = true;
       return result;
     };
