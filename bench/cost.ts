@@ -13,11 +13,14 @@
  *   each), read units as dynalite reports them from item sizes;
  * - Secrets Manager calls (each cached value is read again every 5 minutes per function);
  * - CloudWatch Logs bytes: every log and EMF line the handlers print at the default level (INFO),
- *   plus Lambda's own platform records per invocation.
+ *   plus Lambda's own platform records per invocation (none at the stack's system log level) and
+ *   one API Gateway access log line per request.
  * Workloads: (a) steady — the storm generator without burst or flapping, 20 messages per problem,
  * so 90 % are repeats; (b) storm — `npm run bench storm`'s workload with its routes and policies.
- * Knobs: COST_STEADY_ALERTS (2,000), COST_STORM_SCALE (1 = 5,000 alerts).
+ * Knobs: COST_STEADY_ALERTS (2,000), COST_STORM_SCALE (1 = 5,000 alerts), COST_LOG_DUMP=<file> (append
+ * every captured log line there, to see what the bytes are).
  */
+import { appendFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { CreateTableCommand, DescribeTableCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -44,7 +47,8 @@ import { createAdapterHandler } from "../lib/ingest/adapter-handler.ts";
 import { createSqsPublisher } from "../lib/publish/sqs-publisher.ts";
 import { DEFAULT_SECRET_MAX_AGE_SECONDS } from "../lib/routing/routing-keys.ts";
 import type { Deliver } from "../lib/router/router.ts";
-import { FUNCTION_MEMORY_MB } from "../infra/bundling.ts";
+import { FUNCTION_MEMORY_MB, SYSTEM_LOG_LEVEL } from "../infra/bundling.ts";
+import { ACCESS_LOG_FIELDS } from "../infra/constructs/ingress.ts";
 import { generateStormWorkload, seededRandom, type Message } from "./storm-workload.ts";
 import { STORM_ROUTES_CONFIG } from "./storm.ts";
 import { fmt, table, verdict } from "./harness.ts";
@@ -69,10 +73,30 @@ const SWEEP_EVERY_MS = 60_000;
 const VISIBILITY_MS = 30_000;
 const TAIL_MINUTES = 30;
 /**
- * Lambda's own records per invocation in the stack's JSON log format: platform.start (~120 bytes)
- * and platform.report (~330 bytes with its metrics); an estimate from the record formats, not measured here.
+ * Lambda's own records per invocation in the stack's JSON log format, platform.start (~120 bytes)
+ * and platform.report (~330 bytes), an estimate from the record formats: none when the stack sets
+ * the system log level above INFO.
  */
-const PLATFORM_LOG_BYTES_PER_INVOCATION = 450;
+const PLATFORM_LOG_BYTES_PER_INVOCATION = (SYSTEM_LOG_LEVEL as string) === "INFO" || (SYSTEM_LOG_LEVEL as string) === "DEBUG" ? 450 : 0;
+/** One API Gateway access log line (the stack's format) with typical values for an Alertmanager webhook. */
+const ACCESS_LOG_BYTES = Buffer.byteLength(
+  JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[\w.]+/g, (field) =>
+    ({
+      "$context.requestId": "Xk3Lq2pYIAMEbQw=",
+      "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
+      "$context.identity.sourceIp": "203.0.113.10",
+      "$context.identity.userAgent": "Alertmanager/0.28.1",
+      "$context.routeKey": "POST /webhooks/prometheus",
+      "$context.status": "202",
+      "$context.protocol": "HTTP/1.1",
+      "$context.responseLength": "96",
+      "$context.responseLatency": "38",
+      "$context.integrationStatus": "200",
+      "$context.integrationLatency": "36",
+    })[field] ?? "-",
+  ),
+);
+
 const ROUTING_KEYS: Readonly<Record<string, string>> = {
   "payments-high": "R1paymentshighpaymentshighpayme1",
   "payments-low": "R2paymentslowpaymentslowpayment2",
@@ -90,8 +114,10 @@ async function capturingOutput<T>(fn: () => Promise<T>): Promise<{ result: T; by
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   let bytes = 0;
+  const dump = process.env.COST_LOG_DUMP;
   const count = (chunk: unknown) => {
     bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+    if (dump) appendFileSync(dump, typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array));
     return true;
   };
   process.stdout.write = count as typeof process.stdout.write;
@@ -396,7 +422,7 @@ async function measureAdapter(): Promise<AdapterCounts> {
       medianMs: times[Math.floor(times.length / 2)]!,
       billedMsPerRequest: times.reduce((sum, t) => sum + Math.ceil(t), 0) / requests,
       sqsChunksPerRequest: chunks / requests,
-      logBytesPerRequest: bytes / requests + PLATFORM_LOG_BYTES_PER_INVOCATION,
+      logBytesPerRequest: bytes / requests + PLATFORM_LOG_BYTES_PER_INVOCATION + ACCESS_LOG_BYTES,
     };
   } finally {
     await sqs.close();
@@ -470,9 +496,10 @@ export async function benchCost(): Promise<string[]> {
   unitRows.push(["largest state item", ...scenarios.map((s) => `${fmt(Math.max(s.alertsPhase.largestStateItem, s.sweepPhase.largestStateItem))} bytes`)]);
 
   const logRows: string[][] = [["log bytes per alert", ...scenarios.map((s) => s.name)]];
-  logRows.push(["adapter (per request, incl. platform)", ...scenarios.map(() => fmt(adapter.logBytesPerRequest))]);
-  logRows.push(["router (incl. platform)", ...scenarios.map((s) => fmt(s.routerLogBytes / s.alerts))]);
-  logRows.push(["sweep (incl. platform)", ...scenarios.map((s) => fmt(s.sweepLogBytes / s.alerts))]);
+  logRows.push([`adapter (per request; incl. ${fmt(ACCESS_LOG_BYTES)} of API access log)`, ...scenarios.map(() => fmt(adapter.logBytesPerRequest))]);
+  logRows.push(["router", ...scenarios.map((s) => fmt(s.routerLogBytes / s.alerts))]);
+  logRows.push(["sweep", ...scenarios.map((s) => fmt(s.sweepLogBytes / s.alerts))]);
+  logRows.push(["all", ...scenarios.map((s) => fmt(adapter.logBytesPerRequest + (s.routerLogBytes + s.sweepLogBytes) / s.alerts))]);
 
   const steadyTotal = total(costs[0]!);
   return [
