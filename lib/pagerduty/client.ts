@@ -95,6 +95,11 @@ export interface PagerDutyClientOptions {
   holdAfterFailureMs?: number;
   /** Longest such hold: one send per key probes PagerDuty this often while it is down. Default 5000 ms. */
   holdAfterFailureMaxMs?: number;
+  /**
+   * Request timeout while a routing key's last request timed out, until one succeeds: a probe of a
+   * hanging PagerDuty should not tie up its caller for the full timeout each time. Default: requestTimeoutMs.
+   */
+  probeTimeoutMs?: number;
   /** A send waits for a held key at most this long; beyond it, it returns retry_later at once with the hint. Default: until the deadline. */
   maxGateWaitMs?: number;
 }
@@ -109,6 +114,7 @@ const DEFAULTS = {
   rateLimitMaxMs: 60_000,
   holdAfterFailureMs: 0,
   holdAfterFailureMaxMs: 5_000,
+  probeTimeoutMs: Number.POSITIVE_INFINITY,
   maxGateWaitMs: Number.POSITIVE_INFINITY,
 };
 
@@ -137,6 +143,8 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
   const random = options.random ?? Math.random;
   const gates = new Map<string, KeyGate>();
 
+  /** Keys whose last request timed out: probed with the shorter probeTimeoutMs until one answers. */
+  const timedOutKeys = new Set<string>();
   /** Start times of requests awaiting an answer, per routing key (start time → how many). */
   const inFlight = new Map<string, Map<number, number>>();
   function trackInFlight(routingKey: string, startedAt: number, delta: 1 | -1): void {
@@ -235,7 +243,10 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       attempts += 1;
       const started = now();
       trackInFlight(routingKey, started, +1);
-      const outcome = await attempt(path, body, Math.min(config.requestTimeoutMs, timeLeft)).finally(() => trackInFlight(routingKey, started, -1));
+      const timeoutMs = Math.min(config.requestTimeoutMs, timeLeft, timedOutKeys.has(routingKey) ? config.probeTimeoutMs : Number.POSITIVE_INFINITY);
+      const outcome = await attempt(path, body, timeoutMs).finally(() => trackInFlight(routingKey, started, -1));
+      if (outcome.kind === "retryable" && outcome.reason.startsWith("timeout")) timedOutKeys.add(routingKey);
+      else if (outcome.kind !== "retryable") timedOutKeys.delete(routingKey);
       if (outcome.kind === "accepted") {
         gates.delete(routingKey);
         return { attempts, latencyMs: now() - startedAt, body: outcome.body, ...(uncertain ? { uncertain: true as const } : {}) };

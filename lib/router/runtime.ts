@@ -50,7 +50,7 @@ export interface RouterRuntimeOverrides {
  * and later sends to it come back at once, so the queue keeps flowing (a resolve is recorded when
  * it arrives, not after the firing messages ahead of it) and the messages wait in SQS instead.
  */
-export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000 } as const;
+export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000 } as const;
 
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

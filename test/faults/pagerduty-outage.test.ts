@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { paginateScan } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
 import { documentClient } from "../../lib/router/runtime.ts";
@@ -109,6 +109,11 @@ async function owedInTable(): Promise<string[]> {
   return owed;
 }
 
+async function statusesInTable(dedupKeys: readonly string[]): Promise<(string | undefined)[]> {
+  const doc = documentClient(new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }));
+  return Promise.all(dedupKeys.map(async (dedupKey) => (await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }))).Item?.status as string | undefined));
+}
+
 interface Verdict {
   mode: string;
   kind: "across" | "inside";
@@ -165,6 +170,9 @@ describe("PagerDuty faults on the local stack", () => {
     for (let i = 0; i < 4; i += 1) await post(notification("refused", `refused-${i}`, "firing", at(0)));
     await sleep(6_000);
     for (const mode of MODES) for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "resolved", at(0), at(5_000)));
+    // The queue keeps flowing during the fault: these resolves are recorded while PagerDuty is still failing.
+    const insideKeys = MODES.flatMap((mode) => Array.from({ length: INSIDE }, (_, i) => dedupKeyOf(mode.name, `inside-${i}`)));
+    await waitFor(async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"), Math.max(1_000, start + FAULT_MS - Date.now() - 500), "the resolves that came during the fault to be recorded before it ends");
 
     await sleep(Math.max(0, start + FAULT_MS - Date.now()));
     fake.recover();
