@@ -1,6 +1,6 @@
 /**
  * `npm run bench [section...]`: prints figures and ratios against the project's targets.
- * Sections: adapters, router, windows, e2e, bundles, storm. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
+ * Sections: adapters, router, windows, e2e, bundles, storm, cost. Set BENCH_SECONDS to trade precision for time (default 0.5 s per case).
  */
 import { benchAdapters } from "./adapters.ts";
 import { benchRouter } from "./router.ts";
@@ -8,6 +8,7 @@ import { benchLocalEndToEnd } from "./local-e2e.ts";
 import { benchBundles } from "./bundles.ts";
 import { benchStormSections } from "./storm.ts";
 import { benchWindows } from "./windows.ts";
+import { benchCost } from "./cost.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 0.5);
 const sections: Record<string, () => Promise<string[]> | string[]> = {
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<string[]> | string[]> = {
   e2e: () => benchLocalEndToEnd(),
   bundles: () => benchBundles(),
   storm: () => benchStormSections(),
+  cost: () => benchCost(),
 };
 const wanted = process.argv.slice(2);
 console.log(`alert-relay bench — Node ${process.version}, ${process.arch}, one core\n`);
