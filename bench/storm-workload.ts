@@ -327,3 +327,63 @@ function check(messages: readonly Message[], problems: readonly Problem[], total
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+export interface BurstWorkloadOptions {
+  seed?: number;
+  /** New problems per burst, on one routing key. Default 10,000. */
+  problems?: number;
+  /** Bursts, each `gapMinutes` after the one before; every burst is the same problems firing again. Default 2. */
+  bursts?: number;
+  gapMinutes?: number;
+  startMs?: number;
+}
+
+/** The team whose routing key takes the bursts (storefront: one key for every severity). */
+export const BURST_TEAM = "storefront";
+
+/**
+ * Storms of any size (issue 11): `problems` new problems on one routing key within one minute
+ * (every pod and endpoint of one team's services alerting in an outage), resolving 8–15 minutes
+ * later; the same problems fire again in a second outage an hour later. Alertmanager-style: the
+ * first notification after group_wait, a re-send of some after group_interval, the resolve, and
+ * about 3% SQS redeliveries.
+ */
+export function generateBurstWorkload(options: BurstWorkloadOptions = {}): StormWorkload {
+  const random = seededRandom(options.seed ?? 1);
+  const count = options.problems ?? 10_000;
+  const bursts = options.bursts ?? 2;
+  const gap = (options.gapMinutes ?? 60) * MINUTE;
+  const startMs = options.startMs ?? Date.UTC(2026, 10, 27, 2, 0);
+  const uniform = (min: number, max: number) => min + random() * (max - min);
+  const services = SERVICES.filter((s) => s.team === BURST_TEAM);
+  const alertnames = ALERTNAMES.filter((a) => ["TargetDown", "HighErrorRate", "HighLatency", "PodCrashLooping"].includes(a.alertname));
+  const problems: Problem[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const svc = services[i % services.length]!;
+    const alert = alertnames[Math.floor(random() * alertnames.length)]!;
+    const instance = `${svc.service}-${i}`;
+    const episodes = Array.from({ length: bursts }, (_, b) => {
+      const startsAt = startMs + b * gap + Math.floor(uniform(0, 55 * SECOND));
+      return { startsAt, endsAt: Math.floor(startsAt + uniform(8 * MINUTE, 15 * MINUTE)) };
+    });
+    problems.push({ dedupKey: `prometheus:${alert.alertname}:${digest(`${svc.service}/${instance}/burst`, 16)}`, kind: "burst", source: "prometheus", ...svc, alertname: alert.alertname, severity: alert.severity, instance, episodes });
+  }
+  const messages: Message[] = [];
+  const send = (problem: Problem, status: "firing" | "resolved", occurredAt: number, receivedAt: number, eventKey: string, kind: MessageKind) => {
+    const latency = random() < 0.05 ? uniform(5 * SECOND, 60 * SECOND) : uniform(50, 2 * SECOND);
+    messages.push({ alert: toAlert(problem, status, occurredAt, receivedAt, eventKey), deliverAt: Math.floor(receivedAt + latency), kind, problem });
+  };
+  for (const problem of problems) {
+    for (const { startsAt, endsAt } of problem.episodes) {
+      const first = startsAt + GROUP_WAIT + Math.floor(uniform(0, 5 * SECOND));
+      send(problem, "firing", startsAt, first, iso(startsAt), "first");
+      if (random() < 0.3) send(problem, "firing", startsAt, first + GROUP_INTERVAL, iso(startsAt), "resend");
+      send(problem, "resolved", endsAt, Math.floor(endsAt + uniform(5 * SECOND, 60 * SECOND)), iso(startsAt), "first");
+    }
+  }
+  for (const original of messages.filter(() => random() < 0.03)) messages.push({ ...original, deliverAt: original.deliverAt + Math.floor(uniform(20 * SECOND, 90 * SECOND)), kind: "redelivery" });
+  messages.sort((a, b) => a.deliverAt - b.deliverAt);
+  const endMs = startMs + (bursts - 1) * gap + 20 * MINUTE;
+  check(messages, problems, messages.length, endMs);
+  return { startMs, endMs, burstService: services.map((s) => s.service).join("/"), burstStartMs: startMs, problems, messages, services: services.length, teams: 1 };
+}

@@ -26,7 +26,8 @@ import { createPagerDutyClient } from "../lib/pagerduty/client.ts";
 import { createTelemetry } from "../lib/runtime/observability.ts";
 import type { Deliver, RouteOutcome } from "../lib/router/router.ts";
 import type { ProblemState } from "../lib/router/state.ts";
-import { generateStormWorkload, seededRandom, type Message, type Problem, type ProblemKind } from "./storm-workload.ts";
+import { BURST_TEAM, generateBurstWorkload, generateStormWorkload, seededRandom, type Message, type Problem, type ProblemKind } from "./storm-workload.ts";
+import { DEFAULT_EVENTS_PER_MINUTE } from "../lib/router/pacing.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 const TARGET_TRIGGERS_PER_PROBLEM = 1.2;
@@ -162,11 +163,41 @@ export async function benchStorm(): Promise<string[]> {
   const rateLimit = process.env.STORM_PD_RATE_LIMIT ? Number(process.env.STORM_PD_RATE_LIMIT) : undefined;
   const policiesOn = process.env.STORM_POLICIES !== "off";
   const config = policiesOn ? STORM_ROUTES_CONFIG : { ...STORM_ROUTES_CONFIG, ...POLICIES_OFF };
-  const setupStarted = performance.now();
-
   const workload = generateStormWorkload({ seed, alerts: Math.round(5_000 * scale), problems: Math.round(1_000 * scale), burst: Math.round(300 * scale) });
-  const problemsByKey = new Map(workload.problems.map((p) => [p.dedupKey, p]));
+  const sim = await simulate({ workload, config, seed, concurrency, tailMinutes, rateLimit, traced: process.env.STORM_TRACE });
+  const lines = report({ ...sim, workload, concurrency, seed, rateLimit, policiesOn, tailMinutes });
+  if (sim.trace.length > 0) lines.push(...sim.trace);
+  const bursts = process.env.STORM_BURSTS === "off" ? [] : await benchStormBursts(seed, concurrency);
+  return [...lines, ...bursts];
+}
 
+/** `npm run bench storm` runs both; STORM_ONLY=bursts skips the hour of mixed alerts. */
+export async function benchStormSections(): Promise<string[]> {
+  if (process.env.STORM_ONLY === "bursts") return benchStormBursts(Number(process.env.STORM_SEED ?? 1), Number(process.env.STORM_CONCURRENCY ?? 10));
+  return benchStorm();
+}
+
+interface SimulationOptions {
+  workload: Pick<ReturnType<typeof generateStormWorkload>, "problems" | "messages" | "startMs" | "endMs">;
+  config: unknown;
+  seed: number;
+  concurrency: number;
+  tailMinutes: number;
+  /** Events per simulated minute per routing key the fake PagerDuty accepts before answering 429. */
+  rateLimit: number | undefined;
+  traced?: string | undefined;
+}
+
+/**
+ * Runs messages through the router runtime on dynalite and the strict fake PagerDuty on a
+ * simulated clock: `concurrency` workers, the sweep every simulated minute, retries coming back
+ * after the visibility timeout, or after the delay the router asked for (pacing, Retry-After),
+ * which never counts towards the dead-letter receive limit.
+ */
+async function simulate(options: SimulationOptions) {
+  const { workload, config, seed, concurrency, tailMinutes, rateLimit, traced } = options;
+  const setupStarted = performance.now();
+  const problemsByKey = new Map(workload.problems.map((p) => [p.dedupKey, p]));
   // The simulated clock: router, window cache, sweep and the fake PagerDuty all read it.
   let clock = workload.startMs;
   const db = await startDynalite();
@@ -221,12 +252,12 @@ export async function benchStorm(): Promise<string[]> {
     const retryReasons = new Map<string, number>();
     const aggregateOf = new Map<string, string>();
     // STORM_TRACE=<dedup key>: every receive of that problem and every PagerDuty event on its keys.
-    const traced = process.env.STORM_TRACE;
     const trace: string[] = [];
     const minutes = (ms: number) => fmt((ms - workload.startMs) / 60_000, 2);
     const aggregateKinds = new Map<string, string>();
     const deadLettered: { dedupKey: string; reason: string }[] = [];
     let redeliveredByRetry = 0;
+    let pacedWaits = 0;
     const sweepTotals = { runs: 0, checked: 0, delivered: 0, failed: 0, unfinished: 0 };
     const lastMessageAt = workload.messages.at(-1)!.deliverAt;
     const stopAt = Math.max(workload.endMs, lastMessageAt) + tailMinutes * 60_000;
@@ -257,7 +288,12 @@ export async function benchStorm(): Promise<string[]> {
       if (outcome.outcome === "retry" || outcome.outcome === "in_flight" || outcome.outcome === "error") {
         const reason = outcome.outcome === "in_flight" ? outcome.why : outcome.reason;
         retryReasons.set(`${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`, (retryReasons.get(`${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`) ?? 0) + 1);
-        if (item.receives >= maxReceives) deadLettered.push({ dedupKey: item.message.alert.dedupKey, reason: `gave up after ${item.receives} receives: ${reason}` });
+        const waitMs = outcome.outcome === "retry" ? outcome.retryAfterMs : undefined;
+        if (waitMs !== undefined) {
+          // Asked to wait (pacing, Retry-After): back after that delay, and waiting never dead-letters.
+          pacedWaits += 1;
+          queue.push({ ...item, receives: item.receives - 1, deliverAt: clock + waitMs, seq: seq++ });
+        } else if (item.receives >= maxReceives) deadLettered.push({ dedupKey: item.message.alert.dedupKey, reason: `gave up after ${item.receives} receives: ${reason}` });
         else {
           redeliveredByRetry += 1;
           queue.push({ ...item, deliverAt: clock + VISIBILITY_MS, seq: seq++ });
@@ -333,10 +369,15 @@ export async function benchStorm(): Promise<string[]> {
       if (state.delivery) unsettled.claimed += 1;
     }
 
-    const lines = report({
-      workload,
+    const traceLines: string[] = [];
+    if (traced) {
+      const keys = new Set([traced, aggregateOf.get(traced)]);
+      const sent = fake.events.filter((e) => keys.has(e.dedupKey)).map((e) => `  +${minutes(e.receivedAt)} PagerDuty ${e.action} ${e.dedupKey} → ${e.effect}`);
+      traceLines.push(`Trace of ${traced}:`, ...[...trace, ...sent].sort((a, b) => parseFloat(a.slice(3)) - parseFloat(b.slice(3))), "");
+    }
+    return {
       problemsByKey,
-      events: fake.events,
+      events: [...fake.events],
       incidents: fake.incidents(),
       rateLimited: fake.requests.filter((r) => r.status === 429).length,
       requests: fake.requests.length,
@@ -347,6 +388,7 @@ export async function benchStorm(): Promise<string[]> {
       aggregateKinds,
       deadLettered,
       redeliveredByRetry,
+      pacedWaits,
       sweepTotals,
       tally,
       tables,
@@ -355,19 +397,9 @@ export async function benchStorm(): Promise<string[]> {
       setupSeconds,
       alertsSeconds,
       wallSeconds,
-      concurrency,
-      seed,
-      rateLimit,
-      policiesOn,
-      tailMinutes,
       sweepKind: sweep.kind,
-    });
-    if (traced) {
-      const keys = new Set([traced, aggregateOf.get(traced)]);
-      const sent = fake.events.filter((e) => keys.has(e.dedupKey)).map((e) => `  +${minutes(e.receivedAt)} PagerDuty ${e.action} ${e.dedupKey} → ${e.effect}`);
-      lines.push(`Trace of ${traced}:`, ...[...trace, ...sent].sort((a, b) => parseFloat(a.slice(3)) - parseFloat(b.slice(3))), "");
-    }
-    return lines;
+      trace: traceLines,
+    };
   } finally {
     client.destroy();
     await fake.close();
@@ -390,6 +422,8 @@ interface RunFacts {
   aggregateKinds: Map<string, string>;
   deadLettered: { dedupKey: string; reason: string }[];
   redeliveredByRetry: number;
+  /** Receives the router asked to come back after a delay (pacing, Retry-After). */
+  pacedWaits: number;
   sweepTotals: { runs: number; checked: number; delivered: number; failed: number; unfinished: number };
   tally: Map<string, number>;
   tables: { state: string; windows: string };
@@ -595,7 +629,7 @@ function report(f: RunFacts): string[] {
     `Simulated delays: first page ${seconds(percentile(toPage, 0.5))} p50 / ${seconds(percentile(toPage, 0.95))} p95 after the source fired; ` +
       `last resolve ${seconds(percentile(toResolve, 0.5))} p50 / ${seconds(percentile(toResolve, 0.95))} p95 / ${seconds(toResolve.at(-1) ?? Number.NaN)} max after the source resolved`,
     `Router outcomes: ${[...f.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")} (${fmt(handled)} receives for ${fmt(alerts)} messages; ` +
-      `${fmt(f.redeliveredByRetry)} came back after a retry/in-flight, ${fmt(f.deadLettered.length)} dead-lettered)`,
+      `${fmt(f.redeliveredByRetry)} came back after a retry/in-flight, ${fmt(f.pacedWaits)} after a delay the router asked for (pacing), ${fmt(f.deadLettered.length)} dead-lettered)`,
   );
   for (const key of [...lost].slice(0, 3)) {
     const { lastAlert: _alert, members: _members, changes, dedupKey: _key, ...state } = (f.finalStates.get(key) ?? {}) as Partial<ProblemState> & { members?: unknown; changes?: unknown };
@@ -621,4 +655,90 @@ function report(f: RunFacts): string[] {
     "",
   );
   return lines;
+}
+
+/** The fake PagerDuty of the burst scenario enforces PagerDuty's documented limit. */
+const PAGERDUTY_LIMIT_PER_MINUTE = 120;
+const TARGET_INCIDENTS_PER_BURST = 40;
+
+/**
+ * Storms of any size (issue 11): STORM_BURST_SIZE (10,000) new problems on one routing key within
+ * a minute, all resolving a few minutes later, and the same again an hour later (simulated time),
+ * against a fake PagerDuty that answers 429 past 120 events a minute per key.
+ */
+async function benchStormBursts(seed: number, concurrency: number): Promise<string[]> {
+  const size = Number(process.env.STORM_BURST_SIZE ?? 10_000);
+  const gapMinutes = 60;
+  const workload = generateBurstWorkload({ seed, problems: size, bursts: 2, gapMinutes });
+  const sim = await simulate({ workload, config: STORM_ROUTES_CONFIG, seed, concurrency, tailMinutes: 30, rateLimit: PAGERDUTY_LIMIT_PER_MINUTE });
+  const isAggregateKey = (key: string) => key.startsWith("storm:") || key.startsWith("group:");
+  const rows: string[][] = [["burst", "problems", "incidents opened", "storm", "group", "own", "represented", "all represented after", "open at end", "lost resolves"]];
+  const verdicts: boolean[] = [];
+  for (let b = 0; b < 2; b += 1) {
+    const from = workload.startMs + b * gapMinutes * 60_000;
+    const to = from + gapMinutes * 60_000;
+    const opened = sim.incidents.filter((i) => i.openedAt >= from && i.openedAt < to);
+    const storms = opened.filter((i) => i.dedupKey.startsWith("storm:"));
+    const groups = opened.filter((i) => i.dedupKey.startsWith("group:"));
+    const own = opened.filter((i) => !isAggregateKey(i.dedupKey));
+    // Represented at PagerDuty: an own incident, or counted in the newest update of a storm or group incident of this burst.
+    const updates = sim.events.filter((e) => e.receivedAt >= from && e.receivedAt < to && e.action === "trigger" && isAggregateKey(e.dedupKey));
+    const counted = new Map<string, { members: number; at: number }>();
+    for (const e of updates) {
+      const details = "payload" in e.event ? (e.event.payload.custom_details as { members?: number } | undefined) : undefined;
+      counted.set(e.dedupKey, { members: Number(details?.members ?? 0), at: e.receivedAt });
+    }
+    const represented = own.length + [...counted.values()].reduce((sum, c) => sum + c.members, 0);
+    // When PagerDuty first had every problem: own incidents opened plus the newest counts of the aggregates, in time order.
+    const timeline = [...own.map((i) => ({ at: i.openedAt, key: i.dedupKey, members: 1 })), ...updates.map((e) => ({ at: e.receivedAt, key: e.dedupKey, members: Number(("payload" in e.event ? (e.event.payload.custom_details as { members?: number } | undefined)?.members : 0) ?? 0) }))].sort((x, y) => x.at - y.at);
+    const seen = new Map<string, number>();
+    let running = 0;
+    let lastAt = Number.NaN;
+    for (const point of timeline) {
+      running += point.members - (seen.get(point.key) ?? 0);
+      seen.set(point.key, point.members);
+      if (running >= size) {
+        lastAt = point.at;
+        break;
+      }
+    }
+    const open = opened.filter((i) => i.status !== "resolved").length;
+    // Problems resolved at the source whose incident (own, or the storm or group they are counted in) is still open.
+    const openKeys = new Set(opened.filter((i) => i.status !== "resolved").map((i) => i.dedupKey));
+    const lost = own.filter((i) => openKeys.has(i.dedupKey)).length + [...counted].filter(([key]) => openKeys.has(key)).reduce((sum, [, c]) => sum + c.members, 0);
+    rows.push([
+      `${b + 1} (+${b * gapMinutes} min)`,
+      fmt(size),
+      fmt(opened.length),
+      fmt(storms.length),
+      fmt(groups.length),
+      fmt(own.length),
+      fmt(represented),
+      seconds(lastAt - from),
+      fmt(open),
+      fmt(lost),
+    ]);
+    verdicts.push(storms.length === 1 && opened.length <= TARGET_INCIDENTS_PER_BURST && represented >= size && open === 0 && lost === 0);
+  }
+  const writes = [...sim.tally].filter(([name]) => name.startsWith("alerts|") && WRITES.has(name.split("|")[2]!)).reduce((sum, [, n]) => sum + n, 0);
+  const reads = [...sim.tally].filter(([name]) => name.startsWith("alerts|") && READS.has(name.split("|")[2]!)).reduce((sum, [, n]) => sum + n, 0);
+  const episodes = size * 2;
+  const aggregateEvents = sim.events.filter((e) => isAggregateKey(e.dedupKey)).length;
+  return [
+    `Storm bursts: ${fmt(size)} new problems on routing key '${BURST_TEAM}' within a minute, resolving 8–15 minutes later, the same again ${gapMinutes} simulated minutes later; ` +
+      `${fmt(workload.messages.length)} messages (first notifications, re-sends, 3% SQS redeliveries); fake PagerDuty answers 429 past ${PAGERDUTY_LIMIT_PER_MINUTE} events/min per key; ` +
+      `router budget ${DEFAULT_EVENTS_PER_MINUTE}/min per key; storm ${STORM_ROUTES_CONFIG.storm.newIncidentsPerMinute} new incidents/min; concurrency ${concurrency}, seed ${seed}`,
+    "",
+    table(rows),
+    "",
+    `PagerDuty: ${fmt(sim.requests)} requests, ${fmt(sim.rateLimited)} answered 429, ${fmt(sim.rejected)} refused; ${fmt(sim.events.length)} events (${fmt(aggregateEvents)} to storm/group incidents); ` +
+      `incidents open at the end: ${fmt(sim.incidents.filter((i) => i.status !== "resolved").length)}`,
+    `Router outcomes: ${[...sim.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}; ${fmt(sim.pacedWaits)} receives waited for pacing; ${fmt(sim.deadLettered.length)} dead-lettered`,
+    `DynamoDB while routing: ${fmt(writes)} writes, ${fmt(reads)} reads — ${fmt(writes / episodes, 2)} writes per problem episode (fire + resolve, duplicates included), ${fmt(writes / workload.messages.length, 2)} per message`,
+    `Wall time: ${fmt(sim.wallSeconds, 1)} s on this machine, one process`,
+    "",
+    `Target: 1 storm incident per burst, ≤ ${TARGET_INCIDENTS_PER_BURST} incidents per burst, every problem represented, 0 open at the end, 0 lost resolves → ${verdict(verdicts.every(Boolean))}`,
+    `Target: 0 answers 429 from a PagerDuty enforcing ${PAGERDUTY_LIMIT_PER_MINUTE}/min per key → ${fmt(sim.rateLimited)}  ${verdict(sim.rateLimited === 0)}`,
+    "",
+  ];
 }

@@ -17,6 +17,21 @@ export const FUNCTION_ENTRIES = {
 
 export type FunctionKind = keyof typeof FUNCTION_ENTRIES;
 
+/** Each function's memory in MB: the stack sets it, `npm run bench cost` prices Lambda time at it. */
+export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionKind, number>> = { adapter: 256, "pagerduty-events": 256, router: 512, sweep: 256 };
+
+/** Imported by the SDK's default credential chain only after the environment has no credentials. */
+const ON_DEMAND_CREDENTIAL_PROVIDERS = [
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-web-identity",
+  "@aws-sdk/credential-provider-http",
+];
+
+/** The SDK kept outside the bundle when the bench compares against the runtime's copy. */
+export const RUNTIME_SDK_EXTERNALS = ["@aws-sdk/*"];
+
 export const BUNDLE = {
   target: "node24",
   format: "esm",
@@ -24,12 +39,22 @@ export const BUNDLE = {
   sourceMap: true,
   // Stack traces need the mappings only; without the sources the map is a third of the size.
   sourcesContent: false,
-  // The nodejs24.x runtime ships AWS SDK v3. Bundling it would take every function from ~180 KB
-  // to 650-800 KB and slow cold starts; the price is running the runtime's SDK version.
-  externalModules: ["@aws-sdk/*"],
+  // The SDK clients are bundled (tree-shaken, minified): loading them from one file costs less
+  // CPU at a cold start than resolving the runtime's copy file by file (`npm run bench bundles`
+  // measures both). Left out are only the credential providers the SDK imports on demand and a
+  // Lambda function never reaches (its credentials are in the environment); were one needed, it
+  // would come from the runtime's copy. Keeps every bundle under 500 KB.
+  externalModules: ON_DEMAND_CREDENTIAL_PROVIDERS,
   // Dual packages: prefer their ES module build, which tree-shakes.
   mainFields: ["module", "main"],
 } as const;
+
+/**
+ * Lambda's own log records at this level and above. WARN leaves out START and REPORT (about 450
+ * bytes an invocation, most of a duplicate's log bytes); Lambda's Duration, Errors and Throttles
+ * metrics carry the same figures, and the alarms read those (issue 15).
+ */
+export const SYSTEM_LOG_LEVEL = "WARN";
 
 /** Stack traces in the logs point at the TypeScript sources. */
 export const NODE_OPTIONS = "--enable-source-maps";

@@ -22,6 +22,7 @@ import { PipelineFunction } from "./constructs/pipeline-function.ts";
 import { PipelineStorage } from "./constructs/storage.ts";
 import { acknowledgeFindings } from "./nag.ts";
 import type { AlertRelaySettings } from "./settings.ts";
+import { FUNCTION_MEMORY_MB } from "./bundling.ts";
 
 export interface AlertRelayStackProps extends StackProps {
   settings: AlertRelaySettings;
@@ -100,7 +101,7 @@ export class AlertRelayStack extends Stack {
         ...functionDefaults,
         kind: "adapter",
         description: `alert-relay ${adapter.name} adapter: ${adapter.description}`,
-        memorySize: 256,
+        memorySize: FUNCTION_MEMORY_MB.adapter,
         timeout: Duration.seconds(15),
         environment: {
           ADAPTER_NAME: adapter.name,
@@ -126,7 +127,7 @@ export class AlertRelayStack extends Stack {
       ...functionDefaults,
       kind: "pagerduty-events",
       description: `alert-relay PagerDuty-compatible ingest: Events API v2 bodies at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB["pagerduty-events"],
       timeout: Duration.seconds(15),
       environment: { ALERTS_QUEUE_URL: alertsQueue.queueUrl, WEBHOOK_TOKEN_SECRET: webhookTokenId },
     });
@@ -164,7 +165,7 @@ export class AlertRelayStack extends Stack {
       ...functionDefaults,
       kind: "router",
       description: "alert-relay router: alerts queue to decisions in DynamoDB to PagerDuty Events API v2",
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB.router,
       timeout: Duration.seconds(PIPELINE.routerTimeoutSeconds),
       // Only the router dead-letters (with a reason); the sweep has no queue.
       environment: { ...routerEnvironment, DLQ_URL: deadLetterQueue.queueUrl },
@@ -184,7 +185,7 @@ export class AlertRelayStack extends Stack {
       ...functionDefaults,
       kind: "sweep",
       description: "alert-relay sweep: ended windows, held resolves, group updates, missing heartbeats",
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB.sweep,
       // Ends before the next run starts; overlapping runs would be safe (conditional writes) but wasteful.
       timeout: Duration.seconds(Math.max(10, PIPELINE.sweepIntervalSeconds - 10)),
       environment: routerEnvironment,

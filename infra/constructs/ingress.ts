@@ -44,7 +44,7 @@ export const WEBHOOK_PATH_PREFIX = "/webhooks/";
 export const PAGERDUTY_EVENTS_PATHS = [ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH] as const;
 
 /** Everything API Gateway knows about a request except its body and headers (which may carry the token). */
-const ACCESS_LOG_FIELDS = {
+export const ACCESS_LOG_FIELDS = {
   requestId: "$context.requestId",
   requestTime: "$context.requestTime",
   sourceIp: "$context.identity.sourceIp",

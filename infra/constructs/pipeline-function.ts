@@ -11,7 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/runtime/observability.ts";
-import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, PROJECT_ROOT, type FunctionKind } from "../bundling.ts";
+import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -56,6 +56,7 @@ export class PipelineFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel[SYSTEM_LOG_LEVEL],
       deadLetterQueue: props.deadLetterQueue,
       ...(props.deadLetterQueue ? { retryAttempts: 2, maxEventAge: Duration.hours(6) } : {}),
       environment: {

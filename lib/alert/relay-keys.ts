@@ -10,6 +10,7 @@ export const KEY_PREFIX = {
   group: "group:",
   storm: "storm:",
   rate: "rate:",
+  pace: "pace:",
   heartbeat: "heartbeat:",
   heartbeatMissing: "heartbeat-missing:",
 } as const;

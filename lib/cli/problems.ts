@@ -1,6 +1,6 @@
 /** Problem state as the state commands present it: what PagerDuty was told, in a few words or in sentences. */
 import { SEVERITY_RANK, type ProblemState } from "../router/state.ts";
-import { activeMembership } from "../router/aggregates.ts";
+import { TALLY_LABELS, activeMembership, topTallies } from "../router/aggregates.ts";
 import { dateOf, plural, relative, when } from "./format.ts";
 
 /** `trigger 5m ago`, `resolve in flight`, `not told (delivery failed)`. */
@@ -86,10 +86,7 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
 
 /** Why the problem is not simply paging on its own: a window, a flapping hold, a group or storm. Empty when none. */
 export function noteCell(state: ProblemState, now: Date): string {
-  if (state.kind) {
-    const members = Object.values(state.members ?? {});
-    return `${state.kind} of ${members.length}, ${members.filter((member) => member.s === "firing").length} firing`;
-  }
+  if (state.kind) return `${state.kind} of ${state.memberCount ?? 0}, ${state.firingCount ?? 0} firing`;
   const membership = activeMembership(state);
   if (membership) return `via ${membership.key}`;
   if (state.watch === "held") {
@@ -104,17 +101,26 @@ export function noteCell(state: ProblemState, now: Date): string {
 export function aggregateSentences(state: ProblemState, now: Date): string[] {
   const lines: string[] = [];
   if (state.kind) {
-    const members = Object.entries(state.members ?? {}).sort(([, a], [, b]) => (a.t < b.t ? 1 : -1));
-    const firing = members.filter(([, member]) => member.s === "firing").length;
     lines.push(
       state.kind === "storm"
         ? `This is the storm incident of routing key '${state.rule}': new problems beyond the storm rate joined it instead of opening incidents of their own.`
         : `This is a group incident of grouping rule '${state.rule}': related alerts page through it as one PagerDuty incident.`,
     );
-    lines.push(`Opened ${at(state.openedAt, now)}; ${plural(members.length, "member")}, ${firing} firing. It resolves when every member has resolved.`);
-    if (state.told?.members !== undefined) lines.push(`PagerDuty's alert lists ${plural(state.told.members, "member")}; newer members reach it in one update a minute.`);
-    for (const [dedupKey, member] of members.slice(0, 20)) lines.push(`  ${member.s.padEnd(8)} ${member.v.padEnd(8)} since ${at(member.t, now)}  ${dedupKey}: ${member.m}`);
-    if (members.length > 20) lines.push(`  … and ${members.length - 20} more (--json shows all).`);
+    lines.push(
+      `Opened ${at(state.openedAt, now)}; ${plural(state.memberCount ?? 0, "member")}, ${state.firingCount ?? 0} firing. ` +
+        (state.status === "firing" ? "It resolves when every member has resolved." : "Every member has resolved."),
+    );
+    for (const label of TALLY_LABELS) {
+      const top = topTallies(state, label, 5);
+      if (top.length > 0) lines.push(`Firing by ${label}: ${top.map(([value, n]) => `${value} ${n}`).join(", ")}.`);
+    }
+    if (state.told?.members !== undefined) {
+      lines.push(
+        `PagerDuty's alert counts ${plural(state.told.members, "member")}${state.told.firing === undefined ? "" : `, ${state.told.firing} firing`}; changes reach it in one update a minute.`,
+      );
+    }
+    const pending = Object.keys(state.pending ?? {}).length;
+    if (pending > 0) lines.push(`${plural(pending, "member change")} being counted by a router instance right now.`);
     return lines;
   }
   const membership = activeMembership(state);
@@ -140,4 +146,11 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
   }
   if (state.held) lines.push(`Resolves held while flapping so far: ${state.held}.`);
   return lines;
+}
+
+/** One line per member of a group or storm incident, newest change first (from the members' own items). */
+export function memberLines(members: readonly ProblemState[], now: Date): string[] {
+  return [...members]
+    .sort((a, b) => (a.transitionAt < b.transitionAt ? 1 : a.transitionAt > b.transitionAt ? -1 : 0))
+    .map((member) => `${member.status.padEnd(8)} ${member.severity.padEnd(8)} since ${at(member.transitionAt, now)}  ${member.dedupKey}: ${member.lastAlert?.summary ?? ""}`);
 }

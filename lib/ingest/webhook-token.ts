@@ -3,7 +3,7 @@
  * named by `WEBHOOK_TOKEN_SECRET` in AWS (read at run time and cached, never in the template).
  * Neither set means authentication is off, which the handler logs once at start.
  */
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { loadGetSecret } from "../runtime/lazy-secrets.ts";
 import { rememberSecret } from "../runtime/redact.ts";
 import { sharedFetch } from "../runtime/shared-fetch.ts";
 
@@ -14,7 +14,7 @@ const SECRET_MAX_AGE_SECONDS = 300;
 
 export function webhookTokenFromEnv(
   env: Readonly<Record<string, string | undefined>>,
-  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = getSecret,
+  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = async (name, options) => (await loadGetSecret())(name, options),
 ): WebhookTokenSource {
   const inline = env.WEBHOOK_TOKEN;
   // The token is remembered by the redaction rule as soon as it is known: it never reaches a log.

@@ -39,10 +39,12 @@ export interface RetryLater {
   uncertain?: true;
   /** The last failure, e.g. "429 rate limited", "503 from PagerDuty", "timeout after 5000 ms", "ECONNRESET". */
   reason: string;
-  /** Why the client stopped: it used every attempt, or the next wait or attempt would have passed the deadline. */
-  stoppedBy: "max_attempts" | "deadline";
+  /** Why the client stopped: it used every attempt, the next wait or attempt would have passed the deadline, or the event was no longer wanted. */
+  stoppedBy: "max_attempts" | "deadline" | "outdated";
   /** When PagerDuty (Retry-After) or the routing key's rate-limit gate says a retry could succeed. */
   retryAfterMs?: number;
+  /** Set when the last answer was a 429, with its Retry-After if it had one: for pausing the key beyond this client. */
+  rateLimited?: { retryAfterMs?: number };
   attempts: number;
 }
 
@@ -53,6 +55,11 @@ export type ChangeDeliveryResult = Omit<Accepted, "dedupKey"> | Rejected | Retry
 export interface SendOptions {
   /** Epoch ms by which send() must have returned, e.g. Lambda's remaining time minus a safety margin. */
   deadline: number;
+  /**
+   * Asked before each retry: false means the event is no longer wanted (the problem changed while
+   * it was failing, e.g. a resolve arrived), so the send stops with `outdated` instead of sending it.
+   */
+  stillWanted?: () => Promise<boolean>;
 }
 
 /** What the router depends on; tests of the router can hand it a stub. */
@@ -100,6 +107,8 @@ export interface PagerDutyClientOptions {
    * hanging PagerDuty should not tie up its caller for the full timeout each time. Default: requestTimeoutMs.
    */
   probeTimeoutMs?: number;
+  /** Requests to one routing key awaiting an answer at once (per client); a send waits up to maxGateWaitMs for a place. Default: no limit. */
+  maxInFlightPerKey?: number;
   /** A send waits for a held key at most this long; beyond it, it returns retry_later at once with the hint. Default: until the deadline. */
   maxGateWaitMs?: number;
 }
@@ -115,6 +124,7 @@ const DEFAULTS = {
   holdAfterFailureMs: 0,
   holdAfterFailureMaxMs: 5_000,
   probeTimeoutMs: Number.POSITIVE_INFINITY,
+  maxInFlightPerKey: Number.POSITIVE_INFINITY,
   maxGateWaitMs: Number.POSITIVE_INFINITY,
 };
 
@@ -154,6 +164,11 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     else starts.delete(startedAt);
     if (starts.size > 0) inFlight.set(routingKey, starts);
     else inFlight.delete(routingKey);
+  }
+  function inFlightCount(routingKey: string): number {
+    let count = 0;
+    for (const n of inFlight.get(routingKey)?.values() ?? []) count += n;
+    return count;
   }
   function oldestInFlight(routingKey: string): number | undefined {
     const starts = inFlight.get(routingKey);
@@ -195,7 +210,7 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     }
   }
 
-  async function deliver(path: string, routingKey: string, body: string, deadline: number) {
+  async function deliver(path: string, routingKey: string, body: string, deadline: number, stillWanted?: () => Promise<boolean>) {
     const startedAt = now();
     let attempts = 0;
     let retryAt = 0;
@@ -208,11 +223,15 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       const hint = Math.max(waitUntil ?? 0, gateOpensAt(routingKey)) - now();
       const result: RetryLater = {
         outcome: "retry_later",
-        reason: last?.reason ?? heldBackReason(routingKey, gates.get(routingKey), startedAt, deadline),
+        reason:
+          stoppedBy === "outdated"
+            ? `not sent again: the event is outdated by a newer change${last ? ` (last failure: ${last.reason})` : ""}`
+            : (last?.reason ?? heldBackReason(routingKey, gates.get(routingKey), startedAt, deadline)),
         stoppedBy,
         attempts,
       };
       if (hint > 0) result.retryAfterMs = hint;
+      if (last?.rateLimited) result.rateLimited = last.retryAfterMs === undefined ? {} : { retryAfterMs: last.retryAfterMs };
       if (uncertain) result.uncertain = true;
       return result;
     };
@@ -223,6 +242,7 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       if (gateOpensAt(routingKey) - now() > config.maxGateWaitMs) return giveUp("deadline", waitUntil);
       const waitMs = waitUntil - now();
       if (waitMs > 0) await sleep(waitMs);
+      if (attempts > 0 && stillWanted && !(await stillWanted())) return giveUp("outdated");
       const timeLeft = deadline - now();
       if (timeLeft < config.minAttemptMs) return giveUp("deadline");
       // A key whose earlier request is still unanswered well past PagerDuty's usual latency is hanging:
@@ -238,6 +258,21 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
         };
         if (uncertain) stalled.uncertain = true;
         return stalled;
+      }
+
+      // A few requests per key at a time: a burst to a PagerDuty that hangs ties up a few callers, not all.
+      const waitedFrom = now();
+      while (inFlightCount(routingKey) >= config.maxInFlightPerKey && now() - waitedFrom <= config.maxGateWaitMs && deadline - now() > config.minAttemptMs) await sleep(SLOT_POLL_MS);
+      if (inFlightCount(routingKey) >= config.maxInFlightPerKey) {
+        const busy: RetryLater = {
+          outcome: "retry_later",
+          reason: last?.reason ?? `routing key ${maskRoutingKey(routingKey)} has ${inFlightCount(routingKey)} requests awaiting PagerDuty's answer`,
+          stoppedBy: "deadline",
+          attempts,
+          retryAfterMs: Math.max(config.holdAfterFailureMs, SLOT_POLL_MS),
+        };
+        if (uncertain) busy.uncertain = true;
+        return busy;
       }
 
       attempts += 1;
@@ -264,11 +299,11 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
   }
 
   return {
-    async send(event, { deadline }) {
+    async send(event, { deadline, stillWanted }) {
       // A trigger without a dedup key would open a second incident if a timed-out attempt had in
       // fact reached PagerDuty; a key fixed before the first attempt makes every retry idempotent.
       const sent = event.event_action === "trigger" && !event.dedup_key ? { ...event, dedup_key: randomUUID() } : event;
-      const result = await deliver(ALERT_EVENTS_PATH, sent.routing_key, JSON.stringify(sent), deadline);
+      const result = await deliver(ALERT_EVENTS_PATH, sent.routing_key, JSON.stringify(sent), deadline, stillWanted);
       if ("outcome" in result) return result;
       const { body, ...counts } = result;
       return { outcome: "accepted", dedupKey: dedupKeyIn(body) ?? sent.dedup_key ?? "", ...counts };
@@ -336,6 +371,9 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+/** How often a send waiting for a place among a key's requests looks again. */
+const SLOT_POLL_MS = 25;
 
 /** Connection-level failures before any byte of the request left: PagerDuty cannot have the event. */
 const NOT_SENT_ERRORS = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;

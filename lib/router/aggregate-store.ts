@@ -1,24 +1,54 @@
 /**
- * Group and storm incidents in the state table. Membership is a map of member entries plus a
- * string set of the members firing; every change is one conditional write, idempotent for a
- * redelivered member, and the aggregate's derived status is written only from a newer view, so
- * racing members cannot leave it behind.
+ * Group and storm incidents in the state table, for any number of members. Membership lives on
+ * each member's own item (its `aggregate` ref); the aggregate item keeps counts, a bounded tally
+ * and sample, and the count changes in progress. A member's change is counted exactly once with
+ * single-item conditional writes, in four steps:
+ *   claim   (member)    the member is being counted by this instance (a lease, like a delivery claim);
+ *   apply   (aggregate) the counts change and `pending.<member>` records the change, only if no
+ *                       change of that member is pending: a retry after a crash finds it and knows;
+ *   commit  (member)    the member records what the aggregate counted and drops the claim;
+ *   finish  (aggregate) the pending entry goes, and the aggregate resolves when nothing fires.
+ * A crash between any two steps leaves a state the redelivered message (or the sweep) completes
+ * without counting twice.
  */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { KEY_PREFIX } from "../alert/relay-keys.ts";
-import { MAX_MEMBERS, deriveAggregate, memberEntry, openerOf, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
+import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
+import { SEVERITIES, type Severity } from "../alert/schema.ts";
+import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type CountedState, type PendingCount } from "./aggregates.ts";
 import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, readState, storedAlert, type UpdateInput } from "./state-store.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./state-store.ts";
+
+/** What applying a count change came to. */
+export type ApplyResult =
+  /** Counted now (or by an earlier attempt whose entry is still pending): the aggregate after it. */
+  | { outcome: "applied"; aggregate: ProblemState; episode: string; tally: string[] }
+  /** The episode it was counted in has ended: its resolve was taken in long ago. */
+  | { outcome: "gone" }
+  /** Not joinable: open but past its join window. */
+  | { outcome: "closed" }
+  /** The aggregate kept changing under racing instances: try again later (the member's claim lapses). */
+  | { outcome: "busy" };
 
 export interface AggregateStore {
-  /** Adds a firing member; undefined when the aggregate is open but past its join window (or full). */
-  join(target: AggregateTarget, member: ProblemState, now: Date): Promise<ProblemState | undefined>;
-  /** Takes in a member's resolve; undefined when it is no longer a member (the aggregate reopened without it). */
-  leave(ref: AggregateRef, member: ProblemState): Promise<ProblemState | undefined>;
-  /** Writes the status, severity and alert derived from the members; returns the newest aggregate state. */
-  writeView(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
-  /** Records on the member the aggregate it pages through (and, once done, which of its states that aggregate has taken in). */
-  setMembership(member: ProblemState, ref: AggregateRef): Promise<void>;
+  /** Claims the member for counting (a lease); `fresh` when it is joining, not yet a member. The member after, or undefined. */
+  claim(member: ProblemState, ref: AggregateRef, claim: { id: string; until: string }, now: Date, fresh: boolean): Promise<ProblemState | undefined>;
+  /** Gives up a claim taken for a join that did not happen: the member pages on its own (recorded, so a copy is not judged again). */
+  release(member: ProblemState, claimId: string): Promise<void>;
+  /** Applies one count change of a member to the aggregate, once. */
+  apply(target: AggregateTarget, ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult>;
+  /**
+   * Records on the member what the aggregate has counted, ending the claim; undefined when the claim
+   * was lost. `settled`: the same write ended the member's "owed" mark (its change needs nothing more).
+   */
+  commit(member: ProblemState, claimId: string, ref: AggregateRef, counted: CountedState, episode: string | undefined): Promise<{ settled: boolean } | undefined>;
+  /** Drops the member's pending entry; when nothing fires any more the aggregate resolves in the same write. The aggregate after, if it changed. */
+  finish(aggregateKey: string, memberKey: string, op: string, nothingFires: { episode: string } | undefined, now: Date): Promise<ProblemState | undefined>;
+  /** Resolves an open aggregate nothing fires in any more (the sweep's repair after a crash). */
+  settle(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
+  /** A resolved aggregate PagerDuty owes nothing to leaves the sweep's list. */
+  unwatch(aggregate: ProblemState): Promise<void>;
+  /** The members counted in the aggregate's current episode, paged from their own items (a scan: for people, not the router). */
+  members(aggregate: Pick<ProblemState, "dedupKey" | "openedAt">): AsyncIterable<ProblemState>;
   /** Counts one new incident for a routing key; returns the counts of this clock minute (including it) and the one before. */
   countNewIncident(routingKeyRef: string, now: Date): Promise<{ thisMinute: number; lastMinute: number }>;
 }
@@ -29,115 +59,255 @@ export interface AggregateStoreOptions {
   resolvedRetentionSeconds?: number;
 }
 
+const ZERO_SEVERITIES = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
 
 export function createAggregateStore(options: AggregateStoreOptions): AggregateStore {
   const { doc, tableName } = options;
   const retention = options.resolvedRetentionSeconds ?? DEFAULT_RESOLVED_RETENTION_SECONDS;
   const plainUpdate = conditionalUpdate(doc, tableName);
-  /** Names every `#word` the expressions use after the attribute it stands for: members, firing, kind... are reserved words. */
+  /** Names every `#word` the expressions use after the attribute it stands for: status, source, kind... are reserved words. */
   const update = (input: UpdateInput) => {
     const names: Record<string, string> = { ...input.ExpressionAttributeNames };
     for (const [token, word] of `${input.UpdateExpression} ${input.ConditionExpression ?? ""}`.matchAll(/#(\w+)/g)) names[token] ??= word!;
     return plainUpdate({ ...input, ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}) });
   };
   const key = (dedupKey: string) => ({ dedupKey });
+  const expiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + retention;
 
-  return {
-    async join(target, member, now) {
-      const entry = memberEntry(member);
-      const names = { "#k": member.dedupKey };
-      const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
-      const episode = { ":single": { [member.dedupKey]: entry }, ":now": now.toISOString(), ":opener": openerOf(member), ":one": 1, ":member": new Set([member.dedupKey]) };
-      const attempts = [
-        // Open and within its window, or already a member for this episode (a redelivery).
-        () =>
-          update({
-            Key: key(target.key),
-            UpdateExpression: "SET #members.#k = :entry, #version = #version + :one ADD #firing :member",
-            ConditionExpression: "attribute_exists(#firing) AND ((attribute_exists(#members.#k) AND #members.#k.t = :t) OR (#openedAt >= :cutoff AND size(#members) < :max))",
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ":entry": entry, ":t": entry.t, ":cutoff": cutoff, ":max": MAX_MEMBERS, ":one": 1, ":member": episode[":member"] },
-          }),
-        // The first member ever.
-        () =>
-          update({
-            Key: key(target.key),
-            UpdateExpression: "SET #members = :single, #openedAt = :now, #opener = :opener, #version = :one, #kind = :kind, #rule = :rule ADD #firing :member",
-            ConditionExpression: "attribute_not_exists(dedupKey)",
-            ExpressionAttributeNames: { "#rule": "rule" },
-            ExpressionAttributeValues: { ...episode, ":kind": target.kind, ":rule": target.rule },
-          }),
-        // Every member had resolved: this one opens a new episode.
-        () =>
-          update({
-            Key: key(target.key),
-            UpdateExpression: "SET #members = :single, #openedAt = :now, #opener = :opener, #version = #version + :one ADD #firing :member",
-            ConditionExpression: "attribute_exists(dedupKey) AND attribute_not_exists(#firing)",
-            ExpressionAttributeValues: episode,
-          }),
-      ];
-      // When the first three fail, the aggregate is open (the reopen failed) and either past its
-      // window or full, or it was created by a racing member after the first attempt: one more
-      // join tells which. Four failed writes at most before the problem pages on its own.
-      for (const attempt of [...attempts, attempts[0]!]) {
-        const joined = await attempt();
-        if (joined) return joined;
-      }
-      return undefined;
-    },
+  /** The counts, severity and tally part of a change: SET clauses and their values. */
+  function countClauses(change: CountChange, tally: readonly string[]) {
+    const sets: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    if (change.firing !== 0 && change.severity) {
+      sets.push("#severities.#v = if_not_exists(#severities.#v, :zero) + :delta");
+      names["#v"] = change.severity;
+    }
+    tally.forEach((tallyKey, i) => {
+      sets.push(`#tally.#t${i} = if_not_exists(#tally.#t${i}, :zero) + :delta`);
+      names[`#t${i}`] = tallyKey;
+    });
+    values[":delta"] = change.firing;
+    if (sets.length > 0) values[":zero"] = 0;
+    return { sets, names, values };
+  }
 
-    async leave(ref, member) {
-      return update({
-        Key: key(ref.key),
-        UpdateExpression: "SET #members.#k.s = :status, #members.#k.t = :t, #members.#k.v = :severity, #members.#k.m = :summary, #version = #version + :one DELETE #firing :member",
-        ConditionExpression: "attribute_exists(#members.#k) AND #members.#k.t <= :t",
-        ExpressionAttributeNames: { "#k": member.dedupKey },
-        ExpressionAttributeValues: { ":status": member.status, ":t": member.transitionAt, ":severity": member.severity, ":summary": memberEntry(member).m, ":one": 1, ":member": new Set([member.dedupKey]) },
-      });
-    },
-
-    async writeView(aggregate, now) {
-      const view = deriveAggregate(aggregate, now);
-      const changed = aggregate.status !== view.status;
-      const nowIso = now.toISOString();
-      // A firing aggregate stays on the sweep's list so new members reach PagerDuty even if no more arrive.
-      const expiry =
-        view.status === "resolved"
-          ? { set: ", expiresAt = :expiresAt", remove: " REMOVE watch, watchAt", values: { ":expiresAt": Math.floor(now.getTime() / 1000) + retention } }
-          : { set: ", watch = :watch, watchAt = :now", remove: " REMOVE expiresAt", values: { ":watch": "aggregate" } };
-      const written = await update({
-        Key: key(aggregate.dedupKey),
+  async function join(target: AggregateTarget, member: ProblemState, change: CountChange, now: Date, tallyFull: boolean): Promise<ApplyResult | undefined> {
+    const nowIso = now.toISOString();
+    const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
+    const slot = sampleSlot(member.dedupKey);
+    const pending = (tally: string[]): PendingCount => ({ op: change.op, tally });
+    const common = { ":now": nowIso, ":entry": sampleEntry(member), ":firing": "firing", ":members": change.members };
+    const memberNames = { "#m": member.dedupKey, "#slot": slot };
+    const requested = change.firing === 1 ? (change.tally ?? []) : [];
+    // Open and within its window. The tally counts a member's keys while there is room for them; else
+    // (known from a read after a failed attempt) it is counted as untallied.
+    {
+      const tallied = requested.length > 0 && !tallyFull;
+      const tally = tallied ? requested : [];
+      const counts = countClauses(change, tally);
+      const room = tallied ? ` AND (size(#tally) < :maxTally OR (${tally.map((_, i) => `attribute_exists(#tally.#t${i})`).join(" AND ")}))` : "";
+      const joined = await update({
+        Key: key(target.key),
         UpdateExpression:
-          `SET #status = :status, severity = :severity, lastAlert = :alert, lastAlertId = :alertId, eventAt = :now, lastSeenAt = :now, viewVersion = :version, ` +
-          `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), seen = if_not_exists(seen, :zero) + :one, deduplicated = if_not_exists(deduplicated, :zero), ` +
-          `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero)${changed ? ", transitionAt = :now" : ""}${expiry.set}${expiry.remove}`,
-        ConditionExpression: "attribute_not_exists(viewVersion) OR viewVersion < :version",
-        ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+          `SET #pending.#m = :pending, #sample.#slot = :entry, lastSeenAt = :now${counts.sets.map((clause) => `, ${clause}`).join("")} ` +
+          `ADD memberCount :members, firingCount :delta${!tallied && requested.length > 0 ? ", untallied :one" : ""}`,
+        ConditionExpression: `#status = :firing AND #openedAt >= :cutoff AND attribute_not_exists(#pending.#m)${room}`,
+        ExpressionAttributeNames: { ...memberNames, ...counts.names },
         ExpressionAttributeValues: {
-          ":status": view.status,
-          ":severity": view.severity,
-          ":alert": storedAlert(view.alert),
-          ":alertId": view.alert.id,
-          ":now": nowIso,
-          ":version": aggregate.version ?? 0,
-          ":source": view.alert.source,
-          ":zero": 0,
-          ":one": 1,
-          ...expiry.values,
+          ...common,
+          ...counts.values,
+          ":pending": pending(tally),
+          ":cutoff": cutoff,
+          ...(tallied ? { ":maxTally": MAX_TALLY_KEYS } : {}),
+          ...(!tallied && requested.length > 0 ? { ":one": 1 } : {}),
         },
       });
-      if (written) return written;
-      // A newer view was written meanwhile: reconcile from that one.
-      return readState(doc, tableName, aggregate.dedupKey);
+      if (joined) return { outcome: "applied", aggregate: joined, episode: joined.openedAt!, tally };
+    }
+    if (change.firing !== 1) return undefined;
+    // The first member ever, or the first after every member had resolved: a new episode.
+    const tally = requested.slice(0, MAX_TALLY_KEYS);
+    const opened = await update({
+      Key: key(target.key),
+      UpdateExpression:
+        "SET #kind = :kind, #rule = :rule, #status = :firing, transitionAt = :now, #openedAt = :now, opener = :opener, memberCount = :one, firingCount = :one, " +
+        "#severities = :severities, #tally = :tally, untallied = :zero, #sample = :sample, #pending = :pendingMap, #source = :relay, " +
+        "firstSeenAt = if_not_exists(firstSeenAt, :now), lastSeenAt = :now, watch = :watch, watchAt = :now REMOVE expiresAt",
+      ConditionExpression: "attribute_not_exists(dedupKey) OR #status = :resolved",
+      ExpressionAttributeNames: { "#rule": "rule" },
+      ExpressionAttributeValues: {
+        ":kind": target.kind,
+        ":rule": target.rule,
+        ":firing": "firing",
+        ":resolved": "resolved",
+        ":now": nowIso,
+        ":opener": openerOf(member),
+        ":one": 1,
+        ":zero": 0,
+        ":severities": { ...ZERO_SEVERITIES, [member.severity]: 1 },
+        ":tally": Object.fromEntries(tally.map((tallyKey) => [tallyKey, 1])),
+        ":sample": { [slot]: sampleEntry(member) },
+        ":pendingMap": { [member.dedupKey]: pending(tally) },
+        ":relay": RELAY_SOURCE,
+        ":watch": "aggregate",
+      },
+    });
+    return opened && { outcome: "applied", aggregate: opened, episode: opened.openedAt!, tally };
+  }
+
+  async function leave(ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult | undefined> {
+    const counts = countClauses(change, change.tally ?? []);
+    const left = await update({
+      Key: key(ref.key),
+      UpdateExpression: `SET #pending.#m = :pending, #sample.#slot = :entry, lastSeenAt = :now${counts.sets.map((clause) => `, ${clause}`).join("")} ADD firingCount :delta`,
+      ConditionExpression: "#openedAt = :episode AND attribute_not_exists(#pending.#m)",
+      ExpressionAttributeNames: { "#m": member.dedupKey, "#slot": sampleSlot(member.dedupKey), ...counts.names },
+      ExpressionAttributeValues: { ...counts.values, ":pending": { op: change.op, tally: change.tally ?? [] }, ":entry": sampleEntry(member), ":now": now.toISOString(), ":episode": ref.episode },
+    });
+    return left && { outcome: "applied", aggregate: left, episode: ref.episode!, tally: change.tally ?? [] };
+  }
+
+  return {
+    async claim(member, ref, claim, now, fresh) {
+      // A join needs the member not paging on its own nor in another live membership; a change of a member needs its ref.
+      const membership = fresh
+        ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND attribute_not_exists(openIn) AND attribute_not_exists(delivery) AND (attribute_not_exists(gatedAt) OR gatedAt <> :t)"
+        : "#aggregate.#key = :key AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now OR #aggregate.#claim.#id = :id)";
+      // A join writes the whole ref; a member's later change only its claim, so what the aggregate
+      // counted (written by whoever held the claim before) is kept and comes back in the answer.
+      const { claim: _old, ...kept } = ref;
+      return update({
+        Key: key(member.dedupKey),
+        UpdateExpression: fresh ? "SET #aggregate = :ref" : "SET #aggregate.#claim = :claim",
+        ConditionExpression: `#status = :status AND transitionAt = :t AND ${membership}`,
+        ExpressionAttributeNames: { "#id": "id", ...(fresh ? {} : { "#until": "until", "#key": "key" }) },
+        ExpressionAttributeValues: {
+          ...(fresh ? { ":ref": { ...kept, claim } } : { ":claim": claim }),
+          ":status": member.status,
+          ":t": member.transitionAt,
+          ":id": claim.id,
+          ...(fresh ? { ":resolved": "resolved" } : { ":key": ref.key, ":now": now.toISOString() }),
+        },
+      });
     },
 
-    async setMembership(member, ref) {
+    async release(member, claimId) {
+      // gatedAt: this state was judged to page on its own; a copy of it must not be counted again.
       await update({
         Key: key(member.dedupKey),
-        UpdateExpression: "SET #aggregate = :ref",
-        ConditionExpression: "#status = :status AND transitionAt = :t",
-        ExpressionAttributeValues: { ":ref": ref, ":status": member.status, ":t": member.transitionAt },
+        UpdateExpression: "SET gatedAt = :t REMOVE #aggregate",
+        ConditionExpression: "#aggregate.#claim.#id = :id",
+        ExpressionAttributeNames: { "#id": "id" },
+        ExpressionAttributeValues: { ":id": claimId, ":t": member.transitionAt },
       });
+    },
+
+    async apply(target, ref, member, change, now) {
+      if (change.members === 0 && !ref.episode) return { outcome: "gone" };
+      const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
+      let tallyFull = false;
+      for (let round = 0; round < 3; round += 1) {
+        const done = change.members === 1 ? await join(target, member, change, now, tallyFull) : await leave(ref, member, change, now);
+        if (done) return done;
+        // Not applied now: find out why from the aggregate itself.
+        const aggregate = await readState(doc, tableName, target.key);
+        const entry = aggregate?.pending?.[member.dedupKey];
+        if (entry?.op === change.op) return { outcome: "applied", aggregate: aggregate!, episode: aggregate!.openedAt!, tally: entry.tally ?? [] };
+        if (entry) {
+          // An older change of this member, applied by an instance that stopped before finishing: this
+          // claim holder owns the member now, so that change is counted and only its entry is left.
+          await update({
+            Key: key(target.key),
+            UpdateExpression: "REMOVE #pending.#m",
+            ConditionExpression: "#pending.#m.op = :op",
+            ExpressionAttributeNames: { "#m": member.dedupKey },
+            ExpressionAttributeValues: { ":op": entry.op },
+          });
+          continue;
+        }
+        if (change.members === 0) return { outcome: "gone" };
+        tallyFull = Object.keys(aggregate?.tally ?? {}).length >= MAX_TALLY_KEYS;
+        // Open but past its window, or (for a member that resolved before it was counted) not open at all.
+        if (change.firing !== 1 || (aggregate?.status === "firing" && (aggregate.openedAt ?? "") < cutoff)) return { outcome: "closed" };
+      }
+      return { outcome: "busy" };
+    },
+
+    async commit(member, claimId, ref, counted, episode) {
+      const { claim: _claim, ...kept } = ref;
+      const values = { ":ref": { ...kept, synced: counted, ...(episode ? { episode } : {}) }, ":id": claimId };
+      // Usually one write: counted, the change is no longer owed (unless a newer change was recorded meanwhile: that one stays owed).
+      if (member.watch === "owed") {
+        const settled = await update({
+          Key: key(member.dedupKey),
+          UpdateExpression: "SET #aggregate = :ref REMOVE watch, watchAt",
+          ConditionExpression: "#aggregate.#claim.#id = :id AND transitionAt = :t AND watch = :owed",
+          ExpressionAttributeNames: { "#id": "id" },
+          ExpressionAttributeValues: { ...values, ":t": member.transitionAt, ":owed": "owed" },
+        });
+        if (settled) return { settled: true };
+      }
+      const committed = await update({
+        Key: key(member.dedupKey),
+        UpdateExpression: "SET #aggregate = :ref",
+        ConditionExpression: "#aggregate.#claim.#id = :id",
+        ExpressionAttributeNames: { "#id": "id" },
+        ExpressionAttributeValues: values,
+      });
+      return committed && { settled: false };
+    },
+
+    async finish(aggregateKey, memberKey, op, nothingFires, now) {
+      const names = { "#m": memberKey };
+      if (nothingFires) {
+        const resolved = await update({
+          Key: key(aggregateKey),
+          UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt REMOVE #pending.#m",
+          ConditionExpression: "#pending.#m.op = :op AND firingCount = :zero AND #status = :firing AND #openedAt = :episode",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ":resolved": "resolved", ":firing": "firing", ":now": now.toISOString(), ":expiresAt": expiresAt(now), ":op": op, ":zero": 0, ":episode": nothingFires.episode },
+        });
+        if (resolved) return resolved;
+      }
+      return update({
+        Key: key(aggregateKey),
+        UpdateExpression: "REMOVE #pending.#m",
+        ConditionExpression: "#pending.#m.op = :op",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ":op": op },
+      });
+    },
+
+    async settle(aggregate, now) {
+      return update({
+        Key: key(aggregate.dedupKey),
+        UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt",
+        ConditionExpression: "firingCount = :zero AND #status = :firing AND #openedAt = :episode",
+        ExpressionAttributeValues: { ":resolved": "resolved", ":firing": "firing", ":now": now.toISOString(), ":expiresAt": expiresAt(now), ":zero": 0, ":episode": aggregate.openedAt },
+      });
+    },
+
+    async unwatch(aggregate) {
+      await update({
+        Key: key(aggregate.dedupKey),
+        UpdateExpression: "REMOVE watch, watchAt",
+        ConditionExpression: "#status = :resolved AND attribute_not_exists(openIn) AND attribute_exists(watch)",
+        ExpressionAttributeValues: { ":resolved": "resolved" },
+      });
+    },
+
+    async *members(aggregate) {
+      const pages = paginateScan(
+        { client: doc },
+        {
+          TableName: tableName,
+          FilterExpression: "#aggregate.#key = :key AND #aggregate.episode = :episode",
+          ExpressionAttributeNames: { "#aggregate": "aggregate", "#key": "key" },
+          ExpressionAttributeValues: { ":key": aggregate.dedupKey, ":episode": aggregate.openedAt ?? "" },
+        },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) yield problemFromItem(item);
     },
 
     async countNewIncident(routingKeyRef, now) {

@@ -5,6 +5,7 @@
 import type { PagerDutyClient, Rejected, RetryLater } from "../pagerduty/client.ts";
 import { toPagerDutyEvent } from "../pagerduty/events.ts";
 import type { Deliver, DeliveryOutcome, RetryOutcome } from "./router.ts";
+import { DEFAULT_PAUSE_MS } from "./pacing.ts";
 
 export type ResolveRoutingKey = (ref: string) => Promise<string>;
 
@@ -28,9 +29,9 @@ export function messageOutcome<Accepted>(result: DeliveryOutcome, what: string, 
 }
 
 export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, resolveKey: ResolveRoutingKey): Deliver {
-  return (alert, delivery, deadline) =>
+  return (alert, delivery, deadline, stillWanted) =>
     sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>
-      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), { deadline }),
+      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), { deadline, ...(stillWanted ? { stillWanted } : {}) }),
     );
 }
 
@@ -48,7 +49,7 @@ export async function sendWithRoutingKey(
     routingKey = await resolveKey(routingKeyRef);
   } catch (error) {
     // Usually a secret not filled in yet: worth retrying until an operator fixes it, then the DLQ.
-    return { outcome: "retry_later", reason: `no routing key for "${routingKeyRef}": ${(error as Error).message}` };
+    return { outcome: "retry_later", reason: `no routing key for "${routingKeyRef}": ${(error as Error).message}`, attempts: 0 };
   }
   const result = await send(routingKey);
   switch (result.outcome) {
@@ -60,8 +61,12 @@ export async function sendWithRoutingKey(
       return {
         outcome: "retry_later",
         reason: `${result.reason} (after ${result.attempts} attempts)`,
+        attempts: result.attempts,
         ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
         ...(result.uncertain ? { uncertain: true } : {}),
+        ...(result.stoppedBy === "outdated" ? { outdated: true } : {}),
+        // A 429 pauses the key for every instance (lib/router/pacing.ts): for Retry-After, else a minute.
+        ...(result.rateLimited ? { pauseMs: result.rateLimited.retryAfterMs ?? DEFAULT_PAUSE_MS } : {}),
       };
   }
 }

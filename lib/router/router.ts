@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routing/policies.ts";
-import { activeMembership, groupTargetFor, isAggregate, isSynced, stormTarget, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
+import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { AggregateStore } from "./aggregate-store.ts";
 import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
@@ -17,13 +17,16 @@ import type { RecordOutcome, StateStore } from "./state-store.ts";
 export type DeliveryOutcome =
   | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean };
+  /** `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. `outdated`: not retried, newer state made it wrong. */
+  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean; outdated?: boolean; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
   alert: NormalizedAlert,
   delivery: { action: PagerDutyAction; routingKeyRef: string; route: string; severity: NormalizedAlert["severity"] },
   deadline: number,
+  /** Asked before a retry: false when newer state makes this event outdated (then it is not sent again). */
+  stillWanted?: () => Promise<boolean>,
 ) => Promise<DeliveryOutcome>;
 
 export interface RouterDeps {
@@ -95,81 +98,155 @@ export function createRouter(deps: RouterDeps) {
   /** A trigger that would open a new PagerDuty incident for this problem (not a re-send, raise or aggregate). */
   const opensIncident = (state: ProblemState) => !isAggregate(state) && !state.openIn && state.told?.action !== "trigger";
 
-  /**
-   * A new incident joins its group if a rule matches and the group's window is open; else, when
-   * its routing key is storming, the storm incident. Undefined: it pages on its own.
-   */
-  async function joinAggregate(state: ProblemState, routingKeyRef: string, aggregates: AggregateStore) {
-    const tryJoin = async (target: AggregateTarget) => {
-      const joined = await aggregates.join(target, state, now());
-      if (!joined) return undefined;
-      const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
-      // Recorded before anything is delivered: a redelivered message must go on through this
-      // aggregate (where it is listed as firing), not page on its own once the storm has passed.
-      await aggregates.setMembership(state, ref);
-      return { joined, ref };
-    };
-    const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
-    const grouped = group && (await tryJoin(group));
-    if (grouped) return grouped;
-    if (!policies.storm) return undefined;
-    // Only incidents that would really open count. A key storms from the first new incident over
-    // the rate in a clock minute, and keeps storming until a whole minute stayed within it.
-    const counts = await aggregates.countNewIncident(routingKeyRef, now());
-    const limit = policies.storm.newIncidentsPerMinute;
-    return counts.thisMinute > limit || counts.lastMinute > limit ? tryJoin(stormTarget(routingKeyRef)) : undefined;
+  const lease = (deadline: number) => new Date(Math.max(deadline, now().getTime()) + CLAIM_MARGIN_MS).toISOString();
+
+  /** A member another instance is counting (or that changed meanwhile): done if its state is counted, else it comes back. */
+  async function busyMember(dedupKey: string): Promise<RouteOutcome> {
+    const fresh = await deps.store.get(dedupKey);
+    const ref = fresh && activeMembership(fresh);
+    if (fresh && ref && isSynced(fresh, ref)) return { outcome: "deduplicated", why: `pages through ${ref.key}`, recorded: "repeat" };
+    const claim = fresh?.aggregate?.claim;
+    if (claim && Date.parse(claim.until) > now().getTime()) return { outcome: "in_flight", why: `another router instance is counting this problem into ${fresh.aggregate!.key}` };
+    return { outcome: "retry", reason: "the problem changed while it was being counted into its group or storm incident" };
   }
 
   /**
-   * A member's change reaches PagerDuty through its aggregate: join (again, idempotently) or
-   * leave, write the derived view, reconcile the aggregate, and only then mark the member synced,
-   * so a crash anywhere in between is completed by the redelivered message.
+   * Counts a claimed member's change into its aggregate (apply, commit, finish: see
+   * aggregate-store.ts) and brings the aggregate's PagerDuty alert up to date. Undefined when the
+   * aggregate would not take it (a group past its join window): the claim is still held then.
    */
-  async function throughAggregate(member: ProblemState, ref: AggregateRef, joined: ProblemState | undefined, deadline: number): Promise<RouteOutcome> {
+  async function countInto(member: ProblemState, target: AggregateTarget, ref: AggregateRef, claimId: string, deadline: number): Promise<RouteOutcome | undefined> {
     const aggregates = deps.aggregates!;
-    const changed =
-      joined ??
-      (member.status === "firing" ? await aggregates.join({ key: ref.key, kind: ref.kind, rule: ref.rule, windowMs: undefined }, member, now()) : await aggregates.leave(ref, member));
-    const actions: PagerDutyAction[] = [];
-    if (changed) {
-      const view = await aggregates.writeView(changed, now());
-      if (view) {
-        const result = await reconcile(view, "repeat", deadline);
-        if (result.outcome === "retry" || result.outcome === "rejected") return result;
-        if (result.outcome === "delivered") actions.push(...result.actions);
+    const change = countChange(member, ref);
+    let counted = change?.counted ?? ref.synced;
+    let episode = ref.episode;
+    let aggregate: ProblemState | undefined;
+    if (change && (change.members !== 0 || change.firing !== 0)) {
+      const result = await aggregates.apply(target, ref, member, change, now());
+      if (result.outcome === "closed") return undefined;
+      if (result.outcome === "busy") return { outcome: "retry", reason: `${ref.key} kept changing under racing router instances` };
+      if (result.outcome === "applied") {
+        aggregate = result.aggregate;
+        episode = result.episode;
+        if (change.firing === 1) counted = { ...change.counted, tally: result.tally };
       }
     }
-    await aggregates.setMembership(member, { ...ref, synced: { status: member.status, at: member.transitionAt } });
-    await deps.store.settle(member);
+    // Recorded on the member before anything is delivered: a redelivered message goes on through this aggregate.
+    const committed = await aggregates.commit(member, claimId, ref, counted!, episode);
+    if (!committed) return busyMember(member.dedupKey);
+    if (!committed.settled) await deps.store.settle(member);
+    if (change && aggregate) {
+      const nothingFires = aggregate.status === "firing" && (aggregate.firingCount ?? 0) <= 0 && episode ? { episode } : undefined;
+      aggregate = (await aggregates.finish(ref.key, member.dedupKey, change.op, nothingFires, now())) ?? aggregate;
+    }
+    const actions: PagerDutyAction[] = [];
+    if (aggregate) {
+      // The member is counted whatever PagerDuty says now: a failed or paced update of the aggregate is the sweep's to finish (the aggregate is watched).
+      const result = await reconcile(aggregate, "repeat", deadline);
+      if (result.outcome === "delivered") actions.push(...result.actions);
+      if (result.outcome === "rejected") return result;
+    }
     return { outcome: "grouped", into: ref.key, kind: ref.kind, actions };
+  }
+
+  /**
+   * A new incident joins its group if a rule matches and the group's window is open; else, when
+   * its routing key is storming, the storm incident. Undefined: it pages on its own. The member is
+   * claimed before the storm gate counts it, so a redelivered or raced copy never counts twice.
+   */
+  async function joinAggregate(state: ProblemState, routingKeyRef: string, deadline: number): Promise<RouteOutcome | undefined> {
+    const aggregates = deps.aggregates!;
+    const targets: AggregateTarget[] = [];
+    const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
+    if (group) targets.push(group);
+    if (policies.storm) targets.push(stormTarget(routingKeyRef));
+    if (targets.length === 0) return undefined;
+    const claimId = newClaimId();
+    let claimed = false;
+    for (const target of targets) {
+      const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
+      if (!(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
+        if (claimed) break;
+        // Judged to page on its own already (a redelivered or raced copy): it does, without counting again.
+        const fresh = await deps.store.get(state.dedupKey);
+        if (fresh && fresh.gatedAt === state.transitionAt && fresh.status === state.status) return undefined;
+        return busyMember(state.dedupKey);
+      }
+      claimed = true;
+      if (target.kind === "storm") {
+        // Only incidents that would really open count. A key storms from the first new incident over
+        // the rate in a clock minute, and keeps storming until a whole minute stayed within it.
+        const counts = await aggregates.countNewIncident(routingKeyRef, now());
+        const limit = policies.storm!.newIncidentsPerMinute;
+        if (counts.thisMinute <= limit && counts.lastMinute <= limit) break;
+      }
+      const joined = await countInto(state, target, ref, claimId, deadline);
+      if (joined) return joined;
+    }
+    if (claimed) await aggregates.release(state, claimId);
+    return undefined;
+  }
+
+  /** A member's later change reaches PagerDuty through its aggregate: claimed, then counted. */
+  async function throughAggregate(member: ProblemState, ref: AggregateRef, deadline: number): Promise<RouteOutcome> {
+    const aggregates = deps.aggregates!;
+    const claimId = newClaimId();
+    const claimed = await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
+    if (!claimed?.aggregate) return busyMember(member.dedupKey);
+    // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
+    const current = claimed.aggregate;
+    if (isSynced(claimed, current)) {
+      if (!(await aggregates.commit(claimed, claimId, current, current.synced!, current.episode))?.settled) await deps.store.settle(claimed);
+      return { outcome: "deduplicated", why: `pages through ${current.key}`, recorded: "repeat" };
+    }
+    // Joinable for as long as it is open: a redelivery goes on through the aggregate it joined.
+    const target: AggregateTarget = { key: current.key, kind: current.kind, rule: current.rule, windowMs: undefined };
+    const counted = await countInto(claimed, target, current, claimId, deadline);
+    if (counted) return counted;
+    // It resolved before it was ever counted, and the aggregate has closed: nothing was paged for it.
+    await aggregates.commit(claimed, claimId, current, { status: claimed.status, at: claimed.transitionAt }, current.episode);
+    return { outcome: "grouped", into: current.key, kind: current.kind, actions: [] };
+  }
+
+  /**
+   * An aggregate as decide needs it: resolved once nothing fires in it (normally the last leave's
+   * own write; here after a crash between that leave's steps), with its alert derived from the counts.
+   */
+  async function prepareAggregate(state: ProblemState): Promise<ProblemState> {
+    let item = state;
+    if (item.status === "firing" && (item.firingCount ?? 0) <= 0) item = (await deps.aggregates?.settle(item, now())) ?? (await deps.store.get(item.dedupKey)) ?? item;
+    return withDerivedAlert(item, now());
   }
 
   /** Brings PagerDuty in line with the recorded state of one problem. */
   async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number): Promise<RouteOutcome> {
     let state = initial;
-    const membership = !isAggregate(state) && activeMembership(state);
+    const membership = !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
       if (isSynced(state, membership)) {
         await deps.store.settle(state);
         return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
       }
-      return throughAggregate(state, membership, undefined, deadline);
+      return throughAggregate(state, membership, deadline);
     }
     const delivered: PagerDutyAction[] = [];
     let unpagedEpisode = false;
     const deliveredOutcome = (): RouteOutcome => ({ outcome: "delivered", actions: delivered, recorded, ...(unpagedEpisode ? { unpaged: true } : {}) });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      if (isAggregate(state)) state = await prepareAggregate(state);
       const decision = await decisionFor(state);
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
       }
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
-        const aggregate = await joinAggregate(state, decision.routingKeyRef, deps.aggregates);
-        if (aggregate) return throughAggregate(state, aggregate.ref, aggregate.joined, deadline);
+        const joined = await joinAggregate(state, decision.routingKeyRef, deadline);
+        if (joined) return joined;
       }
       if (decision.kind === "none") {
         await deps.store.settle(state);
+        // A resolved aggregate PagerDuty owes nothing to leaves the sweep's list.
+        if (isAggregate(state) && state.status === "resolved" && state.watch === "aggregate" && !state.openIn) await deps.aggregates?.unwatch(state);
         if (delivered.length > 0) return deliveredOutcome();
         return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
       }
@@ -187,7 +264,7 @@ export function createRouter(deps: RouterDeps) {
           severity: decision.severity,
           routingKeyRef: decision.routingKeyRef,
           route: decision.route,
-          until: new Date(Math.max(deadline, now().getTime()) + CLAIM_MARGIN_MS).toISOString(),
+          until: lease(deadline),
         },
         now(),
       );
@@ -204,12 +281,27 @@ export function createRouter(deps: RouterDeps) {
         state = fresh;
         continue;
       }
-      const result = await deps.deliver(state.lastAlert, decision, deadline);
+      // A retry after a failure must not send what newer state has made wrong (a trigger after its resolve).
+      const claimedState = state;
+      const stillWanted = async () => {
+        const current = await deps.store.get(claimedState.dedupKey);
+        return current?.status === claimedState.status && current.transitionAt === claimedState.transitionAt;
+      };
+      const result = await deps.deliver(state.lastAlert, decision, deadline, stillWanted);
       if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
-        return result.outcome === "rejected" ? { outcome: "rejected", reason } : { outcome: "retry", reason };
+        if (result.outcome === "retry_later" && result.outdated) {
+          // Decide again from the newer state (e.g. the resolve that made this trigger wrong).
+          const fresh = await deps.store.get(state.dedupKey);
+          if (fresh) {
+            state = fresh;
+            continue;
+          }
+        }
+        if (result.outcome === "rejected") return { outcome: "rejected", reason };
+        return { outcome: "retry", reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
       }
       delivered.push(decision.action);
       // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
@@ -222,7 +314,7 @@ export function createRouter(deps: RouterDeps) {
         severity: decision.severity,
         alertId: state.lastAlert.id,
         at: now().toISOString(),
-        ...(state.members ? { members: Object.keys(state.members).length } : {}),
+        ...(isAggregate(state) ? { members: state.memberCount ?? 0, firing: state.firingCount ?? 0 } : {}),
       }, state.transitionAt, { unpaged });
       if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
         // Counted from the last trigger attempt that got no answer: that is the one that may land last.

@@ -28,6 +28,8 @@ import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
 import { createDynamoStateStore } from "./state-store.ts";
 import { createAggregateStore } from "./aggregate-store.ts";
+import { DEFAULT_EVENTS_PER_MINUTE, createPacer, paced } from "./pacing.ts";
+import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { createHeartbeatStore } from "../heartbeat/store.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../heartbeat/monitor.ts";
 
@@ -50,7 +52,7 @@ export interface RouterRuntimeOverrides {
  * and later sends to it come back at once, so the queue keeps flowing (a resolve is recorded when
  * it arrives, not after the firing messages ahead of it) and the messages wait in SQS instead.
  */
-export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000 } as const;
+export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000, maxInFlightPerKey: 4 } as const;
 
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -98,7 +100,13 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
-  const built = overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey);
+  // Every event to PagerDuty is paced per routing key, shared by all instances through the state table.
+  const pacer = createPacer({ doc, tableName: stateTable, now, perMinute: integerSetting(env, "PAGERDUTY_EVENTS_PER_MINUTE", DEFAULT_EVENTS_PER_MINUTE, 1) });
+  const isAggregateKey = (dedupKey: string) => dedupKey.startsWith(KEY_PREFIX.storm) || dedupKey.startsWith(KEY_PREFIX.group);
+  const built = paced(pacer, overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey), (alert, delivery) => ({
+    routingKeyRef: delivery.routingKeyRef,
+    priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
+  }), now);
   const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
   const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
@@ -129,10 +137,14 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** PagerDuty change events from the Events API v2 ingest: routed like alerts, sent without state. */
     changeEvents: createChangeEventRouter({
       route: (subject) => resolveRoute(routes, subject),
-      send: overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey),
+      send: paced(pacer, overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey), (_event, delivery) => ({ routingKeyRef: delivery.routingKeyRef, priority: false }), now),
     }),
     /** PagerDuty acknowledges from the Events API v2 ingest: sent where the problem's trigger went, when it pages on its own. */
-    acknowledgements: createAcknowledgeRouter({ store, now, send: overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey) }),
+    acknowledgements: createAcknowledgeRouter({
+      store,
+      now,
+      send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }), now),
+    }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
     deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),

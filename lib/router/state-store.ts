@@ -265,17 +265,24 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       const told = state.told;
       const toldCondition = told ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction" : "attribute_not_exists(told)";
       const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
+      // A problem counted into a group or storm incident never pages on its own as well (a raced copy may have joined meanwhile).
+      const notMember = claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
       const result = await update({
         Key: key(state.dedupKey),
         UpdateExpression: `SET delivery = :claim${opens}`,
-        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}`,
-        ExpressionAttributeNames: { "#status": "status", "#until": "until", ...(told ? { "#at": "at", "#action": "action" } : {}) },
+        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}${notMember}`,
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#until": "until",
+          ...(told ? { "#at": "at", "#action": "action" } : {}),
+          ...(claim.action === "trigger" ? { "#aggregate": "aggregate" } : {}),
+        },
         ExpressionAttributeValues: {
           ":claim": claim,
           ":now": now.toISOString(),
           ":status": state.status,
           ":transitionAt": state.transitionAt,
-          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route } } : {}),
+          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" } : {}),
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });
@@ -285,11 +292,13 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     async confirm(dedupKey, claimId, told, transitionAt, options = {}) {
       // A confirmed resolve closes what was open, ends flapping (it was stable) and any re-send; a confirmed trigger ends any suppression.
       const extra = told.action === "resolve" ? ", openIn, flappingSince, reResolveAt" : ", suppressedBy, suppressedReason";
+      // A group or storm incident (told carries its counts) stays watched while open: the sweep sends its updates.
+      const keepsWatch = told.action === "trigger" && told.members !== undefined;
       const unpaged = options.unpaged ? " ADD unpaged :one" : "";
       const confirmWith = (settled: boolean) =>
         update({
           Key: key(dedupKey),
-          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled ? ", watch, watchAt" : ""}`,
+          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled && !keepsWatch ? ", watch, watchAt" : ""}`,
           ConditionExpression: `delivery.claimId = :claimId${settled && transitionAt ? " AND transitionAt = :transitionAt" : ""}`,
           ExpressionAttributeValues: {
             ":told": told,

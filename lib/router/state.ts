@@ -21,8 +21,9 @@ export interface ToldRecord {
   severity: Severity;
   alertId: string;
   at: string;
-  /** For a group or storm incident: how many members PagerDuty's alert listed. */
+  /** For a group or storm incident: the member and firing counts PagerDuty's alert gave. */
   members?: number;
+  firing?: number;
 }
 
 /** A group or storm incident tells PagerDuty about new members at most this often (PagerDuty takes ~120 events a minute per key). */
@@ -87,6 +88,8 @@ export interface ProblemState extends AggregateFields {
   held?: number;
   /** Marked flapping: the resolve that first had to be held; cleared when a resolve finally goes out. */
   flappingSince?: string;
+  /** The transition judged to page on its own when its group and storm would not take it (never judged twice). */
+  gatedAt?: string;
   /** Set while this problem pages through a group or storm incident instead of its own. */
   aggregate?: AggregateRef;
   /** A trigger attempt got no answer (timeout, reset): PagerDuty may process it late, even after a resolve. */
@@ -170,14 +173,14 @@ function heldResolve(state: ProblemState, now: Date, policy: FlappingPolicy): De
   };
 }
 
-/** New members of an open group or storm incident reach PagerDuty as one update per AGGREGATE_UPDATE_MS. */
+/** Changed counts of an open group or storm incident reach PagerDuty as one update per AGGREGATE_UPDATE_MS. */
 function aggregateUpdate(state: ProblemState, told: ToldRecord, now: Date | undefined): Decision | undefined {
   if (!state.kind || !now) return undefined;
-  const members = Object.keys(state.members ?? {}).length;
-  const listed = told.members ?? 0;
-  if (members <= listed) return undefined;
+  const members = state.memberCount ?? 0;
+  const firing = state.firingCount ?? 0;
+  if (members === (told.members ?? 0) && firing === (told.firing ?? firing)) return undefined;
   const due = Date.parse(told.at) + AGGREGATE_UPDATE_MS;
-  const news = members - listed === 1 ? "1 new member" : `${members - listed} new members`;
-  if (now.getTime() < due) return { kind: "none", why: `${news} ${members - listed === 1 ? "goes" : "go"} to PagerDuty at ${new Date(due).toISOString()}` };
+  const news = `${members} members, ${firing} firing (PagerDuty has ${told.members ?? 0}${told.firing === undefined ? "" : `, ${told.firing} firing`})`;
+  if (now.getTime() < due) return { kind: "none", why: `${news}: the update goes to PagerDuty at ${new Date(due).toISOString()}` };
   return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: news };
 }

@@ -4,11 +4,11 @@
  * file locally, and no message here ever contains one.
  */
 import { readFileSync } from "node:fs";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { ParameterNotFoundError } from "@aws-lambda-powertools/parameters/errors";
 import { describeValue } from "../matchers/problems.ts";
 import { DEFAULT_MISSING_FOR_MS, sharedFetch } from "../runtime/shared-fetch.ts";
 import { isRoutingKeyRef } from "./routes-config.ts";
+import { loadGetSecret } from "../runtime/lazy-secrets.ts";
 import { rememberSecret } from "../runtime/redact.ts";
 
 export interface RoutingKeyResolver {
@@ -126,7 +126,7 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 export function createSecretsRoutingKeyResolver(options: SecretsRoutingKeyResolverOptions): RoutingKeyResolver {
   const prefix = options.prefix.replace(/\/+$/, "");
   const maxAge = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
-  const fetchOne = options.fetchSecret ?? ((name, fetchOptions) => getSecret(name, { ...fetchOptions, throwOnMissing: true }));
+  const fetchOne = options.fetchSecret ?? (async (name, fetchOptions) => (await loadGetSecret())(name, { ...fetchOptions, throwOnMissing: true }));
   // Concurrent deliveries to one key share a fetch; a missing key is not fetched for every record.
   const fetchSecret = sharedFetch((name) => fetchOne(name, { maxAge }), {
     isMissing: (error) => error instanceof ParameterNotFoundError,

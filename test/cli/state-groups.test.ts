@@ -5,6 +5,7 @@ import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
 import { createRouter } from "../../lib/router/router.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import { alertAt } from "../support/alerts.ts";
+import { createPacer } from "../../lib/router/pacing.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
 
 let h: CliHarness;
@@ -39,6 +40,20 @@ beforeAll(async () => {
   }
   clock = T0 + 7 * MINUTE;
   await router.handleAlert(alertAt("bouncy-again", "firing", 7), deadline);
+  // A storm on the default key (rate 1 a minute): the first pages on its own, 24 join the storm.
+  clock = T0 + 9 * MINUTE;
+  const stormy = createRouter({
+    store: createDynamoStateStore({ doc: h.doc, tableName: "cli-state" }),
+    aggregates: createAggregateStore({ doc: h.doc, tableName: "cli-state" }),
+    policies: { storm: { newIncidentsPerMinute: 1 } },
+    findWindow: async () => undefined,
+    route: () => ({ route: "default", routingKeyRef: "default" }),
+    deliver: async () => ({ outcome: "accepted" }),
+    now: () => new Date(clock),
+  });
+  for (let n = 0; n < 25; n += 1) await stormy.handleAlert(alertAt(`stormy-${n}`, "firing", 9, { labels: { service: n % 3 ? "search" : "cart" } }), deadline);
+  // A pacing record, as the runtime's pacer writes it.
+  await createPacer({ doc: h.doc, tableName: "cli-state", now: () => NOW }).admit("default", false);
 });
 afterAll(async () => h.close());
 
@@ -63,6 +78,34 @@ describe("state list and show for groups and flapping", () => {
     expect(group.out).toMatch(/resolved\s+error\s+since .*checkout-1: checkout-1 is resolved/);
     const member = await h.run(["state", "show", "checkout-2"]);
     expect(member.out).toContain("It pages through the group incident group:checkout-outage:service=checkout, not on its own");
+  });
+
+  it("explains a storm incident by its counts and top services, paging through its members from their items", async () => {
+    const storm = await h.run(["state", "show", "storm:default"]);
+    expect(storm.code).toBe(0);
+    expect(storm.out).toContain("This is the storm incident of routing key 'default'");
+    expect(storm.out).toContain("24 members, 24 firing.");
+    expect(storm.out).toContain("Firing by service: search 16, cart 8.");
+    expect(storm.out).toContain("Members of this episode (24, from their own items; the newest 20 here, --members lists all):");
+    const all = await h.run(["state", "show", "storm:default", "--members"]);
+    expect(all.out.match(/^ {2}firing {3}error {4}since .* stormy-\d+: stormy-\d+ is firing$/gm)).toHaveLength(24);
+  });
+
+  it("shows the storm gate's counter and the pacing record as what they are, never as problems", async () => {
+    const gate = await h.run(["state", "show", "rate:default"]);
+    expect(gate.code).toBe(0);
+    expect(gate.out).toContain("rate:default in the");
+    expect(gate.out).toContain("is a storm-gate counter of alert-relay, not a problem.");
+    expect(gate.out).toMatch(/Minute 2026-11-26T17:09: 25 new incidents; the minute before: 0\./);
+    expect(gate.out).not.toContain("undefined");
+    const pace = await h.run(["state", "show", "pace:default"]);
+    expect(pace.out).toContain("is a pacing record of alert-relay, not a problem.");
+    expect(pace.out).toContain("at most 100 events a minute go to PagerDuty");
+    expect(pace.out).toContain("Sent in the last minute: 1.");
+    expect(pace.out).not.toContain("undefined");
+    const list = await h.run(["state", "list"]);
+    expect(list.out).toContain("Not problems: 1 storm-gate counter, 1 pacing record");
+    expect(parseTable(list.out, "DEDUP KEY").some((row) => /^(rate|pace):/.test(row["DEDUP KEY"]!))).toBe(false);
   });
 
   it("marks a flapping problem that fires again while its incident stays open", async () => {

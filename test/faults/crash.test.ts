@@ -36,7 +36,9 @@ interface Running {
 async function start(dataDir: string): Promise<Running> {
   const env = { ...process.env, PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PORT: "", ROUTES_FILE: "",
     // Every problem pages on its own here (storm protection would fold a burst into one incident).
-    ROUTES_JSON: JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false }), OWED_GRACE: "5s" };
+    ROUTES_JSON: JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false }), OWED_GRACE: "5s",
+    // Hundreds of pages on one key within a minute: pacing (100/min by default, as PagerDuty allows ~120) would spread them over minutes.
+    PAGERDUTY_EVENTS_PER_MINUTE: "100000" };
   const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, "--port", "0", "--data-dir", dataDir, "--sweep-interval", "2"], {
     env,
     stdio: ["ignore", "pipe", "pipe"],

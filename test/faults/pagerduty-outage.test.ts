@@ -172,7 +172,10 @@ describe("PagerDuty faults on the local stack", () => {
     for (const mode of MODES) for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "resolved", at(0), at(5_000)));
     // The queue keeps flowing during the fault: these resolves are recorded while PagerDuty is still failing.
     const insideKeys = MODES.flatMap((mode) => Array.from({ length: INSIDE }, (_, i) => dedupKeyOf(mode.name, `inside-${i}`)));
-    await waitFor(async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"), Math.max(1_000, start + FAULT_MS - Date.now() - 500), "the resolves that came during the fault to be recorded before it ends");
+    await waitFor(async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"), Math.max(1_000, start + FAULT_MS - Date.now() - 500), "the resolves that came during the fault to be recorded before it ends").catch(async (error: Error) => {
+      const statuses = await statusesInTable(insideKeys);
+      throw new Error(`${error.message}: not yet resolved: ${insideKeys.filter((_key, i) => statuses[i] !== "resolved").join(", ")} (poller ${JSON.stringify(stack && (await stack.health()).poller)})`);
+    });
 
     await sleep(Math.max(0, start + FAULT_MS - Date.now()));
     fake.recover();

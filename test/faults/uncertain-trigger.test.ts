@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
+import { ROUTING_KEYS, startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
+import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
+import { createPagerDutyDeliver } from "../../lib/router/deliver.ts";
 import { alertAt } from "../support/alerts.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { pagerDutySentences } from "../../lib/cli/problems.ts";
@@ -70,5 +72,24 @@ describe("a trigger PagerDuty processes after its resolve", () => {
     const state = await h.store.get(key);
     expect(state?.unpaged).toBe(1);
     expect(pagerDutySentences(state!, new Date()).join(" ")).toMatch(/1 firing episode of this problem was over before PagerDuty could be reached: not paged/);
+  });
+
+  it("does not send a trigger again once its problem resolved while it was failing", async () => {
+    const key = `outdated-${(n += 1)}`;
+    let resolveRecorded: Promise<unknown> | undefined;
+    // The resolve arrives while the trigger waits to be retried.
+    const client = createPagerDutyClient({
+      baseUrl: h.fake.url,
+      maxAttempts: 3,
+      sleep: async () => {
+        resolveRecorded ??= h.store.record(alertAt(key, "resolved", 2), new Date());
+        await resolveRecorded;
+      },
+    });
+    const router = h.router({ deliver: createPagerDutyDeliver(client, async () => ROUTING_KEYS.default!) });
+    h.fake.failNext(1, { status: 503 });
+    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"], unpaged: true });
+    expect(h.fake.triggerCount(key)).toBe(0);
+    expect(h.fake.incidents().filter((incident) => incident.dedupKey === key)).toEqual([]);
   });
 });

@@ -287,6 +287,17 @@ describe("PagerDuty client rate-limit gate", () => {
     expect(await waiting.send(trigger(), { deadline: later(30_000) })).toMatchObject({ outcome: "accepted" });
   });
 
+  it("lets only maxInFlightPerKey requests to one key await PagerDuty; another send gives up after maxGateWaitMs", async () => {
+    fake.failWhile(() => true, { kind: "slow", ms: 300 });
+    const { client, inMs } = harness({ maxInFlightPerKey: 2, maxGateWaitMs: 100 });
+    const results = await Promise.all([1, 2, 3].map(() => client.send(trigger(), { deadline: inMs(10_000) })));
+    fake.recover();
+    expect(results.filter((result) => result.outcome === "accepted")).toHaveLength(2);
+    expect(results.find((result) => result.outcome === "retry_later")).toMatchObject({ attempts: 0, reason: expect.stringMatching(/has 2 requests awaiting PagerDuty's answer/) });
+    // Other keys have places of their own.
+    expect(await client.send(trigger(OTHER_ROUTING_KEY), { deadline: inMs(10_000) })).toMatchObject({ outcome: "accepted" });
+  });
+
   it("holds the key longer after each further 429", async () => {
     fake.failNext(2, { status: 429 });
     const { client, inMs } = harness({ maxAttempts: 1, rateLimitBaseMs: 1000 });

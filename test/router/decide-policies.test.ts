@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import { AGGREGATE_UPDATE_MS, decide, type ProblemState, type ToldRecord } from "../../lib/router/state.ts";
 import { buildAlert } from "../../lib/alert/build.ts";
-import type { MemberEntry } from "../../lib/router/aggregates.ts";
 import type { FlappingPolicy } from "../../lib/routing/policies.ts";
 
 const MINUTE = 60_000;
@@ -104,47 +103,61 @@ describe("decide: a resolve while flapping", () => {
 });
 
 describe("decide: updates of a group or storm incident", () => {
-  const member = (minute: number): MemberEntry => ({ s: "firing", v: "warning", t: iso(minute), m: "member", k: "echo" });
-  const members = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}`, member(i)]));
+  /** An aggregate with `count` members, all firing unless `firing` says; PagerDuty last heard `toldMembers` (all firing). */
   const aggregate = (count: number, toldMembers: number | undefined, overrides: Partial<ProblemState> = {}) =>
-    state({ dedupKey: "group:outage", source: "alert-relay", kind: "group", rule: "outage", members: members(count), told: told("trigger", toldMembers === undefined ? {} : { members: toldMembers }), openIn, ...overrides });
+    state({
+      dedupKey: "group:outage",
+      source: "alert-relay",
+      kind: "group",
+      rule: "outage",
+      memberCount: count,
+      firingCount: count,
+      told: told("trigger", toldMembers === undefined ? {} : { members: toldMembers, firing: toldMembers }),
+      openIn,
+      ...overrides,
+    });
+  /** `toldFiring` null: PagerDuty's alert gave no firing count. */
+  const news = (members: number, firing: number, toldMembers: number, toldFiring: number | null = toldMembers) =>
+    `${members} members, ${firing} firing (PagerDuty has ${toldMembers}${toldFiring === null ? "" : `, ${toldFiring} firing`})`;
 
-  it(`sends new members as one trigger update once ${AGGREGATE_UPDATE_MS / 1000}s have passed since PagerDuty last heard`, () => {
+  it(`sends changed counts as one trigger update once ${AGGREGATE_UPDATE_MS / 1000}s have passed since PagerDuty last heard`, () => {
     const due = new Date(Date.parse(iso(0)) + AGGREGATE_UPDATE_MS);
-    expect(decide(aggregate(5, 2), undefined, route, { now: due })).toEqual({ kind: "deliver", action: "trigger", routingKeyRef: "payments", route: "payments", severity: "warning", why: "3 new members" });
-    expect(decide(aggregate(5, 2), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", action: "trigger", why: "3 new members" });
+    expect(decide(aggregate(5, 2), undefined, route, { now: due })).toEqual({ kind: "deliver", action: "trigger", routingKeyRef: "payments", route: "payments", severity: "warning", why: news(5, 5, 2) });
+    expect(decide(aggregate(5, 2), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", action: "trigger" });
   });
 
-  it("waits before that, saying how many members wait and when they go", () => {
+  it("waits before that, saying what changed and when it goes", () => {
     const due = new Date(Date.parse(iso(0)) + AGGREGATE_UPDATE_MS);
-    expect(decide(aggregate(5, 2), undefined, route, { now: new Date(due.getTime() - 1) })).toEqual({ kind: "none", why: `3 new members go to PagerDuty at ${due.toISOString()}` });
-    expect(decide(aggregate(3, 2), undefined, route, { now: at(0) })).toEqual({ kind: "none", why: `1 new member goes to PagerDuty at ${due.toISOString()}` });
+    expect(decide(aggregate(5, 2), undefined, route, { now: new Date(due.getTime() - 1) })).toEqual({ kind: "none", why: `${news(5, 5, 2)}: the update goes to PagerDuty at ${due.toISOString()}` });
   });
 
   it("counts the wait from when PagerDuty last heard, not from when the incident opened", () => {
-    const recent = aggregate(5, 2, { told: told("trigger", { members: 2, at: iso(10) }) });
+    const recent = aggregate(5, 2, { told: told("trigger", { members: 2, firing: 2, at: iso(10) }) });
     expect(decide(recent, undefined, route, { now: at(10.5) })).toMatchObject({ kind: "none", why: expect.stringContaining(iso(11)) });
     expect(decide(recent, undefined, route, { now: at(11) })).toMatchObject({ kind: "deliver", action: "trigger" });
   });
 
-  it("sends nothing when no member joined since PagerDuty last heard", () => {
-    expect(decide(aggregate(4, 4), undefined, route, { now: at(30) })).toEqual({ kind: "none", why: "already triggered in PagerDuty" });
-    expect(decide(aggregate(3, 4), undefined, route, { now: at(30) })).toEqual({ kind: "none", why: "already triggered in PagerDuty" });
+  it("updates when members resolve too: the firing count is what the summary says", () => {
+    expect(decide(aggregate(4, 4, { firingCount: 1 }), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", why: news(4, 1, 4) });
   });
 
-  it("counts every member as new when PagerDuty's alert listed none", () => {
-    expect(decide(aggregate(2, undefined), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", why: "2 new members" });
+  it("sends nothing when the counts are what PagerDuty last heard", () => {
+    expect(decide(aggregate(4, 4), undefined, route, { now: at(30) })).toEqual({ kind: "none", why: "already triggered in PagerDuty" });
+  });
+
+  it("counts every member as new when PagerDuty's alert counted none", () => {
+    expect(decide(aggregate(2, undefined), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", why: news(2, 2, 0, null) });
   });
 
   it("sends no update for an ordinary problem, or without a clock", () => {
-    const plain = state({ told: told("trigger", { members: 0 }), openIn, members: members(3) });
+    const plain = state({ told: told("trigger", { members: 0 }), openIn, memberCount: 3, firingCount: 3 });
     expect(decide(plain, undefined, route, { now: at(30) })).toEqual({ kind: "none", why: "already triggered in PagerDuty" });
     expect(decide(aggregate(5, 2), undefined, route)).toEqual({ kind: "none", why: "already triggered in PagerDuty" });
   });
 
   it("works the same for a storm incident", () => {
     const storm = aggregate(6, 1, { dedupKey: "storm:payments", kind: "storm", rule: "payments" });
-    expect(decide(storm, undefined, route, { now: at(1) })).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "payments", why: "5 new members" });
+    expect(decide(storm, undefined, route, { now: at(1) })).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "payments", why: news(6, 6, 1) });
   });
 
   it("sends a severity raise at once, without waiting for the update interval", () => {
@@ -158,7 +171,7 @@ describe("decide: updates of a group or storm incident", () => {
   });
 
   it("resolves an aggregate whose members all resolved on the key it triggered on", () => {
-    const resolved = aggregate(3, 3, { status: "resolved", transitionAt: iso(20) });
+    const resolved = aggregate(3, 3, { status: "resolved", transitionAt: iso(20), firingCount: 0 });
     expect(decide(resolved, undefined, route, { now: at(20) })).toMatchObject({ kind: "deliver", action: "resolve", routingKeyRef: "payments" });
   });
 });

@@ -25,7 +25,7 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export interface TestStackOptions extends Pick<LocalStackOptions, "sweepIntervalMs"> {
+export interface TestStackOptions extends Pick<LocalStackOptions, "sweepIntervalMs" | "visibilityTimeoutSeconds"> {
   /** The relay's routing key for PagerDuty (PAGERDUTY_ROUTING_KEY): 32 characters. */
   routingKey: string;
   /** More settings, e.g. ROUTES_JSON or WEBHOOK_TOKEN. */
@@ -40,7 +40,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     inMemory: true,
     dataDir,
     quiet: true,
-    visibilityTimeoutSeconds: 2,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
     sweepIntervalMs: options.sweepIntervalMs ?? 250,
     env: { PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: options.routingKey, WINDOW_REFRESH_MS: "200", ...options.env },
   });

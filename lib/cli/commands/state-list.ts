@@ -7,6 +7,7 @@ import { EXIT, type Command } from "../io.ts";
 import { noteCell, toldCell } from "../problems.ts";
 import { HEARTBEAT_ITEM_TYPE, type HeartbeatRecord } from "../../heartbeat/heartbeat.ts";
 import { heartbeatListLines } from "../../heartbeat/describe.ts";
+import { internalKind, isInternalRecord } from "../internal-records.ts";
 
 const OPTIONS = {
   firing: { type: "boolean" },
@@ -19,16 +20,24 @@ const OPTIONS = {
  * The whole state table in one scan, split: the problems (items with a status, as the state store's
  * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/heartbeat/store.ts).
  */
-async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[] }> {
+async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
   const problems: ProblemState[] = [];
   const heartbeats: HeartbeatRecord[] = [];
+  const internal = new Map<string, number>();
   for await (const page of paginateScan({ client: doc }, { TableName: tableName })) {
     for (const item of page.Items ?? []) {
       if (item.status !== undefined) problems.push(problemFromItem(item));
-      if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
+      else if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
+      else if (isInternalRecord(item)) internal.set(internalKind(item as { dedupKey: string }), (internal.get(internalKind(item as { dedupKey: string })) ?? 0) + 1);
     }
   }
-  return { problems, heartbeats };
+  return { problems, heartbeats, internal };
+}
+
+/** Counters and pacing records share the table: counted, never listed as problems. */
+function internalLine(internal: Map<string, number>): string[] {
+  if (internal.size === 0) return [];
+  return ["", `Not problems: ${[...internal].map(([kind, n]) => plural(n, kind)).join(", ")} (alert-relay's own records; state show <key> explains one).`];
 }
 
 export const stateListCommand: Command = {
@@ -65,6 +74,7 @@ export const stateListCommand: Command = {
       if (problems.length === 0) {
         io.out(values.firing ? "No problem is firing." : "No problems recorded.");
         for (const line of heartbeatListLines(heartbeats, now)) io.out(line);
+        if (!values.firing) for (const line of internalLine(scanned.internal)) io.out(line);
         return EXIT.ok;
       }
       const rows = problems.map((state) => {
@@ -88,6 +98,7 @@ export const stateListCommand: Command = {
       const firing = problems.filter((state) => state.status === "firing").length;
       io.out(`${plural(problems.length, "problem")}: ${firing} firing, ${problems.length - firing} resolved.`);
       for (const line of heartbeatListLines(heartbeats, now)) io.out(line);
+      if (!values.firing) for (const line of internalLine(scanned.internal)) io.out(line);
       return EXIT.ok;
     });
   },

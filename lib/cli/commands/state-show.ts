@@ -3,11 +3,16 @@ import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
-import { aggregateSentences, pagerDutySentences } from "../problems.ts";
+import { aggregateSentences, memberLines, pagerDutySentences } from "../problems.ts";
+import { describeInternalRecord, isInternalRecord } from "../internal-records.ts";
+import { createAggregateStore } from "../../router/aggregate-store.ts";
 import { isHeartbeatItem, missingDedupKey } from "../../heartbeat/heartbeat.ts";
 import { describeHeartbeat } from "../../heartbeat/describe.ts";
 
-const OPTIONS = { json: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
+const OPTIONS = { json: { type: "boolean" }, members: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
+
+/** Members of a group or storm incident listed without --members. */
+const MEMBERS_SHOWN = 20;
 
 /** The store's default; a deployment may set RESOLVED_RETENTION_DAYS, which the stored expiresAt reflects. */
 const DEFAULT_RETENTION_DAYS = 30;
@@ -15,8 +20,16 @@ const DEFAULT_RETENTION_DAYS = 30;
 export const stateShowCommand: Command = {
   name: "state show",
   summary: "explain one problem: what the source says, what PagerDuty was told and why",
-  usage: "alert-relay state show <dedupKey> [--json]",
-  details: ["options:", ...optionLines([["--json", "the stored item as JSON"]]), "", whereHelp(["stateTable"])].join("\n"),
+  usage: "alert-relay state show <dedupKey> [--json] [--members]",
+  details: [
+    "options:",
+    ...optionLines([
+      ["--json", "the stored item as JSON"],
+      ["--members", `for a group or storm incident: every member, not only the newest ${MEMBERS_SHOWN}`],
+    ]),
+    "",
+    whereHelp(["stateTable"]),
+  ].join("\n"),
 
   async run(args, io) {
     const { values, positionals } = parseFlags(args, OPTIONS, true);
@@ -27,6 +40,12 @@ export const stateShowCommand: Command = {
       const now = io.now();
       const store = createDynamoStateStore({ doc: target.doc, tableName: target.stateTable });
       const state = await store.get(dedupKey);
+      // Counters and other records alert-relay keeps in the table are shown as what they are, not as problems.
+      if (state && isInternalRecord(state)) {
+        if (values.json) io.out(toJson(state));
+        else for (const line of describeInternalRecord(state as unknown as { dedupKey: string } & Record<string, unknown>, now, target.description)) io.out(printable(line));
+        return EXIT.ok;
+      }
       if (!state || isExpired(state, now)) {
         io.err(
           `no problem with dedupKey ${JSON.stringify(dedupKey)} in the ${target.description}: it never reached the router, ` +
@@ -41,6 +60,16 @@ export const stateShowCommand: Command = {
       // A heartbeat tracker (heartbeat:<name>) shares the table: shown as a heartbeat, with its "missing" problem.
       const lines = isHeartbeatItem(state) ? describeHeartbeat(state, await store.get(missingDedupKey(state.name)), now, target.description) : describeProblem(state, now, target.description);
       for (const line of lines) io.out(printable(line));
+      if (state.kind) {
+        // Membership lives on each member's item: paged through, however many there are.
+        const aggregates = createAggregateStore({ doc: target.doc, tableName: target.stateTable });
+        const members: ProblemState[] = [];
+        for await (const member of aggregates.members(state)) members.push(member);
+        const shown = values.members ? members : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
+        io.out("");
+        io.out(`Members of this episode (${members.length}, from their own items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`);
+        for (const line of memberLines(shown, now)) io.out(printable(`  ${line}`));
+      }
       return EXIT.ok;
     });
   },

@@ -1,0 +1,534 @@
+/**
+ * What it costs to run (issue 15): dollars per million alerts, from what the bench counts while
+ * real code handles real workloads — the adapter handler on local SQS, the router's SQS handler
+ * (as deployed: createRouterRuntime + createRouterHandler) on dynalite with the fake PagerDuty,
+ * and the sweep every simulated minute:
+ * - API Gateway HTTP API requests (one per webhook request, 512 KB increments);
+ * - Lambda requests and GB-seconds: measured handler durations (wall time on this machine,
+ *   rounded up to 1 ms per invocation) at the stack's memory sizes, arm64 price;
+ * - SQS requests in 64 KB chunks: the adapter's SendMessageBatch as sent, the event source
+ *   mapping's ReceiveMessage and DeleteMessageBatch per router batch;
+ * - DynamoDB write units from the real items before and after each write (an update is charged
+ *   on the larger; a failed conditional write on the item as it was; KEYS_ONLY index entries 1
+ *   each), read units as dynalite reports them from item sizes;
+ * - Secrets Manager calls (each cached value is read again every 5 minutes per function);
+ * - CloudWatch Logs bytes: every log and EMF line the handlers print at the default level (INFO),
+ *   plus Lambda's own platform records per invocation (none at the stack's system log level) and
+ *   one API Gateway access log line per request.
+ * Workloads: (a) steady — the storm generator without burst or flapping, 20 messages per problem,
+ * so 90 % are repeats; (b) storm — `npm run bench storm`'s workload with its routes and policies.
+ * Knobs: COST_STEADY_ALERTS (2,000), COST_STORM_SCALE (1 = 5,000 alerts), COST_LOG_DUMP=<file> (append
+ * every captured log line there, to see what the bytes are).
+ */
+import { appendFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import { CreateTableCommand, DescribeTableCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import type { Context } from "aws-lambda";
+import { startDynalite, dynamoClient } from "../test/support/dynalite.ts";
+import { startFakePagerDuty } from "../test/support/fake-pagerduty.ts";
+import { startLocalSqs } from "../test/support/local-sqs.ts";
+import { loadFixtures } from "../test/support/fixtures.ts";
+import { httpEvent } from "../test/support/http-event.ts";
+import { sqsEvent, sqsRecord } from "../test/support/sqs-event.ts";
+import { lambdaContext } from "../test/support/lambda-context.ts";
+import { stateTableDefinition } from "../lib/local/emulators.ts";
+import { windowsTableDefinition } from "../lib/suppression/dynamo-window-store.ts";
+import { createRouterRuntime, documentClient } from "../lib/router/runtime.ts";
+import { createRouterHandler } from "../lib/router/sqs-handler.ts";
+import { sweepWatched } from "../lib/router/sweep.ts";
+import { createPagerDutyDeliver } from "../lib/router/deliver.ts";
+import { createPagerDutyClient } from "../lib/pagerduty/client.ts";
+import { createTelemetry, type Telemetry } from "../lib/runtime/observability.ts";
+import { PIPELINE } from "../lib/runtime/pipeline.ts";
+import { findAdapter } from "../lib/adapters/registry.ts";
+import { createAdapterHandler } from "../lib/ingest/adapter-handler.ts";
+import { createSqsPublisher } from "../lib/publish/sqs-publisher.ts";
+import { DEFAULT_SECRET_MAX_AGE_SECONDS } from "../lib/routing/routing-keys.ts";
+import type { Deliver } from "../lib/router/router.ts";
+import { FUNCTION_MEMORY_MB, SYSTEM_LOG_LEVEL } from "../infra/bundling.ts";
+import { ACCESS_LOG_FIELDS } from "../infra/constructs/ingress.ts";
+import { generateStormWorkload, seededRandom, type Message } from "./storm-workload.ts";
+import { STORM_ROUTES_CONFIG } from "./storm.ts";
+import { fmt, table, verdict } from "./harness.ts";
+
+/** us-east-1 list prices, looked up on 2026-12-02 (AWS pricing pages as quoted by the pages the search tool holds). */
+export const PRICES = {
+  date: "2026-12-02",
+  apiGatewayHttpPerMillion: 1.0,
+  lambdaRequestsPerMillion: 0.2,
+  lambdaArmPerGbSecond: 0.0000133334,
+  sqsStandardPerMillion: 0.4,
+  dynamoWritePerMillionUnits: 0.625,
+  dynamoReadPerMillionUnits: 0.125,
+  secretsManagerPer10kCalls: 0.05,
+  logsIngestPerGb: 0.5,
+} as const;
+
+const TARGET_STEADY_DOLLARS = 1;
+const KB = 1024;
+const SQS_CHUNK = 64 * KB;
+const SWEEP_EVERY_MS = 60_000;
+const VISIBILITY_MS = 30_000;
+const TAIL_MINUTES = 30;
+/**
+ * Lambda's own records per invocation in the stack's JSON log format, platform.start (~120 bytes)
+ * and platform.report (~330 bytes), an estimate from the record formats: none when the stack sets
+ * the system log level above INFO.
+ */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = (SYSTEM_LOG_LEVEL as string) === "INFO" || (SYSTEM_LOG_LEVEL as string) === "DEBUG" ? 450 : 0;
+/** One API Gateway access log line (the stack's format) with typical values for an Alertmanager webhook. */
+const ACCESS_LOG_BYTES = Buffer.byteLength(
+  JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[\w.]+/g, (field) =>
+    ({
+      "$context.requestId": "Xk3Lq2pYIAMEbQw=",
+      "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
+      "$context.identity.sourceIp": "203.0.113.10",
+      "$context.identity.userAgent": "Alertmanager/0.28.1",
+      "$context.routeKey": "POST /webhooks/prometheus",
+      "$context.status": "202",
+      "$context.protocol": "HTTP/1.1",
+      "$context.responseLength": "96",
+      "$context.responseLatency": "38",
+      "$context.integrationStatus": "200",
+      "$context.integrationLatency": "36",
+    })[field] ?? "-",
+  ),
+);
+
+const ROUTING_KEYS: Readonly<Record<string, string>> = {
+  "payments-high": "R1paymentshighpaymentshighpayme1",
+  "payments-low": "R2paymentslowpaymentslowpayment2",
+  storefront: "R3storefrontstorefrontstorefron3",
+  platform: "R4platformplatformplatformplatf4",
+  default: "R5defaultdefaultdefaultdefaultd5",
+};
+
+// dynalite's own sizing (DynamoDB's rules: attribute names plus values), so units match what it reports for reads.
+const dynaliteDb = createRequire(import.meta.url)("dynalite/db/index.js") as { itemSize(item: Record<string, AttributeValue>): number };
+const writeUnits = (item: Record<string, AttributeValue> | undefined) => (item ? Math.max(1, Math.ceil(dynaliteDb.itemSize(item) / KB)) : 0);
+
+/** Whatever the process prints (Powertools logs and EMF) while `fn` runs: counted and swallowed. */
+async function capturingOutput<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let bytes = 0;
+  const dump = process.env.COST_LOG_DUMP;
+  const count = (chunk: unknown) => {
+    bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+    if (dump) appendFileSync(dump, typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array));
+    return true;
+  };
+  process.stdout.write = count as typeof process.stdout.write;
+  process.stderr.write = count as typeof process.stderr.write;
+  try {
+    return { result: await fn(), bytes };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+/** Telemetry as deployed: INFO logs, metrics on (EMF lines count as log bytes). */
+function defaultTelemetry(component: string, dimensions?: Record<string, string>): Telemetry {
+  const saved = { level: process.env.POWERTOOLS_LOG_LEVEL, metrics: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
+  process.env.POWERTOOLS_LOG_LEVEL = "INFO";
+  delete process.env.POWERTOOLS_METRICS_DISABLED;
+  delete process.env.POWERTOOLS_DEV;
+  try {
+    return createTelemetry(component, dimensions);
+  } finally {
+    for (const [name, value] of [["POWERTOOLS_LOG_LEVEL", saved.level], ["POWERTOOLS_METRICS_DISABLED", saved.metrics], ["POWERTOOLS_DEV", saved.dev]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+export interface DynamoTally {
+  writeRequests: number;
+  writeUnits: number;
+  indexWriteUnits: number;
+  failedConditionalWrites: number;
+  readRequests: number;
+  readUnits: number;
+  largestStateItem: number;
+}
+
+const WRITE_COMMANDS = new Set(["UpdateItemCommand", "PutItemCommand", "DeleteItemCommand"]);
+const READ_COMMANDS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand"]);
+
+/**
+ * Charges every DynamoDB request the client sends: reads as dynalite reports their units, writes
+ * from the item read (on a separate, uncounted client) just before and just after.
+ */
+export async function meterDynamo(client: DynamoDBClient, raw: DynamoDBClient, tally: () => DynamoTally, stateTable: string): Promise<void> {
+  const keyNames = new Map<string, string[]>();
+  const keysOf = async (tableName: string) => {
+    if (!keyNames.has(tableName)) {
+      const { Table } = await raw.send(new DescribeTableCommand({ TableName: tableName }));
+      keyNames.set(tableName, (Table?.KeySchema ?? []).map((k) => k.AttributeName!));
+    }
+    return keyNames.get(tableName)!;
+  };
+  const marshalled = (value: Record<string, unknown>): Record<string, AttributeValue> =>
+    Object.values(value).every((v) => typeof v === "object" && v !== null && !Array.isArray(v)) ? (value as Record<string, AttributeValue>) : marshall(value);
+  const indexKey = (item: Record<string, AttributeValue> | undefined) => (item?.watch && item.watchAt ? `${item.watch.S}|${item.watchAt.S}` : undefined);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown> & { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+      const counts = tally();
+      if (READ_COMMANDS.has(context.commandName!)) {
+        input.ReturnConsumedCapacity = "TOTAL";
+        const output = await next(args);
+        counts.readRequests += 1;
+        counts.readUnits += (output.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 0;
+        return output;
+      }
+      if (!WRITE_COMMANDS.has(context.commandName!) || !input.TableName) return next(args);
+      const names = await keysOf(input.TableName);
+      const source = input.Key ?? input.Item!;
+      const key = marshalled(Object.fromEntries(names.map((name) => [name, source[name]])));
+      const read = async () => (await raw.send(new GetItemCommand({ TableName: input.TableName, Key: key, ConsistentRead: true }))).Item;
+      const before = await read();
+      counts.writeRequests += 1;
+      try {
+        const output = await next(args);
+        const after = await read();
+        counts.writeUnits += Math.max(1, writeUnits(before), writeUnits(after));
+        if (input.TableName === stateTable) {
+          counts.largestStateItem = Math.max(counts.largestStateItem, after ? dynaliteDb.itemSize(after) : 0);
+          const [was, is] = [indexKey(before), indexKey(after)];
+          if (was !== is) counts.indexWriteUnits += (was ? 1 : 0) + (is ? 1 : 0);
+        }
+        return output;
+      } catch (error) {
+        // DynamoDB charges a failed conditional write on the size of the item as it stands.
+        if ((error as Error).name === "ConditionalCheckFailedException") {
+          counts.failedConditionalWrites += 1;
+          counts.writeUnits += Math.max(1, writeUnits(before));
+        }
+        throw error;
+      }
+    },
+    { step: "initialize", name: "meterDynamo" },
+  );
+}
+
+export const emptyTally = (): DynamoTally => ({ writeRequests: 0, writeUnits: 0, indexWriteUnits: 0, failedConditionalWrites: 0, readRequests: 0, readUnits: 0, largestStateItem: 0 });
+
+interface ScenarioCounts {
+  name: string;
+  alerts: number;
+  firstOrTransition: number;
+  routerInvocations: number;
+  routerMs: number;
+  routerBilledMs: number;
+  receiveChunks: number;
+  deleteRequests: number;
+  visibilityChanges: number;
+  routerLogBytes: number;
+  sweepInvocations: number;
+  sweepBilledMs: number;
+  sweepLogBytes: number;
+  alertsPhase: DynamoTally;
+  sweepPhase: DynamoTally;
+  /** GetSecretValue calls: each routing key in use, read again every 5 minutes. */
+  secretCalls: number;
+  simulatedMinutes: number;
+  outcomes: Map<string, number>;
+}
+
+interface Pending {
+  message: Message;
+  deliverAt: number;
+  receives: number;
+  messageId: string;
+}
+
+/** Runs one workload through the router's SQS handler and the sweep, on a simulated clock. */
+async function runScenario(name: string, messages: readonly Message[], config: unknown, seed: number): Promise<ScenarioCounts> {
+  const db = await startDynalite();
+  let clock = messages[0]!.deliverAt;
+  const fake = await startFakePagerDuty({ now: () => clock });
+  const client = dynamoClient(db.endpoint);
+  const raw = dynamoClient(db.endpoint);
+  const tables = { state: `cost-${name}-state`, windows: `cost-${name}-windows` };
+  await raw.send(new CreateTableCommand(stateTableDefinition(tables.state)));
+  await raw.send(new CreateTableCommand(windowsTableDefinition(tables.windows)));
+  const phases = { alerts: emptyTally(), sweeps: emptyTally() };
+  let phase: keyof typeof phases = "alerts";
+  await meterDynamo(client, raw, () => phases[phase], tables.state);
+  try {
+    const pagerDuty = createPagerDutyClient({ baseUrl: fake.url, maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, rateLimitBaseMs: 20, rateLimitMaxMs: 200, random: seededRandom(seed + 1) });
+    const keysUsed = new Set<string>();
+    const toPagerDuty = createPagerDutyDeliver(pagerDuty, async (ref) => {
+      const key = ROUTING_KEYS[ref];
+      if (!key) throw new Error(`no routing key named ${ref}`);
+      keysUsed.add(`${ref}|${Math.floor(clock / (DEFAULT_SECRET_MAX_AGE_SECONDS * 1000))}`);
+      return key;
+    });
+    const deliver: Deliver = (alert, delivery, deadline) => toPagerDuty(alert, delivery, Date.now() + Math.max(0, deadline - clock));
+    const telemetry = defaultTelemetry("router");
+    const runtime = createRouterRuntime(
+      { STATE_TABLE_NAME: tables.state, WINDOWS_TABLE_NAME: tables.windows, DLQ_URL: "unused", ROUTES_JSON: JSON.stringify(config) },
+      { doc: documentClient(client), deliver, now: () => new Date(clock), telemetry },
+    );
+    let deadLettered = 0;
+    const handler = createRouterHandler({
+      ...runtime.telemetry,
+      ...runtime,
+      deadLetters: { send: async () => void (deadLettered += 1) },
+      now: () => clock,
+    });
+    // A fresh context per invocation: its remaining time counts down in real time.
+    const context = (): Context => ({ ...lambdaContext("alert-relay-router", 60_000), memoryLimitInMB: String(FUNCTION_MEMORY_MB.router) });
+
+    const queue: Pending[] = messages.map((message, index) => ({ message, deliverAt: message.deliverAt, receives: 0, messageId: `m-${index}` }));
+    const counts: ScenarioCounts = {
+      name,
+      alerts: messages.length,
+      firstOrTransition: 0,
+      routerInvocations: 0,
+      routerMs: 0,
+      routerBilledMs: 0,
+      receiveChunks: 0,
+      deleteRequests: 0,
+      visibilityChanges: 0,
+      routerLogBytes: 0,
+      sweepInvocations: 0,
+      sweepBilledMs: 0,
+      sweepLogBytes: 0,
+      alertsPhase: phases.alerts,
+      sweepPhase: phases.sweeps,
+      secretCalls: 0,
+      simulatedMinutes: 0,
+      outcomes: new Map(),
+    };
+    const startMs = clock;
+    let nextSweep = Math.floor(clock / SWEEP_EVERY_MS) * SWEEP_EVERY_MS + SWEEP_EVERY_MS;
+    const sweep = async () => {
+      phase = "sweeps";
+      const started = performance.now();
+      const { bytes } = await capturingOutput(async () => {
+        const report = await sweepWatched(runtime.store, runtime.router, clock + 50_000, () => clock);
+        runtime.telemetry.logger.info("sweep done", { ...report });
+      });
+      const ms = performance.now() - started;
+      counts.sweepInvocations += 1;
+      counts.sweepBilledMs += Math.ceil(ms);
+      counts.sweepLogBytes += bytes + PLATFORM_LOG_BYTES_PER_INVOCATION;
+      phase = "alerts";
+    };
+    const lastAt = Math.max(...messages.map((m) => m.deliverAt));
+    while (queue.length > 0) {
+      queue.sort((a, b) => a.deliverAt - b.deliverAt);
+      const first = queue[0]!;
+      while (nextSweep <= first.deliverAt) {
+        clock = Math.max(clock, nextSweep);
+        await sweep();
+        nextSweep += SWEEP_EVERY_MS;
+      }
+      clock = Math.max(clock, first.deliverAt);
+      // A batch is what the event source mapping would take at once: up to the batch size, arrived within a second.
+      const batch = queue.filter((p) => p.deliverAt <= first.deliverAt + 1_000).slice(0, PIPELINE.routerBatchSize);
+      for (const item of batch) queue.splice(queue.indexOf(item), 1);
+      const records = batch.map((item) => {
+        item.receives += 1;
+        return sqsRecord(JSON.stringify(item.message.alert), { messageId: item.messageId, receiveCount: item.receives, sentAt: item.message.deliverAt });
+      });
+      const started = performance.now();
+      const { result, bytes } = await capturingOutput(() => handler(sqsEvent(records), context()) as Promise<{ batchItemFailures: { itemIdentifier: string }[] }>);
+      const ms = performance.now() - started;
+      counts.routerInvocations += 1;
+      counts.routerMs += ms;
+      counts.routerBilledMs += Math.ceil(ms);
+      counts.routerLogBytes += bytes + PLATFORM_LOG_BYTES_PER_INVOCATION;
+      counts.receiveChunks += Math.max(1, Math.ceil(records.reduce((sum, r) => sum + Buffer.byteLength(r.body), 0) / SQS_CHUNK));
+      const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      // Lambda deletes the batch's successes in one DeleteMessageBatch; failures come back after the visibility timeout.
+      if (failed.size < batch.length) counts.deleteRequests += 1;
+      for (const item of batch) if (failed.has(item.messageId)) queue.push({ ...item, deliverAt: clock + VISIBILITY_MS });
+    }
+    // The sweeps after the last message, until held resolves have gone out.
+    for (const end = lastAt + TAIL_MINUTES * 60_000; nextSweep <= end; nextSweep += SWEEP_EVERY_MS) {
+      clock = nextSweep;
+      await sweep();
+    }
+    counts.simulatedMinutes = (clock - startMs) / 60_000;
+    counts.secretCalls = keysUsed.size;
+    counts.firstOrTransition = messages.filter((m) => m.kind === "first").length;
+    void deadLettered;
+    return counts;
+  } finally {
+    client.destroy();
+    raw.destroy();
+    await fake.close();
+    await db.close();
+  }
+}
+
+interface AdapterCounts {
+  requests: number;
+  medianMs: number;
+  billedMsPerRequest: number;
+  sqsChunksPerRequest: number;
+  logBytesPerRequest: number;
+}
+
+/** The adapter's cost per webhook request: one Alertmanager alert per request, published to local SQS. */
+async function measureAdapter(): Promise<AdapterCounts> {
+  const sqs = await startLocalSqs();
+  try {
+    const { url } = await sqs.createQueue("cost-alerts");
+    let sentBytes = 0;
+    let sendRequests = 0;
+    sqs.client.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        sentBytes += typeof body === "string" ? Buffer.byteLength(body) : 0;
+        sendRequests += 1;
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "meterSqs" },
+    );
+    const adapter = findAdapter("prometheus")!;
+    const fixture = loadFixtures("prometheus").find((f) => f.file.includes("high-latency.firing"))!;
+    const handler = createAdapterHandler(adapter, {
+      ...defaultTelemetry("adapter", { source: adapter.name }),
+      env: {},
+      webhookToken: async () => "cost-token",
+      publisher: createSqsPublisher({ sqs: sqs.client, queueUrl: url }),
+    });
+    const context = () => ({ ...lambdaContext("alert-relay-adapter", 30_000), memoryLimitInMB: String(FUNCTION_MEMORY_MB.adapter) });
+    const body = JSON.stringify(fixture.payload);
+    const requests = 60;
+    const times: number[] = [];
+    let chunks = 0;
+    const { bytes } = await capturingOutput(async () => {
+      for (let i = 0; i < requests; i += 1) {
+        const before = sentBytes;
+        const started = performance.now();
+        await handler(httpEvent(body, { headers: { authorization: "Bearer cost-token" } }), context());
+        times.push(performance.now() - started);
+        chunks += Math.max(1, Math.ceil((sentBytes - before) / SQS_CHUNK));
+      }
+    });
+    if (sendRequests !== requests) throw new Error(`expected one SendMessageBatch per request, saw ${sendRequests} for ${requests}`);
+    times.sort((a, b) => a - b);
+    return {
+      requests,
+      medianMs: times[Math.floor(times.length / 2)]!,
+      billedMsPerRequest: times.reduce((sum, t) => sum + Math.ceil(t), 0) / requests,
+      sqsChunksPerRequest: chunks / requests,
+      logBytesPerRequest: bytes / requests + PLATFORM_LOG_BYTES_PER_INVOCATION + ACCESS_LOG_BYTES,
+    };
+  } finally {
+    await sqs.close();
+  }
+}
+
+interface CostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  dollars: number;
+}
+
+/** Dollars per million alerts, by line, for one scenario (alerts arrive one per webhook request). */
+function costPerMillion(s: ScenarioCounts, adapter: AdapterCounts): CostLine[] {
+  const perAlert = (n: number) => n / s.alerts;
+  const m = 1_000_000;
+  const gb = (mb: number) => mb / 1024;
+  const dynamoWrites = s.alertsPhase.writeUnits + s.alertsPhase.indexWriteUnits + s.sweepPhase.writeUnits + s.sweepPhase.indexWriteUnits;
+  const dynamoReads = s.alertsPhase.readUnits + s.sweepPhase.readUnits;
+  const lambdaRequests = 1 + perAlert(s.routerInvocations + s.sweepInvocations);
+  const gbSeconds =
+    (adapter.billedMsPerRequest / 1000) * gb(FUNCTION_MEMORY_MB.adapter) +
+    perAlert(s.routerBilledMs / 1000) * gb(FUNCTION_MEMORY_MB.router) +
+    perAlert(s.sweepBilledMs / 1000) * gb(FUNCTION_MEMORY_MB.sweep);
+  const sqsRequests = adapter.sqsChunksPerRequest + perAlert(s.receiveChunks + s.deleteRequests + s.visibilityChanges);
+  // The adapter reads its webhook token every 5 minutes too.
+  const secretCalls = perAlert(s.secretCalls + s.simulatedMinutes / (DEFAULT_SECRET_MAX_AGE_SECONDS / 60));
+  const logBytes = adapter.logBytesPerRequest + perAlert(s.routerLogBytes + s.sweepLogBytes);
+  return [
+    { item: "API Gateway HTTP requests", quantity: 1, unit: "requests", dollars: PRICES.apiGatewayHttpPerMillion },
+    { item: "Lambda requests", quantity: lambdaRequests, unit: "requests", dollars: lambdaRequests * PRICES.lambdaRequestsPerMillion },
+    { item: "Lambda duration (arm64)", quantity: gbSeconds, unit: "GB-s", dollars: gbSeconds * m * PRICES.lambdaArmPerGbSecond },
+    { item: "SQS requests (64 KB chunks)", quantity: sqsRequests, unit: "requests", dollars: sqsRequests * PRICES.sqsStandardPerMillion },
+    { item: "DynamoDB writes", quantity: perAlert(dynamoWrites), unit: "WRU", dollars: perAlert(dynamoWrites) * PRICES.dynamoWritePerMillionUnits },
+    { item: "DynamoDB reads", quantity: perAlert(dynamoReads), unit: "RRU", dollars: perAlert(dynamoReads) * PRICES.dynamoReadPerMillionUnits },
+    { item: "Secrets Manager calls", quantity: secretCalls, unit: "calls", dollars: (secretCalls * m * PRICES.secretsManagerPer10kCalls) / 10_000 },
+    { item: "CloudWatch Logs ingested", quantity: logBytes, unit: "bytes", dollars: (logBytes * m * PRICES.logsIngestPerGb) / 1024 ** 3 },
+  ];
+}
+
+export async function benchCost(): Promise<string[]> {
+  const steadyAlerts = Number(process.env.COST_STEADY_ALERTS ?? 2_000);
+  const stormScale = Number(process.env.COST_STORM_SCALE ?? 1);
+  const seed = 1;
+  const started = performance.now();
+  const adapter = await measureAdapter();
+  // 20 messages per problem: its first firing and its resolve are new, the 18 others repeat what is known.
+  const steady = generateStormWorkload({ seed, alerts: steadyAlerts, problems: Math.round(steadyAlerts / 20), burst: 0, flappingShare: 0 });
+  const storm = generateStormWorkload({ seed, alerts: Math.round(5_000 * stormScale), problems: Math.round(1_000 * stormScale), burst: Math.round(300 * stormScale) });
+  const scenarios = [
+    await runScenario("steady", steady.messages, STORM_ROUTES_CONFIG, seed),
+    await runScenario("storm", storm.messages, STORM_ROUTES_CONFIG, seed),
+  ];
+  const costs = scenarios.map((s) => costPerMillion(s, adapter));
+  const total = (lines: CostLine[]) => lines.reduce((sum, l) => sum + l.dollars, 0);
+
+  const rows: string[][] = [["$ per million alerts", ...scenarios.flatMap((s) => [`${s.name}: per alert`, "$"])]];
+  costs[0]!.forEach((line, i) => {
+    rows.push([line.item, ...costs.flatMap((c) => [`${fmt(c[i]!.quantity, c[i]!.unit === "bytes" ? 0 : 3)} ${c[i]!.unit}`, fmt(c[i]!.dollars, 3)])]);
+  });
+  rows.push(["total", ...costs.flatMap((c) => ["", fmt(total(c), 2)])]);
+
+  const unitRows: string[][] = [["DynamoDB per alert", ...scenarios.map((s) => s.name)]];
+  const per = (s: ScenarioCounts, n: number) => fmt(n / s.alerts, 2);
+  unitRows.push(["write requests (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.writeRequests)} / ${per(s, s.sweepPhase.writeRequests)}`)]);
+  unitRows.push(["write units, table (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.writeUnits)} / ${per(s, s.sweepPhase.writeUnits)}`)]);
+  unitRows.push(["write units, watch-index", ...scenarios.map((s) => per(s, s.alertsPhase.indexWriteUnits + s.sweepPhase.indexWriteUnits))]);
+  unitRows.push(["failed conditional writes", ...scenarios.map((s) => per(s, s.alertsPhase.failedConditionalWrites + s.sweepPhase.failedConditionalWrites))]);
+  unitRows.push(["read units (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.readUnits)} / ${per(s, s.sweepPhase.readUnits)}`)]);
+  unitRows.push(["largest state item", ...scenarios.map((s) => `${fmt(Math.max(s.alertsPhase.largestStateItem, s.sweepPhase.largestStateItem))} bytes`)]);
+
+  const logRows: string[][] = [["log bytes per alert", ...scenarios.map((s) => s.name)]];
+  logRows.push([`adapter (per request; incl. ${fmt(ACCESS_LOG_BYTES)} of API access log)`, ...scenarios.map(() => fmt(adapter.logBytesPerRequest))]);
+  logRows.push(["router", ...scenarios.map((s) => fmt(s.routerLogBytes / s.alerts))]);
+  logRows.push(["sweep", ...scenarios.map((s) => fmt(s.sweepLogBytes / s.alerts))]);
+  logRows.push(["all", ...scenarios.map((s) => fmt(adapter.logBytesPerRequest + (s.routerLogBytes + s.sweepLogBytes) / s.alerts))]);
+
+  const steadyTotal = total(costs[0]!);
+  return [
+    `Cost: dollars per million alerts, us-east-1 list prices of ${PRICES.date}, one alert per webhook request, no free tier`,
+    `  steady: ${fmt(scenarios[0]!.alerts)} alerts on ${fmt(steady.problems.length)} problems (${fmt((1 - scenarios[0]!.firstOrTransition / scenarios[0]!.alerts) * 100)} % repeats); ` +
+      `storm: ${fmt(scenarios[1]!.alerts)} alerts on ${fmt(storm.problems.length)} problems (burst ${storm.problems.filter((p) => p.kind === "burst").length}, 10 % flapping), the storm bench's routes and policies`,
+    `  router batches (≤ ${PIPELINE.routerBatchSize} arrived within 1 s): ${scenarios.map((s) => `${s.name} ${fmt(s.alerts / s.routerInvocations, 2)} alerts/invocation, ${fmt(s.routerMs / s.routerInvocations, 1)} ms each`).join("; ")}; ` +
+      `adapter ${fmt(adapter.medianMs, 1)} ms median; memory adapter ${FUNCTION_MEMORY_MB.adapter} MB, router ${FUNCTION_MEMORY_MB.router} MB, sweep ${FUNCTION_MEMORY_MB.sweep} MB; durations are wall time on this (shared, loaded) machine against dynalite`,
+    table(rows),
+    "",
+    table(unitRows),
+    "",
+    table(logRows),
+    "",
+    table([
+      ["list price (us-east-1)", "USD", "unit"],
+      ["API Gateway HTTP API", fmt(PRICES.apiGatewayHttpPerMillion, 2), "per million requests (512 KB each), first 300 M"],
+      ["Lambda requests", fmt(PRICES.lambdaRequestsPerMillion, 2), "per million"],
+      ["Lambda duration, arm64", String(PRICES.lambdaArmPerGbSecond), "per GB-second, first 7.5 B GB-s"],
+      ["SQS standard", fmt(PRICES.sqsStandardPerMillion, 2), "per million requests (64 KB each), first 100 B"],
+      ["DynamoDB on-demand writes", fmt(PRICES.dynamoWritePerMillionUnits, 3), "per million write request units (1 KB)"],
+      ["DynamoDB on-demand reads", fmt(PRICES.dynamoReadPerMillionUnits, 3), "per million read request units (4 KB strong, 8 KB eventual)"],
+      ["Secrets Manager API calls", fmt(PRICES.secretsManagerPer10kCalls, 2), "per 10,000 calls"],
+      ["CloudWatch Logs ingestion", fmt(PRICES.logsIngestPerGb, 2), "per GB (standard class)"],
+    ]),
+    `  Not per alert, so not above: secrets ($0.40/month each), custom metrics, log storage, the sweep's idle runs, the event source mapping's empty receives.`,
+    "",
+    `Target: ≤ $${TARGET_STEADY_DOLLARS} per million alerts on the steady mix → $${fmt(steadyTotal, 2)}  ${verdict(steadyTotal <= TARGET_STEADY_DOLLARS)}   (${fmt((performance.now() - started) / 1000, 1)} s)`,
+    "",
+  ];
+}
+

@@ -1,0 +1,92 @@
+/**
+ * What a cold start loads (issue 15). The figures are the bench's (`npm run bench bundles`);
+ * these check the two properties they rest on: an entry does not load at import what only some
+ * invocations need, and a bundle carries the SDK clients it uses (so it loads with no
+ * node_modules beside it) within the size budget.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { BUNDLE, FUNCTION_ENTRIES, PROJECT_ROOT, type FunctionKind } from "../../infra/bundling.ts";
+
+const NODE = join(PROJECT_ROOT, "node_modules", ".bin", "node");
+const KINDS = Object.keys(FUNCTION_ENTRIES) as FunctionKind[];
+const SIZE_BUDGET_BYTES = 500 * 1024;
+
+/** Enough for every entry's start-up code to succeed without AWS (nothing is called at import). */
+const ENV = {
+  PATH: process.env.PATH ?? "",
+  AWS_REGION: "us-east-1",
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+  POWERTOOLS_METRICS_DISABLED: "true",
+  ADAPTER_NAME: "cloudwatch",
+  ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
+  WEBHOOK_TOKEN_SECRET: "alert-relay/test/webhook-token",
+  STATE_TABLE_NAME: "state",
+  WINDOWS_TABLE_NAME: "windows",
+  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+  ROUTING_KEYS_SECRET_PREFIX: "alert-relay/test/routing-keys",
+};
+
+/** Imports a module and prints every URL resolved on the way (Node's synchronous module hooks). */
+const RECORD_IMPORTS = `
+import { registerHooks } from "node:module";
+const seen = [];
+registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); seen.push(result.url); return result; } });
+const module = await import(process.argv[1]);
+console.log(JSON.stringify({ handler: typeof module.handler, seen }));
+`;
+
+describe("cold start: what an entry loads at import", () => {
+  it.each(KINDS)("%s loads neither Secrets Manager, Powertools parameters nor CloudFormation until one is needed", (kind) => {
+    const child = spawnSync(NODE, ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", RECORD_IMPORTS, pathToFileURL(FUNCTION_ENTRIES[kind]).href], {
+      cwd: PROJECT_ROOT,
+      env: ENV,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe("");
+    const { handler, seen } = JSON.parse(child.stdout) as { handler: string; seen: string[] };
+    expect(handler).toBe("function");
+    // Sanity: the recorder sees the SDK clients the entry does need at once.
+    expect(seen.some((url) => url.includes("/@aws-sdk/client-sqs/") || url.includes("/@aws-sdk/client-dynamodb/"))).toBe(true);
+    // Powertools' error classes (one small file, no imports) are what `instanceof` checks need at once.
+    const lazy = seen.filter((url) => /\/@aws-sdk\/client-(secrets-manager|cloudformation)\/|\/@aws-lambda-powertools\/parameters\/(?!lib\/esm\/errors\.js$)/.test(url));
+    expect(lazy).toEqual([]);
+  }, 60_000);
+});
+
+describe("cold start: the deployed bundles", () => {
+  // Outside the project: nothing resolves from node_modules, as in a Lambda without the runtime's SDK.
+  const outdir = mkdtempSync(join(tmpdir(), "alert-relay-cold-load-"));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it.each(KINDS)("%s carries its SDK clients, loads with no node_modules beside it, and stays within 500 KB", async (kind) => {
+    const file = join(outdir, kind, "index.mjs");
+    await build({
+      entryPoints: [FUNCTION_ENTRIES[kind]],
+      outfile: file,
+      bundle: true,
+      platform: "node",
+      target: BUNDLE.target,
+      format: BUNDLE.format,
+      minify: BUNDLE.minify,
+      external: [...BUNDLE.externalModules],
+      mainFields: [...BUNDLE.mainFields],
+      logLevel: "error",
+    });
+    expect(statSync(file).size).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
+    const child = spawnSync(NODE, ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(file).href], {
+      cwd: outdir,
+      env: ENV,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe("");
+    expect(child.stdout.trim()).toBe("function");
+  }, 60_000);
+});
