@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
 import { adapters } from "../lib/adapters/registry.ts";
-import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, PROJECT_ROOT, RUNTIME_SDK_EXTERNALS, type FunctionKind } from "../infra/bundling.ts";
+import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, esbuildOptions, PROJECT_ROOT, RUNTIME_SDK_EXTERNALS, type FunctionKind } from "../infra/bundling.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 const SIZE_TARGET_KB = 500;
@@ -51,21 +51,7 @@ const EXTERNALS: Record<Variant, readonly string[]> = { bundled: BUNDLE.external
 
 async function bundle(kind: FunctionKind, variant: Variant): Promise<Bundle> {
   const file = join(OUT_DIR, variant, kind, "index.mjs");
-  const result = await build({
-    entryPoints: [FUNCTION_ENTRIES[kind]],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    target: BUNDLE.target,
-    format: BUNDLE.format,
-    minify: BUNDLE.minify,
-    sourcemap: BUNDLE.sourceMap,
-    sourcesContent: BUNDLE.sourcesContent,
-    external: [...EXTERNALS[variant]],
-    mainFields: [...BUNDLE.mainFields],
-    metafile: true,
-    logLevel: "warning",
-  });
+  const result = await build({ ...esbuildOptions(kind, file, EXTERNALS[variant]), metafile: true, logLevel: "warning" });
   return { file, bytes: statSync(file).size, metafile: result.metafile };
 }
 

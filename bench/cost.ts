@@ -50,7 +50,7 @@ import type { Deliver } from "../lib/router/router.ts";
 import { FUNCTION_MEMORY_MB, SYSTEM_LOG_LEVEL } from "../infra/bundling.ts";
 import { ACCESS_LOG_FIELDS } from "../infra/constructs/ingress.ts";
 import { generateStormWorkload, seededRandom, type Message } from "./storm-workload.ts";
-import { STORM_ROUTES_CONFIG } from "./storm.ts";
+import { ROUTING_KEYS, STORM_ROUTES_CONFIG } from "./storm.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 /** us-east-1 list prices, looked up on 2026-12-02 (AWS pricing pages as quoted by the pages the search tool holds). */
@@ -97,13 +97,6 @@ const ACCESS_LOG_BYTES = Buffer.byteLength(
   ),
 );
 
-const ROUTING_KEYS: Readonly<Record<string, string>> = {
-  "payments-high": "R1paymentshighpaymentshighpayme1",
-  "payments-low": "R2paymentslowpaymentslowpayment2",
-  storefront: "R3storefrontstorefrontstorefron3",
-  platform: "R4platformplatformplatformplatf4",
-  default: "R5defaultdefaultdefaultdefaultd5",
-};
 
 // dynalite's own sizing (DynamoDB's rules: attribute names plus values), so units match what it reports for reads.
 const dynaliteDb = createRequire(import.meta.url)("dynalite/db/index.js") as { itemSize(item: Record<string, AttributeValue>): number };

@@ -43,7 +43,7 @@ const WRITES = new Set(["UpdateItemCommand", "PutItemCommand", "DeleteItemComman
 const READS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand", "TransactGetItemsCommand"]);
 
 /** 32 characters, as PagerDuty issues integration keys; the fake refuses anything else. */
-const ROUTING_KEYS: Readonly<Record<string, string>> = {
+export const ROUTING_KEYS: Readonly<Record<string, string>> = {
   "payments-high": "R1paymentshighpaymentshighpayme1",
   "payments-low": "R2paymentslowpaymentslowpayment2",
   storefront: "R3storefrontstorefrontstorefron3",

@@ -58,3 +58,24 @@ export const SYSTEM_LOG_LEVEL = "WARN";
 
 /** Stack traces in the logs point at the TypeScript sources. */
 export const NODE_OPTIONS = "--enable-source-maps";
+
+/**
+ * The esbuild options the deployed bundles are built with (as the stack's bundling sets them),
+ * for the bench and the tests that build a function outside CDK. `external` replaces the
+ * deployed list, e.g. to compare against the runtime's copy of the SDK.
+ */
+export function esbuildOptions(kind: FunctionKind, outfile: string, external: readonly string[] = BUNDLE.externalModules) {
+  return {
+    entryPoints: [FUNCTION_ENTRIES[kind]],
+    outfile,
+    bundle: true,
+    platform: "node" as const,
+    target: BUNDLE.target,
+    format: BUNDLE.format,
+    minify: BUNDLE.minify,
+    sourcemap: BUNDLE.sourceMap,
+    sourcesContent: BUNDLE.sourcesContent,
+    external: [...external],
+    mainFields: [...BUNDLE.mainFields],
+  };
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { BUNDLE, FUNCTION_ENTRIES, PROJECT_ROOT, type FunctionKind } from "../../infra/bundling.ts";
+import { FUNCTION_ENTRIES, PROJECT_ROOT, esbuildOptions, type FunctionKind } from "../../infra/bundling.ts";
 
 const NODE = join(PROJECT_ROOT, "node_modules", ".bin", "node");
 const KINDS = Object.keys(FUNCTION_ENTRIES) as FunctionKind[];
@@ -73,18 +73,7 @@ describe("cold start: the deployed bundles", () => {
 
   it.each(KINDS)("%s carries its SDK clients, loads with no node_modules beside it, and stays within 500 KB", async (kind) => {
     const file = join(outdir, kind, "index.mjs");
-    await build({
-      entryPoints: [FUNCTION_ENTRIES[kind]],
-      outfile: file,
-      bundle: true,
-      platform: "node",
-      target: BUNDLE.target,
-      format: BUNDLE.format,
-      minify: BUNDLE.minify,
-      external: [...BUNDLE.externalModules],
-      mainFields: [...BUNDLE.mainFields],
-      logLevel: "error",
-    });
+    await build({ ...esbuildOptions(kind, file), logLevel: "error" });
     expect(statSync(file).size).toBeLessThanOrEqual(BUDGET_OVERRIDES[kind] ?? SIZE_BUDGET_BYTES);
     const child = spawnSync(NODE, ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(file).href], {
       cwd: outdir,
