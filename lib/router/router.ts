@@ -51,6 +51,8 @@ export interface RetryOutcome {
   outcome: "retry";
   reason: string;
   retryAfterMs?: number;
+  /** PagerDuty was tried and failed (not a pacing wait, a missing key or a race): a later success means it is back. */
+  pagerDutyFailed?: boolean;
 }
 
 export type RouteOutcome =
@@ -301,7 +303,12 @@ export function createRouter(deps: RouterDeps) {
           }
         }
         if (result.outcome === "rejected") return { outcome: "rejected", reason };
-        return { outcome: "retry", reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
+        return {
+          outcome: "retry",
+          reason,
+          ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+          ...((result.attempts ?? 0) > 0 ? { pagerDutyFailed: true } : {}),
+        };
       }
       delivered.push(decision.action);
       // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.

@@ -128,7 +128,8 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
     if (sent.length > 0) deliveredInBatch = true;
     if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged) metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
-    if (outcome.outcome === "retry") failingSince ??= now();
+    // Only PagerDuty's own failures: pacing waits and races are no outage to drain after.
+    if (outcome.outcome === "retry" && outcome.pagerDutyFailed) failingSince ??= now();
     for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
     logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);

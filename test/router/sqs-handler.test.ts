@@ -8,7 +8,7 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { createRouterHandler, type RouterHandlerDeps } from "../../lib/router/sqs-handler.ts";
 import { redeliveryDelaySeconds, type RedeliveryPolicy } from "../../lib/router/redelivery.ts";
 import { drainOwed } from "../../lib/router/sweep.ts";
-import type { Router } from "../../lib/router/router.ts";
+import type { RouteOutcome, Router } from "../../lib/router/router.ts";
 import { createSqsDeadLetterSink } from "../../lib/router/dead-letter.ts";
 import { createTelemetry } from "../../lib/runtime/observability.ts";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
@@ -165,6 +165,20 @@ describe("the end of a PagerDuty outage", () => {
     // Their messages, when they come back, find nothing left to send.
     await one(sqsEvent(keys.slice(1).map((key) => sqsRecord(JSON.stringify(alertAt(key, "firing", 0))))), lambdaContext("router", 3_000));
     expect(keys.map((key) => h.fake.triggerCount(key))).toEqual([1, 1, 1]);
+  });
+});
+
+describe("no drain without an outage", () => {
+  it("does not drain after pacing waits or races: only PagerDuty's own failures make a later success a recovery", async () => {
+    let drains = 0;
+    const outcomes: RouteOutcome[] = [
+      { outcome: "retry", reason: "paced: routing key 'default' waits", retryAfterMs: 2_000 },
+      { outcome: "delivered", actions: ["trigger"], recorded: "new" },
+    ];
+    const scripted: Router = { handleAlert: async () => outcomes.shift()!, reconcileKey: async () => undefined };
+    const one = handler({ router: scripted, maxReceiveCount: 1000, drainOwed: async () => ((drains += 1), 0) });
+    for (let i = 0; i < 2; i += 1) await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(`pace-${(n += 1)}`, "firing", 0)))]), lambdaContext("router", 3_000));
+    expect(drains).toBe(0);
   });
 });
 
