@@ -1,6 +1,6 @@
 /**
  * The fault-injection suite: the local stack (`startLocalStack`, real handlers, emulators, poller,
- * sweep) against a fake PagerDuty whose routing keys each fail their own way for 20 s: 500, 429
+ * sweep) against a fake PagerDuty whose routing keys each fail their own way for 30 s: 500, 429
  * with Retry-After, slow past the client's timeout (processed late), connection reset (before and
  * after processing), hang, and 400 for one key. Per dedup key it checks the order PagerDuty saw:
  *
@@ -27,7 +27,8 @@ import { startFakePagerDuty, type FakeEvent, type FakeFault, type FakePagerDuty 
 import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
 import { waitFor } from "../e2e/wait-for.ts";
 
-const FAULT_MS = 20_000;
+// Long enough that the pollers, freed from the first hanging requests (10 s), record the resolves sent at 6 s well before it ends.
+const FAULT_MS = 30_000;
 const RESOLVE_AFTER_RECOVERY_MS = 10_000;
 const ACROSS = 8;
 const INSIDE = 4;
