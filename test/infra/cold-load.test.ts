@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
+import { bundleLoadEnv } from "../support/bundle-env.ts";
 import { FUNCTION_ENTRIES, PROJECT_ROOT, esbuildOptions, type FunctionKind } from "../../infra/bundling.ts";
 
 const NODE = join(PROJECT_ROOT, "node_modules", ".bin", "node");
@@ -24,19 +25,7 @@ const SIZE_BUDGET_BYTES = 500 * 1024;
 const BUDGET_OVERRIDES: Partial<Record<FunctionKind, number>> = { router: 512 * 1024 };
 
 /** Enough for every entry's start-up code to succeed without AWS (nothing is called at import). */
-const ENV = {
-  PATH: process.env.PATH ?? "",
-  AWS_REGION: "us-east-1",
-  POWERTOOLS_LOG_LEVEL: "SILENT",
-  POWERTOOLS_METRICS_DISABLED: "true",
-  ADAPTER_NAME: "cloudwatch",
-  ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
-  WEBHOOK_TOKEN_SECRET: "alert-relay/test/webhook-token",
-  STATE_TABLE_NAME: "state",
-  WINDOWS_TABLE_NAME: "windows",
-  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
-  ROUTING_KEYS_SECRET_PREFIX: "alert-relay/test/routing-keys",
-};
+const ENV = { PATH: process.env.PATH ?? "", ...bundleLoadEnv("cloudwatch") };
 
 /** Imports a module and prints every URL resolved on the way (Node's synchronous module hooks). */
 const RECORD_IMPORTS = `

@@ -4,6 +4,7 @@
  * secret is in the template, the ops alarms reach their own topic, and cdk-nag has nothing left
  * to say. One test bundles for real with the local esbuild and loads the bundles.
  */
+import { bundleLoadEnv } from "../support/bundle-env.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -542,18 +543,7 @@ describe("settings", () => {
   });
 });
 
-/** Enough for any entry's start-up code (an adapter's or the router's) to succeed without AWS. */
-const BUNDLE_LOAD_ENV = {
-  AWS_REGION: "us-east-1",
-  POWERTOOLS_LOG_LEVEL: "SILENT",
-  ADAPTER_NAME: adapters[0]!.name,
-  ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
-  WEBHOOK_TOKEN_SECRET: "alert-relay/test/webhook-token",
-  STATE_TABLE_NAME: "state",
-  WINDOWS_TABLE_NAME: "windows",
-  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
-  ROUTING_KEYS_SECRET_PREFIX: "alert-relay/test/routing-keys",
-};
+const BUNDLE_LOAD_ENV = bundleLoadEnv(adapters[0]!.name);
 
 describe("bundling (real, offline, local esbuild)", () => {
   // Inside the project, so the bundles' external @aws-sdk/* imports resolve as the Lambda runtime resolves them.
