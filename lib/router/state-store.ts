@@ -66,10 +66,10 @@ export interface StateStore {
   markHeld(state: ProblemState, until: string): Promise<void>;
   /**
    * Dedup keys the sweep must look at again: suppressed while firing, a resolve held while
-   * flapping, an open group or storm incident, and (with `owedBefore`) every problem whose recorded
+   * flapping, an open group or storm incident, a resolve re-send due by `now` (the caller's clock), and (with `owedBefore`) every problem whose recorded
    * change PagerDuty has not been told since before that instant.
    */
-  watched(options?: { owedBefore?: Date; onlyOwed?: boolean }): AsyncIterable<string>;
+  watched(options?: { owedBefore?: Date; onlyOwed?: boolean; now?: Date }): AsyncIterable<string>;
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 
@@ -391,7 +391,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       const others = [
         ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
         // Re-sends of a resolve, once due.
-        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": new Date().toISOString() } },
+        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": (options.now ?? new Date()).toISOString() } },
       ];
       const queries = [
         ...(options.onlyOwed ? [] : others),

@@ -44,7 +44,7 @@ export async function sweepWatched(
 ): Promise<SweepReport> {
   const report: SweepReport = { checked: 0, delivered: 0, recovered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false };
   // Workers share one iterator: an async generator hands each next() its own key, in order.
-  const keys = store.watched({ owedBefore: new Date(now() - owedGraceMs), onlyOwed })[Symbol.asyncIterator]();
+  const keys = store.watched({ owedBefore: new Date(now() - owedGraceMs), onlyOwed, now: new Date(now()) })[Symbol.asyncIterator]();
   async function worker(): Promise<void> {
     for (;;) {
       if (now() >= deadline) {
