@@ -23,7 +23,10 @@ export interface AlertRelaySettings {
   routingKeysSecretPrefix: string;
   /** An existing secret holding the webhook token; when unset the stack creates one with a generated token. */
   webhookTokenSecretName: string | undefined;
-  /** Customer-managed KMS keys the routing-key and token secrets are encrypted with: the functions that read them get kms:Decrypt (via Secrets Manager only). */
+  /**
+   * Customer-managed KMS keys the routing-key and token secrets are encrypted with: the functions that read them get kms:Decrypt (via
+   * Secrets Manager only).
+   */
   secretsKmsKeyArns: string[];
   alarmStateChangeRule: boolean;
   logRetentionDays: RetentionDays;

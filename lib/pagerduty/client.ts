@@ -39,7 +39,10 @@ export interface RetryLater {
   uncertain?: true;
   /** The last failure, e.g. "429 rate limited", "503 from PagerDuty", "timeout after 5000 ms", "ECONNRESET". */
   reason: string;
-  /** Why the client stopped: it used every attempt, the next wait or attempt would have passed the deadline, or the event was no longer wanted. */
+  /**
+   * Why the client stopped: it used every attempt, the next wait or attempt would have passed the deadline, or the event was no longer
+   * wanted.
+   */
   stoppedBy: "max_attempts" | "deadline" | "outdated";
   /** When PagerDuty (Retry-After) or the routing key's rate-limit gate says a retry could succeed. */
   retryAfterMs?: number;
@@ -107,9 +110,13 @@ export interface PagerDutyClientOptions {
    * hanging PagerDuty should not tie up its caller for the full timeout each time. Default: requestTimeoutMs.
    */
   probeTimeoutMs?: number;
-  /** Requests to one routing key awaiting an answer at once (per client); a send waits up to maxGateWaitMs for a place. Default: no limit. */
+  /**
+   * Requests to one routing key awaiting an answer at once (per client); a send waits up to maxGateWaitMs for a place. Default: no limit.
+   */
   maxInFlightPerKey?: number;
-  /** A send waits for a held key at most this long; beyond it, it returns retry_later at once with the hint. Default: until the deadline. */
+  /**
+   * A send waits for a held key at most this long; beyond it, it returns retry_later at once with the hint. Default: until the deadline.
+   */
   maxGateWaitMs?: number;
 }
 

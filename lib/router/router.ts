@@ -17,7 +17,10 @@ import type { RecordOutcome, StateStore } from "./state-store.ts";
 export type DeliveryOutcome =
   | { outcome: "accepted"; uncertain?: boolean }
   | { outcome: "rejected"; message: string }
-  /** `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. `outdated`: not retried, newer state made it wrong. */
+  /**
+   * `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. `outdated`: not retried, newer state made it
+   * wrong.
+   */
   | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean; outdated?: boolean; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
@@ -71,7 +74,9 @@ export type RouteOutcome =
   /** A beat of a declared heartbeat (lib/heartbeat): recorded as a beat, never paged itself. */
   | { outcome: "heartbeat"; name: string; why: string }
   | { outcome: "in_flight"; why: string }
-  /** Not delivered now; the message must come back, after `retryAfterMs` when known (a per-message delay, never the DLQ for waiting alone). */
+  /**
+   * Not delivered now; the message must come back, after `retryAfterMs` when known (a per-message delay, never the DLQ for waiting alone).
+   */
   | RetryOutcome
   /** PagerDuty refused the event (400): retrying cannot help; the message goes to the DLQ with this reason. */
   | { outcome: "rejected"; reason: string };
@@ -143,7 +148,8 @@ export function createRouter(deps: RouterDeps) {
     }
     const actions: PagerDutyAction[] = [];
     if (aggregate) {
-      // The member is counted whatever PagerDuty says now: a failed or paced update of the aggregate is the sweep's to finish (the aggregate is watched).
+      // The member is counted whatever PagerDuty says now: a failed or paced update of the aggregate is the sweep's to finish (the
+      // aggregate is watched).
       const result = await reconcile(aggregate, "repeat", deadline);
       if (result.outcome === "delivered") actions.push(...result.actions);
       if (result.outcome === "rejected") return result;

@@ -20,7 +20,10 @@ export interface GroupRule {
   readonly windowMs: number;
 }
 
-/** A problem that changes state more than `changes` times within `withinMs` is flapping: its resolve waits until it has been resolved for `stableMs`. */
+/**
+ * A problem that changes state more than `changes` times within `withinMs` is flapping: its resolve waits until it has been resolved for
+ * `stableMs`.
+ */
 export interface FlappingPolicy {
   readonly changes: number;
   readonly withinMs: number;

@@ -119,7 +119,8 @@ describe("policies on the local stack", () => {
     await waitFor(() => fake.incidents().some((incident) => incident.dedupKey === "storm:stormy"), 10_000, "the storm incident");
     await waitFor(async () => (await cli("state", "show", "storm:stormy")).includes(`${burst.length - STORM_RATE} members`), 10_000, "every stormed problem in the storm");
     await waitFor(() => actionsFor(dedupKeyOf(calm)).includes("trigger"), 8_000, "the calm key's own incident");
-    // Own pages go out as their messages are handled (a page that missed its first attempt's deadline comes back): wait for them, then count exactly.
+    // Own pages go out as their messages are handled (a page that missed its first attempt's deadline comes back): wait for them, then
+    // count exactly.
     await waitFor(() => fake.incidents().filter((incident) => incident.routingKey === STORM_KEY).length >= STORM_RATE + 1, 10_000, "the storm-key incidents");
     const stormKeyIncidents = fake.incidents().filter((incident) => incident.routingKey === STORM_KEY);
     // The first STORM_RATE problems of the minute page on their own; the rest share one incident.

@@ -17,7 +17,8 @@ const PER_NOTIFICATION = 100;
 
 let t: TestStack;
 beforeAll(async () => {
-  // npm start's default visibility timeout (30 s, so the router has 15 s per batch): a burst this size needs more than the 2 s other e2e tests use.
+  // npm start's default visibility timeout (30 s, so the router has 15 s per batch): a burst this size needs more than the 2 s other e2e
+  // tests use.
   t = await startTestStack({ routingKey: KEY, visibilityTimeoutSeconds: 30 });
   t.fake.rateLimit({ perMinute: 120 });
 });

@@ -11,7 +11,9 @@ const OPTIONS = {
   ...RESOURCE_OPTIONS.windowsTable,
 } as const;
 
-/** Without --all: what suppresses now or will, and what is broken (a broken window suppresses nothing, which someone may be counting on). */
+/**
+ * Without --all: what suppresses now or will, and what is broken (a broken window suppresses nothing, which someone may be counting on).
+ */
 const DEFAULT_STATES: readonly ListedState[] = ["malformed", "active", "pending"];
 
 export const suppressListCommand: Command = {
