@@ -85,7 +85,8 @@ export function benchAdapters(seconds: number): string[] {
   if (typical) {
     lines.push(
       `Target: Alertmanager ≥ 100,000 alerts/s → ${fmt(typical.perSecond)} alerts/s  ${verdict(typical.perSecond >= 100_000)}`,
-      `Target: normalize ÷ JSON.parse ≤ 3 → ${fmt(typical.ratio, 2)}  ${verdict(typical.ratio <= 3)}   (stricter (parse+normalize) ÷ parse: ${fmt(typical.strictRatio, 2)})`,
+      `Target: normalize ÷ JSON.parse ≤ 3 → ${fmt(typical.ratio, 2)}  ` +
+      `${verdict(typical.ratio <= 3)}   (stricter (parse+normalize) ÷ parse: ${fmt(typical.strictRatio, 2)})`,
       "",
     );
   }

@@ -108,8 +108,10 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
         row("blast, 10 alerts per request, 16 in flight", blast),
       ]),
       "",
-      `Target: p99 webhook → PagerDuty ≤ ${TARGET_P99_MS} ms at ${STEADY_RATE} alerts/s → ${fmt(p99)} ms  ${verdict(steady.result.complete && p99 <= TARGET_P99_MS)}`,
-      `Target: ≥ ${fmt(TARGET_RATE)} new problems/s sustained, until the last trigger → ${fmt(rate)} alerts/s  ${verdict(blast.result.complete && rate >= TARGET_RATE)}`,
+      `Target: p99 webhook → PagerDuty ≤ ${TARGET_P99_MS} ms at ${STEADY_RATE} alerts/s → ` +
+      `${fmt(p99)} ms  ${verdict(steady.result.complete && p99 <= TARGET_P99_MS)}`,
+      `Target: ≥ ${fmt(TARGET_RATE)} new problems/s sustained, until the last trigger → ` +
+      `${fmt(rate)} alerts/s  ${verdict(blast.result.complete && rate >= TARGET_RATE)}`,
       `Poller: ${health.poller?.batches} batches, ${health.poller?.received} messages, ${health.poller?.failed} failed`,
       "",
     );

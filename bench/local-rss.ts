@@ -116,9 +116,11 @@ export async function benchLocalRss(): Promise<string[]> {
     const after = rssOf(child.pid!);
     const growth = (after - idle) / MB;
     return [
-      `local stack RSS (DynamoDB ${onDisk ? "on disk" : "in memory"}), ${fmt(alerts)} alerts in ${fmt(requests)} webhooks (sent in ${fmt(sentSeconds, 1)} s, drained in ${fmt(drainedSeconds, 1)} s, ${fmt(lines)} console lines)`,
+      `local stack RSS (DynamoDB ${onDisk ? "on disk" : "in memory"}), ${fmt(alerts)} alerts in ${fmt(requests)} webhooks ` +
+      `(sent in ${fmt(sentSeconds, 1)} s, drained in ${fmt(drainedSeconds, 1)} s, ${fmt(lines)} console lines)`,
       `  settling (every 5 s): ${timeline.join(", ")} MB`,
-      `  idle ${fmt(idle / MB)} MB   peak ${fmt(peak / MB)} MB   after ${fmt(after / MB)} MB (${settleSeconds} s idle)   after − idle ${fmt(growth)} MB   target ≤ ${TARGET_MB} MB ${verdict(growth <= TARGET_MB)}`,
+      `  idle ${fmt(idle / MB)} MB   peak ${fmt(peak / MB)} MB   after ${fmt(after / MB)} MB (${settleSeconds} s idle)   ` +
+      `after − idle ${fmt(growth)} MB   target ≤ ${TARGET_MB} MB ${verdict(growth <= TARGET_MB)}`,
     ];
   } catch (error) {
     throw new Error(`${(error as Error).message}\nstack stderr (tail):\n${errors}`, { cause: error });

@@ -101,9 +101,12 @@ export async function benchRouter(): Promise<string[]> {
   const extraTriggers = fake.events.filter((e) => e.effect === "deduplicated").length;
   lines.push("Router: dynalite + fake PagerDuty in one process, concurrency 10; flapping and the storm gate on", table(rows), "");
   lines.push(
-    `Target: steady path ≤ 1 DynamoDB write and 0 reads per alert → ${fmt(steady.writes / duplicates.length, 2)} writes, ${fmt(steady.reads / duplicates.length, 2)} reads  ${verdict(steady.writes / duplicates.length <= 1 && steady.reads === 0)}`,
-    `Target: 1 PagerDuty request per state change → ${fmt(pdPerChange, 2)} (${fake.requests.length} requests for ${accepted} accepted changes; ${extraTriggers} duplicate triggers)  ${verdict(pdPerChange === 1 && extraTriggers === 0)}`,
-    `Incidents opened: ${fake.incidents().length} for ${KEYS * 2} firing episodes (an episode whose resolve was recorded before its firing opens none); open now: ${fake.openIncidents().length}`,
+    `Target: steady path ≤ 1 DynamoDB write and 0 reads per alert → ${fmt(steady.writes / duplicates.length, 2)} writes, ` +
+    `${fmt(steady.reads / duplicates.length, 2)} reads  ${verdict(steady.writes / duplicates.length <= 1 && steady.reads === 0)}`,
+    `Target: 1 PagerDuty request per state change → ${fmt(pdPerChange, 2)} (${fake.requests.length} requests for ${accepted} ` +
+    `accepted changes; ${extraTriggers} duplicate triggers)  ${verdict(pdPerChange === 1 && extraTriggers === 0)}`,
+    `Incidents opened: ${fake.incidents().length} for ${KEYS * 2} firing episodes (an episode whose resolve ` +
+    `was recorded before its firing opens none); open now: ${fake.openIncidents().length}`,
     "",
   );
   // A window over 1,000 firing problems ends: the sweep must page them all within its interval.
@@ -114,8 +117,10 @@ export async function benchRouter(): Promise<string[]> {
   const report = await sweepWatched(createDynamoStateStore({ doc, tableName: "state" }), router, Date.now() + 60_000);
   const sweepSeconds = Number(process.hrtime.bigint() - sweepStart) / 1e9;
   lines.push(
-    `Target: a window's end pages within the sweep interval (60 s in AWS) → one sweep paged ${fmt(report.delivered)} of ${fmt(HELD)} problems held by the window in ${fmt(sweepSeconds, 1)} s ` +
-      `(${SWEEP_CONCURRENCY} at a time${report.unfinished ? ", UNFINISHED" : ""})  ${verdict(report.delivered === HELD && sweepSeconds <= 60)}`,
+    `Target: a window's end pages within the sweep interval (60 s in AWS) → one sweep paged ` +
+    `${fmt(report.delivered)} of ${fmt(HELD)} problems held by the window in ${fmt(sweepSeconds, 1)} s ` +
+      `(${SWEEP_CONCURRENCY} at a time${report.unfinished ? ", UNFINISHED" : ""})  ` +
+      `${verdict(report.delivered === HELD && sweepSeconds <= 60)}`,
     "",
   );
   client.destroy();

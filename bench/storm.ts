@@ -275,7 +275,8 @@ async function simulate(options: SimulationOptions) {
       outcomes.set(outcome.outcome, (outcomes.get(outcome.outcome) ?? 0) + 1);
       if (traced === item.message.alert.dedupKey) {
         const { alert } = item.message;
-        trace.push(`  +${minutes(clock)} ${item.message.kind} ${alert.status} of ${minutes(Date.parse(alert.occurredAt))} (receive ${item.receives}) → ${JSON.stringify(outcome)}`);
+        trace.push(`  +${minutes(clock)} ${item.message.kind} ${alert.status} of ` +
+          `${minutes(Date.parse(alert.occurredAt))} (receive ${item.receives}) → ${JSON.stringify(outcome)}`);
       }
       // Group and storm incidents (when the router has them): which aggregate a problem pages through.
       const into = (outcome as { into?: unknown }).into;
@@ -581,15 +582,21 @@ function report(f: RunFacts): string[] {
   const lostResolves = lost.size;
   const lines: string[] = [];
   lines.push(
-    `Storm: ${fmt(alerts)} alerts over ${fmt((workload.endMs - workload.startMs) / 60_000)} simulated minutes → router runtime (routes + policies) on dynalite + fake PagerDuty; concurrency ${f.concurrency}, seed ${f.seed}` +
+    `Storm: ${fmt(alerts)} alerts over ${fmt((workload.endMs - workload.startMs) / 60_000)} simulated minutes → router ` +
+    `runtime (routes + policies) on dynalite + fake PagerDuty; concurrency ${f.concurrency}, seed ${f.seed}` +
       (f.rateLimit ? `, PagerDuty rate limit ${f.rateLimit}/min per key` : ""),
-    `  workload: ${fmt(realProblems)} distinct problems on ${workload.services} services / ${workload.teams} teams — ${fmt(ofKind("steady").length)} steady, ${fmt(ofKind("flapping").length)} flapping, ` +
-      `${fmt(ofKind("burst").length)} in a burst on service=${workload.burstService} within 1 min at +${fmt((workload.burstStartMs - workload.startMs) / 60_000)} min; ${fmt(episodes)} firing episodes, every problem ends resolved`,
-    `  messages: ${fmt(messagesBy("first"))} first notifications, ${fmt(messagesBy("resend"))} source re-sends, ${fmt(messagesBy("ha-peer"))} HA-peer copies, ${fmt(messagesBy("redelivery"))} SQS redeliveries (same id); ` +
+    `  workload: ${fmt(realProblems)} distinct problems on ${workload.services} services / ${workload.teams} ` +
+    `teams — ${fmt(ofKind("steady").length)} steady, ${fmt(ofKind("flapping").length)} flapping, ` +
+      `${fmt(ofKind("burst").length)} in a burst on service=${workload.burstService} within 1 min at ` +
+      `+${fmt((workload.burstStartMs - workload.startMs) / 60_000)} min; ` +
+      `${fmt(episodes)} firing episodes, every problem ends resolved`,
+    `  messages: ${fmt(messagesBy("first"))} first notifications, ${fmt(messagesBy("resend"))} source re-sends, ` +
+    `${fmt(messagesBy("ha-peer"))} HA-peer copies, ${fmt(messagesBy("redelivery"))} SQS redeliveries (same id); ` +
       `${fmt(outOfOrder)} arrive after a newer event of their problem`,
     `  config: routes by team (payments split by severity) to ${Object.keys(ROUTING_KEYS).length} routing keys; ` +
       (f.policiesOn
-        ? `group "service-down" (alertname=~.*Down by service, 10m); flapping after more than 3 changes in 10m, stable 5m; storm 30 new incidents/min per key; `
+        ? `group "service-down" (alertname=~.*Down by service, 10m); flapping after more than 3 ` +
+          `changes in 10m, stable 5m; storm 30 new incidents/min per key; `
         : "grouping, flapping and storm policies OFF (STORM_POLICIES=off); ") +
       `sweep every simulated minute (${f.sweepKind}), ${f.tailMinutes} simulated minutes after the last alert`,
     "",
@@ -617,19 +624,30 @@ function report(f: RunFacts): string[] {
     burstMinutes.push(`+${m - Math.floor(workload.startMs / 60_000)} min: ${perKey.join(", ") || "none"}`);
   }
   lines.push(
-    `Incidents: ${fmt(incidents.length)} opened (${fmt(ownIncidents.length)} on problems' own keys, ${fmt(policyIncidents.length)} on other keys` +
+    `Incidents: ${fmt(incidents.length)} opened (${fmt(ownIncidents.length)} on ` +
+    `problems' own keys, ${fmt(policyIncidents.length)} on other keys` +
       (policyKinds.size ? `: ${[...policyKinds].map(([kind, v]) => `${v.incidents} ${kind} (${v.triggers} triggers folded in)`).join(", ")}` : "") +
       `); worst minute on one routing key: ${fmt(worstMinute)} new incidents`,
-    `Burst: ${fmt(ofKind("burst").filter((p) => incidentsByKey.has(p.dedupKey)).length)} of ${fmt(ofKind("burst").length)} burst problems paged on their own key, ${fmt(ofKind("burst").filter((p) => f.aggregateOf.has(p.dedupKey)).length)} through a group/storm incident; new incidents per key — ${burstMinutes.join("; ")}`,
-    `Triggers per real problem: ${fmt(opened.length / realProblems, 2)} trigger events that opened an incident ÷ ${fmt(realProblems)} problems; ` +
+    `Burst: ${fmt(ofKind("burst").filter((p) => incidentsByKey.has(p.dedupKey)).length)} of ` +
+    `${fmt(ofKind("burst").length)} burst problems paged on their own key, ` +
+    `${fmt(ofKind("burst").filter((p) => f.aggregateOf.has(p.dedupKey)).length)} through a group/storm incident; new ` +
+    `incidents per key — ${burstMinutes.join("; ")}`,
+    `Triggers per real problem: ${fmt(opened.length / realProblems, 2)} trigger ` +
+    `events that opened an incident ÷ ${fmt(realProblems)} problems; ` +
       `${fmt(triggers.length / realProblems, 2)} trigger events of any effect ÷ ${fmt(realProblems)}`,
-    `Duplicate triggers (same severity to a problem's open incident): ${fmt(duplicateTriggers)}; severity raises: ${fmt(severityRaises)}; re-triggers of group/storm incidents (updates): ${fmt(aggregateUpdates)}`,
-    `Lost resolves: ${fmt(lostResolves)} problems resolved at the source with their incident (own, group or storm) still open; incidents open overall at the end: ${fmt(openAtEnd.length)}; ` +
-      `router state at the end: ${fmt(f.unsettled.firing)} firing, ${fmt(f.unsettled.openIn)} with a resolve owed, ${fmt(f.unsettled.claimed)} with a claim`,
-    `Simulated delays: first page ${seconds(percentile(toPage, 0.5))} p50 / ${seconds(percentile(toPage, 0.95))} p95 after the source fired; ` +
-      `last resolve ${seconds(percentile(toResolve, 0.5))} p50 / ${seconds(percentile(toResolve, 0.95))} p95 / ${seconds(toResolve.at(-1) ?? Number.NaN)} max after the source resolved`,
+    `Duplicate triggers (same severity to a problem's open incident): ${fmt(duplicateTriggers)}; severity raises: ` +
+    `${fmt(severityRaises)}; re-triggers of group/storm incidents (updates): ${fmt(aggregateUpdates)}`,
+    `Lost resolves: ${fmt(lostResolves)} problems resolved at the source with their incident (own, group or ` +
+    `storm) still open; incidents open overall at the end: ${fmt(openAtEnd.length)}; ` +
+      `router state at the end: ${fmt(f.unsettled.firing)} firing, ` +
+      `${fmt(f.unsettled.openIn)} with a resolve owed, ${fmt(f.unsettled.claimed)} with a claim`,
+    `Simulated delays: first page ${seconds(percentile(toPage, 0.5))} p50 / ` +
+    `${seconds(percentile(toPage, 0.95))} p95 after the source fired; ` +
+      `last resolve ${seconds(percentile(toResolve, 0.5))} p50 / ${seconds(percentile(toResolve, 0.95))} ` +
+      `p95 / ${seconds(toResolve.at(-1) ?? Number.NaN)} max after the source resolved`,
     `Router outcomes: ${[...f.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")} (${fmt(handled)} receives for ${fmt(alerts)} messages; ` +
-      `${fmt(f.redeliveredByRetry)} came back after a retry/in-flight, ${fmt(f.pacedWaits)} after a delay the router asked for (pacing), ${fmt(f.deadLettered.length)} dead-lettered)`,
+      `${fmt(f.redeliveredByRetry)} came back after a retry/in-flight, ${fmt(f.pacedWaits)} after a ` +
+      `delay the router asked for (pacing), ${fmt(f.deadLettered.length)} dead-lettered)`,
   );
   for (const key of [...lost].slice(0, 3)) {
     const { lastAlert: _alert, members: _members, changes, dedupKey: _key, ...state } = (f.finalStates.get(key) ?? {}) as Partial<ProblemState> & { members?: unknown; changes?: unknown };
@@ -639,19 +657,25 @@ function report(f: RunFacts): string[] {
     lines.push(`  lost: ${problem.kind} ${key} (episodes at +${episodes} min): ${JSON.stringify(state).slice(0, 900)}`);
   }
   for (const incident of openAtEnd.filter((i) => !problemsByKey.has(i.dedupKey)).slice(0, 3)) {
-    lines.push(`  open ${f.aggregateKinds.get(incident.dedupKey) ?? "other"} incident ${incident.dedupKey} opened at +${offset(incident.openedAt)} min`);
+    lines.push(`  open ${f.aggregateKinds.get(incident.dedupKey) ?? "other"} incident ` +
+      `${incident.dedupKey} opened at +${offset(incident.openedAt)} min`);
   }
   if (f.retryReasons.size) lines.push(`  came back because: ${[...f.retryReasons].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${v}× ${k}`).join("; ")}`);
   if (f.deadLettered.length) lines.push(`  dead-lettered: ${f.deadLettered.slice(0, 3).map((d) => `${d.dedupKey}: ${d.reason}`).join("; ")}`);
   lines.push(
-    `Sweeps: ${fmt(f.sweepTotals.runs)} runs, ${fmt(f.sweepTotals.checked)} problems checked, ${fmt(f.sweepTotals.delivered)} delivered, ${fmt(f.sweepTotals.failed)} failed, ${fmt(f.sweepTotals.unfinished)} unfinished`,
+    `Sweeps: ${fmt(f.sweepTotals.runs)} runs, ${fmt(f.sweepTotals.checked)} problems checked, ` +
+    `${fmt(f.sweepTotals.delivered)} delivered, ${fmt(f.sweepTotals.failed)} failed, ${fmt(f.sweepTotals.unfinished)} unfinished`,
     `PagerDuty requests: ${fmt(f.requests)} (${fmt(f.rateLimited)} answered 429, ${fmt(f.rejected)} refused as invalid)`,
-    `DynamoDB per alert: ${fmt(db.alerts.writes / alerts, 2)} writes, ${fmt(db.alerts.reads / alerts, 2)} reads while routing (${fmt(db.stateReads / alerts, 2)} state-table reads; ${fmt(db.windowScans)} window-table scans in all); ` +
+    `DynamoDB per alert: ${fmt(db.alerts.writes / alerts, 2)} writes, ${fmt(db.alerts.reads / alerts, 2)} reads while routing ` +
+    `(${fmt(db.stateReads / alerts, 2)} state-table reads; ${fmt(db.windowScans)} window-table scans in all); ` +
       `sweeps: ${fmt(db.sweeps.writes)} writes, ${fmt(db.sweeps.reads)} reads`,
-    `Wall time: ${fmt(f.wallSeconds, 1)} s (${fmt(f.alertsSeconds, 1)} s until the queue was empty, ${fmt(alerts / Math.max(f.alertsSeconds, 1e-9))} alerts/s; setup ${fmt(f.setupSeconds, 1)} s) on this machine, one process`,
+    `Wall time: ${fmt(f.wallSeconds, 1)} s (${fmt(f.alertsSeconds, 1)} s until the queue was empty, ` +
+    `${fmt(alerts / Math.max(f.alertsSeconds, 1e-9))} alerts/s; setup ${fmt(f.setupSeconds, 1)} s) on this machine, one process`,
     "",
-    `Target: ≤ ${TARGET_TRIGGERS_PER_PROBLEM} triggers per real problem (incidents opened ÷ problems) → ${fmt(triggersPerProblem, 2)}  ${verdict(triggersPerProblem <= TARGET_TRIGGERS_PER_PROBLEM)}`,
-    `Target: 0 lost resolves (incidents still open when every problem has resolved) → ${fmt(openAtEnd.length)} incidents open, ${fmt(lostResolves)} problems affected  ${verdict(openAtEnd.length === 0 && lostResolves === 0)}`,
+    `Target: ≤ ${TARGET_TRIGGERS_PER_PROBLEM} triggers per real problem (incidents opened ÷ problems) → ` +
+    `${fmt(triggersPerProblem, 2)}  ${verdict(triggersPerProblem <= TARGET_TRIGGERS_PER_PROBLEM)}`,
+    `Target: 0 lost resolves (incidents still open when every problem has resolved) → ${fmt(openAtEnd.length)} incidents ` +
+    `open, ${fmt(lostResolves)} problems affected  ${verdict(openAtEnd.length === 0 && lostResolves === 0)}`,
     "",
   );
   return lines;
@@ -725,20 +749,27 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
   const episodes = size * 2;
   const aggregateEvents = sim.events.filter((e) => isAggregateKey(e.dedupKey)).length;
   return [
-    `Storm bursts: ${fmt(size)} new problems on routing key '${BURST_TEAM}' within a minute, resolving 8–15 minutes later, the same again ${gapMinutes} simulated minutes later; ` +
-      `${fmt(workload.messages.length)} messages (first notifications, re-sends, 3% SQS redeliveries); fake PagerDuty answers 429 past ${PAGERDUTY_LIMIT_PER_MINUTE} events/min per key; ` +
-      `router budget ${DEFAULT_EVENTS_PER_MINUTE}/min per key; storm ${STORM_ROUTES_CONFIG.storm.newIncidentsPerMinute} new incidents/min; concurrency ${concurrency}, seed ${seed}`,
+    `Storm bursts: ${fmt(size)} new problems on routing key '${BURST_TEAM}' within a minute, ` +
+    `resolving 8–15 minutes later, the same again ${gapMinutes} simulated minutes later; ` +
+      `${fmt(workload.messages.length)} messages (first notifications, re-sends, 3% SQS redeliveries); ` +
+      `fake PagerDuty answers 429 past ${PAGERDUTY_LIMIT_PER_MINUTE} events/min per key; ` +
+      `router budget ${DEFAULT_EVENTS_PER_MINUTE}/min per key; storm ` +
+      `${STORM_ROUTES_CONFIG.storm.newIncidentsPerMinute} new incidents/min; concurrency ${concurrency}, seed ${seed}`,
     "",
     table(rows),
     "",
-    `PagerDuty: ${fmt(sim.requests)} requests, ${fmt(sim.rateLimited)} answered 429, ${fmt(sim.rejected)} refused; ${fmt(sim.events.length)} events (${fmt(aggregateEvents)} to storm/group incidents); ` +
+    `PagerDuty: ${fmt(sim.requests)} requests, ${fmt(sim.rateLimited)} answered 429, ${fmt(sim.rejected)} ` +
+    `refused; ${fmt(sim.events.length)} events (${fmt(aggregateEvents)} to storm/group incidents); ` +
       `incidents open at the end: ${fmt(sim.incidents.filter((i) => i.status !== "resolved").length)}`,
     `Router outcomes: ${[...sim.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}; ${fmt(sim.pacedWaits)} receives waited for pacing; ${fmt(sim.deadLettered.length)} dead-lettered`,
-    `DynamoDB while routing: ${fmt(writes)} writes, ${fmt(reads)} reads — ${fmt(writes / episodes, 2)} writes per problem episode (fire + resolve, duplicates included), ${fmt(writes / workload.messages.length, 2)} per message`,
+    `DynamoDB while routing: ${fmt(writes)} writes, ${fmt(reads)} reads — ${fmt(writes / episodes, 2)} writes per problem ` +
+    `episode (fire + resolve, duplicates included), ${fmt(writes / workload.messages.length, 2)} per message`,
     `Wall time: ${fmt(sim.wallSeconds, 1)} s on this machine, one process`,
     "",
-    `Target: 1 storm incident per burst, ≤ ${TARGET_INCIDENTS_PER_BURST} incidents per burst, every problem represented, 0 open at the end, 0 lost resolves → ${verdict(verdicts.every(Boolean))}`,
-    `Target: 0 answers 429 from a PagerDuty enforcing ${PAGERDUTY_LIMIT_PER_MINUTE}/min per key → ${fmt(sim.rateLimited)}  ${verdict(sim.rateLimited === 0)}`,
+    `Target: 1 storm incident per burst, ≤ ${TARGET_INCIDENTS_PER_BURST} incidents per burst, every problem ` +
+    `represented, 0 open at the end, 0 lost resolves → ${verdict(verdicts.every(Boolean))}`,
+    `Target: 0 answers 429 from a PagerDuty enforcing ${PAGERDUTY_LIMIT_PER_MINUTE}/min per ` +
+    `key → ${fmt(sim.rateLimited)}  ${verdict(sim.rateLimited === 0)}`,
     "",
   ];
 }

@@ -41,14 +41,16 @@ export class NagFindingCollector implements INagLogger {
 /** The reasons, kept apart so docs/deploy.md and the tests can quote them. */
 export const ACKNOWLEDGED = {
   webhookRoutesWithoutAuthorizer:
-    "Webhook senders (Alertmanager, Datadog, CloudWatch via SNS HTTPS) can send a static Authorization header but not SigV4, Cognito or JWT; " +
+    "Webhook senders (Alertmanager, Datadog, CloudWatch via SNS HTTPS) can send a " +
+    "static Authorization header but not SigV4, Cognito or JWT; " +
     "each adapter checks a bearer/basic token from Secrets Manager in constant time and answers 401 before parsing the body; " +
     "PagerDuty senders (/v2/enqueue) carry the token as the body's routing_key, checked the same way before the event is read.",
   routingKeysByPrefix:
     "Routing keys are separate secrets <prefix>/<name> that operators create after deploying (each secret ARN ends in a random suffix); " +
     "the grant is GetSecretValue only, limited to that prefix.",
   webhookTokenByName:
-    "The webhook token secret is referenced by name (webhookTokenSecretName); its ARN ends in a random 6-character suffix that only a wildcard can match.",
+    "The webhook token secret is referenced by name (webhookTokenSecretName); its ARN " +
+    "ends in a random 6-character suffix that only a wildcard can match.",
   webhookTokenRotation:
     "The token is shared with external senders (Alertmanager, Datadog), so rotating it means changing their configuration too; " +
     "operators rotate it with put-secret-value and the adapters pick the new value up within 5 minutes without a deploy.",
@@ -57,7 +59,9 @@ export const ACKNOWLEDGED = {
 export function acknowledgeFindings(stack: AlertRelayStack): void {
   NagSuppressions.addResourceSuppressions(stack.ingress.api, [{ id: "AwsSolutions-APIG4", reason: ACKNOWLEDGED.webhookRoutesWithoutAuthorizer }], true);
 
-  const routingKeys = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${stack.settings.routingKeysSecretPrefix}/*`;
+  const routingKeys =
+    "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:" +
+    `secret:${stack.settings.routingKeysSecretPrefix}/*`;
   for (const fn of [stack.router, stack.sweep]) {
     NagSuppressions.addResourceSuppressions(fn.role, [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.routingKeysByPrefix, appliesTo: [routingKeys] }], true);
   }

@@ -147,7 +147,8 @@ function readSources(problems: Problems, value: unknown): string[] {
   }
   const unknown = list.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    problems.push(`sources names ${unknown.map(show).join(", ")}, which ${unknown.length === 1 ? "is" : "are"} not registered; known: ${known.join(", ")}`);
+    problems.push(`sources names ${unknown.map(show).join(", ")}, which ` +
+      `${unknown.length === 1 ? "is" : "are"} not registered; known: ${known.join(", ")}`);
   }
   return known.filter((name) => list.includes(name));
 }
@@ -159,14 +160,16 @@ function readKmsKeyArns(problems: Problems, value: unknown): string[] {
   if (value === undefined || value === null || value === "") return [];
   const list = typeof value === "string" ? value.split(",").map((arn) => arn.trim()).filter(Boolean) : value;
   if (!Array.isArray(list) || !list.every((arn) => typeof arn === "string")) {
-    problems.push(`secretsKmsKeyArns is ${show(value)}; expected KMS key ARNs, comma-separated or a list, e.g. "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`);
+    problems.push(`secretsKmsKeyArns is ${show(value)}; expected KMS key ARNs, comma-separated or a list, e.g. ` +
+      `"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`);
     return [];
   }
   const invalid = list.filter((arn) => !KMS_KEY_ARN.test(arn));
   if (invalid.length > 0) {
     problems.push(
       `secretsKmsKeyArns: ${invalid.map(show).join(", ")} ${invalid.length === 1 ? "is not a KMS key ARN" : "are not KMS key ARNs"}; ` +
-        "write arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not work in an IAM policy: find the key's ARN with aws kms describe-key --key-id alias/<name>)",
+        "write arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not work in an IAM " +
+        "policy: find the key's ARN with aws kms describe-key --key-id alias/<name>)",
     );
     return [];
   }
@@ -206,7 +209,8 @@ function readRoutes(problems: Problems, input: SettingsInput, readFile: (path: s
   // Only key NAMES are in a valid config (the parser refuses anything shaped like a key), so it may sit in the environment.
   const json = JSON.stringify(value);
   if (Buffer.byteLength(json) > MAX_ROUTES_JSON_BYTES) {
-    problems.push(`${origin} is ${Buffer.byteLength(json)} bytes as compact JSON; Lambda's environment holds at most ${MAX_ROUTES_JSON_BYTES} of it — merge routes with regex matchers`);
+    problems.push(`${origin} is ${Buffer.byteLength(json)} bytes as compact JSON; Lambda's environment holds at ` +
+      `most ${MAX_ROUTES_JSON_BYTES} of it — merge routes with regex matchers`);
     return undefined;
   }
   return json;
@@ -233,7 +237,8 @@ function readOpsEndpoint(problems: Problems, value: unknown): string | undefined
     // The value is not echoed: it holds a credential.
     problems.push(
       "opsAlarmEndpoint contains an integration key, which would be written into the template; store the URL in a secret " +
-        "(aws secretsmanager create-secret --name alert-relay/<stage>/ops-alarm-endpoint --secret-string <url>) and pass secretsmanager:<that name>",
+        "(aws secretsmanager create-secret --name alert-relay/<stage>/ops-alarm-endpoint " +
+        "--secret-string <url>) and pass secretsmanager:<that name>",
     );
     return undefined;
   }
@@ -303,7 +308,8 @@ export function resolveSettings(
   const routerBatchSize = readInteger(problems, "routerBatchSize", input.routerBatchSize, PIPELINE.routerBatchSize, 1, 10_000);
   const routerMaxBatchingWindowSeconds = readInteger(problems, "routerMaxBatchingWindowSeconds", input.routerMaxBatchingWindowSeconds, 0, 0, 300);
   if (routerBatchSize > 10 && routerMaxBatchingWindowSeconds < 1) {
-    problems.push(`routerBatchSize ${routerBatchSize} needs routerMaxBatchingWindowSeconds ≥ 1 (SQS allows more than 10 per batch only with a batching window)`);
+    problems.push(`routerBatchSize ${routerBatchSize} needs routerMaxBatchingWindowSeconds ≥ 1 (SQS ` +
+      `allows more than 10 per batch only with a batching window)`);
   }
   const apiThrottleRateLimit = readInteger(problems, "apiThrottleRateLimit", input.apiThrottleRateLimit, 50, 1, 10_000);
   const apiThrottleBurstLimit = readInteger(problems, "apiThrottleBurstLimit", input.apiThrottleBurstLimit, 100, 1, 5_000);

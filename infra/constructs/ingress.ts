@@ -78,7 +78,8 @@ export class Ingress extends Construct {
     const stack = Stack.of(this);
 
     this.api = new apigw.HttpApi(this, "Api", {
-      description: `alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
+      description: `alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 ` +
+        `at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
       createDefaultStage: false,
     });
     this.accessLogs = new logs.LogGroup(this, "AccessLogs", { retention: props.logRetention, removalPolicy: props.removalPolicy });

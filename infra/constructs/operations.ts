@@ -108,24 +108,28 @@ export class Operations extends Construct {
     this.alarm("dlq-not-empty", dlqDepth, {
       threshold: 0,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: `Alerts the router could not deliver are in the dead-letter queue, each with its reason. See them with: ${cli}; replay after fixing the cause with: npx alert-relay dlq redrive --stack ${stackName}`,
+      alarmDescription: `Alerts the router could not deliver are in the dead-letter queue, each with its reason. See them with: ` +
+        `${cli}; replay after fixing the cause with: npx alert-relay dlq redrive --stack ${stackName}`,
     });
     if (failureDepth) {
       this.alarm("adapter-failures-not-empty", failureDepth, {
         threshold: 0,
         comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `SNS, EventBridge or alarm-action events an adapter could not queue after Lambda's retries are in the adapter failure queue (the original event plus ErrorMessage). Re-invoke the adapter with the message body once the cause is fixed.`,
+        alarmDescription: `SNS, EventBridge or alarm-action events an adapter could not queue after Lambda's retries are in the adapter failure ` +
+          `queue (the original event plus ErrorMessage). Re-invoke the adapter with the message body once the cause is fixed.`,
       });
     }
     this.alarm("queue-age-high", queueAge, {
       threshold: props.queueAgeAlarmSeconds,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
-      alarmDescription: `The oldest alert has waited more than ${props.queueAgeAlarmSeconds} s in the alerts queue: the router is failing, throttled or PagerDuty is refusing events. Check the router's logs and the delivery-failures alarm.`,
+      alarmDescription: `The oldest alert has waited more than ${props.queueAgeAlarmSeconds} s in the alerts queue: the router is failing, ` +
+        `throttled or PagerDuty is refusing events. Check the router's logs and the delivery-failures alarm.`,
     });
     this.alarm("router-errors", props.router.metricErrors({ period: FIVE_MINUTES, statistic: cw.Stats.SUM }), {
       threshold: 1,
-      alarmDescription: "The router function failed whole invocations (crash, timeout or a setting it cannot start with). Its batches are retried and dead-lettered after the max receive count. Check its log group.",
+      alarmDescription: "The router function failed whole invocations (crash, timeout or a setting it cannot start with). Its " +
+        "batches are retried and dead-lettered after the max receive count. Check its log group.",
     });
     this.alarm("sweep-errors", props.sweep.metricErrors({ period: FIVE_MINUTES, statistic: cw.Stats.SUM }), {
       threshold: 1,
@@ -137,15 +141,19 @@ export class Operations extends Construct {
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      alarmDescription: `PagerDuty keeps refusing or failing events (${METRIC.routerOutcomes} outcome retry/rejected, ${METRIC.deadLettered} rejected/exhausted) for 10 of 15 minutes: an outage, rate limiting, or a wrong routing key. Check the router's logs for the PagerDuty status.`,
+      alarmDescription: `PagerDuty keeps refusing or failing events (${METRIC.routerOutcomes} outcome retry/rejected, ` +
+        `${METRIC.deadLettered} rejected/exhausted) for 10 of 15 minutes: an outage, rate limiting, or a ` +
+        `wrong routing key. Check the router's logs for the PagerDuty status.`,
     });
     this.alarm("adapter-publish-failures", publishFailures, {
       threshold: 1,
-      alarmDescription: `Adapters could not put alerts on the queue (${METRIC.publishFailures}); webhook senders got 503 and will retry, invocations go to the adapter failure queue. Check SQS and the adapters' logs.`,
+      alarmDescription: `Adapters could not put alerts on the queue (${METRIC.publishFailures}); webhook senders got 503 and will ` +
+        `retry, invocations go to the adapter failure queue. Check SQS and the adapters' logs.`,
     });
     this.alarm("malformed-windows", relayMetric(METRIC.malformedWindows), {
       threshold: 1,
-      alarmDescription: `A suppression window item cannot be read and is being ignored (${METRIC.malformedWindows}); it suppresses nothing until fixed. Find it with: npx alert-relay suppress validate --stack ${stackName}`,
+      alarmDescription: `A suppression window item cannot be read and is being ignored (${METRIC.malformedWindows}); it suppresses ` +
+        `nothing until fixed. Find it with: npx alert-relay suppress validate --stack ${stackName}`,
     });
 
     this.dashboard = new cw.Dashboard(this, "Dashboard", { dashboardName: props.dashboardName, defaultInterval: Duration.hours(3) });

@@ -63,7 +63,8 @@ export class PipelineStorage extends Construct {
     super(scope, id);
     if (PIPELINE.visibilityTimeoutSeconds < MIN_VISIBILITY_TO_TIMEOUT_RATIO * PIPELINE.routerTimeoutSeconds) {
       throw new Error(
-        `PIPELINE.visibilityTimeoutSeconds (${PIPELINE.visibilityTimeoutSeconds}) must be at least ${MIN_VISIBILITY_TO_TIMEOUT_RATIO} × routerTimeoutSeconds (${PIPELINE.routerTimeoutSeconds})`,
+        `PIPELINE.visibilityTimeoutSeconds (${PIPELINE.visibilityTimeoutSeconds}) must be at least ` +
+        `${MIN_VISIBILITY_TO_TIMEOUT_RATIO} × routerTimeoutSeconds (${PIPELINE.routerTimeoutSeconds})`,
       );
     }
     const retention = Duration.days(PIPELINE.deadLetterRetentionDays);

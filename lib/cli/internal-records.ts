@@ -36,7 +36,8 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
     return [
       head,
       "",
-      `The storm gate of routing key '${ref}' counts the new incidents per clock minute; above the storm rate, new problems join the storm incident storm:${ref}.`,
+      `The storm gate of routing key '${ref}' counts the new incidents per clock minute; above ` +
+      `the storm rate, new problems join the storm incident storm:${ref}.`,
       `  Minute ${rate.minute ?? "?"}: ${plural(rate.thisMinute ?? 0, "new incident")}; the minute before: ${rate.lastMinute ?? 0}.`,
     ];
   }
@@ -47,7 +48,8 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
     return [
       head,
       "",
-      `Pacing of routing key '${pace.routingKeyRef ?? item.dedupKey.slice(KEY_PREFIX.pace.length)}': at most ${pace.perMinute ?? "?"} events a minute go to PagerDuty, shared by every router instance.`,
+      `Pacing of routing key '${pace.routingKeyRef ?? item.dedupKey.slice(KEY_PREFIX.pace.length)}': at most ` +
+      `${pace.perMinute ?? "?"} events a minute go to PagerDuty, shared by every router instance.`,
       `  Sent in the last minute: ${recent}.`,
       paused ? `  Paused after PagerDuty answered 429, until ${when(paused, now)}.` : "  Not paused.",
     ];

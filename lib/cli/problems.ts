@@ -58,28 +58,34 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     const until = dateOf(delivery.until);
     lines.push(
       deliveryInFlight(state, now)
-        ? `A delivery is in flight until ${at(delivery.until, now)}: ${delivery.action} on ${keyRef(delivery)}, claimed by a router instance.`
-        : `A delivery claim (${delivery.action} on ${keyRef(delivery)}) lapsed at ${until ? when(until, now) : "an unknown time"} without an answer; the next attempt takes over.`,
+        ? `A delivery is in flight until ${at(delivery.until, now)}: ` +
+          `${delivery.action} on ${keyRef(delivery)}, claimed by a router instance.`
+        : `A delivery claim (${delivery.action} on ${keyRef(delivery)}) lapsed at ` +
+          `${until ? when(until, now) : "an unknown time"} without an answer; the next attempt takes over.`,
     );
   }
   if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
   if (state.watch === "owed") {
     lines.push(
-      `Its change of ${at(state.watchAt, now)} is owed to PagerDuty: its queue message delivers it, and if that message is lost or keeps failing, ` +
+      `Its change of ${at(state.watchAt, now)} is owed to PagerDuty: its queue message ` +
+      `delivers it, and if that message is lost or keeps failing, ` +
         "the sweep delivers it from this record after the grace period (OWED_GRACE, two router timeouts).",
     );
   }
   if (state.watch === "reresolve") {
-    lines.push(`A trigger attempt got no answer and may reach PagerDuty late, so the resolve is sent once more ${at(state.reResolveAt, now)} (idempotent at PagerDuty).`);
+    lines.push(`A trigger attempt got no answer and may reach PagerDuty late, so the resolve is sent ` +
+      `once more ${at(state.reResolveAt, now)} (idempotent at PagerDuty).`);
   }
   if (state.unpaged) {
     lines.push(
-      `${plural(state.unpaged, "firing episode")} of this problem ${state.unpaged === 1 ? "was" : "were"} over before PagerDuty could be reached: not paged after the fact ` +
+      `${plural(state.unpaged, "firing episode")} of this problem ` +
+      `${state.unpaged === 1 ? "was" : "were"} over before PagerDuty could be reached: not paged after the fact ` +
         "(only a resolve went out, in case a trigger had reached it).",
     );
   }
   if (state.recovered) {
-    lines.push(`The sweep delivered ${plural(state.recovered, "change")} of this problem that its queue message had not (last ${at(state.recoveredAt, now)}).`);
+    lines.push(`The sweep delivered ${plural(state.recovered, "change")} of this problem that its ` +
+      `queue message had not (last ${at(state.recoveredAt, now)}).`);
   }
   return lines;
 }
@@ -103,7 +109,8 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
   if (state.kind) {
     lines.push(
       state.kind === "storm"
-        ? `This is the storm incident of routing key '${state.rule}': new problems beyond the storm rate joined it instead of opening incidents of their own.`
+        ? `This is the storm incident of routing key '${state.rule}': new problems beyond the ` +
+          `storm rate joined it instead of opening incidents of their own.`
         : `This is a group incident of grouping rule '${state.rule}': related alerts page through it as one PagerDuty incident.`,
     );
     lines.push(
@@ -116,7 +123,9 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
     }
     if (state.told?.members !== undefined) {
       lines.push(
-        `PagerDuty's alert counts ${plural(state.told.members, "member")}${state.told.firing === undefined ? "" : `, ${state.told.firing} firing`}; changes reach it in one update a minute.`,
+        `PagerDuty's alert counts ` +
+        `${plural(state.told.members, "member")}${state.told.firing === undefined ? "" : `, ${state.told.firing} firing`}; ` +
+        `changes reach it in one update a minute.`,
       );
     }
     const pending = Object.keys(state.pending ?? {}).length;
@@ -152,5 +161,6 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
 export function memberLines(members: readonly ProblemState[], now: Date): string[] {
   return [...members]
     .sort((a, b) => (a.transitionAt < b.transitionAt ? 1 : a.transitionAt > b.transitionAt ? -1 : 0))
-    .map((member) => `${member.status.padEnd(8)} ${member.severity.padEnd(8)} since ${at(member.transitionAt, now)}  ${member.dedupKey}: ${member.lastAlert?.summary ?? ""}`);
+    .map((member) => `${member.status.padEnd(8)} ${member.severity.padEnd(8)} since ` +
+      `${at(member.transitionAt, now)}  ${member.dedupKey}: ${member.lastAlert?.summary ?? ""}`);
 }

@@ -51,7 +51,8 @@ export function describeHeartbeat(record: HeartbeatRecord, problem: ProblemState
   const lines = [`Heartbeat ${record.name} in the ${where}`, ""];
   lines.push(
     record.lastBeatAt
-      ? `  Last beat at ${at(record.lastBeatAt)}: alert ${record.lastBeatAlertId ?? "?"} from ${record.lastBeatSource ?? "?"}; ${plural(record.beats ?? 0, "beat")} recorded.`
+      ? `  Last beat at ${at(record.lastBeatAt)}: alert ${record.lastBeatAlertId ?? "?"} from ` +
+        `${record.lastBeatSource ?? "?"}; ${plural(record.beats ?? 0, "beat")} recorded.`
       : "  No beat recorded yet.",
     `  Watched since ${at(record.watchingSince)}${every ? `; a beat is expected every ${every}` : ""}.`,
     `  State: ${state.text}.`,

@@ -163,7 +163,8 @@ export function missingAlert(declaration: HeartbeatDeclaration, record: Heartbea
   const about = declaration.description ? ` — ${declaration.description}` : "";
   const summary = status.lastBeatAt
     ? `No heartbeat from ${declaration.name} for ${silent} (expected every ${every}); last seen ${isoSeconds(status.lastBeatAt)}${about}`
-    : `No heartbeat from ${declaration.name} for ${silent} (expected every ${every}); none seen since alert-relay began watching at ${isoSeconds(record.watchingSince ?? status.since)}${about}`;
+    : `No heartbeat from ${declaration.name} for ${silent} (expected every ${every}); none seen since ` +
+      `alert-relay began watching at ${isoSeconds(record.watchingSince ?? status.since)}${about}`;
   return heartbeatAlert(declaration, "firing", status.since, now, summary, heartbeatDetails(declaration, record, { missingSince: status.since }));
 }
 
@@ -175,6 +176,7 @@ export function missingAlert(declaration: HeartbeatDeclaration, record: Heartbea
 export function backAlert(declaration: HeartbeatDeclaration, record: HeartbeatRecord, missingEventAt: string, now: Date): NormalizedAlert {
   const lastBeatAt = record.lastBeatAt ?? now.toISOString();
   const occurredAt = Date.parse(lastBeatAt) > Date.parse(missingEventAt) ? lastBeatAt : now.toISOString();
-  const summary = `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} (expected every ${formatDuration(declaration.intervalMs)})`;
+  const summary = `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} ` +
+    `(expected every ${formatDuration(declaration.intervalMs)})`;
   return heartbeatAlert(declaration, "resolved", occurredAt, now, summary, heartbeatDetails(declaration, record, { backAt: lastBeatAt }));
 }

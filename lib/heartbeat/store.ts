@@ -35,7 +35,8 @@ export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tab
       const after = await update({
         Key: { dedupKey: trackerKey(name) },
         UpdateExpression:
-          "SET itemType = :type, #name = :name, lastBeatAt = :at, lastBeatAlertId = :id, lastBeatSource = :source, lastBeatRecordedAt = :now, " +
+          "SET itemType = :type, #name = :name, lastBeatAt = :at, " +
+          "lastBeatAlertId = :id, lastBeatSource = :source, lastBeatRecordedAt = :now, " +
           "watchingSince = if_not_exists(watchingSince, :now) ADD beats :one",
         // Monotonic: an older or equal beat (SQS redelivery, a late copy) changes nothing.
         ConditionExpression: "attribute_not_exists(lastBeatAt) OR lastBeatAt < :at",
@@ -50,7 +51,8 @@ export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tab
         new UpdateCommand({
           TableName: tableName,
           Key: { dedupKey: trackerKey(name) },
-          UpdateExpression: "SET itemType = :type, #name = :name, intervalMs = :interval, checkedAt = :now, watchingSince = if_not_exists(watchingSince, :now)",
+          UpdateExpression: "SET itemType = :type, #name = :name, intervalMs = :interval, " +
+            "checkedAt = :now, watchingSince = if_not_exists(watchingSince, :now)",
           ExpressionAttributeNames: { "#name": "name" },
           ExpressionAttributeValues: { ...identity(name), ":interval": intervalMs, ":now": now.toISOString() },
           ReturnValues: "ALL_NEW",

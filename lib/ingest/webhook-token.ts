@@ -27,7 +27,8 @@ export function webhookTokenFromEnv(
     return async () => {
       const value = await read(secretName);
       if (typeof value !== "string" || value.trim() === "") {
-        throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager put-secret-value --secret-id ${secretName} --secret-string <token>`);
+        throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager ` +
+          `put-secret-value --secret-id ${secretName} --secret-string <token>`);
       }
       rememberSecret(value);
       return value.trim();

@@ -33,7 +33,8 @@ export function sampleAlertmanagerPayload(status: "firing" | "resolved" = "firin
 
 export function sampleCurl(stack: Pick<LocalStack, "webhooks" | "settings">): string {
   const auth = stack.settings.webhookAuth ? ` -H "authorization: Bearer $WEBHOOK_TOKEN"` : "";
-  return `curl -sS -X POST ${stack.webhooks.prometheus ?? Object.values(stack.webhooks)[0]} -H 'content-type: application/json'${auth} -d '${sampleAlertmanagerPayload()}'`;
+  return `curl -sS -X POST ${stack.webhooks.prometheus ?? Object.values(stack.webhooks)[0]} -H ` +
+    `'content-type: application/json'${auth} -d '${sampleAlertmanagerPayload()}'`;
 }
 
 export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
@@ -57,10 +58,12 @@ export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
     "",
     stack.inMemory
       ? "Data:     in memory (--in-memory): nothing survives a restart"
-      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and windows survive restarts, and accepted alerts survive a crash (journal ${shown(`${stack.dataDir}/queue-journal.jsonl`)}); the DLQ is in memory`,
+      : `Data:     ${shown(`${stack.dataDir}/dynamodb`)} — state and windows survive restarts, and accepted alerts ` +
+        `survive a crash (journal ${shown(`${stack.dataDir}/queue-journal.jsonl`)}); the DLQ is in memory`,
     `DynamoDB: ${stack.endpoints.dynamodb}  tables ${stack.tables.state}, ${stack.tables.windows}`,
     `SQS:      ${stack.endpoints.sqs}  queues ${queueName(stack.queues.alerts)} → DLQ ${queueName(stack.queues.deadLetter)}`,
-    `          visibility ${settings.visibilityTimeoutSeconds} s, retries back off to ${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +
+    `          visibility ${settings.visibilityTimeoutSeconds} s, retries back off to ` +
+    `${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +
       `sweep every ${settings.sweepIntervalMs / 1000} s; window changes apply within ${settings.windowRefreshMs / 1000} s`,
     ...stack.ignoredSettings.map((name) => `Ignored:  ${name} (AWS only; locally keys and tokens come from the environment or ROUTING_KEYS_FILE)`),
     "",

@@ -26,7 +26,8 @@ export interface RunningServer {
 
 export class DataDirInUseError extends Error {
   constructor(path: string, cause?: unknown) {
-    super(`${path} is locked by another running local stack (another "npm start" with the same --data-dir?): stop that one, or pick another --data-dir`, { cause });
+    super(`${path} is locked by another running local stack (another "npm start" with the ` +
+      `same --data-dir?): stop that one, or pick another --data-dir`, { cause });
     this.name = "DataDirInUseError";
   }
 }

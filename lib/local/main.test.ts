@@ -46,7 +46,8 @@ describe("npm start (lib/local/main.ts)", () => {
       const run = start(["--port", String(port), "--in-memory", "--data-dir", dataDir]);
       expect(await run.exited).toBe(1);
       expect(run.output.stderr.trim()).toBe(
-        `alert-relay local stack did not start: port ${port} is already in use (another "npm start"?): stop whatever listens there, or pick another port with --port <n> or PORT=<n>`,
+        `alert-relay local stack did not start: port ${port} is already in use (another "npm start"?): ` +
+        `stop whatever listens there, or pick another port with --port <n> or PORT=<n>`,
       );
       expect(existsSync(join(dataDir, "stack.json"))).toBe(false);
     } finally {

@@ -32,7 +32,8 @@ describe("dry-run outbox", () => {
     ]);
     expect(printed).toHaveLength(2);
     expect(printed[0]).toBe(
-      `18:00:05  TRIGGER  critical  ${firing.summary}  [dedup ${firing.dedupKey}, route payments-team (key payments)]  → dry run, not sent (written to outbox.jsonl)`,
+      `18:00:05  TRIGGER  critical  ${firing.summary}  [dedup ${firing.dedupKey}, route ` +
+      `payments-team (key payments)]  → dry run, not sent (written to outbox.jsonl)`,
     );
     expect(printed[1]).toMatch(/^18:00:05 {2}RESOLVE {2}critical/);
   });

@@ -131,7 +131,8 @@ export async function replayJournal(sqs: Pick<SQSClient, "send">, journal: Queue
         })),
       }),
     );
-    if (result.Failed?.length) throw new Error(`could not put ${result.Failed.length} journaled messages back on the queue: ${result.Failed[0]?.Message ?? result.Failed[0]?.Code}`);
+    if (result.Failed?.length) throw new Error(`could not put ${result.Failed.length} journaled messages back on the queue: ` +
+      `${result.Failed[0]?.Message ?? result.Failed[0]?.Code}`);
   }
   return entries.length;
 }

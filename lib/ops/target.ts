@@ -162,7 +162,8 @@ function locateLocal(path: string, regionFlag: string | undefined): Located {
   }
   if (!isRunning(descriptor.pid)) {
     throw new TargetError(
-      `the local stack described by ${path} is not running (process ${descriptor.pid} has exited): start it with "npm start", or name a deployed stack with --stack <name>`,
+      `the local stack described by ${path} is not running (process ${descriptor.pid} has exited): ` +
+      `start it with "npm start", or name a deployed stack with --stack <name>`,
     );
   }
   // Each emulator has its own endpoint; the credentials are dummies the emulators accept.
@@ -223,7 +224,8 @@ async function locateDeployed(stackName: string, region: string | undefined, cli
     dynamoConfig: resolvedRegion ? { region: resolvedRegion } : {},
     sqsConfig: resolvedRegion ? { region: resolvedRegion } : {},
     missing: (resource) =>
-      `stack ${stackName} has no output ${RESOURCE_NAMES[resource].output} (deployed by an older alert-relay?); deploy the current version, or pass ${RESOURCE_NAMES[resource].flag}`,
+      `stack ${stackName} has no output ${RESOURCE_NAMES[resource].output} (deployed by an older ` +
+      `alert-relay?); deploy the current version, or pass ${RESOURCE_NAMES[resource].flag}`,
   };
 }
 
@@ -231,7 +233,8 @@ function describeCloudFormationError(error: unknown, stackName: string, region: 
   const { name = "Error", message = String(error) } = (error ?? {}) as { name?: string; message?: string };
   const where = region ?? "the default region";
   if (name === "ValidationError" && /does not exist/i.test(message)) {
-    return `stack ${stackName} was not found in ${where} (AWS said: ${message}); check the name with --stack and the region with --region or AWS_REGION`;
+    return `stack ${stackName} was not found in ${where} (AWS said: ${message}); check the ` +
+      `name with --stack and the region with --region or AWS_REGION`;
   }
   if (/region is missing/i.test(message)) return `no AWS region: pass --region, or set AWS_REGION (AWS said: ${message})`;
   if (isCredentialsError(name, message)) return credentialsAdvice(message);

@@ -63,11 +63,13 @@ export function decideAcknowledge(state: ProblemState | undefined, now: Date, ma
     if (mayWait) return wait;
     return { kind: "drop", reason: "unknown", why: "alert-relay knows no problem with this dedup key (never triggered, or forgotten after its retention)" };
   }
-  if (isAggregate(state)) return { kind: "drop", reason: "aggregate", why: `this is alert-relay's ${state.kind} incident ${state.rule ?? state.dedupKey}, shared by several problems: acknowledge it in PagerDuty` };
+  if (isAggregate(state)) return { kind: "drop", reason: "aggregate", why: `this is alert-relay's ${state.kind} incident ${state.rule ?? state.dedupKey}, ` +
+    `shared by several problems: acknowledge it in PagerDuty` };
   if (state.status === "resolved") return { kind: "drop", reason: "resolved", why: "the problem is resolved" };
   const membership = activeMembership(state);
   if (membership) {
-    return { kind: "drop", reason: "aggregate", why: `the problem pages through the ${membership.kind} incident ${membership.key}, which other problems share: acknowledge it in PagerDuty` };
+    return { kind: "drop", reason: "aggregate", why: `the problem pages through the ${membership.kind} incident ${membership.key}, ` +
+      `which other problems share: acknowledge it in PagerDuty` };
   }
   if (!state.openIn) {
     if (mayWait && !state.suppressedBy) return wait;

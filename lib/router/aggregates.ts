@@ -229,7 +229,8 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
   const top = topPhrase(item);
   const summary =
     item.kind === "storm"
-      ? `Alert storm on ${item.rule}: ${firing} problem${firing === 1 ? "" : "s"} firing (${members} in this storm)${top ? `; ${top}` : `, e.g. ${example}`}`
+      ? `Alert storm on ${item.rule}: ${firing} problem${firing === 1 ? "" : "s"} firing ` +
+        `(${members} in this storm)${top ? `; ${top}` : `, e.g. ${example}`}`
       : `${item.rule}: ${firing} of ${members} grouped alerts firing, e.g. ${example}`;
   const nowIso = now.toISOString();
   const tallied = Object.fromEntries(TALLY_LABELS.map((label) => [label === "service" ? "topServices" : "topAlertnames", Object.fromEntries(topTallies(item, label, 10))]));

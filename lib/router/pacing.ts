@@ -77,7 +77,8 @@ export function decidePace(record: Pick<PaceRecord, "w" | "pausedUntil"> | undef
     if (sum - freed <= limit) break;
   }
   const waitMs = Math.max(1, (slot + SLOTS) * SLOT_MS - nowMs);
-  return { admit: false, waitMs, why: `${sum - 1} events in the last minute, the budget for ${priority ? "resolves and updates" : "new pages"} is ${limit} (of ${perMinute})` };
+  return { admit: false, waitMs, why: `${sum - 1} events in the last minute, the budget for ` +
+    `${priority ? "resolves and updates" : "new pages"} is ${limit} (of ${perMinute})` };
 }
 
 export interface Pacer {
@@ -118,7 +119,8 @@ export function createPacer(options: PacerOptions): Pacer {
     const notPaused = "(attribute_not_exists(pausedUntil) OR pausedUntil <= :now)";
     const counted = await update({
       ...common,
-      UpdateExpression: `SET #w.#cur = if_not_exists(#w.#cur, :zero) + :one, ${fields} REMOVE ${aged.map((_, i) => `#w.#o${i}`).join(", ")}`,
+      UpdateExpression: `SET #w.#cur = if_not_exists(#w.#cur, :zero) + :one, ${fields} ` +
+        `REMOVE ${aged.map((_, i) => `#w.#o${i}`).join(", ")}`,
       ConditionExpression: `attribute_exists(#w) AND ${notPaused}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ...common.ExpressionAttributeValues, ":zero": 0, ":one": 1 },

@@ -169,7 +169,8 @@ function heldResolve(state: ProblemState, now: Date, policy: FlappingPolicy): De
   return {
     kind: "hold",
     until: until.toISOString(),
-    why: `flapping (${count} changes in ${formatDuration(policy.withinMs)}): the resolve waits until it has stayed resolved for ${formatDuration(policy.stableMs)}`,
+    why: `flapping (${count} changes in ${formatDuration(policy.withinMs)}): the resolve waits ` +
+      `until it has stayed resolved for ${formatDuration(policy.stableMs)}`,
   };
 }
 
@@ -180,7 +181,8 @@ function aggregateUpdate(state: ProblemState, told: ToldRecord, now: Date | unde
   const firing = state.firingCount ?? 0;
   if (members === (told.members ?? 0) && firing === (told.firing ?? firing)) return undefined;
   const due = Date.parse(told.at) + AGGREGATE_UPDATE_MS;
-  const news = `${members} members, ${firing} firing (PagerDuty has ${told.members ?? 0}${told.firing === undefined ? "" : `, ${told.firing} firing`})`;
+  const news = `${members} members, ${firing} firing (PagerDuty has ` +
+    `${told.members ?? 0}${told.firing === undefined ? "" : `, ${told.firing} firing`})`;
   if (now.getTime() < due) return { kind: "none", why: `${news}: the update goes to PagerDuty at ${new Date(due).toISOString()}` };
   return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: news };
 }

@@ -76,7 +76,8 @@ const routingKeyRef = z
     } else if (!isRoutingKeyRef(ref)) {
       ctx.addIssue({
         code: "custom",
-        message: `${JSON.stringify(ref)} is not a routing key name: use lower-case letters, digits and dashes, starting with a letter (at most 64), e.g. ${EXAMPLE_REF}`,
+        message: `${JSON.stringify(ref)} is not a routing key name: use lower-case letters, digits and ` +
+          `dashes, starting with a letter (at most 64), e.g. ${EXAMPLE_REF}`,
       });
     }
   });

@@ -22,7 +22,9 @@ export const REDACTED = "(redacted)";
  */
 const SECRET_NAME = /(?:routing|integration|service|api|access|private|secret)[-_]?key$|token$|secret$|passw(?:or)?d$|authorization$|credentials?$/i;
 
-const NAME_PART = String.raw`(?:routing|integration|service|api|access|private|secret)[-_]?key|[a-z_-]*token|[a-z_-]*secret|passw(?:or)?d|authorization|credentials?`;
+const NAME_PART =
+  String.raw`(?:routing|integration|service|api|access|private|secret)[-_]?key|[a-z_-]*token|` +
+  String.raw`[a-z_-]*secret|passw(?:or)?d|authorization|credentials?`;
 
 /**
  * `name: value` / `"name":"value"` / `name=value` in text, case-insensitive, also inside JSON that
@@ -30,7 +32,8 @@ const NAME_PART = String.raw`(?:routing|integration|service|api|access|private|s
  * short by an excerpt's end) or a run without separators.
  */
 const NAMED_VALUE = new RegExp(
-  String.raw`((?:\\?["'])?\b(?:${NAME_PART})(?:\\?["'])?\s*[:=]\s*)(\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|[^\s"',;&}\]\\]+)`,
+  String.raw`((?:\\?["'])?\b(?:${NAME_PART})(?:\\?["'])?\s*[:=]\s*)` +
+    String.raw`(\\"(?:[^"\\]|\\[^"])*(?:\\"|$)|"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|[^\s"',;&}\]\\]+)`,
   "gi",
 );
 

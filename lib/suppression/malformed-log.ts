@@ -48,5 +48,6 @@ function fingerprint(value: unknown): string {
 /** One readable sentence: which window, that it suppresses nothing, each problem, and how to list them all. */
 export function describeMalformedWindow(id: string | undefined, problems: readonly string[]): string {
   const which = id === undefined ? "A suppression window item without a usable id" : `Suppression window ${JSON.stringify(id)}`;
-  return `${which} is malformed and ignored (it suppresses nothing until fixed): ${problems.join("; ")}. List every malformed window with: npx alert-relay suppress validate`;
+  return `${which} is malformed and ignored (it suppresses nothing until fixed): ` +
+    `${problems.join("; ")}. List every malformed window with: npx alert-relay suppress validate`;
 }

@@ -124,7 +124,8 @@ export function parseTimeZone(text: string): { timeZone: string } | { problem: s
   const name = text.trim();
   // Intl accepts "+01:00" too, but a fixed offset ignores daylight saving: the window would drift by an hour twice a year.
   if (/^[+-]\d/.test(name)) {
-    return { problem: `${JSON.stringify(text)} is a fixed offset, which ignores daylight saving time; write the IANA name of the place, like ${ZONE_EXAMPLES}` };
+    return { problem: `${JSON.stringify(text)} is a fixed offset, which ignores daylight saving ` +
+      `time; write the IANA name of the place, like ${ZONE_EXAMPLES}` };
   }
   try {
     if (name === "") throw new RangeError("empty");
@@ -165,7 +166,8 @@ export const scheduleSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `has unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
+        ? `has unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ` +
+          `${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
           `a schedule has only ${SCHEDULE_ATTRIBUTES.join(", ")} (a misspelt name must not change when the window suppresses)`
         : issue.input === null
           ? // NULL is the console's "no value"; read as "no schedule" it would suppress around the clock.

@@ -57,8 +57,10 @@ export const WINDOW_ATTRIBUTES = [
 
 export const EXAMPLE_TIME = "2026-11-27T03:00:00Z";
 
-const ISO_INSTANT =
-  /^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})[Tt ](?<h>\d{2}):(?<mi>\d{2})(?::(?<s>\d{2})(?<fraction>\.\d{1,9})?)?(?:(?<zulu>[Zz])|(?<sign>[+-])(?<oh>\d{2}):?(?<om>\d{2}))?$/;
+const ISO_INSTANT = new RegExp(
+  String.raw`^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})[Tt ](?<h>\d{2}):(?<mi>\d{2})(?::(?<s>\d{2})(?<fraction>\.\d{1,9})?)?` +
+    String.raw`(?:(?<zulu>[Zz])|(?<sign>[+-])(?<oh>\d{2}):?(?<om>\d{2}))?$`,
+);
 
 /**
  * Reads an ISO 8601 / RFC 3339 instant. A time without a zone is refused rather than guessed:
@@ -151,7 +153,8 @@ const matcherList = z.preprocess(
         ctx.addIssue({
           code: "custom",
           message:
-            "all accept an alert that lacks the label, so the window would suppress nearly everything; add one that requires a value, like service=checkout",
+            "all accept an alert that lacks the label, so the window would suppress nearly " +
+            "everything; add one that requires a value, like service=checkout",
         });
         return z.NEVER;
       }
@@ -179,7 +182,8 @@ export const windowItemSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `has unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
+        ? `has unknown ${issue.keys.length === 1 ? "attribute" : "attributes"} ` +
+          `${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: ` +
           `a window has only ${WINDOW_ATTRIBUTES.join(", ")} (a misspelt name must not change what is suppressed)`
         : `is ${describeValue(issue.input)}; expected an object with ${WINDOW_ATTRIBUTES.join(", ")}`,
   },

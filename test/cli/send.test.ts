@@ -89,7 +89,8 @@ describe("send", () => {
     answer = { status: 404, body: JSON.stringify({ error: 'no adapter named "prometheus"' }) };
     const run = await h.run(["send", "prometheus", "-"], { stdin: PAYLOAD });
     expect(run.code).toBe(1);
-    expect(run.err).toBe(`prometheus is registered in lib/adapters/registry.ts but the local stack at ${url} does not know it: restart npm start (it reads the registry when it starts)`);
+    expect(run.err).toBe(`prometheus is registered in lib/adapters/registry.ts but the local stack at ${url} does ` +
+      `not know it: restart npm start (it reads the registry when it starts)`);
     const unknown = await h.run(["send", "grafana", "-"], { stdin: PAYLOAD });
     expect(unknown.err).toMatch(/^no adapter named grafana; registered: /);
   });

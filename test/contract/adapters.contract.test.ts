@@ -44,11 +44,13 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adap
     const pairs = [...byProblem.entries()].filter(([, e]) => e.firing.size > 0 && e.resolved.size > 0);
     expect(
       pairs.length,
-      `no problem has both a firing and a resolved fixture: add e.g. lib/adapters/${adapter.name}/fixtures/<problem>.firing.json and <problem>.resolved.json (same <problem> before the first dot)`,
+      `no problem has both a firing and a resolved fixture: add e.g. lib/adapters/${adapter.name}/fixtures/<problem>.firing.json ` +
+      `and <problem>.resolved.json (same <problem> before the first dot)`,
     ).toBeGreaterThan(0);
     for (const [problem, { firing, resolved }] of pairs) {
       for (const key of resolved) {
-        expect(firing.has(key), `${problem}: the resolved alert's dedupKey ${key} differs from the firing one's; build identity from what stays the same from firing to resolved (docs/adding-an-adapter.md, "Identity")`).toBe(true);
+        expect(firing.has(key), `${problem}: the resolved alert's dedupKey ${key} differs from the firing one's; build identity from ` +
+          `what stays the same from firing to resolved (docs/adding-an-adapter.md, "Identity")`).toBe(true);
       }
     }
   });

@@ -20,7 +20,8 @@ describe("fixtureSetProblems", () => {
   it("names the fixtures without an expected output and the command that writes them", () => {
     const set = [...Array.from({ length: MIN_FIXTURES - 1 }, (_, index) => fixture(`p${index}.firing.json`)), { file: "cpu.resolved.json", expected: undefined }];
     expect(fixtureSetProblems("grafana", set)).toEqual([
-      "cpu.resolved.json in lib/adapters/grafana/fixtures/ has no .expected.json: run npm run fixtures:update grafana, then read git diff lib/adapters/grafana/fixtures/",
+      "cpu.resolved.json in lib/adapters/grafana/fixtures/ has no .expected.json: run npm run " +
+      "fixtures:update grafana, then read git diff lib/adapters/grafana/fixtures/",
     ]);
   });
 });

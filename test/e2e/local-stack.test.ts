@@ -287,7 +287,8 @@ describe("local stack, end to end", () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({
       error: 'no adapter named "grafana"',
-      hint: "if you just added lib/adapters/grafana/ and registered it in lib/adapters/registry.ts, restart npm start: it reads the registry when it starts",
+      hint: "if you just added lib/adapters/grafana/ and registered it in " +
+        "lib/adapters/registry.ts, restart npm start: it reads the registry when it starts",
       adapters: expect.arrayContaining(["prometheus", "datadog", "cloudwatch"]),
     });
   });
@@ -358,7 +359,8 @@ describe("local stack console", () => {
       );
       await post(notification(spec), local.webhooks.prometheus);
       const line = await waitFor(() => lines.find((text) => text.includes("SUPPRESSED")), 5_000, "the SUPPRESSED line");
-      expect(line).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  \\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`));
+      expect(line).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  ` +
+        `\\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`));
       expect(lines.filter((text) => text.includes("TRIGGER"))).toEqual([]);
     } finally {
       await local.stop();

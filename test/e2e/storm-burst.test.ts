@@ -65,7 +65,8 @@ describe("a storm of 1,000 problems on the local stack", () => {
     await waitFor(() => t.fake.openIncidents().length === 0, 120_000, "every incident resolved");
     expect(t.fake.requests.filter((request) => request.status === 429)).toHaveLength(0);
     console.info(
-      `storm e2e: ${PROBLEMS} problems represented after ${(representedAfter / 1000).toFixed(1)} s in ${t.fake.incidents().length} incidents; ` +
+      `storm e2e: ${PROBLEMS} problems represented after ` +
+      `${(representedAfter / 1000).toFixed(1)} s in ${t.fake.incidents().length} incidents; ` +
         `all resolved after ${((Date.now() - started) / 1000).toFixed(1)} s; ${t.fake.requests.length} PagerDuty requests, 0 answered 429`,
     );
   }, 300_000);

@@ -144,7 +144,8 @@ function judge(mode: (typeof MODES)[number], kind: "across" | "inside", dedupKey
     // Over before PagerDuty could be told: not paged after the fact. Only a trigger PagerDuty may
     // have processed during the fault can have opened an incident, and then it was resolved.
     const couldLand = mode.late || mode.name === "lost";
-    if (!couldLand && incidents.length > 0) violations.push(`${incidents.length} incidents for a problem over before PagerDuty was back: ${events.map((e) => `${e.action}/${e.effect}@${e.receivedAt % 100_000}`).join(" ")}`);
+    if (!couldLand && incidents.length > 0) violations.push(`${incidents.length} incidents for a problem over before PagerDuty was back: ` +
+      `${events.map((e) => `${e.action}/${e.effect}@${e.receivedAt % 100_000}`).join(" ")}`);
   }
   return {
     mode: mode.name,
@@ -175,7 +176,9 @@ describe("PagerDuty faults on the local stack", () => {
     const insideKeys = MODES.flatMap((mode) => Array.from({ length: INSIDE }, (_, i) => dedupKeyOf(mode.name, `inside-${i}`)));
     await waitFor(async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"), Math.max(1_000, start + FAULT_MS - Date.now() - 500), "the resolves that came during the fault to be recorded before it ends").catch(async (error: Error) => {
       const statuses = await statusesInTable(insideKeys);
-      throw new Error(`${error.message}: not yet resolved: ${insideKeys.filter((_key, i) => statuses[i] !== "resolved").join(", ")} (poller ${JSON.stringify(stack && (await stack.health()).poller)})`);
+      throw new Error(`${error.message}: not yet resolved: ` +
+        `${insideKeys.filter((_key, i) => statuses[i] !== "resolved").join(", ")} (poller ` +
+        `${JSON.stringify(stack && (await stack.health()).poller)})`);
     });
 
     await sleep(Math.max(0, start + FAULT_MS - Date.now()));
@@ -192,7 +195,8 @@ describe("PagerDuty faults on the local stack", () => {
 
     // Settled: every resolve in, re-resolves sent, nothing owed or claimed in the table.
     await waitFor(async () => fake.openIncidents().length === 0 && (await owedInTable()).length === 0, 60_000, "nothing open at PagerDuty and nothing owed").catch(async (error: Error) => {
-      throw new Error(`${error.message}: open ${JSON.stringify(fake.openIncidents().map((i) => i.dedupKey))}; owed ${JSON.stringify(await owedInTable())}`);
+      throw new Error(`${error.message}: open ` +
+        `${JSON.stringify(fake.openIncidents().map((i) => i.dedupKey))}; owed ${JSON.stringify(await owedInTable())}`);
     });
     // Slow-mode events sent just before recovery land up to 12 s later: let them, then settle again.
     await sleep(13_000);
@@ -206,7 +210,9 @@ describe("PagerDuty faults on the local stack", () => {
       (["across", "inside"] as const).map((kind) => {
         const rows = verdicts.filter((verdict) => verdict.mode === mode.name && verdict.kind === kind);
         const sum = (field: "triggers" | "resolves" | "incidents" | "lateTriggers") => rows.reduce((total, row) => total + row[field], 0);
-        return `${mode.name.padEnd(8)} ${kind.padEnd(7)} pairs ${rows.length}  triggers ${sum("triggers")}  resolves ${sum("resolves")}  incidents ${sum("incidents")}  late ${sum("lateTriggers")}  violations ${rows.reduce((n, row) => n + row.violations.length, 0)}`;
+        return `${mode.name.padEnd(8)} ${kind.padEnd(7)} pairs ${rows.length}  triggers ${sum("triggers")}  ` +
+          `resolves ${sum("resolves")}  incidents ${sum("incidents")}  late ${sum("lateTriggers")}  ` +
+          `violations ${rows.reduce((n, row) => n + row.violations.length, 0)}`;
       }),
     );
     console.log(`fault suite (faults ${FAULT_MS / 1000} s; owed events delivered ${recoveryMs} ms after recovery):\n${table.join("\n")}`);

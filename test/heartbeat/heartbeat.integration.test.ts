@@ -140,7 +140,8 @@ describe("heartbeats through the router runtime", () => {
       expect.objectContaining({
         dedupKey: MISSING_KEY,
         severity: "critical",
-        summary: "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen 2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
+        summary: "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen " +
+          "2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
       }),
     ]);
     const missingLogs = () => warn.mock.calls.filter(([message]) => message === "heartbeat missing");
@@ -193,7 +194,8 @@ describe("heartbeats through the router runtime", () => {
         dedupKey: "heartbeat-missing:datadog-heartbeat",
         routingKey: KEYS.default,
         severity: "error",
-        summary: "No heartbeat from datadog-heartbeat for 1m 1s (expected every 1m); none seen since alert-relay began watching at 2026-11-26T17:00:00Z",
+        summary: "No heartbeat from datadog-heartbeat for 1m 1s (expected every 1m); none seen " +
+          "since alert-relay began watching at 2026-11-26T17:00:00Z",
       }),
     ]);
   });

@@ -103,7 +103,8 @@ describe("the 'heartbeat missing' alert", () => {
       labels: { team: "platform", heartbeat: "prometheus-watchdog" },
     });
     expect(missing.summary).toBe(
-      "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen 2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
+      "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen " +
+      "2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
     );
     expect(missing.details).toMatchObject({ heartbeat: "prometheus-watchdog", expectedEvery: "5m", beatsAre: ["alertname=Watchdog"], missingSince: iso(300), lastBeatAt: iso(0), beats: 12 });
   });
@@ -121,7 +122,8 @@ describe("the 'heartbeat missing' alert", () => {
     const never = record({ watchingSince: iso(0) });
     const alertNever = missingAlert(watchdog, never, heartbeatStatus(never, watchdog.intervalMs, at(360)) as typeof status, at(360));
     expect(parseAlert(alertNever).summary).toBe(
-      "No heartbeat from prometheus-watchdog for 6m (expected every 5m); none seen since alert-relay began watching at 2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
+      "No heartbeat from prometheus-watchdog for 6m (expected every 5m); none seen since alert-relay " +
+      "began watching at 2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
     );
   });
 

@@ -251,7 +251,8 @@ describe("least privilege", () => {
     }
   });
 
-  it("lets an adapter send to the alerts queue (and its failure queue when invoked asynchronously), read its token, and nothing else", () => {
+  it("lets an adapter send to the alerts queue (and its failure queue when " +
+    "invoked asynchronously), read its token, and nothing else", () => {
     const { alertsQueue, adapterFailureQueue } = base.stack.storage;
     for (const adapter of adapters) {
       const fn = base.stack.adapterFunctions.get(adapter.name)!;
@@ -288,7 +289,8 @@ describe("least privilege", () => {
     expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:"))).flatMap(resourcesOf)).toEqual([arnOf(base.id(fn.logGroup))]);
   });
 
-  it("lets the router consume the queue, dead-letter to the DLQ, use its tables and its routing keys — but not send to the alerts queue", () => {
+  it("lets the router consume the queue, dead-letter to the DLQ, use its tables " +
+    "and its routing keys — but not send to the alerts queue", () => {
     const { alertsQueue, deadLetterQueue, stateTable, windowsTable } = base.stack.storage;
     const statements = statementsOf(base.json, base.id(base.stack.router.role));
     const on = (resource: unknown) => statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap(actionsOf);

@@ -43,7 +43,8 @@ describe("decideAcknowledge", () => {
     expect(decideAcknowledge(state({ told: told("trigger"), openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toMatchObject({ kind: "relay", to: openIn });
   });
 
-  it("relays after an unconfirmed trigger no one is delivering any more (PagerDuty may have it; an acknowledge for nothing is dropped)", () => {
+  it("relays after an unconfirmed trigger no one is delivering any more " +
+    "(PagerDuty may have it; an acknowledge for nothing is dropped)", () => {
     expect(decideAcknowledge(state({ openIn }), NOW)).toEqual({ kind: "relay", to: openIn, why: "PagerDuty may have the trigger (not confirmed)" });
     expect(decideAcknowledge(state({ openIn, delivery: triggerClaim(later(-1)) }), NOW)).toMatchObject({ kind: "relay" });
   });

@@ -267,7 +267,8 @@ describe("PagerDuty client rate-limit gate", () => {
     expect(sleeps).toHaveLength(1);
   });
 
-  it("holds a key PagerDuty failed on (holdAfterFailureMs), so the sends after it fail fast instead of each waiting out the outage", async () => {
+  it("holds a key PagerDuty failed on (holdAfterFailureMs), so the sends after " +
+    "it fail fast instead of each waiting out the outage", async () => {
     fake.down({ status: 503 });
     const { client, sleeps, inMs } = harness({ maxAttempts: 2, holdAfterFailureMs: 2_000, maxGateWaitMs: 1_000 });
     const first = await client.send(trigger(), { deadline: inMs(30_000) });

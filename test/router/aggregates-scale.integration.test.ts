@@ -57,7 +57,8 @@ beforeEach(() => {
 });
 
 describe("a storm of any size", () => {
-  it("counts 600 problems (more than the old 500-member cap) into one storm incident, with every message delivered twice to racing instances", async () => {
+  it("counts 600 problems (more than the old 500-member cap) into one storm " +
+    "incident, with every message delivered twice to racing instances", async () => {
     const routeKey = `scale${run}`;
     h.setRoute(() => ({ route: routeKey, routingKeyRef: "default" }));
     const store = createAggregateStore({ doc: h.doc, tableName: h.tableName });
@@ -89,7 +90,8 @@ describe("a storm of any size", () => {
     clock += 2 * MINUTE;
     await sweepWatched(h.store, instances[0]!, soon());
     const update = h.fake.events.filter((event) => event.dedupKey === "storm:default").at(-1)!.event as PagerDutyTriggerEvent;
-    expect(update.payload.summary).toMatch(new RegExp(`^Alert storm on default: ${n - 5} problems firing \\(${n - 5} in this storm\\); top services: cart 149, payments 149, search 149; top alertnames: HighErrorRate 397, TargetDown 198$`));
+    expect(update.payload.summary).toMatch(new RegExp(`^Alert storm on default: ${n - 5} problems firing \\(${n - 5} in this storm\\); top services: cart ` +
+      `149, payments 149, search 149; top alertnames: HighErrorRate 397, TargetDown 198$`));
     expect(update.payload.custom_details).toMatchObject({ firing: n - 5, members: n - 5, topServices: { checkout: 148, cart: 149 }, topAlertnames: { TargetDown: 198 } });
 
     const resolved = await settle((k) => instances[(k + 1) % 3]!.handleAlert(alert(k >> 1, "resolved", BASE + 30), soon()), 2 * n);
@@ -145,7 +147,8 @@ describe("a storm of any size", () => {
     expect(h.fake.events.filter((event) => event.dedupKey === "storm:payments" && event.action === "resolve")).toHaveLength(1);
   }, 120_000);
 
-  it("counts a new problem once at the storm gate when copies of its message are handled at the same time (the race behind the flaky e2e storm test)", async () => {
+  it("counts a new problem once at the storm gate when copies of its message are " +
+    "handled at the same time (the race behind the flaky e2e storm test)", async () => {
     // The local stack's 2 s visibility timeout brings a message back while a loaded router still handles it.
     h.setRoute(() => ({ route: "gate", routingKeyRef: "default" }));
     const store = createAggregateStore({ doc: h.doc, tableName: h.tableName });

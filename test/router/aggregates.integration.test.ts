@@ -151,7 +151,8 @@ describe("incident grouping", () => {
 });
 
 describe("storm protection", () => {
-  it("above the rate, new problems on one routing key share one storm incident; it resolves with them and the key returns to normal", async () => {
+  it("above the rate, new problems on one routing key share one storm incident; " +
+    "it resolves with them and the key returns to normal", async () => {
     h.setRoute((alert) => (alert.labels.team === "payments" ? { route: "payments", routingKeyRef: "payments" } : { route: "default", routingKeyRef: "default" }));
     const r = router({ storm: { newIncidentsPerMinute: 5 } });
     const storm = Array.from({ length: 20 }, (_, n) => alertAt(`${prefix}-storm-${n}`, "firing", 0, { labels: { service: "checkout" } }));

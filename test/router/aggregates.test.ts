@@ -308,7 +308,8 @@ describe("deriveAggregate", () => {
     const storm = (overrides: Partial<ProblemState>) => deriveAggregate(aggregate({ dedupKey: "storm:payments-high", kind: "storm", rule: "payments-high", ...overrides }), NOW).alert;
     const tally = { "service=checkout": 7000, "service=payments": 2000, "service=cart": 5, "service=search": 4, "service=idle": 0, "alertname=TargetDown": 6000, "alertname=HighErrorRate": 3009 };
     expect(storm({ firingCount: 9009, memberCount: 10_000, tally }).summary).toBe(
-      "Alert storm on payments-high: 9009 problems firing (10000 in this storm); top services: checkout 7000, payments 2000, cart 5; top alertnames: TargetDown 6000, HighErrorRate 3009",
+      "Alert storm on payments-high: 9009 problems firing (10000 in this storm); top services: checkout " +
+      "7000, payments 2000, cart 5; top alertnames: TargetDown 6000, HighErrorRate 3009",
     );
     expect(storm({ firingCount: 1, memberCount: 2, sample: { s1: entry("a", "firing", "error", 0, "a is down") } }).summary).toBe(
       "Alert storm on payments-high: 1 problem firing (2 in this storm), e.g. a is down",
@@ -349,7 +350,8 @@ describe("deriveAggregate", () => {
     expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.details).toMatchObject({ storm: "payments-high" });
   });
 
-  it("labels the incident with the opener's labels and the group's or storm's name, unless the opener has as many labels as an alert may", () => {
+  it("labels the incident with the opener's labels and the group's or storm's " +
+    "name, unless the opener has as many labels as an alert may", () => {
     expect(deriveAggregate(aggregate(), NOW).alert.labels).toEqual({ service: "checkout", env: "prod", alert_relay_group: "outage" });
     expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.labels).toEqual({ service: "checkout", env: "prod", alert_relay_storm: "payments-high" });
     const labels = Object.fromEntries(Array.from({ length: LIMITS.labels }, (_, i) => [`l${i}`, "v"]));

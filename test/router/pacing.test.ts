@@ -79,7 +79,8 @@ describe("pacing shared by router instances", () => {
     clock += 3_600_000;
   });
 
-  it(`keeps two instances together within ${DEFAULT_EVENTS_PER_MINUTE} events a minute on one key, and each waits with a delay`, async () => {
+  it(`keeps two instances together within ${DEFAULT_EVENTS_PER_MINUTE} ` +
+    `events a minute on one key, and each waits with a delay`, async () => {
     const pacers = [0, 1].map(() => createPacer({ doc: h.doc, tableName: h.tableName, now: () => new Date(clock), random: () => 0 }));
     const results = await Promise.all(Array.from({ length: 150 }, (_, i) => pacers[i % 2]!.admit("racy", i % 5 === 0)));
     const admitted = results.filter((r) => r.admitted).length;

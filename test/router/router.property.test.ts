@@ -149,7 +149,8 @@ describe("router property at storm scale", () => {
   const MEMBERS = 2_000;
   /** Messages handled at once, alternating between two racing router instances. */
   const CHUNK = 40;
-  it(`counts ${MEMBERS.toLocaleString("en")} storm members exactly through redeliveries, racing instances and PagerDuty outages`, async () => {
+  it(`counts ${MEMBERS.toLocaleString("en")} storm members exactly through ` +
+    `redeliveries, racing instances and PagerDuty outages`, async () => {
     const member = fc.record({
       /** The source's timeline, one event a minute from the burst on. */
       timeline: fc.array(fc.constantFrom("firing" as const, "resolved" as const), { minLength: 1, maxLength: 3 }).map((rest) => ["firing" as const, ...rest.slice(1)]),

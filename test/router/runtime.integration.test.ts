@@ -79,7 +79,12 @@ describe("router runtime: suppression windows from the table", () => {
     }
     const said = () => errorLog.mock.calls.filter(([message]) => String(message).includes("is malformed and ignored"));
     expect(said().map(([message]) => String(message)).sort()).toEqual([
-      expect.stringMatching(/^Suppression window "w-bad-regex" is malformed and ignored \(it suppresses nothing until fixed\): matchers\[0\] .*not a valid regex.*suppress validate$/),
+      expect.stringMatching(
+        new RegExp(
+          String.raw`^Suppression window "w-bad-regex" is malformed and ignored \(it suppresses nothing until fixed\): ` +
+            String.raw`matchers\[0\] .*not a valid regex.*suppress validate$`,
+        ),
+      ),
       expect.stringMatching(/^Suppression window "w-malformed" is malformed and ignored .*: matchers is empty/),
     ]);
     expect(said()[0]?.[1]).toMatchObject({ windowId: "w-bad-regex", problems: [expect.stringContaining("not a valid regex")] });

@@ -49,14 +49,16 @@ export function fixtureSetProblems(adapter: string, fixtures: readonly Pick<Fixt
   if (fixtures.length < MIN_FIXTURES) {
     problems.push(
       `${dir} has ${fixtures.length} fixture${fixtures.length === 1 ? "" : "s"}; the contract test needs at least ${MIN_FIXTURES}. ` +
-        `Add ${MIN_FIXTURES - fixtures.length} more real payloads named <problem>.<variant>.json — a firing and a resolved payload of one problem ` +
+        `Add ${MIN_FIXTURES - fixtures.length} more real payloads named ` +
+        `<problem>.<variant>.json — a firing and a resolved payload of one problem ` +
         "(same <problem>), the other states and event kinds the source sends, and one it should reject or ignore — " +
         `then run npm run fixtures:update ${adapter} (see docs/adding-an-adapter.md, step 3)`,
     );
   }
   const unexpected = fixtures.filter((fixture) => fixture.expected === undefined).map((fixture) => fixture.file);
   if (unexpected.length > 0) {
-    problems.push(`${unexpected.join(", ")} in ${dir} ${unexpected.length === 1 ? "has" : "have"} no .expected.json: run npm run fixtures:update ${adapter}, then read git diff ${dir}`);
+    problems.push(`${unexpected.join(", ")} in ${dir} ${unexpected.length === 1 ? "has" : "have"} no ` +
+      `.expected.json: run npm run fixtures:update ${adapter}, then read git diff ${dir}`);
   }
   return problems;
 }

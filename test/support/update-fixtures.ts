@@ -10,7 +10,8 @@ import { FIXTURE_RECEIVED_AT, loadFixtures } from "./fixtures.ts";
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !adapters.some((adapter) => adapter.name === name));
 if (unknown.length > 0) {
-  console.error(`no adapter named ${unknown.join(", ")} in lib/adapters/registry.ts (registered: ${adapters.map((adapter) => adapter.name).join(", ")}); register it there first`);
+  console.error(`no adapter named ${unknown.join(", ")} in lib/adapters/registry.ts (registered: ` +
+    `${adapters.map((adapter) => adapter.name).join(", ")}); register it there first`);
   process.exitCode = 1;
 }
 for (const adapter of adapters) {

@@ -146,7 +146,8 @@ function readSnsMessage(message: unknown, path: string, arrival: Arrival, notifi
     try {
       parsed = JSON.parse(message);
     } catch {
-      reject("wrong_shape", `SNS Message is not JSON (starts ${JSON.stringify(truncate(message.trim(), 60))}): this topic should carry only CloudWatch alarm notifications`, path);
+      reject("wrong_shape", `SNS Message is not JSON (starts ${JSON.stringify(truncate(message.trim(), 60))}): ` +
+        `this topic should carry only CloudWatch alarm notifications`, path);
     }
   }
   if (!isObject(parsed)) reject("wrong_shape", `SNS Message must be a CloudWatch alarm JSON object, got ${describe(parsed)}`, path);
@@ -244,11 +245,13 @@ function subscriptionNotice(body: Json): string {
   const token = optString(body.Token);
   const region = topicArn.split(":")[3];
   const cli = token
-    ? `aws sns confirm-subscription${region && isRegionCode(region) ? ` --region ${region}` : ""} --topic-arn ${truncate(topicArn, 512)} --token ${truncate(token, 1024)}`
+    ? `aws sns confirm-subscription${region && isRegionCode(region) ? ` --region ${region}` : ""} ` +
+      `--topic-arn ${truncate(topicArn, 512)} --token ${truncate(token, 1024)}`
     : undefined;
   const how = [subscribeUrl ? `open ${truncate(subscribeUrl, 2048)}` : undefined, cli ? `run \`${cli}\`` : undefined].filter(Boolean).join(" or ");
   const caution = subscribeUrl && !isSnsEndpoint(subscribeUrl)
-    ? " Caution: the SubscribeURL does not point at an sns.<region>.amazonaws.com endpoint, so this request may not come from SNS; do not open it."
+    ? " Caution: the SubscribeURL does not point at an sns.<region>.amazonaws.com " +
+      "endpoint, so this request may not come from SNS; do not open it."
     : "";
   if (body.Type === "UnsubscribeConfirmation") {
     return `SNS reports that this endpoint was unsubscribed from ${topicArn}; no alarms will arrive from that topic.` +

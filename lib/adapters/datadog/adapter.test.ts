@@ -221,13 +221,16 @@ describe("dedupKey", () => {
 
   it("reads the monitor and group from Datadog's default template (title and message links)", () => {
     const alert = alertOf({
-      body: "%%%\nOrders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]\n%%%",
+      body:
+        "%%%\nOrders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539" +
+        "?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]\n%%%",
       title: "[Triggered on {service:orders-api,env:prod}] orders-api 5xx",
       date: "1795714872000",
       id: "8410325519900012345",
     });
     expect(alert.dedupKey).toBe("datadog:41305539:env:prod,service:orders-api");
-    expect(alert.details.message).toBe("Orders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]");
+    expect(alert.details.message).toBe("Orders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539" +
+      "?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]");
   });
 
   it("ignores a link to some other monitor that a person wrote into the message", () => {

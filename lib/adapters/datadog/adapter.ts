@@ -354,7 +354,9 @@ export const datadog = defineAdapter<DatadogConfig>({
     else {
       return reject(
         "wrong_shape",
-        'no alert identity: add "monitor_id": "$ALERT_ID" and "scope": "$ALERT_SCOPE" (or "cycle_key": "$ALERT_CYCLE_KEY", or "aggreg_key": "$AGGREG_KEY") to the Datadog webhook payload; see the recommended template in lib/adapters/datadog/README.md',
+        'no alert identity: add "monitor_id": "$ALERT_ID" and "scope": "$ALERT_SCOPE" (or "cycle_key": "$ALERT_CYCLE_KEY", or ' +
+        '"aggreg_key": "$AGGREG_KEY") to the Datadog webhook payload; see the recommended template in ' +
+        'lib/adapters/datadog/README.md',
       );
     }
 
@@ -371,7 +373,8 @@ export const datadog = defineAdapter<DatadogConfig>({
     } else {
       return reject(
         "wrong_shape",
-        'no alert transition: add "transition": "$ALERT_TRANSITION" to the Datadog webhook payload (the title has no [Triggered]/[Recovered] prefix to read it from)',
+        'no alert transition: add "transition": "$ALERT_TRANSITION" to the Datadog webhook ' +
+        'payload (the title has no [Triggered]/[Recovered] prefix to read it from)',
       );
     }
 

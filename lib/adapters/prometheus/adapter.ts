@@ -77,7 +77,8 @@ export const prometheus = defineAdapter<PrometheusConfig>({
       alerts.push(toAlert(rawAlerts[index], index, notification, ctx.config, ctx));
     }
     const truncated = notification.truncatedAlerts
-      ? `Alertmanager left ${notification.truncatedAlerts} alert(s) of group ${notification.groupKey ?? "(no groupKey)"} out of this notification (max_alerts); they are not relayed.`
+      ? `Alertmanager left ${notification.truncatedAlerts} alert(s) of group ` +
+        `${notification.groupKey ?? "(no groupKey)"} out of this notification (max_alerts); they are not relayed.`
       : "";
     if (alerts.length === 0) return { alerts, notice: `the Alertmanager notification carries no alerts. ${truncated}`.trim() };
     return truncated ? { alerts, notice: truncated } : { alerts };

@@ -77,7 +77,8 @@ export const dlqListCommand: Command = {
       }
       io.out("");
       const total = letters.length >= max ? await approximateCount(target.sqs, queueUrl) : undefined;
-      io.out(`${plural(letters.length, "message")}${total !== undefined && total > letters.length ? ` shown of about ${total} (--max to read more)` : ""}.`);
+      io.out(`${plural(letters.length, "message")}` +
+        `${total !== undefined && total > letters.length ? ` shown of about ${total} (--max to read more)` : ""}.`);
       io.out("Move them back to the alerts queue once the cause is fixed: alert-relay dlq redrive <message id>… (or --all)");
       return EXIT.ok;
     });

@@ -85,7 +85,8 @@ export const dlqRedriveCommand: Command = {
         await release(sqs, dlq, letters);
         io.err(
           `not in the dead-letter queue of the ${target.description}: ${unknown.join(", ")}` +
-            `${letters.length >= max ? ` (only the first ${max} messages were read; try --max)` : ""}; alert-relay dlq list shows the ids. Nothing was moved.`,
+            `${letters.length >= max ? ` (only the first ${max} messages were read; try --max)` : ""}; ` +
+            `alert-relay dlq list shows the ids. Nothing was moved.`,
         );
         return EXIT.failed;
       }
@@ -100,7 +101,8 @@ export const dlqRedriveCommand: Command = {
       }
       const result = await move(sqs, dlq, alerts, chosen);
       await release(sqs, dlq, result.failed.map(({ letter }) => letter));
-      io.out(`Moved ${plural(result.moved.length + result.undeleted.length, "message")} from the dead-letter queue to the alerts queue of the ${target.description}:`);
+      io.out(`Moved ${plural(result.moved.length + result.undeleted.length, "message")} from the ` +
+        `dead-letter queue to the alerts queue of the ${target.description}:`);
       for (const letter of [...result.moved, ...result.undeleted]) io.out(`  ${letter.messageId}  ${alertLine(letter)}`);
       for (const letter of result.undeleted) io.err(`copied but not deleted from the DLQ (it will show up there again; redriving it twice is harmless): ${letter.messageId}`);
       for (const { letter, error } of result.failed) io.err(`not moved, still in the DLQ: ${letter.messageId}: ${error}`);

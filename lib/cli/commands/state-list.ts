@@ -37,7 +37,8 @@ async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): P
 /** Counters and pacing records share the table: counted, never listed as problems. */
 function internalLine(internal: Map<string, number>): string[] {
   if (internal.size === 0) return [];
-  return ["", `Not problems: ${[...internal].map(([kind, n]) => plural(n, kind)).join(", ")} (alert-relay's own records; state show <key> explains one).`];
+  return ["", `Not problems: ${[...internal].map(([kind, n]) => plural(n, kind)).join(", ")} ` +
+    `(alert-relay's own records; state show <key> explains one).`];
 }
 
 export const stateListCommand: Command = {

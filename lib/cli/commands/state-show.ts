@@ -49,7 +49,8 @@ export const stateShowCommand: Command = {
       if (!state || isExpired(state, now)) {
         io.err(
           `no problem with dedupKey ${JSON.stringify(dedupKey)} in the ${target.description}: it never reached the router, ` +
-            `or it resolved longer ago than the retention period (${DEFAULT_RETENTION_DAYS} days by default). alert-relay state list shows the known ones.`,
+            `or it resolved longer ago than the retention period (${DEFAULT_RETENTION_DAYS} ` +
+            `days by default). alert-relay state list shows the known ones.`,
         );
         return EXIT.failed;
       }
@@ -67,7 +68,8 @@ export const stateShowCommand: Command = {
         for await (const member of aggregates.members(state)) members.push(member);
         const shown = values.members ? members : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
         io.out("");
-        io.out(`Members of this episode (${members.length}, from their own items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`);
+        io.out(`Members of this episode (${members.length}, from their own ` +
+          `items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`);
         for (const line of memberLines(shown, now)) io.out(printable(`  ${line}`));
       }
       return EXIT.ok;
@@ -88,7 +90,8 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     "",
     "What the source says:",
     `  It is ${state.status} since ${at(state.transitionAt)}, severity ${state.severity}.`,
-    `  Last event: alert ${state.lastAlertId}, which happened at ${at(state.eventAt)}; last seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
+    `  Last event: alert ${state.lastAlertId}, which happened at ${at(state.eventAt)}; last ` +
+    `seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
     ...(alert?.summary ? [`  Summary: ${alert.summary}`] : []),
     ...(labels.length > 0 ? [`  Labels: ${labels.join(", ")}`] : []),
     `  Events: ${state.seen ?? 0} seen; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
@@ -101,7 +104,8 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     "Retention:",
     expiresAt
       ? `  Resolved problems are forgotten after the retention period; this one at ${when(expiresAt, now)}.`
-      : `  Kept while firing; resolved problems are forgotten after the retention period (${DEFAULT_RETENTION_DAYS} days unless RESOLVED_RETENTION_DAYS says otherwise).`,
+      : `  Kept while firing; resolved problems are forgotten after the retention period ` +
+        `(${DEFAULT_RETENTION_DAYS} days unless RESOLVED_RETENTION_DAYS says otherwise).`,
   ];
 }
 

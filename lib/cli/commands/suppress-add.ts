@@ -54,7 +54,8 @@ export function parseWeekly(text: string): ScheduleItem {
   const days = daysText.split(",");
   const unknown = days.filter((day) => !parseWeekday(day));
   if (unknown.length > 0) {
-    throw new UsageError(`--weekly: ${unknown.map((day) => JSON.stringify(day)).join(", ")} is not a day; write days separated by commas (mon,tue,…,sun), e.g. --weekly ${WEEKLY_EXAMPLE}`);
+    throw new UsageError(`--weekly: ${unknown.map((day) => JSON.stringify(day)).join(", ")} is not a day; write days ` +
+      `separated by commas (mon,tue,…,sun), e.g. --weekly ${WEEKLY_EXAMPLE}`);
   }
   for (const time of [start, end]) {
     const parsed = parseTimeOfDay(time);
@@ -99,7 +100,8 @@ export const suppressAddCommand: Command = {
   name: "suppress add",
   summary: "open a suppression window: matching alerts do not page until it ends",
   usage:
-    "alert-relay suppress add --match <matcher> [--match …] (--for <duration> | --until <time> | --weekly <schedule> [--until <time>]) [--from <time>] --reason <text> [--id <id>] [--by <who>] [--json]",
+    "alert-relay suppress add --match <matcher> [--match …] (--for <duration> | --until <time> | --weekly " +
+    "<schedule> [--until <time>]) [--from <time>] --reason <text> [--id <id>] [--by <who>] [--json]",
   details: [
     "options:",
     ...optionLines([
@@ -122,7 +124,8 @@ export const suppressAddCommand: Command = {
     "",
     "example:",
     "  alert-relay suppress add --match service=checkout --match 'env=~prod|staging' --for 2h --reason \"database failover drill\"",
-    "  alert-relay suppress add --match service=postgres --match env=prod --weekly 'sun 02:00-04:00 Europe/Berlin' --reason \"weekly vacuum\"",
+    "  alert-relay suppress add --match service=postgres --match env=prod --weekly " +
+    "'sun 02:00-04:00 Europe/Berlin' --reason \"weekly vacuum\"",
   ].join("\n"),
 
   async run(args, io) {
@@ -179,7 +182,8 @@ type Unwritten = { notWritten: string };
 
 function oneOffItem(values: AddValues, base: WindowBase, now: Date): WindowItem | Unwritten {
   if ((values.for === undefined) === (values.until === undefined)) {
-    throw new UsageError("give exactly one of --for <duration> or --until <time> (or --weekly for a recurring window): a one-off window from the CLI always ends");
+    throw new UsageError("give exactly one of --for <duration> or --until <time> (or --weekly for a " +
+      "recurring window): a one-off window from the CLI always ends");
   }
   const startsAt = values.from === undefined ? now : parseTime("from", values.from, now);
   let endsAt: Date;
@@ -218,7 +222,8 @@ function recurringItem(values: AddValues, base: WindowBase, now: Date): WindowIt
  */
 function whenLines(window: SuppressionWindow, now: Date): { fields: string[]; takesEffect: string } {
   const { startsAt, endsAt, schedule } = window;
-  const withinRefresh = `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each router instance re-reads the windows table that often).`;
+  const withinRefresh = `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each ` +
+    `router instance re-reads the windows table that often).`;
   if (schedule) {
     const current = currentOccurrence(window, now);
     const next = nextOccurrence(window, now);
@@ -227,7 +232,8 @@ function whenLines(window: SuppressionWindow, now: Date): { fields: string[]; ta
         `  repeats     ${describeSchedule(schedule)}`,
         current?.end
           ? `  now         suppressing until ${when(current.end, now)}`
-          : `  next        ${next?.start ? `${when(next.start, now)}, ${localTime(next.start)} local time` : "none: no occurrence before the series ends"}`,
+          : `  next        ` +
+            (next?.start ? `${when(next.start, now)}, ${localTime(next.start)} local time` : "none: no occurrence before the series ends"),
         ...(endsAt ? [`  series ends ${when(endsAt, now)}`] : []),
       ],
       takesEffect: withinRefresh,

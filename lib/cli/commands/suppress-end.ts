@@ -44,7 +44,8 @@ export const suppressEndCommand: Command = {
       io.out(`Ended suppression window ${printable(id)} at ${isoSeconds(now)} in the ${target.description}.`);
       if (result.item.enabled === false) io.out("(It was disabled already, so it was not suppressing anything.)");
       io.out(
-        `Routers stop applying it within ~${PIPELINE.windowRefreshSeconds} s; problems it held back that are still firing are paged by the sweep within ~${PIPELINE.sweepIntervalSeconds} s.`,
+        `Routers stop applying it within ~${PIPELINE.windowRefreshSeconds} s; problems it held back that are ` +
+        `still firing are paged by the sweep within ~${PIPELINE.sweepIntervalSeconds} s.`,
       );
       return EXIT.ok;
     });

@@ -24,7 +24,8 @@ export const suppressListCommand: Command = {
     "options:",
     ...optionLines([
       ["--all", "also expired and disabled windows"],
-      ["--json", "one JSON array: { id, state, item, currentOccurrence?, nextOccurrence?, problems? } per window (occurrences of recurring windows, UTC)"],
+      ["--json", "one JSON array: { id, state, item, currentOccurrence?, nextOccurrence?, " +
+        "problems? } per window (occurrences of recurring windows, UTC)"],
     ]),
     "recurring windows: SCHEDULE says when they repeat (\"Sun 02:00–04:00 Europe/Berlin\"), STARTS shows",
     "        \"now, until <end of this occurrence>\" or \"next: <next occurrence>\" (UTC), ENDS the end of the series",
@@ -94,7 +95,8 @@ function reportMalformed(listed: readonly ListedWindow[], out: (line: string) =>
   const malformed = listed.filter((window) => window.state === "malformed");
   if (malformed.length === 0) return;
   out("");
-  out(`!! ${plural(malformed.length, "malformed window")}: the router ignores ${malformed.length === 1 ? "it" : "them"}, so ${malformed.length === 1 ? "it suppresses" : "they suppress"} NOTHING:`);
+  out(`!! ${plural(malformed.length, "malformed window")}: the router ignores ` +
+    `${malformed.length === 1 ? "it" : "them"}, so ${malformed.length === 1 ? "it suppresses" : "they suppress"} NOTHING:`);
   for (const window of malformed) {
     for (const problem of window.problems ?? []) out(`!!   ${printable(window.id)}: ${printable(problem)}`);
   }
