@@ -20,8 +20,12 @@ export type FunctionKind = keyof typeof FUNCTION_ENTRIES;
 /** Each function's memory in MB: the stack sets it, `npm run bench cost` prices Lambda time at it. */
 export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionKind, number>> = { adapter: 256, "pagerduty-events": 256, router: 512, sweep: 256 };
 
-/** Imported by the SDK's default credential chain only after the environment has no credentials. */
+/**
+ * Imported by the SDK's default credential chain only after the environment has no credentials
+ * (instance metadata, IMDS, too: ~7 KB of every bundle).
+ */
 const ON_DEMAND_CREDENTIAL_PROVIDERS = [
+  "@smithy/credential-provider-imds",
   "@aws-sdk/credential-provider-ini",
   "@aws-sdk/credential-provider-sso",
   "@aws-sdk/credential-provider-process",

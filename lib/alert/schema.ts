@@ -3,7 +3,8 @@
  * Validated when published and again when consumed; bump SCHEMA_VERSION on any breaking change.
  * Field names follow PagerDuty's common event fields so the mapping to PagerDuty stays obvious.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { LIMITS, SAFE_TEXT } from "./limits.ts";
 import { RELAY_SOURCE, reservedPrefixOf } from "./relay-keys.ts";
 
@@ -15,26 +16,34 @@ export const SEVERITIES = ["critical", "error", "warning", "info"] as const;
 export type AlertStatus = (typeof STATUSES)[number];
 export type Severity = (typeof SEVERITIES)[number];
 
+/**
+ * zod/mini, not zod: the same checks without the JSON-schema and method-chaining code, ~60 KB
+ * less in every function bundle (issue 15: bundles ≤ 500 KB). It carries no messages: English is
+ * set here, for every schema in the process (zod's config is global; every entry loads this).
+ */
+z.config(en());
+
+/** A custom issue from a transform: zod/mini's transforms get the parse payload, not classic zod's ctx.addIssue. */
+export function addIssue(ctx: z.core.ParsePayload, issue: { message: string; path?: PropertyKey[] }): void {
+  ctx.issues.push({ code: "custom", input: ctx.value, ...issue });
+}
+
 const isoTimestamp = z.iso.datetime({ offset: true });
 
 /** Text as build.ts makes it (limits.ts safeText): checked again at the queue boundaries. */
-const safe = (schema: z.ZodString) => schema.regex(SAFE_TEXT, "may not hold control characters or bidi overrides");
+const safe = (schema: z.ZodMiniString) => schema.check(z.regex(SAFE_TEXT, "may not hold control characters or bidi overrides"));
 
-const label = z
-  .string()
-  .min(1)
-  .max(LIMITS.labelKeyChars)
-  .regex(/^[^\s=!~]+$/, "label names may not contain whitespace, '=', '!' or '~'");
+const label = z.string().check(z.minLength(1), z.maxLength(LIMITS.labelKeyChars), z.regex(/^[^\s=!~]+$/, "label names may not contain whitespace, '=', '!' or '~'"));
 
 export const linkSchema = z.object({
-  href: z.string().min(1).max(LIMITS.urlChars),
-  text: z.string().max(LIMITS.linkTextChars).optional(),
+  href: z.string().check(z.minLength(1), z.maxLength(LIMITS.urlChars)),
+  text: z.optional(z.string().check(z.maxLength(LIMITS.linkTextChars))),
 });
 
 export const imageSchema = z.object({
-  src: z.string().startsWith("https://", "image src must be an https:// URL").max(LIMITS.urlChars),
-  href: z.string().max(LIMITS.urlChars).optional(),
-  alt: z.string().max(LIMITS.linkTextChars).optional(),
+  src: z.string().check(z.startsWith("https://", "image src must be an https:// URL"), z.maxLength(LIMITS.urlChars)),
+  href: z.optional(z.string().check(z.maxLength(LIMITS.urlChars))),
+  alt: z.optional(z.string().check(z.maxLength(LIMITS.linkTextChars))),
 });
 
 /**
@@ -42,45 +51,46 @@ export const imageSchema = z.object({
  * included. (z.record assigns by name, which drops "__proto__" or turns it into the prototype.)
  * The result is built with Object.fromEntries, which defines own data properties.
  */
-function dataMap<V extends z.ZodType>(name: z.ZodType<string>, value: V) {
-  return z.unknown().transform((input, ctx): Record<string, z.output<V>> => {
+function dataMap<V extends z.ZodMiniType>(name: z.ZodMiniType<string>, value: V) {
+  const toMap = z.transform((input: unknown, ctx): Record<string, z.output<V>> => {
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      ctx.addIssue({ code: "custom", message: `expected an object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}` });
+      addIssue(ctx, { message: `expected an object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}` });
       return z.NEVER;
     }
     const entries: [string, z.output<V>][] = [];
     for (const [key, raw] of Object.entries(input)) {
       const checkedName = name.safeParse(key);
-      if (!checkedName.success) ctx.addIssue({ code: "custom", path: [key], message: `name ${JSON.stringify(key.slice(0, 64))}: ${checkedName.error.issues[0]?.message}` });
+      if (!checkedName.success) addIssue(ctx, { path: [key], message: `name ${JSON.stringify(key.slice(0, 64))}: ${checkedName.error.issues[0]?.message}` });
       const checked = value.safeParse(raw);
-      if (!checked.success) ctx.addIssue({ code: "custom", path: [key], message: checked.error.issues[0]?.message ?? "invalid value" });
+      if (!checked.success) addIssue(ctx, { path: [key], message: checked.error.issues[0]?.message ?? "invalid value" });
       else entries.push([key, checked.data as z.output<V>]);
     }
     return Object.fromEntries(entries) as Record<string, z.output<V>>;
   });
+  return z.pipe(z.unknown(), toMap);
 }
 
 export const normalizedAlertSchema = z
   .object({
     schema: z.literal(SCHEMA_VERSION),
-    id: z.string().min(1).max(LIMITS.idChars),
-    source: z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, "source must be an adapter name"),
-    dedupKey: z.string().min(1).max(LIMITS.dedupKeyChars),
+    id: z.string().check(z.minLength(1), z.maxLength(LIMITS.idChars)),
+    source: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,39}$/, "source must be an adapter name")),
+    dedupKey: z.string().check(z.minLength(1), z.maxLength(LIMITS.dedupKeyChars)),
     status: z.enum(STATUSES),
     severity: z.enum(SEVERITIES),
     occurredAt: isoTimestamp,
     receivedAt: isoTimestamp,
-    summary: safe(z.string().min(1).max(LIMITS.summaryChars)),
-    sourceHost: safe(z.string().min(1).max(LIMITS.fieldChars)),
-    component: safe(z.string().max(LIMITS.fieldChars)).optional(),
-    group: safe(z.string().max(LIMITS.fieldChars)).optional(),
-    class: safe(z.string().max(LIMITS.fieldChars)).optional(),
-    links: z.array(linkSchema).max(LIMITS.links),
-    images: z.array(imageSchema).max(LIMITS.images),
+    summary: safe(z.string().check(z.minLength(1), z.maxLength(LIMITS.summaryChars))),
+    sourceHost: safe(z.string().check(z.minLength(1), z.maxLength(LIMITS.fieldChars))),
+    component: z.optional(safe(z.string().check(z.maxLength(LIMITS.fieldChars)))),
+    group: z.optional(safe(z.string().check(z.maxLength(LIMITS.fieldChars)))),
+    class: z.optional(safe(z.string().check(z.maxLength(LIMITS.fieldChars)))),
+    links: z.array(linkSchema).check(z.maxLength(LIMITS.links)),
+    images: z.array(imageSchema).check(z.maxLength(LIMITS.images)),
     details: dataMap(z.string(), z.unknown()),
-    labels: dataMap(label, z.string().max(LIMITS.labelValueChars)),
+    labels: dataMap(label, z.string().check(z.maxLength(LIMITS.labelValueChars))),
   })
-  .superRefine((alert, ctx) => {
+  .check(z.superRefine((alert, ctx) => {
     if (Object.keys(alert.labels).length > LIMITS.labels) {
       ctx.addIssue({ code: "custom", path: ["labels"], message: `at most ${LIMITS.labels} labels` });
     }
@@ -91,7 +101,7 @@ export const normalizedAlertSchema = z
     if (reserved) {
       ctx.addIssue({ code: "custom", path: ["dedupKey"], message: `may not start with "${reserved}": alert-relay keeps such keys for its own records` });
     }
-  });
+  }));
 
 export type NormalizedAlert = z.infer<typeof normalizedAlertSchema>;
 export type AlertLink = z.infer<typeof linkSchema>;

@@ -111,7 +111,9 @@ export async function publishAlerts(
     metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
     return false;
   }
-  logger.info("alerts queued", { count: alerts.length, ...logFields, alertIds: alerts.map((a) => a.id), dedupKeys: alerts.map((a) => a.dedupKey) });
+  // DEBUG: one line per webhook request is what the access log and AlertsAccepted already say;
+  // the router logs each alert that changes something at PagerDuty (issue 15: log bytes per alert).
+  logger.debug("alerts queued", { count: alerts.length, ...logFields, alertIds: alerts.map((a) => a.id), dedupKeys: alerts.map((a) => a.dedupKey) });
   metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, alerts.length);
   return true;
 }

@@ -14,7 +14,7 @@ import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
 import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
 import { formatDuration } from "../runtime/duration.ts";
-import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import { DimensionCounts, METRIC, MetricUnit, type Telemetry } from "../runtime/observability.ts";
 import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
 import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
 import type { DeadLetterSink } from "./dead-letter.ts";
@@ -47,6 +47,13 @@ export interface RouterHandlerDeps extends Telemetry {
 
 /** What became of a queue message of any kind: an alert, a change event, an acknowledge. */
 type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
+
+/**
+ * Outcomes that change nothing at PagerDuty: the steady path, most messages. Their line is DEBUG
+ * (the counts in RouterOutcomes remain, and `state show` reads the state table, not the logs).
+ */
+const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat"]);
+const isQuiet = (outcome: MessageOutcome, sent: readonly string[]) => sent.length === 0 && (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped");
 
 /** The reason a message fails when routing it threw: what to fix, in the DLQ if it never succeeds. */
 function errorReason(error: unknown): string {
@@ -82,12 +89,13 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   const now = deps.now ?? Date.now;
   const processor = new BatchProcessor(EventType.SQS);
   const redelivery = deps.redelivery ?? DEFAULT_REDELIVERY;
+  const counts = new DimensionCounts(metrics);
 
   async function deadLetter(record: SQSRecord, kind: "malformed" | "rejected" | "exhausted", reason: string, alert?: NormalizedAlert) {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
     await deadLetters.send(record.body, reason, { messageId: record.messageId, receiveCount });
     logger.error("message dead-lettered", { kind, reason, messageId: record.messageId, alertId: alert?.id, dedupKey: alert?.dedupKey });
-    countWithDimension(metrics, METRIC.deadLettered, "reason", kind);
+    counts.add(METRIC.deadLettered, "reason", kind);
   }
 
   /**
@@ -101,7 +109,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
       if (error instanceof RetryLaterError) throw error;
       const reason = errorReason(error);
       logger.error("routing a message failed", { reason, messageId: record.messageId, error: error as Error });
-      countWithDimension(metrics, METRIC.routerOutcomes, "outcome", "error");
+      counts.add(METRIC.routerOutcomes, "outcome", "error");
       return comeBackLater(record, reason);
     }
   }
@@ -125,13 +133,14 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    * later. `sent` are the PagerDuty event actions it caused; `ids` name the message in the log.
    */
   async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
-    countWithDimension(metrics, METRIC.routerOutcomes, "outcome", outcome.outcome);
+    counts.add(METRIC.routerOutcomes, "outcome", outcome.outcome);
     if (sent.length > 0) deliveredInBatch = true;
     if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged) metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
     // Only PagerDuty's own failures: pacing waits and races are no outage to drain after.
     if (outcome.outcome === "retry" && outcome.pagerDutyFailed) failingSince ??= now();
-    for (const action of sent) countWithDimension(metrics, METRIC.pagerDutyEvents, "action", action);
-    logger.info(routed, { ...outcome, ...ids });
+    for (const action of sent) counts.add(METRIC.pagerDutyEvents, "action", action);
+    if (isQuiet(outcome, sent)) logger.debug(routed, { ...outcome, ...ids });
+    else logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
     if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason, alert, outcome.retryAfterMs);
     // In flight elsewhere counts as "not done yet": if that instance's delivery fails after this
@@ -184,14 +193,18 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
 
   const core = async (event: SQSEvent, context: Context) => {
     deliveredInBatch = false;
-    const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
-    if (deliveredInBatch && failingSince !== undefined && deps.drainOwed) {
-      const outageMs = now() - failingSince;
-      failingSince = undefined;
-      const drained = await deps.drainOwed(now() + context.getRemainingTimeInMillis() - margin);
-      logger.info("PagerDuty takes events again: delivered what was owed", { drained, outageMs });
+    try {
+      const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+      if (deliveredInBatch && failingSince !== undefined && deps.drainOwed) {
+        const outageMs = now() - failingSince;
+        failingSince = undefined;
+        const drained = await deps.drainOwed(now() + context.getRemainingTimeInMillis() - margin);
+        logger.info("PagerDuty takes events again: delivered what was owed", { drained, outageMs });
+      }
+      return response;
+    } finally {
+      counts.publish();
     }
-    return response;
   };
 
   return middy(core).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -3,8 +3,8 @@
  * grouping rules, flapping and storm thresholds, and declared heartbeats. Like routes, they
  * change through review and are read once per cold start, never per alert.
  */
-import * as z from "zod";
-import { SEVERITIES, type Severity } from "../alert/schema.ts";
+import * as z from "zod/mini";
+import { SEVERITIES, addIssue, type Severity } from "../alert/schema.ts";
 import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue } from "../matchers/problems.ts";
 import { parseDuration } from "../runtime/duration.ts";
@@ -67,35 +67,39 @@ const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const name = (example: string) =>
   z
     .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a name like ${JSON.stringify(example)}` })
-    .regex(NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" });
+    .check(z.regex(NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" }));
 
 /** Durations are whole seconds or more: parseDuration refuses "0s" and anything finer. */
 const duration = (example: string) =>
-  z
-    .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a duration like ${JSON.stringify(example)}` })
-    .transform((text, ctx) => {
+  z.pipe(
+    z.string({ error: (issue) => `is ${describeValue(issue.input)}; expected a duration like ${JSON.stringify(example)}` }),
+    z.transform((text: string, ctx) => {
       const ms = parseDuration(text);
       if (ms !== undefined) return ms;
-      ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not a duration; write it like ${JSON.stringify(example)} (s, m, h, d)` });
+      addIssue(ctx, { message: `${JSON.stringify(text)} is not a duration; write it like ${JSON.stringify(example)} (s, m, h, d)` });
       return z.NEVER;
-    });
+    }),
+  );
 
 const wholeNumber = (min: number, max: number) =>
   z
-    .number({ error: (issue) => `is ${describeValue(issue.input)}; expected a whole number from ${min} to ${max}` })
-    .int({ error: `must be a whole number from ${min} to ${max}` })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
+    .int({
+      error: (issue) =>
+        typeof issue.input === "number" && Number.isFinite(issue.input) ? `must be a whole number from ${min} to ${max}` : `is ${describeValue(issue.input)}; expected a whole number from ${min} to ${max}`,
+    })
+    .check(z.minimum(min, { error: `must be at least ${min}` }), z.maximum(max, { error: `must be at most ${max}` }));
 
 const matcherList = (example: string) =>
-  z
-    .array(z.unknown(), { error: (issue) => `is ${describeValue(issue.input)}; expected a list like ${example}` })
-    .min(1, { error: `is empty: give at least one matcher, e.g. ${example}` })
-    .transform((texts, ctx): Matcher[] => {
+  z.pipe(
+    z
+      .array(z.unknown(), { error: (issue) => `is ${describeValue(issue.input)}; expected a list like ${example}` })
+      .check(z.minLength(1, { error: `is empty: give at least one matcher, e.g. ${example}` })),
+    z.transform((texts: unknown[], ctx): Matcher[] => {
       const { matchers, problems } = parseMatcherList(texts);
-      for (const { index, problem } of problems) ctx.addIssue({ code: "custom", path: [index], message: problem });
+      for (const { index, problem } of problems) addIssue(ctx, { path: [index], message: problem });
       return matchers;
-    });
+    }),
+  );
 
 const strict = <T extends z.core.$ZodLooseShape>(shape: T, allowed: string, expected: string) =>
   z.strictObject(shape, {
@@ -108,12 +112,13 @@ const strict = <T extends z.core.$ZodLooseShape>(shape: T, allowed: string, expe
 const groupRuleSchema = strict(
   {
     name: name("checkout-outage"),
-    description: z.string({ error: "must be text" }).optional(),
+    description: z.optional(z.string({ error: "must be text" })),
     matchers: matcherList('["service=checkout"]'),
-    groupBy: z
-      .array(z.string().regex(LABEL_NAME, { error: "must be a label name like \"service\"" }), { error: 'expected a list of label names like ["service", "env"]' })
-      .default([]),
-    window: duration("10m").optional(),
+    groupBy: z._default(
+      z.array(z.string().check(z.regex(LABEL_NAME, { error: "must be a label name like \"service\"" })), { error: 'expected a list of label names like ["service", "env"]' }),
+      [],
+    ),
+    window: z.optional(duration("10m")),
   },
   "a group has only name, description, matchers, groupBy, window",
   "a grouping rule object",
@@ -134,11 +139,11 @@ const stormSchema = strict(
 const heartbeatSchema = strict(
   {
     name: name("prometheus-watchdog"),
-    description: z.string({ error: "must be text" }).optional(),
+    description: z.optional(z.string({ error: "must be text" })),
     matchers: matcherList('["alertname=Watchdog"]'),
     interval: duration("5m"),
-    severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }).default("critical"),
-    labels: z.record(z.string().regex(LABEL_NAME, { error: "must be a label name" }), z.string({ error: "must be text" }), { error: 'expected labels like {"team": "platform"}' }).default({}),
+    severity: z._default(z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }), "critical"),
+    labels: z._default(z.record(z.string().check(z.regex(LABEL_NAME, { error: "must be a label name" })), z.string({ error: "must be text" }), { error: 'expected labels like {"team": "platform"}' }), {}),
   },
   "a heartbeat has only name, description, matchers, interval, severity, labels",
   "a heartbeat object",
@@ -148,22 +153,25 @@ const heartbeatSchema = strict(
  * `false`, or the section's object. Not a zod union: a union reports only "Invalid input" when
  * neither fits, and the person fixing the file needs the field and what is wrong with it.
  */
-function offOr<S extends z.ZodType>(schema: S) {
-  return z.unknown().transform((value, ctx): false | z.output<S> => {
-    if (value === false) return false;
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    for (const issue of result.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-    return z.NEVER;
-  });
+function offOr<S extends z.ZodMiniType>(schema: S) {
+  return z.pipe(
+    z.unknown(),
+    z.transform((value, ctx): false | z.output<S> => {
+      if (value === false) return false;
+      const result = schema.safeParse(value);
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) addIssue(ctx, { path: issue.path, message: issue.message });
+      return z.NEVER;
+    }),
+  );
 }
 
 /** The policy sections of the config file, each optional. */
 export const policiesShape = {
-  groups: z.array(groupRuleSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of grouping rules` }).optional(),
-  flapping: offOr(flappingSchema).optional(),
-  storm: offOr(stormSchema).optional(),
-  heartbeats: z.array(heartbeatSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of heartbeats` }).optional(),
+  groups: z.optional(z.array(groupRuleSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of grouping rules` })),
+  flapping: z.optional(offOr(flappingSchema)),
+  storm: z.optional(offOr(stormSchema)),
+  heartbeats: z.optional(z.array(heartbeatSchema, { error: (issue) => `is ${describeValue(issue.input)}; expected a list of heartbeats` })),
 };
 
 type ParsedPolicies = { [K in keyof typeof policiesShape]?: z.output<(typeof policiesShape)[K]> };

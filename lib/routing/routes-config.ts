@@ -5,7 +5,8 @@
  * alert. A route names its routing key by reference; the key itself is a secret.
  */
 import { readFileSync } from "node:fs";
-import * as z from "zod";
+import * as z from "zod/mini";
+import { addIssue } from "../alert/schema.ts";
 import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
 import { DEFAULT_POLICIES, policiesShape, toPolicies, type Policies } from "./policies.ts";
@@ -64,7 +65,7 @@ const routingKeyRef = z
         ? `is missing; name the routing key to use, e.g. ${EXAMPLE_REF}`
         : `is ${describeValue(issue.input)}; expected the name of a routing key, e.g. ${EXAMPLE_REF}`,
   })
-  .superRefine((ref, ctx) => {
+  .check(z.superRefine((ref, ctx) => {
     if (LOOKS_LIKE_ROUTING_KEY.test(ref)) {
       ctx.addIssue({
         code: "custom",
@@ -80,27 +81,31 @@ const routingKeyRef = z
           `dashes, starting with a letter (at most 64), e.g. ${EXAMPLE_REF}`,
       });
     }
-  });
+  }));
 
 const routeSchema = z.strictObject(
   {
     name: z
       .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a route name like "payments-critical"` })
-      .regex(ROUTE_NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" })
-      .refine((name) => name.toLowerCase() !== DEFAULT_ROUTE_NAME, {
-        error: `"${DEFAULT_ROUTE_NAME}" is reserved for defaultRoute; give this route another name`,
-      }),
-    description: z.string({ error: "must be text" }).optional(),
-    matchers: z
-      .array(z.unknown(), {
-        error: (issue) => `is ${describeValue(issue.input)}; expected a list like ["team=payments", "severity=critical"]`,
-      })
-      .min(1, { error: "is empty: a route without matchers catches every alert; use defaultRoute for that" })
-      .transform((texts, ctx): Matcher[] => {
+      .check(
+        z.regex(ROUTE_NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" }),
+        z.refine((name) => name.toLowerCase() !== DEFAULT_ROUTE_NAME, {
+          error: `"${DEFAULT_ROUTE_NAME}" is reserved for defaultRoute; give this route another name`,
+        }),
+      ),
+    description: z.optional(z.string({ error: "must be text" })),
+    matchers: z.pipe(
+      z
+        .array(z.unknown(), {
+          error: (issue) => `is ${describeValue(issue.input)}; expected a list like ["team=payments", "severity=critical"]`,
+        })
+        .check(z.minLength(1, { error: "is empty: a route without matchers catches every alert; use defaultRoute for that" })),
+      z.transform((texts: unknown[], ctx): Matcher[] => {
         const { matchers, problems } = parseMatcherList(texts);
-        for (const { index, problem } of problems) ctx.addIssue({ code: "custom", path: [index], message: problem });
+        for (const { index, problem } of problems) addIssue(ctx, { path: [index], message: problem });
         return matchers;
       }),
+    ),
     routingKey: routingKeyRef,
   },
   { error: unknownOrNotObject("a route has only name, description, matchers, routingKey", "a route object") },

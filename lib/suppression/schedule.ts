@@ -11,7 +11,8 @@
  * exist) and lasts one hour; on the fall-back night it starts at the first 02:00 and lasts three
  * hours; an occurrence that lies wholly inside the skipped hour does not happen that night.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { addIssue } from "../alert/schema.ts";
 import { describeValue } from "../matchers/problems.ts";
 
 /** Indexed like Date#getUTCDay, so a local date's weekday is its index. */
@@ -68,28 +69,30 @@ function dayProblem(entry: unknown): string {
   return `${JSON.stringify(entry)} is not a day; write ${DAY_WORDS} (or the full name)`;
 }
 
-const dayList = z.preprocess(
+const dayList = z.pipe(
   // DynamoDBDocumentClient returns a String Set as a Set.
-  (value) => (value instanceof Set ? [...value] : value),
-  z
-    .array(z.unknown(), {
-      error: (issue) =>
-        issue.input === undefined
-          ? `is missing; list the days it repeats on, e.g. ${DAYS_EXAMPLE}`
-          : typeof issue.input === "string"
-            ? `is a single text ${JSON.stringify(issue.input)}; write a list, one day per entry, e.g. ${DAYS_EXAMPLE}`
-            : `is ${describeValue(issue.input)}; expected a list of days like ${DAYS_EXAMPLE}`,
-    })
-    .min(1, { error: `is empty; list the days it repeats on, e.g. ${DAYS_EXAMPLE}` })
-    .transform((entries, ctx): Weekday[] => {
+  z.transform((value: unknown) => (value instanceof Set ? [...value] : value)),
+  z.pipe(
+    z
+      .array(z.unknown(), {
+        error: (issue) =>
+          issue.input === undefined
+            ? `is missing; list the days it repeats on, e.g. ${DAYS_EXAMPLE}`
+            : typeof issue.input === "string"
+              ? `is a single text ${JSON.stringify(issue.input)}; write a list, one day per entry, e.g. ${DAYS_EXAMPLE}`
+              : `is ${describeValue(issue.input)}; expected a list of days like ${DAYS_EXAMPLE}`,
+      })
+      .check(z.minLength(1, { error: `is empty; list the days it repeats on, e.g. ${DAYS_EXAMPLE}` })),
+    z.transform((entries: unknown[], ctx): Weekday[] => {
       const days = new Set<Weekday>();
       entries.forEach((entry, index) => {
         const day = typeof entry === "string" ? parseWeekday(entry) : undefined;
         if (day) days.add(day);
-        else ctx.addIssue({ code: "custom", path: [index], message: dayProblem(entry) });
+        else addIssue(ctx, { path: [index], message: dayProblem(entry) });
       });
       return DISPLAY_ORDER.filter((day) => days.has(day));
     }),
+  ),
 );
 
 /** `HH:MM` → minutes after midnight, or why not. */
@@ -104,7 +107,7 @@ export function parseTimeOfDay(text: string): { minutes: number } | { problem: s
 }
 
 function timeOfDay(example: string) {
-  return z.unknown().transform((value, ctx): number => {
+  return z.pipe(z.unknown(), z.transform((value, ctx): number => {
     const parsed =
       value === undefined
         ? { problem: `is missing; write a 24-hour local time like "${example}"` }
@@ -112,9 +115,9 @@ function timeOfDay(example: string) {
           ? { problem: `is ${describeValue(value)}; expected a 24-hour local time like "${example}" (as text)` }
           : parseTimeOfDay(value);
     if ("minutes" in parsed) return parsed.minutes;
-    ctx.addIssue({ code: "custom", message: parsed.problem });
+    addIssue(ctx, { message: parsed.problem });
     return z.NEVER;
-  });
+  }));
 }
 
 const ZONE_EXAMPLES = '"Europe/Berlin", "America/New_York" or "UTC"';
@@ -145,7 +148,7 @@ function knownSpelling(name: string): string | undefined {
   return spellings.get(name.toLowerCase());
 }
 
-const timeZoneName = z.unknown().transform((value, ctx): string => {
+const timeZoneName = z.pipe(z.unknown(), z.transform((value, ctx): string => {
   const parsed =
     value === undefined
       ? { problem: `is missing; write the zone the times are local to, as an IANA name like ${ZONE_EXAMPLES}` }
@@ -153,9 +156,9 @@ const timeZoneName = z.unknown().transform((value, ctx): string => {
         ? { problem: `is ${describeValue(value)}; expected an IANA time zone name like ${ZONE_EXAMPLES}` }
         : parseTimeZone(value);
   if ("timeZone" in parsed) return parsed.timeZone;
-  ctx.addIssue({ code: "custom", message: parsed.problem });
+  addIssue(ctx, { message: parsed.problem });
   return z.NEVER;
-});
+}));
 
 /**
  * Unknown keys are refused for the same reason as at the top level: a misspelt `tz` must not
@@ -174,7 +177,7 @@ export const scheduleSchema = z.strictObject(
             `is null; remove the attribute for a window that is not recurring, or write a schedule like ${SCHEDULE_EXAMPLE}`
           : `is ${describeValue(issue.input)}; expected an object like ${SCHEDULE_EXAMPLE}`,
   },
-) satisfies z.ZodType<WeeklySchedule, unknown>;
+) satisfies z.ZodMiniType<WeeklySchedule, unknown>;
 
 /** `HH:MM`. */
 export function formatTimeOfDay(minutes: number): string {

@@ -4,7 +4,8 @@
  * the intent is unambiguous (a string "true", a string set of matchers, `null` for "no value").
  * A malformed item never suppresses anything; the problems say, one sentence each, what to fix.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { addIssue } from "../alert/schema.ts";
 import { matchesEmpty, parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue, issueSentences } from "../matchers/problems.ts";
 import { scheduleSchema, type ScheduleItem, type WeeklySchedule } from "./schedule.ts";
@@ -87,26 +88,26 @@ export function parseIsoInstant(text: string): { date: Date } | { problem: strin
 const TIME_EXPECTED = `expected an ISO 8601 time like ${EXAMPLE_TIME}`;
 
 /** An optional instant; `null` (what the console writes for "no value") counts as absent. */
-function toOptionalInstant(value: unknown, ctx: z.RefinementCtx): Date | undefined {
+function toOptionalInstant(value: unknown, ctx: z.core.ParsePayload): Date | undefined {
   if (value === null) return undefined;
   if (typeof value !== "string") {
-    ctx.addIssue({ code: "custom", message: `is ${describeValue(value)}; ${TIME_EXPECTED}` });
+    addIssue(ctx, { message: `is ${describeValue(value)}; ${TIME_EXPECTED}` });
     return z.NEVER;
   }
   // An empty string could mean "no end" or "I cleared it by mistake"; "no end" suppresses forever, so ask.
   if (value.trim() === "") {
-    ctx.addIssue({ code: "custom", message: `is empty; remove the attribute, or write a time like ${EXAMPLE_TIME}` });
+    addIssue(ctx, { message: `is empty; remove the attribute, or write a time like ${EXAMPLE_TIME}` });
     return z.NEVER;
   }
   const parsed = parseIsoInstant(value);
   if ("problem" in parsed) {
-    ctx.addIssue({ code: "custom", message: parsed.problem });
+    addIssue(ctx, { message: parsed.problem });
     return z.NEVER;
   }
   return parsed.date;
 }
 
-const optionalInstant = z.unknown().transform(toOptionalInstant).optional();
+const optionalInstant = z.optional(z.pipe(z.unknown(), z.transform(toOptionalInstant)));
 
 function requiredText(example: string) {
   return z
@@ -114,13 +115,12 @@ function requiredText(example: string) {
       error: (issue) =>
         issue.input === undefined ? `is missing; write e.g. ${example}` : `is ${describeValue(issue.input)}; expected text like ${example}`,
     })
-    .trim()
-    .min(1, { error: `is empty; write e.g. ${example}` });
+    .check(z.trim(), z.minLength(1, { error: `is empty; write e.g. ${example}` }));
 }
 
 /** Only an exact true/false (a string "true" typed as String in the console is the same intent). */
-const enabledFlag = z.preprocess(
-  (value) => (typeof value === "string" && /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() === "true" : value),
+const enabledFlag = z.pipe(
+  z.transform((value: unknown) => (typeof value === "string" && /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() === "true" : value)),
   z.boolean({
     error: (issue) =>
       issue.input === undefined
@@ -131,27 +131,27 @@ const enabledFlag = z.preprocess(
 
 const MATCHERS_EXAMPLE = '["service=checkout", "env=prod"]';
 
-const matcherList = z.preprocess(
+const matcherList = z.pipe(
   // DynamoDBDocumentClient returns a String Set as a Set; its order does not matter (all must match).
-  (value) => (value instanceof Set ? [...value] : value),
-  z
-    .array(z.unknown(), {
-      error: (issue) =>
-        issue.input === undefined
-          ? `is missing; a window must name what it suppresses, e.g. ${MATCHERS_EXAMPLE}`
-          : typeof issue.input === "string"
-            ? // One text could hold "a!=x, b=y" and silently mean one wide matcher.
-              `is a single text ${JSON.stringify(issue.input)}; write a list, one matcher per entry, e.g. ${MATCHERS_EXAMPLE}`
-            : `is ${describeValue(issue.input)}; expected a list like ${MATCHERS_EXAMPLE}`,
-    })
-    .min(1, { error: "is empty: a window must name what it suppresses" })
-    .transform((texts, ctx): Matcher[] => {
+  z.transform((value: unknown) => (value instanceof Set ? [...value] : value)),
+  z.pipe(
+    z
+      .array(z.unknown(), {
+        error: (issue) =>
+          issue.input === undefined
+            ? `is missing; a window must name what it suppresses, e.g. ${MATCHERS_EXAMPLE}`
+            : typeof issue.input === "string"
+              ? // One text could hold "a!=x, b=y" and silently mean one wide matcher.
+                `is a single text ${JSON.stringify(issue.input)}; write a list, one matcher per entry, e.g. ${MATCHERS_EXAMPLE}`
+              : `is ${describeValue(issue.input)}; expected a list like ${MATCHERS_EXAMPLE}`,
+      })
+      .check(z.minLength(1, { error: "is empty: a window must name what it suppresses" })),
+    z.transform((texts: unknown[], ctx): Matcher[] => {
       const { matchers, problems } = parseMatcherList(texts);
-      for (const { index, problem } of problems) ctx.addIssue({ code: "custom", path: [index], message: problem });
+      for (const { index, problem } of problems) addIssue(ctx, { path: [index], message: problem });
       if (problems.length > 0) return z.NEVER;
       if (matchers.every(matchesEmpty)) {
-        ctx.addIssue({
-          code: "custom",
+        addIssue(ctx, {
           message:
             "all accept an alert that lacks the label, so the window would suppress nearly " +
             "everything; add one that requires a value, like service=checkout",
@@ -160,6 +160,7 @@ const matcherList = z.preprocess(
       }
       return matchers;
     }),
+  ),
 );
 
 /**
@@ -168,12 +169,12 @@ const matcherList = z.preprocess(
  */
 export const windowItemSchema = z.strictObject(
   {
-    id: z.string({ error: (issue) => `is ${describeValue(issue.input)}; expected the window's name as text` }).min(1, { error: "is empty" }),
+    id: z.string({ error: (issue) => `is ${describeValue(issue.input)}; expected the window's name as text` }).check(z.minLength(1, { error: "is empty" })),
     enabled: enabledFlag,
     matchers: matcherList,
     startsAt: optionalInstant,
     endsAt: optionalInstant,
-    schedule: scheduleSchema.optional(),
+    schedule: z.optional(scheduleSchema),
     reason: requiredText('"database failover drill"'),
     createdBy: requiredText('"ops@example.com"'),
     createdAt: optionalInstant,

@@ -9,7 +9,7 @@
  * router passes it on to where the problem's trigger went, when PagerDuty may have an incident
  * for that key on its own (lib/router/acknowledge.ts).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { LIMITS } from "../../alert/limits.ts";
 import { changeMessageSchema } from "./change-message.ts";
 
@@ -28,7 +28,7 @@ export const acknowledgeMessageSchema = z.object({
   source,
   receivedAt,
   /** The problem to acknowledge: the dedup_key as the sender sent it (the key its trigger opened). */
-  dedupKey: z.string().min(1).max(LIMITS.dedupKeyChars),
+  dedupKey: z.string().check(z.minLength(1), z.maxLength(LIMITS.dedupKeyChars)),
 });
 
 export type AcknowledgeMessage = z.infer<typeof acknowledgeMessageSchema>;
