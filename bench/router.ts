@@ -12,10 +12,10 @@ import { STATE_TABLE, createDynamoStateStore } from "../lib/router/state-store.t
 import { createRouter } from "../lib/router/router.ts";
 import { SWEEP_CONCURRENCY, sweepWatched } from "../lib/router/sweep.ts";
 import { createAggregateStore } from "../lib/router/aggregate-store.ts";
-import { DEFAULT_FLAPPING } from "../lib/routing/policies.ts";
+import { DEFAULT_FLAPPING } from "../lib/routes/policies.ts";
 import { createPagerDutyDeliver } from "../lib/router/deliver.ts";
 import { createPagerDutyClient } from "../lib/pagerduty/client.ts";
-import { documentClient } from "../lib/router/runtime.ts";
+import { documentClient } from "../lib/handlers/router-runtime.ts";
 import type { NormalizedAlert } from "../lib/alert/schema.ts";
 import { fmt, table, verdict } from "./harness.ts";
 

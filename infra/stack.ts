@@ -14,7 +14,7 @@ import { adapters } from "../lib/adapters/registry.ts";
 import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, EVENTS_V2_SOURCE } from "../lib/ingest/pagerduty-events/events-v2.ts";
 import type { Adapter } from "../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../lib/ops/stack-outputs.ts";
-import { PIPELINE, STATE_TABLE } from "../lib/runtime/pipeline.ts";
+import { PIPELINE, STATE_TABLE } from "../lib/handlers/pipeline.ts";
 import { createTopicKey } from "./constructs/alarm-topic.ts";
 import { Ingress, type DeployedAdapter } from "./constructs/ingress.ts";
 import { Operations } from "./constructs/operations.ts";

@@ -9,8 +9,8 @@ import { SCHEMA_VERSION, type AlertStatus, type NormalizedAlert } from "../alert
 import { LIMITS, truncate } from "../alert/limits.ts";
 import { formatMatcher, matches } from "../matchers/matcher.ts";
 import { matchSubject } from "../matchers/subject.ts";
-import type { HeartbeatDeclaration } from "../routing/policies.ts";
-import { formatDuration } from "../runtime/duration.ts";
+import type { HeartbeatDeclaration } from "../routes/policies.ts";
+import { formatDuration } from "../platform/duration.ts";
 
 /** Marks tracker items, which share the state table with problems but are not problems (they have no `status`). */
 export const HEARTBEAT_ITEM_TYPE = "heartbeat";

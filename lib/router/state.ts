@@ -4,8 +4,8 @@
  * delivery retried, a redelivered message harmless and a resolve go where its trigger went.
  */
 import type { AlertStatus, NormalizedAlert, Severity } from "../alert/schema.ts";
-import type { FlappingPolicy } from "../routing/policies.ts";
-import { formatDuration } from "../runtime/duration.ts";
+import type { FlappingPolicy } from "../routes/policies.ts";
+import { formatDuration } from "../platform/duration.ts";
 import { holdUntil, isFlapping, recentChanges } from "./flapping.ts";
 import type { AggregateFields, AggregateRef } from "./aggregates.ts";
 

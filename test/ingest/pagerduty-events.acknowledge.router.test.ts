@@ -13,8 +13,8 @@ import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender } from "../..
 import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
 import type { DeadLetterSink } from "../../lib/router/dead-letter.ts";
 import type { RouterDeps } from "../../lib/router/router.ts";
-import { createRouterHandler } from "../../lib/router/sqs-handler.ts";
-import { METRIC, createTelemetry } from "../../lib/runtime/observability.ts";
+import { createRouterHandler } from "../../lib/handlers/router.ts";
+import { METRIC, createTelemetry } from "../../lib/platform/observability.ts";
 import { ROUTING_KEYS, startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { lambdaContext } from "../support/lambda-context.ts";
 import { sqsEvent, sqsRecord } from "../support/sqs-event.ts";

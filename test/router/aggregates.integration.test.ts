@@ -10,8 +10,8 @@ import { sweepWatched } from "../../lib/router/sweep.ts";
 import { MAX_RECORDED_CHANGES } from "../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import type { RouterDeps } from "../../lib/router/router.ts";
-import type { GroupRule } from "../../lib/routing/policies.ts";
-import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import type { GroupRule } from "../../lib/routes/policies.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 
 let h: RouterHarness;
 let run = 0;

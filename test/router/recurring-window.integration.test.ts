@@ -10,7 +10,7 @@ import { startDynalite, createTable, dynamoClient, type Dynalite } from "../supp
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { STATE_TABLE } from "../../lib/router/state-store.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
-import { createRouterRuntime, documentClient } from "../../lib/router/runtime.ts";
+import { createRouterRuntime, documentClient } from "../../lib/handlers/router-runtime.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { alertAt } from "../support/alerts.ts";
 

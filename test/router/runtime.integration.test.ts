@@ -9,8 +9,8 @@ import { startDynalite, createTable, dynamoClient, type Dynalite } from "../supp
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { STATE_TABLE } from "../../lib/router/state-store.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
-import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/router/runtime.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/handlers/router-runtime.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { alertAt } from "../support/alerts.ts";
 

@@ -6,7 +6,7 @@ import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.t
 import { EXIT, type Command } from "../io.ts";
 import { noteCell, toldCell } from "../problems.ts";
 import { HEARTBEAT_ITEM_TYPE, type HeartbeatRecord } from "../../heartbeat/heartbeat.ts";
-import { heartbeatListLines } from "../../heartbeat/describe.ts";
+import { heartbeatListLines } from "../heartbeats.ts";
 import { internalKind, isInternalRecord } from "../internal-records.ts";
 
 const OPTIONS = {

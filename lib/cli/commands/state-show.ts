@@ -7,7 +7,7 @@ import { aggregateSentences, memberLines, pagerDutySentences } from "../problems
 import { describeInternalRecord, isInternalRecord } from "../internal-records.ts";
 import { createAggregateStore } from "../../router/aggregate-store.ts";
 import { isHeartbeatItem, missingDedupKey } from "../../heartbeat/heartbeat.ts";
-import { describeHeartbeat } from "../../heartbeat/describe.ts";
+import { describeHeartbeat } from "../heartbeats.ts";
 
 const OPTIONS = { json: { type: "boolean" }, members: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
 

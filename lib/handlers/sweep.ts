@@ -3,9 +3,9 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context } from "aws-lambda";
-import type { RouterRuntime } from "./runtime.ts";
-import { SWEEP_CONCURRENCY, sweepWatched, type SweepReport } from "./sweep.ts";
-import { METRIC, MetricUnit } from "../runtime/observability.ts";
+import type { RouterRuntime } from "./router-runtime.ts";
+import { SWEEP_CONCURRENCY, sweepWatched, type SweepReport } from "../router/sweep.ts";
+import { METRIC, MetricUnit } from "../platform/observability.ts";
 
 export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats" | "owedGraceMs">>, safetyMarginMs = 5_000) {
   const { logger, metrics } = runtime.telemetry;

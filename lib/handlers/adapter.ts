@@ -11,11 +11,11 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Adapter } from "../adapters/types.ts";
 import { createSqsPublisher, type AlertPublisher } from "../publish/sqs-publisher.ts";
-import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { isAuthorized } from "./auth.ts";
-import { bodyText, excerpt, header, json, publishAlerts } from "./common.ts";
-import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "./normalize-payload.ts";
-import { webhookTokenFromEnv, type WebhookTokenSource } from "./webhook-token.ts";
+import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../platform/observability.ts";
+import { isAuthorized } from "../ingest/auth.ts";
+import { bodyText, excerpt, header, json, publishAlerts } from "../ingest/common.ts";
+import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "../ingest/normalize-payload.ts";
+import { webhookTokenFromEnv, type WebhookTokenSource } from "../ingest/webhook-token.ts";
 
 export interface AdapterHandlerDeps extends Telemetry {
   publisher: AlertPublisher;

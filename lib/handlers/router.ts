@@ -10,16 +10,16 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
-import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
-import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
-import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
-import { formatDuration } from "../runtime/duration.ts";
-import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../runtime/observability.ts";
-import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
-import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
-import type { DeadLetterSink } from "./dead-letter.ts";
-import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverIn, type RedeliveryPolicy } from "./redelivery.ts";
-import type { RouteOutcome, Router } from "./router.ts";
+import type { AcknowledgeMessage } from "../messages/acknowledge-message.ts";
+import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../messages/change-message.ts";
+import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../messages/queue-message.ts";
+import { formatDuration } from "../platform/duration.ts";
+import { METRIC, MetricUnit, countWithDimension, type Telemetry } from "../platform/observability.ts";
+import type { AcknowledgeOutcome, AcknowledgeRouter } from "../router/acknowledge.ts";
+import type { ChangeEventRouter, ChangeOutcome } from "../router/change-events.ts";
+import type { DeadLetterSink } from "../router/dead-letter.ts";
+import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverIn, type RedeliveryPolicy } from "../router/redelivery.ts";
+import type { RouteOutcome, Router } from "../router/router.ts";
 
 export interface RouterHandlerDeps extends Telemetry {
   router: Router;
