@@ -26,11 +26,11 @@ import { DEFAULT_OWED_GRACE_MS, drainOwed } from "../router/sweep.ts";
 import { PIPELINE } from "./pipeline.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "../router/deliver.ts";
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "../router/router.ts";
-import { createDynamoStateStore } from "../router/state-store.ts";
-import { createAggregateStore } from "../router/aggregate-store.ts";
+import { createDynamoStateStore } from "../state-table/problem-store.ts";
+import { createAggregateStore } from "../state-table/aggregate-store.ts";
 import { DEFAULT_EVENTS_PER_MINUTE, createPacer, paced } from "../router/pacing.ts";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
-import { createHeartbeatStore } from "../heartbeat/store.ts";
+import { createHeartbeatStore } from "../state-table/heartbeat-store.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../heartbeat/monitor.ts";
 
 export interface RouterRuntimeOverrides {

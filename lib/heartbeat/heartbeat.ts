@@ -1,7 +1,7 @@
 /**
  * Heartbeats (dead man's switch), the pure parts: which declaration an alert beats for, when a
  * heartbeat counts as missing, and the alerts that tell PagerDuty it went missing and came back.
- * The store (store.ts) keeps one tracker item per heartbeat; the router wrapper and the sweep
+ * The store (lib/state-table/heartbeat-store.ts) keeps one tracker item per heartbeat; the router wrapper and the sweep
  * (monitor.ts) do the I/O. Same inputs, same answers: the tests rely on it.
  */
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";

@@ -14,7 +14,7 @@
  */
 import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
-import { conditionalUpdate } from "./state-store.ts";
+import { conditionalUpdate } from "../state-table/problem-store.ts";
 import type { DeliveryOutcome } from "./router.ts";
 
 /** PagerDuty's own limit is about 120 a minute per key; 100 leaves room for clocks and other senders. */

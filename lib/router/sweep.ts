@@ -5,7 +5,7 @@
  * router's reconcile for every watched problem; the router decides, the sweep only asks.
  */
 import type { Router } from "./router.ts";
-import type { StateStore } from "./state-store.ts";
+import type { StateStore } from "../state-table/problem-store.ts";
 import type { HeartbeatSweepReport } from "../heartbeat/monitor.ts";
 
 export interface SweepReport {

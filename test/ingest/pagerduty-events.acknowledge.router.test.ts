@@ -10,7 +10,7 @@ import { readAlertEvent } from "../../lib/ingest/pagerduty-events/events-v2.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
 import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender } from "../../lib/router/acknowledge.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import type { DeadLetterSink } from "../../lib/router/dead-letter.ts";
 import type { RouterDeps } from "../../lib/router/router.ts";
 import { createRouterHandler } from "../../lib/handlers/router.ts";

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { MAX_RECORDED_CHANGES } from "../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";

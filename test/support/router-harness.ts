@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
 import { createPagerDutyDeliver } from "../../lib/router/deliver.ts";
 import { createRouter, type RouterDeps } from "../../lib/router/router.ts";
-import { STATE_TABLE, createDynamoStateStore, type StateStore } from "../../lib/router/state-store.ts";
+import { STATE_TABLE, createDynamoStateStore, type StateStore } from "../../lib/state-table/problem-store.ts";
 import type { RouteMatch, SuppressionMatch } from "../../lib/router/state.ts";
 import type { NormalizedAlert } from "../../lib/alert/schema.ts";
 import { startDynalite } from "./dynalite.ts";

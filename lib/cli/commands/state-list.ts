@@ -1,5 +1,5 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isExpired, problemFromItem } from "../../router/state-store.ts";
+import { isExpired, problemFromItem } from "../../state-table/problem-store.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
@@ -18,7 +18,7 @@ const OPTIONS = {
 
 /**
  * The whole state table in one scan, split: the problems (items with a status, as the state store's
- * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/heartbeat/store.ts).
+ * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/state-table/heartbeat-store.ts).
  */
 async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
   const problems: ProblemState[] = [];

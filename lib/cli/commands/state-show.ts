@@ -1,11 +1,11 @@
-import { createDynamoStateStore, isExpired } from "../../router/state-store.ts";
+import { createDynamoStateStore, isExpired } from "../../state-table/problem-store.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
 import { aggregateSentences, memberLines, pagerDutySentences } from "../problems.ts";
 import { describeInternalRecord, isInternalRecord } from "../internal-records.ts";
-import { createAggregateStore } from "../../router/aggregate-store.ts";
+import { createAggregateStore } from "../../state-table/aggregate-store.ts";
 import { isHeartbeatItem, missingDedupKey } from "../../heartbeat/heartbeat.ts";
 import { describeHeartbeat } from "../heartbeats.ts";
 

@@ -14,9 +14,9 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
-import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type CountedState, type PendingCount } from "./aggregates.ts";
-import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./state-store.ts";
+import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type CountedState, type PendingCount } from "../router/aggregates.ts";
+import type { ProblemState } from "../router/state.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./problem-store.ts";
 
 /** What applying a count change came to. */
 export type ApplyResult =

@@ -11,8 +11,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
-import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
-import { MAX_RECORDED_CHANGES } from "./flapping.ts";
+import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "../router/state.ts";
+import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
 
 /** The table layout, shared by the local stack and the CDK stack so both create it the same way. */
 export const STATE_TABLE = {

@@ -6,8 +6,8 @@
  * trackers in its own scan of the table (lib/cli/commands/state-list.ts).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { conditionalUpdate } from "../router/state-store.ts";
-import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord } from "./heartbeat.ts";
+import { conditionalUpdate } from "./problem-store.ts";
+import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord } from "../heartbeat/heartbeat.ts";
 
 export interface Beat {
   /** ISO time of the beat (see beatTime). */
