@@ -28,7 +28,8 @@ import { createPagerDutyDeliver, type ResolveRoutingKey } from "../router/delive
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "../router/router.ts";
 import { createDynamoStateStore } from "../state-table/problem-store.ts";
 import { createAggregateStore } from "../state-table/aggregate-store.ts";
-import { DEFAULT_EVENTS_PER_MINUTE, createPacer, paced } from "../router/pacing.ts";
+import { DEFAULT_EVENTS_PER_MINUTE, paced } from "../router/pacing.ts";
+import { createPacer } from "../state-table/pacer.ts";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { createHeartbeatStore } from "../state-table/heartbeat-store.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../heartbeat/monitor.ts";

@@ -178,3 +178,19 @@ export function backAlert(declaration: HeartbeatDeclaration, record: HeartbeatRe
   const summary = `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} (expected every ${formatDuration(declaration.intervalMs)})`;
   return heartbeatAlert(declaration, "resolved", occurredAt, now, summary, heartbeatDetails(declaration, record, { backAt: lastBeatAt }));
 }
+
+/** Where tracker items are kept (lib/state-table/heartbeat-store.ts on the state table). */
+export interface Beat {
+  /** ISO time of the beat (see beatTime). */
+  at: string;
+  alertId: string;
+  source: string;
+}
+
+export interface HeartbeatStore {
+  /** Records a beat; false when it is not newer than the last one (a redelivery, a duplicate, a late copy). */
+  beat(name: string, beat: Beat, now: Date): Promise<boolean>;
+  /** The sweep's check-in: starts watching on first sight, notes the interval; returns the tracker. */
+  watch(name: string, intervalMs: number, now: Date): Promise<HeartbeatRecord>;
+  get(name: string): Promise<HeartbeatRecord | undefined>;
+}

@@ -8,11 +8,11 @@
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { HeartbeatDeclaration } from "../routes/policies.ts";
 import type { RouteOutcome, Router } from "../router/router.ts";
-import type { StateStore } from "../state-table/problem-store.ts";
+import type { StateStore } from "../router/stores.ts";
 import { formatDuration } from "../platform/duration.ts";
 import { METRIC, countWithDimension, type Telemetry } from "../platform/observability.ts";
 import { backAlert, beatTime, heartbeatFor, heartbeatStatus, missingAlert, missingDedupKey } from "./heartbeat.ts";
-import type { HeartbeatStore } from "../state-table/heartbeat-store.ts";
+import type { HeartbeatStore } from "./heartbeat.ts";
 
 export interface HeartbeatDeps {
   declarations: readonly HeartbeatDeclaration[];

@@ -22,7 +22,7 @@ import { createRouterRuntime, documentClient } from "../handlers/router-runtime.
 import { createTelemetry } from "../platform/observability.ts";
 import { createRouterHandler } from "../handlers/router.ts";
 import { createSweepHandler } from "../handlers/sweep.ts";
-import type { SweepReport } from "../router/sweep.ts";
+import type { SweepRunReport } from "../handlers/sweep.ts";
 import { loadRoutesConfig, routingKeyRefs } from "../routes/routes-config.ts";
 import { createLocalRoutingKeyResolver, routingKeyEnvName } from "../routes/routing-keys.ts";
 import { PIPELINE } from "../handlers/pipeline.ts";
@@ -88,7 +88,7 @@ export interface LocalStack {
   ignoredSettings: string[];
   health(): Promise<LocalStackHealth>;
   /** Runs the sweep now instead of waiting for the timer. */
-  sweepNow(): Promise<SweepReport | undefined>;
+  sweepNow(): Promise<SweepRunReport | undefined>;
   stop(): Promise<void>;
 }
 

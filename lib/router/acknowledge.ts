@@ -16,7 +16,7 @@ import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { activeMembership, isAggregate } from "./aggregates.ts";
 import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome, RetryOutcome } from "./router.ts";
-import type { StateStore } from "../state-table/problem-store.ts";
+import type { StateStore } from "./stores.ts";
 import type { OpenIn, ProblemState } from "./state.ts";
 
 /** Sends one acknowledge for the dedup key with the key a route names, within the deadline. */

@@ -5,7 +5,7 @@ import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import { createRouter } from "../../lib/router/router.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createPacer } from "../../lib/router/pacing.ts";
+import { createPacer } from "../../lib/state-table/pacer.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
 
 let h: CliHarness;

@@ -10,7 +10,7 @@ import type { NormalizedAlert } from "../../lib/alert/schema.ts";
 import { createHeartbeatStore } from "../../lib/state-table/heartbeat-store.ts";
 import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/handlers/router-runtime.ts";
 import { createSweepHandler } from "../../lib/handlers/sweep.ts";
-import { STATE_TABLE } from "../../lib/state-table/problem-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { createTelemetry } from "../../lib/platform/observability.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
 import { createTable, dynamoClient, startDynalite, type Dynalite } from "../support/dynalite.ts";

@@ -5,7 +5,7 @@ import type { HeartbeatDeclaration } from "../../lib/routes/policies.ts";
 import type { RouteOutcome } from "../../lib/router/router.ts";
 import { createTelemetry } from "../../lib/platform/observability.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../../lib/heartbeat/monitor.ts";
-import type { HeartbeatStore } from "../../lib/state-table/heartbeat-store.ts";
+import type { HeartbeatStore } from "../../lib/heartbeat/heartbeat.ts";
 import type { HeartbeatRecord } from "../../lib/heartbeat/heartbeat.ts";
 
 const declaration = (name: string): HeartbeatDeclaration => ({ name, matchers: [parseMatcher(`alertname=${name}`)], intervalMs: 60_000, severity: "critical", labels: {} });

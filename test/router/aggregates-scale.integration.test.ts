@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createAggregateStore, type AggregateStore } from "../../lib/state-table/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
+import { type AggregateStore } from "../../lib/router/stores.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import type { RouteOutcome, RouterDeps } from "../../lib/router/router.ts";
 import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DEFAULT_EVENTS_PER_MINUTE, PACE_WINDOW_MS, SLOTS, SLOT_MS, createPacer, decidePace, eventsInWindow, paced, slotOf } from "../../lib/router/pacing.ts";
+import { DEFAULT_EVENTS_PER_MINUTE, PACE_WINDOW_MS, SLOTS, SLOT_MS, decidePace, eventsInWindow, paced, slotOf } from "../../lib/router/pacing.ts";
+import { createPacer } from "../../lib/state-table/pacer.ts";
 import { createPagerDutyDeliver } from "../../lib/router/deliver.ts";
 import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
 import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../lib/state-table/problem-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
 import { createRouterRuntime, documentClient } from "../../lib/handlers/router-runtime.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";

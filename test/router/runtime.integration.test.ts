@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { PutCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../lib/state-table/problem-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
 import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/handlers/router-runtime.ts";
 import { createTelemetry } from "../../lib/platform/observability.ts";

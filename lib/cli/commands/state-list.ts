@@ -1,5 +1,5 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isExpired, problemFromItem } from "../../state-table/problem-store.ts";
+import { isExpired, problemFromItem } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";

@@ -1,4 +1,5 @@
-import { createDynamoStateStore, isExpired } from "../../state-table/problem-store.ts";
+import { createDynamoStateStore } from "../../state-table/problem-store.ts";
+import { isExpired } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
