@@ -24,6 +24,7 @@ import { createSqsDeadLetterSink } from "../router/dead-letter.ts";
 import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "../router/redelivery.ts";
 import { DEFAULT_OWED_GRACE_MS, drainOwed } from "../router/sweep.ts";
 import { PIPELINE } from "./pipeline.ts";
+import { ROUTER_ENV } from "./router-environment.ts";
 import { createPagerDutyDeliver, type ResolveRoutingKey } from "../router/deliver.ts";
 import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "../router/router.ts";
 import { createDynamoStateStore } from "../state-table/problem-store.ts";
@@ -80,8 +81,8 @@ export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, 
 }
 
 export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
-  const stateTable = requiredSetting(env, "STATE_TABLE_NAME", "the DynamoDB table of problem state");
-  const windowsTable = requiredSetting(env, "WINDOWS_TABLE_NAME", "the DynamoDB table of suppression windows");
+  const stateTable = requiredSetting(env, ROUTER_ENV.stateTableName, "the DynamoDB table of problem state");
+  const windowsTable = requiredSetting(env, ROUTER_ENV.windowsTableName, "the DynamoDB table of suppression windows");
   const telemetry = overrides.telemetry ?? createTelemetry("router");
   const { logger, metrics } = telemetry;
   const doc = overrides.doc ?? documentClient();
@@ -91,7 +92,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   const routes = loadRoutesConfig(env);
   const windows = createWindowCache({
     source: createDynamoWindowStore({ doc, tableName: windowsTable }),
-    refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
+    refreshMs: integerSetting(env, ROUTER_ENV.windowRefreshMs, 15_000),
     now,
     onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
     onMalformed: (windowId, problems, item) => {
@@ -109,7 +110,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
   }), now);
   const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
-  const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
+  const resolvedRetentionSeconds = integerSetting(env, ROUTER_ENV.resolvedRetentionDays, 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
   const core = createRouter({
     store,
@@ -130,6 +131,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
   const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
   const router = withHeartbeats(core, heartbeatDeps);
+  const alertsQueueUrl = env[ROUTER_ENV.alertsQueueUrl]?.trim();
   return {
     router,
     store,
@@ -147,14 +149,14 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
       send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }), now),
     }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
-    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, ROUTER_ENV.deadLetterQueueUrl, "the URL of the alerts dead-letter queue")),
+    maxReceiveCount: integerSetting(env, ROUTER_ENV.maxReceiveCount, PIPELINE.maxReceiveCount, 1),
     drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
     /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
-    owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
+    owedGraceMs: durationSetting(env, ROUTER_ENV.owedGrace, DEFAULT_OWED_GRACE_MS),
     redelivery: redeliveryPolicyFromEnv(env),
     /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
-    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
+    redeliverIn: alertsQueueUrl ? createSqsRedeliverIn(sqs, alertsQueueUrl) : undefined,
   };
 }
 
