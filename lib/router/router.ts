@@ -10,7 +10,8 @@ import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routes/policies.ts";
 import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { AggregateStore } from "./stores.ts";
-import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import { decide, type Decision } from "./decide.ts";
+import type { PagerDutyAction, ProblemState, RouteMatch, SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./stores.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */

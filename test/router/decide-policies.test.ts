@@ -3,7 +3,8 @@
  * and the rate-limited updates a group or storm incident sends PagerDuty as members join.
  */
 import { describe, expect, it } from "vitest";
-import { AGGREGATE_UPDATE_MS, decide, type ProblemState, type ToldRecord } from "../../lib/router/state.ts";
+import { decide } from "../../lib/router/decide.ts";
+import { AGGREGATE_UPDATE_MS, type ProblemState, type ToldRecord } from "../../lib/router/state.ts";
 import { buildAlert } from "../../lib/alert/build.ts";
 import type { FlappingPolicy } from "../../lib/routes/policies.ts";
 
