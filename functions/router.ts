@@ -1,6 +1,6 @@
 /** Lambda entry for the router: SQS alerts queue → decisions in DynamoDB → PagerDuty. */
-import { createRouterHandler } from "../lib/router/sqs-handler.ts";
-import { createRouterRuntime } from "../lib/router/runtime.ts";
+import { createRouterHandler } from "../lib/handlers/router.ts";
+import { createRouterRuntime } from "../lib/handlers/router-runtime.ts";
 
 const runtime = createRouterRuntime(process.env);
 

@@ -1,5 +1,5 @@
 /** Lambda entry for the periodic sweep (every minute): windows that ended, held resolves, group updates, missing heartbeats. */
-import { createRouterRuntime } from "../lib/router/runtime.ts";
-import { createSweepHandler } from "../lib/router/sweep-handler.ts";
+import { createRouterRuntime } from "../lib/handlers/router-runtime.ts";
+import { createSweepHandler } from "../lib/handlers/sweep.ts";
 
 export const handler = createSweepHandler(createRouterRuntime(process.env));

@@ -3,7 +3,10 @@
  * logger that collects every finding left unacknowledged so the app can refuse to synthesize.
  */
 import { NagMessageLevel, NagSuppressions, type INagLogger, type NagLoggerErrorData, type NagLoggerNonComplianceData } from "cdk-nag";
-import type { AlertRelayStack } from "./stack.ts";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import type { Ingress } from "./constructs/ingress.ts";
+import type { PipelineFunction } from "./constructs/pipeline-function.ts";
+import type { AlertRelaySettings } from "./settings.ts";
 
 export interface NagFinding {
   ruleId: string;
@@ -56,7 +59,18 @@ export const ACKNOWLEDGED = {
     "operators rotate it with put-secret-value and the adapters pick the new value up within 5 minutes without a deploy.",
 } as const;
 
-export function acknowledgeFindings(stack: AlertRelayStack): void {
+/** What of the stack the acknowledgements name (the stack passes itself; nag.ts does not import it). */
+export interface AcknowledgedResources {
+  readonly settings: Pick<AlertRelaySettings, "routingKeysSecretPrefix" | "webhookTokenSecretName">;
+  readonly ingress: Pick<Ingress, "api">;
+  readonly router: Pick<PipelineFunction, "role">;
+  readonly sweep: Pick<PipelineFunction, "role">;
+  readonly pagerDutyEvents: Pick<PipelineFunction, "role">;
+  readonly adapterFunctions: ReadonlyMap<string, Pick<PipelineFunction, "role">>;
+  readonly webhookToken: ISecret;
+}
+
+export function acknowledgeFindings(stack: AcknowledgedResources): void {
   NagSuppressions.addResourceSuppressions(stack.ingress.api, [{ id: "AwsSolutions-APIG4", reason: ACKNOWLEDGED.webhookRoutesWithoutAuthorizer }], true);
 
   const routingKeys =

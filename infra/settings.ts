@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { adapterNames, findAdapter } from "../lib/adapters/registry.ts";
-import { parseRoutesConfig } from "../lib/routing/routes-config.ts";
-import { PIPELINE } from "../lib/runtime/pipeline.ts";
+import { parseRoutesConfig } from "../lib/routes/routes-config.ts";
+import { PIPELINE } from "../lib/handlers/pipeline.ts";
 
 export interface AlertRelaySettings {
   /** Names the stack (`alert-relay-<stage>`) and the default secret prefix. */

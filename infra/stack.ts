@@ -14,7 +14,8 @@ import { adapters } from "../lib/adapters/registry.ts";
 import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, EVENTS_V2_SOURCE } from "../lib/ingest/pagerduty-events/events-v2.ts";
 import type { Adapter } from "../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../lib/ops/stack-outputs.ts";
-import { PIPELINE, STATE_TABLE } from "../lib/runtime/pipeline.ts";
+import { PIPELINE, STATE_TABLE } from "../lib/handlers/pipeline.ts";
+import { routerEnvironment } from "../lib/handlers/router-environment.ts";
 import { createTopicKey } from "./constructs/alarm-topic.ts";
 import { Ingress, type DeployedAdapter } from "./constructs/ingress.ts";
 import { Operations } from "./constructs/operations.ts";
@@ -143,16 +144,16 @@ export class AlertRelayStack extends Stack {
       resourceName: `${settings.routingKeysSecretPrefix}/*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const routerEnvironment: Record<string, string> = {
-      STATE_TABLE_NAME: stateTable.tableName,
-      ALERTS_QUEUE_URL: alertsQueue.queueUrl,
-      WINDOWS_TABLE_NAME: windowsTable.tableName,
-      MAX_RECEIVE_COUNT: String(PIPELINE.maxReceiveCount),
-      WINDOW_REFRESH_MS: String(PIPELINE.windowRefreshSeconds * 1000),
-      RESOLVED_RETENTION_DAYS: String(settings.resolvedRetentionDays),
-      PAGERDUTY_REGION: settings.pagerDutyRegion,
-      ROUTING_KEYS_SECRET_PREFIX: settings.routingKeysSecretPrefix,
-      ...(settings.routesJson ? { ROUTES_JSON: settings.routesJson } : {}),
+    const routerValues = {
+      stateTableName: stateTable.tableName,
+      alertsQueueUrl: alertsQueue.queueUrl,
+      windowsTableName: windowsTable.tableName,
+      maxReceiveCount: PIPELINE.maxReceiveCount,
+      windowRefreshMs: PIPELINE.windowRefreshSeconds * 1000,
+      resolvedRetentionDays: settings.resolvedRetentionDays,
+      pagerDutyRegion: settings.pagerDutyRegion,
+      routingKeysSecretPrefix: settings.routingKeysSecretPrefix,
+      routesJson: settings.routesJson,
     };
     const grantRouting = (fn: PipelineFunction, stateActions: readonly string[]) => {
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...stateActions], resources: [stateTable.tableArn] }));
@@ -168,7 +169,7 @@ export class AlertRelayStack extends Stack {
       memorySize: FUNCTION_MEMORY_MB.router,
       timeout: Duration.seconds(PIPELINE.routerTimeoutSeconds),
       // Only the router dead-letters (with a reason); the sweep has no queue.
-      environment: { ...routerEnvironment, DLQ_URL: deadLetterQueue.queueUrl },
+      environment: routerEnvironment({ ...routerValues, deadLetterQueueUrl: deadLetterQueue.queueUrl }),
     });
     grantRouting(this.router, TABLE_ACTIONS.stateReadWrite);
     deadLetterQueue.grantSendMessages(this.router.role);
@@ -188,7 +189,7 @@ export class AlertRelayStack extends Stack {
       memorySize: FUNCTION_MEMORY_MB.sweep,
       // Ends before the next run starts; overlapping runs would be safe (conditional writes) but wasteful.
       timeout: Duration.seconds(Math.max(10, PIPELINE.sweepIntervalSeconds - 10)),
-      environment: routerEnvironment,
+      environment: routerEnvironment(routerValues),
     });
     grantRouting(this.sweep, TABLE_ACTIONS.stateReadWrite);
     this.sweep.role.addToPrincipalPolicy(

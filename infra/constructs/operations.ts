@@ -1,7 +1,7 @@
 /**
  * Watching the pipeline: alarms that reach PagerDuty through their own topic (never through the
  * pipeline they watch), and a dashboard of what came in, what went out, and what got stuck.
- * Metric names and dimensions come from lib/runtime/observability.ts, where the handlers get them.
+ * Metric names and dimensions come from lib/platform/observability.ts, where the handlers get them.
  */
 import { Duration, SecretValue, Stack } from "aws-cdk-lib";
 import type * as apigw from "aws-cdk-lib/aws-apigatewayv2";
@@ -12,7 +12,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/runtime/observability.ts";
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/platform/observability.ts";
 import { AlarmTopic } from "./alarm-topic.ts";
 import type { PipelineStorage } from "./storage.ts";
 

@@ -10,7 +10,7 @@ import { NodejsFunction, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-n
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/runtime/observability.ts";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/platform/observability.ts";
 import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;

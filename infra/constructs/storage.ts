@@ -1,13 +1,13 @@
 /**
  * The pipeline's state: the alerts queue and its DLQ, the queue for adapter invocations that
- * failed every retry, and the two DynamoDB tables. Shapes come from lib/runtime/pipeline.ts,
+ * failed every retry, and the two DynamoDB tables. Shapes come from lib/handlers/pipeline.ts,
  * which the local stack reads too, so both build the same thing.
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { PIPELINE, STATE_TABLE, WINDOWS_TABLE_KEY } from "../../lib/runtime/pipeline.ts";
+import { PIPELINE, STATE_TABLE, WINDOWS_TABLE_KEY } from "../../lib/handlers/pipeline.ts";
 
 export interface StorageProps {
   removalPolicy: RemovalPolicy;

@@ -3,8 +3,8 @@
  * every command reads the same. Times are UTC ISO plus a relative hint ("in 1h 20m").
  */
 
-export { formatDuration, parseDuration } from "../runtime/duration.ts";
-import { formatDuration } from "../runtime/duration.ts";
+export { formatDuration, parseDuration } from "../platform/duration.ts";
+import { formatDuration } from "../platform/duration.ts";
 
 /** `in 1h 20m`, `3h ago`, `now` (within a second). */
 export function relative(date: Date, now: Date): string {

@@ -1,7 +1,7 @@
 /**
  * Heartbeats (dead man's switch), the pure parts: which declaration an alert beats for, when a
  * heartbeat counts as missing, and the alerts that tell PagerDuty it went missing and came back.
- * The store (store.ts) keeps one tracker item per heartbeat; the router wrapper and the sweep
+ * The store (lib/state-table/heartbeat-store.ts) keeps one tracker item per heartbeat; the router wrapper and the sweep
  * (monitor.ts) do the I/O. Same inputs, same answers: the tests rely on it.
  */
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
@@ -9,8 +9,8 @@ import { SCHEMA_VERSION, type AlertStatus, type NormalizedAlert } from "../alert
 import { LIMITS, truncate } from "../alert/limits.ts";
 import { formatMatcher, matches } from "../matchers/matcher.ts";
 import { matchSubject } from "../matchers/subject.ts";
-import type { HeartbeatDeclaration } from "../routing/policies.ts";
-import { formatDuration } from "../runtime/duration.ts";
+import type { HeartbeatDeclaration } from "../routes/policies.ts";
+import { formatDuration } from "../platform/duration.ts";
 
 /** Marks tracker items, which share the state table with problems but are not problems (they have no `status`). */
 export const HEARTBEAT_ITEM_TYPE = "heartbeat";
@@ -179,4 +179,20 @@ export function backAlert(declaration: HeartbeatDeclaration, record: HeartbeatRe
   const summary = `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} ` +
     `(expected every ${formatDuration(declaration.intervalMs)})`;
   return heartbeatAlert(declaration, "resolved", occurredAt, now, summary, heartbeatDetails(declaration, record, { backAt: lastBeatAt }));
+}
+
+/** Where tracker items are kept (lib/state-table/heartbeat-store.ts on the state table). */
+export interface Beat {
+  /** ISO time of the beat (see beatTime). */
+  at: string;
+  alertId: string;
+  source: string;
+}
+
+export interface HeartbeatStore {
+  /** Records a beat; false when it is not newer than the last one (a redelivery, a duplicate, a late copy). */
+  beat(name: string, beat: Beat, now: Date): Promise<boolean>;
+  /** The sweep's check-in: starts watching on first sight, notes the interval; returns the tracker. */
+  watch(name: string, intervalMs: number, now: Date): Promise<HeartbeatRecord>;
+  get(name: string): Promise<HeartbeatRecord | undefined>;
 }

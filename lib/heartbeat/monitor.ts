@@ -6,13 +6,13 @@
  * dedup, windows, routing, grouping and exactly-once delivery apply to them like to any alert.
  */
 import type { NormalizedAlert } from "../alert/schema.ts";
-import type { HeartbeatDeclaration } from "../routing/policies.ts";
+import type { HeartbeatDeclaration } from "../routes/policies.ts";
 import type { RouteOutcome, Router } from "../router/router.ts";
-import type { StateStore } from "../router/state-store.ts";
-import { formatDuration } from "../runtime/duration.ts";
-import { METRIC, countWithDimension, type Telemetry } from "../runtime/observability.ts";
+import type { StateStore } from "../router/stores.ts";
+import { formatDuration } from "../platform/duration.ts";
+import { METRIC, countWithDimension, type Telemetry } from "../platform/observability.ts";
 import { backAlert, beatTime, heartbeatFor, heartbeatStatus, missingAlert, missingDedupKey } from "./heartbeat.ts";
-import type { HeartbeatStore } from "./store.ts";
+import type { HeartbeatStore } from "./heartbeat.ts";
 
 export interface HeartbeatDeps {
   declarations: readonly HeartbeatDeclaration[];

@@ -1,13 +1,13 @@
 /**
- * What the ingest handlers share: the adapters' (adapter-handler.ts) and the PagerDuty-compatible
- * one (pagerduty-events/handler.ts). HTTP answers and request reading, the bounded excerpt of a
+ * What the ingest handlers share: the adapters' (lib/handlers/adapter.ts) and the PagerDuty-compatible
+ * one (lib/handlers/pagerduty-events.ts). HTTP answers and request reading, the bounded excerpt of a
  * refused payload for the log, and publishing alerts with its log line and metrics.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { AlertPublisher } from "../publish/sqs-publisher.ts";
-import { METRIC, MetricUnit, type Telemetry } from "../runtime/observability.ts";
-import { REDACTED, isSecretName, redactText, redactedJson } from "../runtime/redact.ts";
+import { METRIC, MetricUnit, type Telemetry } from "../platform/observability.ts";
+import { REDACTED, isSecretName, redactText, redactedJson } from "../platform/redact.ts";
 
 /** An HTTP answer; an error answer passes the redaction rule, so it never echoes a credential back. */
 export function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
@@ -33,7 +33,7 @@ const EXCERPT_LOOKAHEAD = 1024;
 
 /**
  * Up to 8 KB of what was refused goes into the log, so a rejected payload can be recovered and
- * replayed: credentials redacted (lib/runtime/redact.ts), and built without recursion, so a
+ * replayed: credentials redacted (lib/platform/redact.ts), and built without recursion, so a
  * 100,000-level document costs what 8 KB of it costs.
  */
 export function excerpt(value: unknown): string {

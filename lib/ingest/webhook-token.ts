@@ -3,9 +3,9 @@
  * named by `WEBHOOK_TOKEN_SECRET` in AWS (read at run time and cached, never in the template).
  * Neither set means authentication is off, which the handler logs once at start.
  */
-import { loadGetSecret } from "../runtime/lazy-secrets.ts";
-import { rememberSecret } from "../runtime/redact.ts";
-import { sharedFetch } from "../runtime/shared-fetch.ts";
+import { loadGetSecret } from "../platform/lazy-secrets.ts";
+import { rememberSecret } from "../platform/redact.ts";
+import { sharedFetch } from "../platform/shared-fetch.ts";
 
 export type WebhookTokenSource = () => Promise<string | undefined>;
 

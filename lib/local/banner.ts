@@ -2,7 +2,7 @@
 import { relative, resolve } from "node:path";
 import { DEFAULT_DATA_DIR } from "../ops/local-stack-file.ts";
 import type { LocalStack } from "./stack.ts";
-import { formatDuration } from "../runtime/duration.ts";
+import { formatDuration } from "../platform/duration.ts";
 
 const queueName = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 

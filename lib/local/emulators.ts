@@ -14,7 +14,7 @@ import {
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { LOCAL_RESOURCE_NAMES, PIPELINE, STATE_TABLE } from "../runtime/pipeline.ts";
+import { LOCAL_RESOURCE_NAMES, PIPELINE, STATE_TABLE } from "../handlers/pipeline.ts";
 import { windowsTableDefinition } from "../suppression/dynamo-window-store.ts";
 import { DataDirInUseError, type EmulatorKind } from "./emulator-servers.ts";
 import type { WorkerReport } from "./emulator-worker.ts";

@@ -3,6 +3,7 @@
  * banner, and on Ctrl-C / SIGTERM stops it cleanly (the stack file goes with it).
  */
 import { parseArgs } from "node:util";
+import { EXIT, UsageError } from "../cli/io.ts";
 import { DEFAULT_DATA_DIR } from "../ops/local-stack-file.ts";
 import { banner } from "./banner.ts";
 import { DataDirInUseError } from "./emulators.ts";
@@ -32,7 +33,6 @@ environment:
                                                       age at which it goes to the DLQ with its reason (default 6h)
   WINDOW_REFRESH_MS, MAX_RECEIVE_COUNT, LOG_LEVEL     timing, redrive backstop, log level (default WARN)`;
 
-class UsageError extends Error {}
 
 function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined || text.trim() === "") return fallback;
@@ -80,7 +80,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
   if (flags.help) {
     console.log(USAGE);

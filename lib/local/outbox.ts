@@ -6,8 +6,8 @@
  */
 import { appendFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { toPagerDutyEvent } from "../pagerduty/events.ts";
-import { redactedJson } from "../runtime/redact.ts";
+import { toPagerDutyEvent } from "../pagerduty/payloads.ts";
+import { redactedJson } from "../platform/redact.ts";
 import type { SendAcknowledge } from "../router/acknowledge.ts";
 import type { SendChange } from "../router/change-events.ts";
 import type { Deliver, DeliveryOutcome } from "../router/router.ts";

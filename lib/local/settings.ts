@@ -1,8 +1,8 @@
 /**
  * What the local stack assumes when nobody says otherwise. Timings are shorter than in AWS
- * (lib/runtime/pipeline.ts) where waiting minutes would make trying things by hand painful.
+ * (lib/handlers/pipeline.ts) where waiting minutes would make trying things by hand painful.
  */
-import { PIPELINE } from "../runtime/pipeline.ts";
+import { PIPELINE } from "../handlers/pipeline.ts";
 
 export const LOCAL_REGION = "us-east-1";
 /** The emulators check that requests are signed, not by whom. */

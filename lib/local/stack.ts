@@ -9,24 +9,25 @@ import { join, resolve } from "node:path";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { adapters } from "../adapters/registry.ts";
-import { createAdapterHandler } from "../ingest/adapter-handler.ts";
+import { createAdapterHandler } from "../handlers/adapter.ts";
 import { webhookTokenFromEnv } from "../ingest/webhook-token.ts";
-import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, createPagerDutyEventsHandler } from "../ingest/pagerduty-events/handler.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, createPagerDutyEventsHandler } from "../handlers/pagerduty-events.ts";
 import { createSqsMessagePublisher } from "../ingest/pagerduty-events/message-publisher.ts";
 import { EVENTS_V2_SOURCE } from "../ingest/pagerduty-events/events-v2.ts";
 import { DEFAULT_DATA_DIR, readStackFile, stackFilePath, writeStackFile, type LocalStackDescriptor } from "../ops/local-stack-file.ts";
-import { eventsEndpoint, maskRoutingKey } from "../pagerduty/events.ts";
+import { eventsEndpoint, maskRoutingKey } from "../pagerduty/payloads.ts";
 import { createSqsPublisher } from "../publish/sqs-publisher.ts";
 import type { Deliver } from "../router/router.ts";
-import { createRouterRuntime, documentClient } from "../router/runtime.ts";
-import { createTelemetry } from "../runtime/observability.ts";
-import { createRouterHandler } from "../router/sqs-handler.ts";
-import { createSweepHandler } from "../router/sweep-handler.ts";
-import type { SweepReport } from "../router/sweep.ts";
-import { loadRoutesConfig, routingKeyRefs } from "../routing/routes-config.ts";
-import { createLocalRoutingKeyResolver, routingKeyEnvName } from "../routing/routing-keys.ts";
-import { PIPELINE } from "../runtime/pipeline.ts";
-import { integerSetting, type Env } from "../runtime/settings.ts";
+import { ROUTER_ENV, routerEnvironment } from "../handlers/router-environment.ts";
+import { createRouterRuntime, documentClient } from "../handlers/router-runtime.ts";
+import { createTelemetry } from "../platform/observability.ts";
+import { createRouterHandler } from "../handlers/router.ts";
+import { createSweepHandler } from "../handlers/sweep.ts";
+import type { SweepRunReport } from "../handlers/sweep.ts";
+import { loadRoutesConfig, routingKeyRefs } from "../routes/routes-config.ts";
+import { createLocalRoutingKeyResolver, routingKeyEnvName } from "../routes/routing-keys.ts";
+import { PIPELINE } from "../handlers/pipeline.ts";
+import { integerSetting, type Env } from "../platform/settings.ts";
 import { safePrinter } from "./console-text.ts";
 import { withDeliveryLog } from "./delivery-log.ts";
 import { startEmulators, type Emulators } from "./emulators.ts";
@@ -88,7 +89,7 @@ export interface LocalStack {
   ignoredSettings: string[];
   health(): Promise<LocalStackHealth>;
   /** Runs the sweep now instead of waiting for the timer. */
-  sweepNow(): Promise<SweepReport | undefined>;
+  sweepNow(): Promise<SweepRunReport | undefined>;
   stop(): Promise<void>;
 }
 
@@ -120,8 +121,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (routerTimeoutMs >= visibilityTimeoutSeconds * 1000) {
     throw new Error(`the router timeout (${routerTimeoutMs} ms) must be below the visibility timeout (${visibilityTimeoutSeconds} s), or a message comes back while it is still being delivered`);
   }
-  const maxReceiveCount = integerSetting(baseEnv, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1);
-  const windowRefreshMs = integerSetting(baseEnv, "WINDOW_REFRESH_MS", PIPELINE.windowRefreshSeconds * 1000);
+  const maxReceiveCount = integerSetting(baseEnv, ROUTER_ENV.maxReceiveCount, PIPELINE.maxReceiveCount, 1);
+  const windowRefreshMs = integerSetting(baseEnv, ROUTER_ENV.windowRefreshMs, PIPELINE.windowRefreshSeconds * 1000);
   const sweepIntervalMs = options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalSeconds * 1000;
   // Fail on a bad routes config or keys file before anything starts.
   const routes = loadRoutesConfig(baseEnv);
@@ -142,14 +143,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup.push(emulators.stop);
     const env: Env = {
       ...baseEnv,
-      STATE_TABLE_NAME: emulators.tables.state,
-      WINDOWS_TABLE_NAME: emulators.tables.windows,
-      ALERTS_QUEUE_URL: emulators.queues.alerts,
-      DLQ_URL: emulators.queues.deadLetter,
-      MAX_RECEIVE_COUNT: String(maxReceiveCount),
-      WINDOW_REFRESH_MS: String(windowRefreshMs),
-      // Two router timeouts, as in AWS: then the sweep delivers what a message did not.
-      OWED_GRACE: baseEnv.OWED_GRACE?.trim() || `${Math.ceil((2 * routerTimeoutMs) / 1000)}s`,
+      ...routerEnvironment({
+        stateTableName: emulators.tables.state,
+        windowsTableName: emulators.tables.windows,
+        alertsQueueUrl: emulators.queues.alerts,
+        deadLetterQueueUrl: emulators.queues.deadLetter,
+        maxReceiveCount,
+        windowRefreshMs,
+        // Two router timeouts, as in AWS: then the sweep delivers what a message did not.
+        owedGrace: baseEnv.OWED_GRACE?.trim() || `${Math.ceil((2 * routerTimeoutMs) / 1000)}s`,
+      }),
     };
     const doc = documentClient(emulators.dynamodb);
     // The queue emulator keeps messages in memory: a journal in the data dir makes accepted alerts survive a crash.

@@ -3,11 +3,11 @@
  * after the previous run ended, never two at once, with a Lambda-like context.
  */
 import type { Context } from "aws-lambda";
-import type { SweepReport } from "../router/sweep.ts";
+import type { SweepRunReport } from "../handlers/sweep.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 export interface SweepTimerOptions {
-  handler: (event: unknown, context: Context) => Promise<SweepReport>;
+  handler: (event: unknown, context: Context) => Promise<SweepRunReport>;
   intervalMs: number;
   /** The sweep function's timeout. */
   timeoutMs: number;
@@ -19,14 +19,14 @@ export interface SweepTimerStatus {
   intervalMs: number;
   runs: number;
   lastRunAt?: string;
-  lastReport?: SweepReport;
+  lastReport?: SweepRunReport;
   lastError?: string;
 }
 
 export interface SweepTimer {
   status(): SweepTimerStatus;
   /** Runs a sweep now (waiting for one in progress first) and returns its report. */
-  runNow(): Promise<SweepReport | undefined>;
+  runNow(): Promise<SweepRunReport | undefined>;
   stop(): Promise<void>;
 }
 
@@ -38,9 +38,9 @@ function scheduledEvent(now: Date) {
 export function startSweepTimer(options: SweepTimerOptions): SweepTimer {
   const state: Omit<SweepTimerStatus, "intervalMs"> = { running: true, runs: 0 };
   let timer: NodeJS.Timeout | undefined;
-  let current: Promise<SweepReport | undefined> = Promise.resolve(undefined);
+  let current: Promise<SweepRunReport | undefined> = Promise.resolve(undefined);
 
-  async function runOnce(): Promise<SweepReport | undefined> {
+  async function runOnce(): Promise<SweepRunReport | undefined> {
     const startedAt = new Date();
     try {
       const report = await options.handler(scheduledEvent(startedAt), lambdaContext("alert-relay-sweep-local", options.timeoutMs));

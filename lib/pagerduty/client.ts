@@ -9,7 +9,7 @@
  * concurrent sends to a throttled key wait or give up instead of hammering PagerDuty.
  */
 import { randomUUID } from "node:crypto";
-import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, maskRoutingKey, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "./events.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, maskRoutingKey, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "./payloads.ts";
 
 export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH };
 

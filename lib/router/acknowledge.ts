@@ -11,12 +11,12 @@
  * by PagerDuty anyway. What PagerDuty refuses goes to the DLQ with its reason; what cannot be
  * sent yet (429, 5xx, a trigger still being delivered) comes back through SQS, like an alert.
  */
-import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
+import type { AcknowledgeMessage } from "../messages/acknowledge-message.ts";
 import type { PagerDutyClient } from "../pagerduty/client.ts";
 import { activeMembership, isAggregate } from "./aggregates.ts";
 import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome, RetryOutcome } from "./router.ts";
-import type { StateStore } from "./state-store.ts";
+import type { StateStore } from "./stores.ts";
 import type { OpenIn, ProblemState } from "./state.ts";
 
 /** Sends one acknowledge for the dedup key with the key a route names, within the deadline. */

@@ -10,7 +10,7 @@ import { LIMITS, boundDedupKey, boundDetails, digest, truncate } from "../alert/
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { matches } from "../matchers/matcher.ts";
 import { matchSubject } from "../matchers/subject.ts";
-import type { GroupRule } from "../routing/policies.ts";
+import type { GroupRule } from "../routes/policies.ts";
 import { SEVERITY_RANK, type ProblemState } from "./state.ts";
 
 export type AggregateKind = "group" | "storm";

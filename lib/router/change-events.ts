@@ -8,10 +8,10 @@
  * Routes match a change event on its labels plus `source` (the ingest, `events-v2`) and
  * `severity` = `info` (change events are informational); `dedupKey` is empty (they have none).
  */
-import type { ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
+import type { ChangeMessage } from "../messages/change-message.ts";
 import type { MatchableAlert } from "../matchers/subject.ts";
 import type { PagerDutyClient } from "../pagerduty/client.ts";
-import { fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/events.ts";
+import { fitEventSize, type PagerDutyChangeEvent } from "../pagerduty/payloads.ts";
 import { messageOutcome, sendWithRoutingKey, type ResolveRoutingKey } from "./deliver.ts";
 import type { DeliveryOutcome, RetryOutcome } from "./router.ts";
 import type { RouteMatch } from "./state.ts";

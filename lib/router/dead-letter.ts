@@ -4,7 +4,7 @@
  * redrive (after max receives) remains the backstop when even this send fails.
  */
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { redactText } from "../runtime/redact.ts";
+import { redactText } from "../platform/redact.ts";
 
 export interface DeadLetterSink {
   send(body: string, reason: string, meta: { messageId: string; receiveCount: number }): Promise<void>;

@@ -3,7 +3,7 @@
  * by its reference (keys are secrets: resolved at send time, never stored or logged), send.
  */
 import type { PagerDutyClient, Rejected, RetryLater } from "../pagerduty/client.ts";
-import { toPagerDutyEvent } from "../pagerduty/events.ts";
+import { toPagerDutyEvent } from "../pagerduty/payloads.ts";
 import type { Deliver, DeliveryOutcome, RetryOutcome } from "./router.ts";
 import { DEFAULT_PAUSE_MS } from "./pacing.ts";
 

@@ -4,7 +4,7 @@
  * stayed resolved for `stableFor`; the incident stays open through the flapping and is resolved
  * once, instead of a page for every bounce.
  */
-import type { FlappingPolicy } from "../routing/policies.ts";
+import type { FlappingPolicy } from "../routes/policies.ts";
 
 /** How many recent change times a problem keeps at least (up to twice as many between trims): enough for any allowed threshold. */
 export const MAX_RECORDED_CHANGES = 24;

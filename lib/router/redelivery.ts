@@ -5,7 +5,7 @@
  * Retry-After. Waiting alone never dead-letters a message: the give-up rule is the message's age.
  */
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { durationSetting, type Env } from "../runtime/settings.ts";
+import { durationSetting, type Env } from "../platform/settings.ts";
 
 export interface RedeliveryPolicy {
   /** First wait; doubles per receive. */

@@ -7,11 +7,12 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
-import type { Policies } from "../routing/policies.ts";
+import type { Policies } from "../routes/policies.ts";
 import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
-import type { AggregateStore } from "./aggregate-store.ts";
-import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
-import type { RecordOutcome, StateStore } from "./state-store.ts";
+import type { AggregateStore } from "./stores.ts";
+import { decide, type Decision } from "./decide.ts";
+import type { PagerDutyAction, ProblemState, RouteMatch, SuppressionMatch } from "./state.ts";
+import type { RecordOutcome, StateStore } from "./stores.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
 export type DeliveryOutcome =
@@ -119,7 +120,7 @@ export function createRouter(deps: RouterDeps) {
 
   /**
    * Counts a claimed member's change into its aggregate (apply, commit, finish: see
-   * aggregate-store.ts) and brings the aggregate's PagerDuty alert up to date. Undefined when the
+   * lib/state-table/aggregate-store.ts) and brings the aggregate's PagerDuty alert up to date. Undefined when the
    * aggregate would not take it (a group past its join window): the claim is still held then.
    */
   async function countInto(member: ProblemState, target: AggregateTarget, ref: AggregateRef, claimId: string, deadline: number): Promise<RouteOutcome | undefined> {

@@ -5,8 +5,7 @@
  * router's reconcile for every watched problem; the router decides, the sweep only asks.
  */
 import type { Router } from "./router.ts";
-import type { StateStore } from "./state-store.ts";
-import type { HeartbeatSweepReport } from "../heartbeat/monitor.ts";
+import type { StateStore } from "./stores.ts";
 
 export interface SweepReport {
   checked: number;
@@ -19,8 +18,6 @@ export interface SweepReport {
   failed: { dedupKey: string; reason: string }[];
   /** Problems not reached before the deadline; the next sweep takes them. */
   unfinished: boolean;
-  /** The declared heartbeats checked by this run (lib/heartbeat); absent when none are declared. */
-  heartbeats?: HeartbeatSweepReport;
 }
 
 /** Problems reconciled at once: a window ending over thousands of problems still pages within a sweep interval. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { buildAlert } from "../../lib/alert/build.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
-import { parseQueueMessage } from "../../lib/ingest/pagerduty-events/queue-message.ts";
+import { parseQueueMessage } from "../../lib/messages/queue-message.ts";
 
 const alert = buildAlert({ source: "echo", identity: "k", status: "firing", severity: "info", summary: ["ok"] }, { receivedAt: "2026-12-02T10:00:00.000Z" });
 

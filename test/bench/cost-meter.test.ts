@@ -8,7 +8,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyTally, meterDynamo, type DynamoTally } from "../../bench/cost.ts";
 import { stateTableDefinition } from "../../lib/local/emulators.ts";
-import { documentClient } from "../../lib/router/runtime.ts";
+import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { dynamoClient, startDynalite, type Dynalite } from "../support/dynalite.ts";
 
 let db: Dynalite;

@@ -11,7 +11,7 @@ import { runCli } from "../../lib/cli/main.ts";
 import type { CliIO } from "../../lib/cli/io.ts";
 import type { AwsClientFactory } from "../../lib/ops/target.ts";
 import { writeStackFile, type LocalStackDescriptor } from "../../lib/ops/local-stack-file.ts";
-import { STATE_TABLE } from "../../lib/router/state-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
 import { createTable, dynamoClient, startDynalite, type Dynalite } from "../support/dynalite.ts";
 import { startLocalSqs, type LocalSqs } from "../support/local-sqs.ts";

@@ -1,11 +1,11 @@
 /** `state list|show` explaining group incidents, their members and flapping holds, on state the router itself wrote. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDynamoStateStore } from "../../lib/router/state-store.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createDynamoStateStore } from "../../lib/state-table/problem-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import { createRouter } from "../../lib/router/router.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createPacer } from "../../lib/router/pacing.ts";
+import { createPacer } from "../../lib/state-table/pacer.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
 
 let h: CliHarness;

@@ -1,6 +1,7 @@
 /** `state list|show` on problem state written by the router's own store (createDynamoStateStore) in dynalite. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDynamoStateStore, type StateStore } from "../../lib/router/state-store.ts";
+import { createDynamoStateStore } from "../../lib/state-table/problem-store.ts";
+import { type StateStore } from "../../lib/router/stores.ts";
 import { alertAt } from "../support/alerts.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
 

@@ -12,7 +12,7 @@ import type { SQSClient} from "@aws-sdk/client-sqs";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { prometheus } from "../../lib/adapters/prometheus/adapter.ts";
 import { readStackFile, writeStackFile } from "../../lib/ops/local-stack-file.ts";
-import { documentClient } from "../../lib/router/runtime.ts";
+import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { PortInUseError } from "../../lib/local/server.ts";
 import { DataDirInUseError } from "../../lib/local/emulators.ts";
 import { StackAlreadyRunningError, startLocalStack, type LocalStack } from "../../lib/local/stack.ts";

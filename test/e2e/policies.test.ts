@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../lib/local/stack.ts";
-import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { runCaptured } from "../cli/harness.ts";

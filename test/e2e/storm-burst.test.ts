@@ -6,7 +6,7 @@
  * problem resolves and no incident stays open.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { dedupKeyOf, notificationOf, type AlertSpec } from "./alertmanager.ts";
 import { waitFor } from "./wait-for.ts";

@@ -22,7 +22,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
-import { documentClient } from "../../lib/router/runtime.ts";
+import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { startFakePagerDuty, type FakeEvent, type FakeFault, type FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
 import { waitFor } from "../e2e/wait-for.ts";

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { forgetSecrets } from "../../lib/runtime/redact.ts";
+import { forgetSecrets } from "../../lib/platform/redact.ts";
 import { captureOutput, directEntries } from "../support/ingest-entries.ts";
 import { httpEvent } from "../support/http-event.ts";
 import { FUZZ_SEED, FUZZ_TOKEN, invocation, request } from "./requests.ts";

@@ -18,7 +18,7 @@ import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../lib/local/settings.ts";
 import { hasUnsafeChars } from "../../lib/alert/limits.ts";
 import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
-import { forgetSecrets } from "../../lib/runtime/redact.ts";
+import { forgetSecrets } from "../../lib/platform/redact.ts";
 import { captureOutput } from "../support/ingest-entries.ts";
 import { waitFor } from "../e2e/wait-for.ts";
 import { FUZZ_SEED, FUZZ_TOKEN, request } from "./requests.ts";

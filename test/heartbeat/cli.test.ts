@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAlert } from "../../lib/alert/build.ts";
 import type { Deliver } from "../../lib/router/router.ts";
-import { createRouterRuntime } from "../../lib/router/runtime.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createRouterRuntime } from "../../lib/handlers/router-runtime.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "../cli/harness.ts";
 
 let h: CliHarness;

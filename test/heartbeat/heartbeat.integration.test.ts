@@ -7,11 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { buildAlert } from "../../lib/alert/build.ts";
 import type { NormalizedAlert } from "../../lib/alert/schema.ts";
-import { createHeartbeatStore } from "../../lib/heartbeat/store.ts";
-import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/router/runtime.ts";
-import { createSweepHandler } from "../../lib/router/sweep-handler.ts";
-import { STATE_TABLE } from "../../lib/router/state-store.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createHeartbeatStore } from "../../lib/state-table/heartbeat-store.ts";
+import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/handlers/router-runtime.ts";
+import { createSweepHandler } from "../../lib/handlers/sweep.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
 import { createTable, dynamoClient, startDynalite, type Dynalite } from "../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { buildAlert } from "../../lib/alert/build.ts";
 import { parseAlert, type NormalizedAlert } from "../../lib/alert/schema.ts";
 import { parseMatcher } from "../../lib/matchers/matcher.ts";
-import type { HeartbeatDeclaration } from "../../lib/routing/policies.ts";
-import { parseRoutesConfig } from "../../lib/routing/routes-config.ts";
+import type { HeartbeatDeclaration } from "../../lib/routes/policies.ts";
+import { parseRoutesConfig } from "../../lib/routes/routes-config.ts";
 import {
   backAlert,
   beatTime,
@@ -15,7 +15,7 @@ import {
   missingAlert,
   type HeartbeatRecord,
 } from "../../lib/heartbeat/heartbeat.ts";
-import { describeHeartbeat, heartbeatListLines, heartbeatState } from "../../lib/heartbeat/describe.ts";
+import { describeHeartbeat, heartbeatListLines, heartbeatState } from "../../lib/cli/heartbeats.ts";
 
 const T0 = Date.parse("2026-11-26T17:00:00.000Z");
 const at = (seconds: number) => new Date(T0 + seconds * 1000);

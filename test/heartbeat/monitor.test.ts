@@ -1,11 +1,11 @@
 /** The router wrapper and the sweep's heartbeat check with in-memory fakes: the edges the integration tests do not reach. */
 import { describe, expect, it } from "vitest";
 import { parseMatcher } from "../../lib/matchers/matcher.ts";
-import type { HeartbeatDeclaration } from "../../lib/routing/policies.ts";
+import type { HeartbeatDeclaration } from "../../lib/routes/policies.ts";
 import type { RouteOutcome } from "../../lib/router/router.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../../lib/heartbeat/monitor.ts";
-import type { HeartbeatStore } from "../../lib/heartbeat/store.ts";
+import type { HeartbeatStore } from "../../lib/heartbeat/heartbeat.ts";
 import type { HeartbeatRecord } from "../../lib/heartbeat/heartbeat.ts";
 
 const declaration = (name: string): HeartbeatDeclaration => ({ name, matchers: [parseMatcher(`alertname=${name}`)], intervalMs: 60_000, severity: "critical", labels: {} });

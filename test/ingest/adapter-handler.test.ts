@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { createAdapterHandler } from "../../lib/ingest/adapter-handler.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createAdapterHandler } from "../../lib/handlers/adapter.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import type { NormalizedAlert } from "../../lib/alert/schema.ts";
 import { PublishError } from "../../lib/publish/sqs-publisher.ts";
 import { echoAdapter } from "../support/echo-adapter.ts";

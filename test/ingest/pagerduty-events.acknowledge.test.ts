@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { buildAlert } from "../../lib/alert/build.ts";
-import type { AcknowledgeMessage } from "../../lib/ingest/pagerduty-events/acknowledge-message.ts";
-import { parseQueueMessage, queueMessageKind } from "../../lib/ingest/pagerduty-events/queue-message.ts";
+import type { AcknowledgeMessage } from "../../lib/messages/acknowledge-message.ts";
+import { parseQueueMessage, queueMessageKind } from "../../lib/messages/queue-message.ts";
 import { createAcknowledgeRouter, decideAcknowledge, type SendAcknowledge } from "../../lib/router/acknowledge.ts";
 import type { ProblemState, ToldRecord } from "../../lib/router/state.ts";
 

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { SQSClient, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { createSqsMessagePublisher } from "../../lib/ingest/pagerduty-events/message-publisher.ts";
-import type { AcknowledgeMessage } from "../../lib/ingest/pagerduty-events/acknowledge-message.ts";
+import type { AcknowledgeMessage } from "../../lib/messages/acknowledge-message.ts";
 
 const sqsMock = mockClient(SQSClient);
 const queueUrl = "http://sqs.local/123456789012/alerts";

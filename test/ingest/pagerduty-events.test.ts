@@ -7,13 +7,13 @@ import { describe, expect, it, vi } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { parseAlert, type NormalizedAlert } from "../../lib/alert/schema.ts";
 import { LIMITS } from "../../lib/alert/limits.ts";
-import type { AcknowledgeMessage } from "../../lib/ingest/pagerduty-events/acknowledge-message.ts";
-import type { ChangeMessage } from "../../lib/ingest/pagerduty-events/change-message.ts";
-import { parseQueueMessage } from "../../lib/ingest/pagerduty-events/queue-message.ts";
+import type { AcknowledgeMessage } from "../../lib/messages/acknowledge-message.ts";
+import type { ChangeMessage } from "../../lib/messages/change-message.ts";
+import { parseQueueMessage } from "../../lib/messages/queue-message.ts";
 import { EVENTS_V2_SOURCE, MAX_DETAIL_LABEL_CHARS, labelsFor, readAlertEvent } from "../../lib/ingest/pagerduty-events/events-v2.ts";
-import { createPagerDutyEventsHandler } from "../../lib/ingest/pagerduty-events/handler.ts";
+import { createPagerDutyEventsHandler } from "../../lib/handlers/pagerduty-events.ts";
 import { PublishError } from "../../lib/publish/sqs-publisher.ts";
-import { METRIC, createTelemetry } from "../../lib/runtime/observability.ts";
+import { METRIC, createTelemetry } from "../../lib/platform/observability.ts";
 import { httpEvent } from "../support/http-event.ts";
 import { lambdaContext } from "../support/lambda-context.ts";
 

@@ -4,7 +4,7 @@
  * in no answer and in nothing the functions write (their logs, captured from stdout and stderr).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { forgetSecrets } from "../../lib/runtime/redact.ts";
+import { forgetSecrets } from "../../lib/platform/redact.ts";
 import { captureOutput, directEntries } from "../support/ingest-entries.ts";
 import { httpEvent } from "../support/http-event.ts";
 

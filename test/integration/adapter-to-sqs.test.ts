@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { createAdapterHandler } from "../../lib/ingest/adapter-handler.ts";
+import { createAdapterHandler } from "../../lib/handlers/adapter.ts";
 import { createSqsPublisher } from "../../lib/publish/sqs-publisher.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
 import { startLocalSqs, type LocalSqs } from "../support/local-sqs.ts";
 import { echoAdapter } from "../support/echo-adapter.ts";

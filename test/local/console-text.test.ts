@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { consoleText } from "../../lib/local/console-text.ts";
-import { forgetSecrets, rememberSecret } from "../../lib/runtime/redact.ts";
+import { forgetSecrets, rememberSecret } from "../../lib/platform/redact.ts";
 
 afterEach(() => forgetSecrets());
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createPagerDutyClient, parseRetryAfter, type PagerDutyClientOptions } from "../../lib/pagerduty/client.ts";
-import { toPagerDutyEvent, type PagerDutyAlertEvent, type PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import { toPagerDutyEvent, type PagerDutyAlertEvent, type PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { OTHER_ROUTING_KEY, ROUTING_KEY, sampleAlert } from "./sample-alert.ts";
 

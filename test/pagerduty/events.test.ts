@@ -8,7 +8,7 @@ import {
   toPagerDutyEvent,
   type PagerDutyChangeEvent,
   type PagerDutyTriggerEvent,
-} from "../../lib/pagerduty/events.ts";
+} from "../../lib/pagerduty/payloads.ts";
 import { validateAlertRequest } from "../support/fake-pagerduty.ts";
 import { ROUTING_KEY, sampleAlert } from "./sample-alert.ts";
 

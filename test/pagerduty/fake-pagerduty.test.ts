@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { MAX_EVENT_BYTES } from "../../lib/pagerduty/events.ts";
+import { MAX_EVENT_BYTES } from "../../lib/pagerduty/payloads.ts";
 import { OTHER_ROUTING_KEY, ROUTING_KEY } from "./sample-alert.ts";
 
 let fake: FakePagerDuty;

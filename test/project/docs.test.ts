@@ -9,7 +9,7 @@ import { dirname, join, normalize } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { createDynamoWindowStore, windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
-import { documentClient } from "../../lib/router/runtime.ts";
+import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { parseWindowItem } from "../../lib/suppression/window-item.ts";
 import { createTable, dynamoClient, startDynalite, type Dynalite } from "../support/dynalite.ts";
 

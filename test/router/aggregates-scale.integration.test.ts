@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createAggregateStore, type AggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
+import { type AggregateStore } from "../../lib/router/stores.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import type { RouteOutcome, RouterDeps } from "../../lib/router/router.ts";
-import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 17, 0);

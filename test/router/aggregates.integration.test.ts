@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { MAX_RECORDED_CHANGES } from "../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
 import type { RouterDeps } from "../../lib/router/router.ts";
-import type { GroupRule } from "../../lib/routing/policies.ts";
-import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/events.ts";
+import type { GroupRule } from "../../lib/routes/policies.ts";
+import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 
 let h: RouterHarness;
 let run = 0;

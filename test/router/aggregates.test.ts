@@ -28,7 +28,7 @@ import { buildAlert } from "../../lib/alert/build.ts";
 import { LIMITS } from "../../lib/alert/limits.ts";
 import { SEVERITIES, parseAlert, type AlertStatus, type NormalizedAlert, type Severity } from "../../lib/alert/schema.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";
-import type { GroupRule } from "../../lib/routing/policies.ts";
+import type { GroupRule } from "../../lib/routes/policies.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 17, 0);

@@ -3,9 +3,10 @@
  * and the rate-limited updates a group or storm incident sends PagerDuty as members join.
  */
 import { describe, expect, it } from "vitest";
-import { AGGREGATE_UPDATE_MS, decide, type ProblemState, type ToldRecord } from "../../lib/router/state.ts";
+import { decide } from "../../lib/router/decide.ts";
+import { AGGREGATE_UPDATE_MS, type ProblemState, type ToldRecord } from "../../lib/router/state.ts";
 import { buildAlert } from "../../lib/alert/build.ts";
-import type { FlappingPolicy } from "../../lib/routing/policies.ts";
+import type { FlappingPolicy } from "../../lib/routes/policies.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 11, 1, 9, 0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, type ProblemState } from "../../lib/router/state.ts";
+import { decide } from "../../lib/router/decide.ts";
+import type { ProblemState } from "../../lib/router/state.ts";
 import { buildAlert } from "../../lib/alert/build.ts";
 
 const route = { route: "default", routingKeyRef: "default" };

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { MAX_RECORDED_CHANGES, holdUntil, isFlapping, recentChanges } from "../../lib/router/flapping.ts";
-import type { FlappingPolicy } from "../../lib/routing/policies.ts";
+import type { FlappingPolicy } from "../../lib/routes/policies.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 17, 0);

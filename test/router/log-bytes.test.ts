@@ -5,9 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SQSBatchResponse } from "aws-lambda";
-import { createRouterHandler } from "../../lib/router/sqs-handler.ts";
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, createTelemetry } from "../../lib/runtime/observability.ts";
-import { PIPELINE } from "../../lib/runtime/pipeline.ts";
+import { createRouterHandler } from "../../lib/handlers/router.ts";
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, createTelemetry } from "../../lib/platform/observability.ts";
+import { PIPELINE } from "../../lib/handlers/pipeline.ts";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
 import { sqsEvent, sqsRecord } from "../support/sqs-event.ts";

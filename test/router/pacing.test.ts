@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DEFAULT_EVENTS_PER_MINUTE, PACE_WINDOW_MS, SLOTS, SLOT_MS, createPacer, decidePace, eventsInWindow, paced, slotOf } from "../../lib/router/pacing.ts";
+import { DEFAULT_EVENTS_PER_MINUTE, PACE_WINDOW_MS, SLOTS, SLOT_MS, decidePace, eventsInWindow, paced, slotOf } from "../../lib/router/pacing.ts";
+import { createPacer } from "../../lib/state-table/pacer.ts";
 import { createPagerDutyDeliver } from "../../lib/router/deliver.ts";
 import { createPagerDutyClient } from "../../lib/pagerduty/client.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import type { Deliver } from "../../lib/router/router.ts";
 import { startRouterHarness, ROUTING_KEYS, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";

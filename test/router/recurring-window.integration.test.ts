@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../lib/router/state-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
-import { createRouterRuntime, documentClient } from "../../lib/router/runtime.ts";
+import { createRouterRuntime, documentClient } from "../../lib/handlers/router-runtime.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { alertAt } from "../support/alerts.ts";
 

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { alertAt } from "../support/alerts.ts";
 import type { NormalizedAlert } from "../../lib/alert/schema.ts";
-import { createAggregateStore } from "../../lib/router/aggregate-store.ts";
+import { createAggregateStore } from "../../lib/state-table/aggregate-store.ts";
 import { activeMembership } from "../../lib/router/aggregates.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { parseMatcherList } from "../../lib/matchers/matcher.ts";

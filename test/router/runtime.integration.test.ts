@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { PutCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../lib/router/state-store.ts";
+import { STATE_TABLE } from "../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../lib/suppression/dynamo-window-store.ts";
-import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/router/runtime.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createRouterRuntime, documentClient, type RouterRuntime } from "../../lib/handlers/router-runtime.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { sweepWatched } from "../../lib/router/sweep.ts";
 import { alertAt } from "../support/alerts.ts";
 

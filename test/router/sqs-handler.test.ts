@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
-import { createRouterHandler, type RouterHandlerDeps } from "../../lib/router/sqs-handler.ts";
+import { createRouterHandler, type RouterHandlerDeps } from "../../lib/handlers/router.ts";
 import { redeliveryDelaySeconds, type RedeliveryPolicy } from "../../lib/router/redelivery.ts";
 import { drainOwed } from "../../lib/router/sweep.ts";
 import type { RouteOutcome, Router } from "../../lib/router/router.ts";
 import { createSqsDeadLetterSink } from "../../lib/router/dead-letter.ts";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { startRouterHarness, type RouterHarness } from "../support/router-harness.ts";
 import { startLocalSqs, type LocalSqs } from "../support/local-sqs.ts";
 import { alertAt } from "../support/alerts.ts";

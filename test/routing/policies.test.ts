@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { problemsOf } from "./problems-of.ts";
-import { parseRoutesConfig } from "../../lib/routing/routes-config.ts";
-import { DEFAULT_FLAPPING, DEFAULT_POLICIES, DEFAULT_STORM } from "../../lib/routing/policies.ts";
+import { parseRoutesConfig } from "../../lib/routes/routes-config.ts";
+import { DEFAULT_FLAPPING, DEFAULT_POLICIES, DEFAULT_STORM } from "../../lib/routes/policies.ts";
 import { matches } from "../../lib/matchers/matcher.ts";
 
 const base = { routes: [], defaultRoute: { routingKey: "default" } };

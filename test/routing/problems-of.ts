@@ -1,5 +1,5 @@
 /** The problems a routes config is refused with (RoutesConfigError), for tests that check their wording. */
-import { parseRoutesConfig, RoutesConfigError } from "../../lib/routing/routes-config.ts";
+import { parseRoutesConfig, RoutesConfigError } from "../../lib/routes/routes-config.ts";
 
 export function problemsOf(value: unknown): readonly string[] {
   try {

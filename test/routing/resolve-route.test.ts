@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resolveRoute } from "../../lib/routing/resolve-route.ts";
-import { DEFAULT_ROUTES_CONFIG, parseRoutesConfig } from "../../lib/routing/routes-config.ts";
+import { resolveRoute } from "../../lib/routes/resolve-route.ts";
+import { DEFAULT_ROUTES_CONFIG, parseRoutesConfig } from "../../lib/routes/routes-config.ts";
 import { alertAt } from "../support/alerts.ts";
 
 const config = parseRoutesConfig({

@@ -6,7 +6,7 @@ import {
   loadRoutesConfig,
   parseRoutesConfig,
   routingKeyRefs,
-} from "../../lib/routing/routes-config.ts";
+} from "../../lib/routes/routes-config.ts";
 
 const EXAMPLE_PATH = new URL("../../config/routes.example.json", import.meta.url);
 const example = () => JSON.parse(readFileSync(EXAMPLE_PATH, "utf8")) as { routes: Record<string, unknown>[]; defaultRoute: unknown };

@@ -13,7 +13,7 @@ import {
   createSecretsRoutingKeyResolver,
   routingKeyEnvName,
   routingKeyResolverFromEnv,
-} from "../../lib/routing/routing-keys.ts";
+} from "../../lib/routes/routing-keys.ts";
 
 const KEY_DEFAULT = "e93facc04764012d7bfb002500d5d1a6";
 const KEY_PAYMENTS = "R0PAYMENTSPAYMENTSPAYMENTSPAY123";

@@ -4,7 +4,7 @@
  * the log group already says (function name, ARN, memory size, service, sampling rate).
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createTelemetry } from "../../lib/runtime/observability.ts";
+import { createTelemetry } from "../../lib/platform/observability.ts";
 import { lambdaContext } from "../support/lambda-context.ts";
 
 const saved = { level: process.env.POWERTOOLS_LOG_LEVEL, dev: process.env.POWERTOOLS_DEV };

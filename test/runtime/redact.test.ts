@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { REDACTED, forgetSecrets, isSecretName, redactText, redactedJson, rememberSecret } from "../../lib/runtime/redact.ts";
+import { REDACTED, forgetSecrets, isSecretName, redactText, redactedJson, rememberSecret } from "../../lib/platform/redact.ts";
 
 const KEY = "e93facc04764012d7bfb002500d5d1a6";
 

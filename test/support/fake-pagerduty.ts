@@ -16,7 +16,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomUUID } from "node:crypto";
-import { EVENT_ACTIONS, MAX_EVENT_BYTES, type EventAction, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "../../lib/pagerduty/events.ts";
+import { EVENT_ACTIONS, MAX_EVENT_BYTES, type EventAction, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "../../lib/pagerduty/payloads.ts";
 import { SEVERITIES } from "../../lib/alert/schema.ts";
 
 export type FakeFault =

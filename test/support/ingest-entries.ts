@@ -8,12 +8,12 @@ import { vi } from "vitest";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { adapters } from "../../lib/adapters/registry.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
-import { createAdapterHandler } from "../../lib/ingest/adapter-handler.ts";
-import { createPagerDutyEventsHandler } from "../../lib/ingest/pagerduty-events/handler.ts";
+import { createAdapterHandler } from "../../lib/handlers/adapter.ts";
+import { createPagerDutyEventsHandler } from "../../lib/handlers/pagerduty-events.ts";
 import { EVENTS_V2_SOURCE } from "../../lib/ingest/pagerduty-events/events-v2.ts";
-import { parseQueueMessage } from "../../lib/ingest/pagerduty-events/queue-message.ts";
+import { parseQueueMessage } from "../../lib/messages/queue-message.ts";
 import { webhookTokenFromEnv } from "../../lib/ingest/webhook-token.ts";
-import { createTelemetry, type Telemetry } from "../../lib/runtime/observability.ts";
+import { createTelemetry, type Telemetry } from "../../lib/platform/observability.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 /** The five HTTP entries of the stack, by path. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { documentClient } from "../../lib/router/runtime.ts";
+import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../lib/local/stack.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "./fake-pagerduty.ts";
 import { TEST_CREDENTIALS } from "./local-sqs.ts";

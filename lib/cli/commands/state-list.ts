@@ -1,12 +1,12 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isExpired, problemFromItem } from "../../router/state-store.ts";
+import { isExpired, problemFromItem } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
 import { EXIT, type Command } from "../io.ts";
 import { noteCell, toldCell } from "../problems.ts";
 import { HEARTBEAT_ITEM_TYPE, type HeartbeatRecord } from "../../heartbeat/heartbeat.ts";
-import { heartbeatListLines } from "../../heartbeat/describe.ts";
+import { heartbeatListLines } from "../heartbeats.ts";
 import { internalKind, isInternalRecord } from "../internal-records.ts";
 
 const OPTIONS = {
@@ -18,7 +18,7 @@ const OPTIONS = {
 
 /**
  * The whole state table in one scan, split: the problems (items with a status, as the state store's
- * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/heartbeat/store.ts).
+ * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/state-table/heartbeat-store.ts).
  */
 async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
   const problems: ProblemState[] = [];

@@ -1,13 +1,14 @@
-import { createDynamoStateStore, isExpired } from "../../router/state-store.ts";
+import { createDynamoStateStore } from "../../state-table/problem-store.ts";
+import { isExpired } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
 import { EXIT, UsageError, type Command } from "../io.ts";
 import { aggregateSentences, memberLines, pagerDutySentences } from "../problems.ts";
 import { describeInternalRecord, isInternalRecord } from "../internal-records.ts";
-import { createAggregateStore } from "../../router/aggregate-store.ts";
+import { createAggregateStore } from "../../state-table/aggregate-store.ts";
 import { isHeartbeatItem, missingDedupKey } from "../../heartbeat/heartbeat.ts";
-import { describeHeartbeat } from "../../heartbeat/describe.ts";
+import { describeHeartbeat } from "../heartbeats.ts";
 
 const OPTIONS = { json: { type: "boolean" }, members: { type: "boolean" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.stateTable } as const;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { windowStoreOf } from "../windows.ts";
 import { hostname, userInfo } from "node:os";
-import { PIPELINE } from "../../runtime/pipeline.ts";
+import { PIPELINE } from "../../handlers/pipeline.ts";
 import { EXAMPLE_TIME, parseIsoInstant, parseWindowItem, type SuppressionWindow, type WindowItem } from "../../suppression/window-item.ts";
 import { describeSchedule, parseTimeOfDay, parseTimeZone, parseWeekday, type ScheduleItem } from "../../suppression/schedule.ts";
 import { currentOccurrence, nextOccurrence } from "../../suppression/suppress.ts";

@@ -1,4 +1,4 @@
-import { PIPELINE } from "../../runtime/pipeline.ts";
+import { PIPELINE } from "../../handlers/pipeline.ts";
 import { windowStoreOf } from "../windows.ts";
 import { WindowNotFoundError } from "../../suppression/dynamo-window-store.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, parseFlags, whereHelp, withTarget } from "../flags.ts";

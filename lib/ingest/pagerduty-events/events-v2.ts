@@ -10,13 +10,13 @@
  * a timestamp that cannot be read): a tool that pages through PagerDuty today keeps paging.
  */
 import { reservedPrefixOf } from "../../alert/relay-keys.ts";
-import { EVENT_ACTIONS, type EventAction } from "../../pagerduty/events.ts";
+import { EVENT_ACTIONS, type EventAction } from "../../pagerduty/payloads.ts";
 import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
 import { LIMITS, boundDetails, hasUnsafeChars, oneLine, truncate } from "../../alert/limits.ts";
 import { SEVERITIES, type NormalizedAlert, type Severity } from "../../alert/schema.ts";
-import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, type AcknowledgeMessage } from "./acknowledge-message.ts";
-import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage } from "./change-message.ts";
+import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, type AcknowledgeMessage } from "../../messages/acknowledge-message.ts";
+import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage } from "../../messages/change-message.ts";
 
 /** The alerts', acknowledges' and change messages' `source`: what `source=` matchers in windows and routes see. */
 export const EVENTS_V2_SOURCE = "events-v2";
@@ -25,9 +25,9 @@ export const EVENTS_V2_SOURCE = "events-v2";
  * Where the ingest takes events: PagerDuty's own paths, so a sender only swaps the base URL. The
  * handler answers them, the stack routes them (infra/constructs/ingress.ts), the local stack serves them.
  */
-export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../../pagerduty/events.ts";
+export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../../pagerduty/payloads.ts";
 
-export { EVENT_ACTIONS, type EventAction } from "../../pagerduty/events.ts";
+export { EVENT_ACTIONS, type EventAction } from "../../pagerduty/payloads.ts";
 
 /** Custom details longer than this are descriptions, not values to match on: they stay details only. */
 export const MAX_DETAIL_LABEL_CHARS = 256;

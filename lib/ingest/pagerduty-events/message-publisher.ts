@@ -1,11 +1,11 @@
 /**
  * Puts one message of the Events API v2 ingest (a change event or an acknowledge, see
- * queue-message.ts) on the alerts queue, validated first (like alerts), with a few retries on
+ * lib/messages/queue-message.ts) on the alerts queue, validated first (like alerts), with a few retries on
  * throttling or a failed call: such an event is answered 202 only once it is on the queue.
  * Sending and retrying are the alert publisher's (lib/publish/sqs-publisher.ts), as a batch of one.
  */
 import { PublishError, createSqsEntrySender, type SqsPublisherOptions } from "../../publish/sqs-publisher.ts";
-import { describeKind, parseQueueMessage, type QueueMessage } from "./queue-message.ts";
+import { describeKind, parseQueueMessage, type QueueMessage } from "../../messages/queue-message.ts";
 
 export interface MessagePublisher {
   publish(message: QueueMessage): Promise<void>;

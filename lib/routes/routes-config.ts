@@ -23,7 +23,7 @@ export interface RoutesConfig {
   /** In order: the first route whose matchers all match wins. */
   readonly routes: readonly Route[];
   readonly defaultRoute: { readonly routingKeyRef: string };
-  /** Grouping, flapping, storm and heartbeat settings (lib/routing/policies.ts). */
+  /** Grouping, flapping, storm and heartbeat settings (lib/routes/policies.ts). */
   readonly policies: Policies;
 }
 

@@ -2,7 +2,7 @@
  * The pipeline's shape, shared by the CDK stack and the local stack so both build the same thing:
  * resource names, the queue's redrive and the router's timing.
  */
-import { STATE_TABLE } from "../router/state-store.ts";
+import { STATE_TABLE } from "../state-table/table.ts";
 import { WINDOWS_TABLE_KEY } from "../suppression/dynamo-window-store.ts";
 
 export const PIPELINE = {

@@ -14,44 +14,10 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
-import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type CountedState, type PendingCount } from "./aggregates.ts";
-import type { ProblemState } from "./state.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./state-store.ts";
-
-/** What applying a count change came to. */
-export type ApplyResult =
-  /** Counted now (or by an earlier attempt whose entry is still pending): the aggregate after it. */
-  | { outcome: "applied"; aggregate: ProblemState; episode: string; tally: string[] }
-  /** The episode it was counted in has ended: its resolve was taken in long ago. */
-  | { outcome: "gone" }
-  /** Not joinable: open but past its join window. */
-  | { outcome: "closed" }
-  /** The aggregate kept changing under racing instances: try again later (the member's claim lapses). */
-  | { outcome: "busy" };
-
-export interface AggregateStore {
-  /** Claims the member for counting (a lease); `fresh` when it is joining, not yet a member. The member after, or undefined. */
-  claim(member: ProblemState, ref: AggregateRef, claim: { id: string; until: string }, now: Date, fresh: boolean): Promise<ProblemState | undefined>;
-  /** Gives up a claim taken for a join that did not happen: the member pages on its own (recorded, so a copy is not judged again). */
-  release(member: ProblemState, claimId: string): Promise<void>;
-  /** Applies one count change of a member to the aggregate, once. */
-  apply(target: AggregateTarget, ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult>;
-  /**
-   * Records on the member what the aggregate has counted, ending the claim; undefined when the claim
-   * was lost. `settled`: the same write ended the member's "owed" mark (its change needs nothing more).
-   */
-  commit(member: ProblemState, claimId: string, ref: AggregateRef, counted: CountedState, episode: string | undefined): Promise<{ settled: boolean } | undefined>;
-  /** Drops the member's pending entry; when nothing fires any more the aggregate resolves in the same write. The aggregate after, if it changed. */
-  finish(aggregateKey: string, memberKey: string, op: string, nothingFires: { episode: string } | undefined, now: Date): Promise<ProblemState | undefined>;
-  /** Resolves an open aggregate nothing fires in any more (the sweep's repair after a crash). */
-  settle(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
-  /** A resolved aggregate PagerDuty owes nothing to leaves the sweep's list. */
-  unwatch(aggregate: ProblemState): Promise<void>;
-  /** The members counted in the aggregate's current episode, paged from their own items (a scan: for people, not the router). */
-  members(aggregate: Pick<ProblemState, "dedupKey" | "openedAt">): AsyncIterable<ProblemState>;
-  /** Counts one new incident for a routing key; returns the counts of this clock minute (including it) and the one before. */
-  countNewIncident(routingKeyRef: string, now: Date): Promise<{ thisMinute: number; lastMinute: number }>;
-}
+import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type PendingCount } from "../router/aggregates.ts";
+import type { ProblemState } from "../router/state.ts";
+import type { AggregateStore, ApplyResult } from "../router/stores.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./table.ts";
 
 export interface AggregateStoreOptions {
   doc: DynamoDBDocumentClient;

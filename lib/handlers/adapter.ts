@@ -9,13 +9,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { adapterNames, findAdapter } from "../adapters/registry.ts";
 import type { Adapter } from "../adapters/types.ts";
 import { createSqsPublisher, type AlertPublisher } from "../publish/sqs-publisher.ts";
-import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { isAuthorized } from "./auth.ts";
-import { bodyText, excerpt, header, json, publishAlerts } from "./common.ts";
-import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "./normalize-payload.ts";
-import { webhookTokenFromEnv, type WebhookTokenSource } from "./webhook-token.ts";
+import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../platform/observability.ts";
+import { isAuthorized } from "../ingest/auth.ts";
+import { bodyText, excerpt, header, json, publishAlerts } from "../ingest/common.ts";
+import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "../ingest/normalize-payload.ts";
+import { webhookTokenFromEnv, type WebhookTokenSource } from "../ingest/webhook-token.ts";
 
 export interface AdapterHandlerDeps extends Telemetry {
   publisher: AlertPublisher;
@@ -121,4 +122,12 @@ export function createAdapterHandlerFromEnv(adapter: Adapter<unknown>, env: Read
     webhookToken,
     publisher: createSqsPublisher({ sqs: new SQSClient({}), queueUrl }),
   });
+}
+
+/** The Lambda entry's handler: one entry serves every adapter, the stack's ADAPTER_NAME picks it. */
+export function createNamedAdapterHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env) {
+  const name = env.ADAPTER_NAME ?? "";
+  const adapter = findAdapter(name);
+  if (!adapter) throw new Error(`ADAPTER_NAME="${name}" is not a registered adapter; known: ${adapterNames().join(", ")}`);
+  return createAdapterHandlerFromEnv(adapter, env);
 }

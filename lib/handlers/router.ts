@@ -9,17 +9,17 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
-import type { AcknowledgeMessage } from "../ingest/pagerduty-events/acknowledge-message.ts";
-import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../ingest/pagerduty-events/change-message.ts";
-import { QueueMessageError, parseQueueMessage, queueMessageKind, type QueueMessage } from "../ingest/pagerduty-events/queue-message.ts";
-import { formatDuration } from "../runtime/duration.ts";
-import { DimensionCounts, METRIC, MetricUnit, type Telemetry } from "../runtime/observability.ts";
-import type { AcknowledgeOutcome, AcknowledgeRouter } from "./acknowledge.ts";
-import type { ChangeEventRouter, ChangeOutcome } from "./change-events.ts";
-import type { DeadLetterSink } from "./dead-letter.ts";
-import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverIn, type RedeliveryPolicy } from "./redelivery.ts";
-import type { RouteOutcome, Router } from "./router.ts";
+import type { NormalizedAlert } from "../alert/schema.ts";
+import type { AcknowledgeMessage } from "../messages/acknowledge-message.ts";
+import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../messages/change-message.ts";
+import { readQueueBody } from "../messages/queue-message.ts";
+import { formatDuration } from "../platform/duration.ts";
+import { DimensionCounts, METRIC, MetricUnit, type Telemetry } from "../platform/observability.ts";
+import type { AcknowledgeOutcome, AcknowledgeRouter } from "../router/acknowledge.ts";
+import type { ChangeEventRouter, ChangeOutcome } from "../router/change-events.ts";
+import type { DeadLetterSink } from "../router/dead-letter.ts";
+import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverIn, type RedeliveryPolicy } from "../router/redelivery.ts";
+import type { RouteOutcome, Router } from "../router/router.ts";
 
 export interface RouterHandlerDeps extends Telemetry {
   router: Router;
@@ -68,21 +68,6 @@ export class RetryLaterError extends Error {
   }
 }
 
-function parseMessage(record: SQSRecord): { alert: NormalizedAlert } | { message: QueueMessage } | { problem: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    return { problem: "message body is not JSON" };
-  }
-  try {
-    return queueMessageKind(body) ? { message: parseQueueMessage(body) } : { alert: parseAlert(body) };
-  } catch (error) {
-    if (error instanceof AlertContractError || error instanceof QueueMessageError) return { problem: error.message };
-    throw error;
-  }
-}
-
 export function createRouterHandler(deps: RouterHandlerDeps) {
   const { logger, metrics, router, deadLetters } = deps;
   const margin = deps.safetyMarginMs ?? 3_000;
@@ -115,7 +100,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   }
 
   async function routeRecord(record: SQSRecord, context: Context): Promise<void> {
-    const parsed = parseMessage(record);
+    const parsed = readQueueBody(record.body);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
     const deadline = now() + context.getRemainingTimeInMillis() - margin;
     if ("message" in parsed) {

@@ -6,10 +6,10 @@
 import { readFileSync } from "node:fs";
 import { ParameterNotFoundError } from "@aws-lambda-powertools/parameters/errors";
 import { describeValue } from "../matchers/problems.ts";
-import { DEFAULT_MISSING_FOR_MS, sharedFetch } from "../runtime/shared-fetch.ts";
+import { DEFAULT_MISSING_FOR_MS, sharedFetch } from "../platform/shared-fetch.ts";
 import { isRoutingKeyRef } from "./routes-config.ts";
-import { loadGetSecret } from "../runtime/lazy-secrets.ts";
-import { rememberSecret } from "../runtime/redact.ts";
+import { loadGetSecret } from "../platform/lazy-secrets.ts";
+import { rememberSecret } from "../platform/redact.ts";
 
 export interface RoutingKeyResolver {
   /** The routing key for a name; rejects with MissingRoutingKeyError when there is none. */

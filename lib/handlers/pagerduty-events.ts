@@ -15,7 +15,7 @@
  * decided by alert-relay's routes, not by the key the sender used.
  *
  * Triggers and resolves go on the queue as normalized alerts; change events and acknowledges as
- * messages of their own kind (queue-message.ts), which the router sends on to PagerDuty.
+ * messages of their own kind (lib/messages/queue-message.ts), which the router sends on to PagerDuty.
  */
 import middy from "@middy/core";
 import { randomUUID } from "node:crypto";
@@ -23,17 +23,17 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { createSqsPublisher, type AlertPublisher } from "../../publish/sqs-publisher.ts";
-import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry } from "../../runtime/observability.ts";
-import { isAuthorized, sameSecret } from "../auth.ts";
-import { bodyText, excerpt, header, json, publishAlerts } from "../common.ts";
-import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../normalize-payload.ts";
-import { webhookTokenFromEnv, type WebhookTokenSource } from "../webhook-token.ts";
-import { createSqsMessagePublisher, type MessagePublisher } from "./message-publisher.ts";
-import { describeKind, type QueueMessage } from "./queue-message.ts";
-import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "./events-v2.ts";
+import { createSqsPublisher, type AlertPublisher } from "../publish/sqs-publisher.ts";
+import { METRIC, MetricUnit, countWithDimension, createTelemetry, type Telemetry } from "../platform/observability.ts";
+import { isAuthorized, sameSecret } from "../ingest/auth.ts";
+import { bodyText, excerpt, header, json, publishAlerts } from "../ingest/common.ts";
+import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../ingest/normalize-payload.ts";
+import { webhookTokenFromEnv, type WebhookTokenSource } from "../ingest/webhook-token.ts";
+import { createSqsMessagePublisher, type MessagePublisher } from "../ingest/pagerduty-events/message-publisher.ts";
+import { describeKind, type QueueMessage } from "../messages/queue-message.ts";
+import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "../ingest/pagerduty-events/events-v2.ts";
 
-export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "./events-v2.ts";
+export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../ingest/pagerduty-events/events-v2.ts";
 
 export interface PagerDutyEventsHandlerDeps extends Telemetry {
   publisher: AlertPublisher;

@@ -1,8 +1,8 @@
 /** Heartbeats as the state commands present them: a table for `state list`, sentences for `state show heartbeat:<name>`. */
-import { dateOf, plural, relative, table, when } from "../cli/format.ts";
+import { dateOf, plural, relative, table, when } from "./format.ts";
 import type { ProblemState } from "../router/state.ts";
-import { formatDuration } from "../runtime/duration.ts";
-import { heartbeatStatus, missingDedupKey, type HeartbeatRecord } from "./heartbeat.ts";
+import { formatDuration } from "../platform/duration.ts";
+import { heartbeatStatus, missingDedupKey, type HeartbeatRecord } from "../heartbeat/heartbeat.ts";
 
 /** `ok`, `missing for 7m`, `waiting for a first beat`, or `unknown` before the sweep has seen it. */
 export function heartbeatState(record: HeartbeatRecord, now: Date): { word: "ok" | "missing" | "waiting" | "unknown"; text: string } {

@@ -7,30 +7,32 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client.ts";
-import { eventsEndpoint } from "../pagerduty/events.ts";
-import { loadRoutesConfig } from "../routing/routes-config.ts";
-import { resolveRoute } from "../routing/resolve-route.ts";
-import { routingKeyResolverFromEnv } from "../routing/routing-keys.ts";
+import { eventsEndpoint } from "../pagerduty/payloads.ts";
+import { loadRoutesConfig } from "../routes/routes-config.ts";
+import { resolveRoute } from "../routes/resolve-route.ts";
+import { routingKeyResolverFromEnv } from "../routes/routing-keys.ts";
 import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
-import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../runtime/observability.ts";
-import { durationSetting, integerSetting, requiredSetting, type Env } from "../runtime/settings.ts";
+import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../platform/observability.ts";
+import { durationSetting, integerSetting, requiredSetting, type Env } from "../platform/settings.ts";
 import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
-import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "./acknowledge.ts";
-import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "./change-events.ts";
-import { createSqsDeadLetterSink } from "./dead-letter.ts";
-import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "./redelivery.ts";
-import { DEFAULT_OWED_GRACE_MS, drainOwed } from "./sweep.ts";
-import { PIPELINE } from "../runtime/pipeline.ts";
-import { createPagerDutyDeliver, type ResolveRoutingKey } from "./deliver.ts";
-import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "./router.ts";
-import { createDynamoStateStore } from "./state-store.ts";
-import { createAggregateStore } from "./aggregate-store.ts";
-import { DEFAULT_EVENTS_PER_MINUTE, createPacer, paced } from "./pacing.ts";
+import { createAcknowledgeRouter, createPagerDutyAcknowledgeSender, type SendAcknowledge } from "../router/acknowledge.ts";
+import { createChangeEventRouter, createPagerDutyChangeSender, type SendChange } from "../router/change-events.ts";
+import { createSqsDeadLetterSink } from "../router/dead-letter.ts";
+import { createSqsRedeliverIn, redeliveryPolicyFromEnv } from "../router/redelivery.ts";
+import { DEFAULT_OWED_GRACE_MS, drainOwed } from "../router/sweep.ts";
+import { PIPELINE } from "./pipeline.ts";
+import { ROUTER_ENV } from "./router-environment.ts";
+import { createPagerDutyDeliver, type ResolveRoutingKey } from "../router/deliver.ts";
+import { DEFAULT_RERESOLVE_AFTER_MS, createRouter, type Deliver } from "../router/router.ts";
+import { createDynamoStateStore } from "../state-table/problem-store.ts";
+import { createAggregateStore } from "../state-table/aggregate-store.ts";
+import { DEFAULT_EVENTS_PER_MINUTE, paced } from "../router/pacing.ts";
+import { createPacer } from "../state-table/pacer.ts";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
-import { createHeartbeatStore } from "../heartbeat/store.ts";
+import { createHeartbeatStore } from "../state-table/heartbeat-store.ts";
 import { createHeartbeatSweep, withHeartbeats } from "../heartbeat/monitor.ts";
 
 export interface RouterRuntimeOverrides {
@@ -79,8 +81,8 @@ export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, 
 }
 
 export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides = {}) {
-  const stateTable = requiredSetting(env, "STATE_TABLE_NAME", "the DynamoDB table of problem state");
-  const windowsTable = requiredSetting(env, "WINDOWS_TABLE_NAME", "the DynamoDB table of suppression windows");
+  const stateTable = requiredSetting(env, ROUTER_ENV.stateTableName, "the DynamoDB table of problem state");
+  const windowsTable = requiredSetting(env, ROUTER_ENV.windowsTableName, "the DynamoDB table of suppression windows");
   const telemetry = overrides.telemetry ?? createTelemetry("router");
   const { logger, metrics } = telemetry;
   const doc = overrides.doc ?? documentClient();
@@ -90,7 +92,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   const routes = loadRoutesConfig(env);
   const windows = createWindowCache({
     source: createDynamoWindowStore({ doc, tableName: windowsTable }),
-    refreshMs: integerSetting(env, "WINDOW_REFRESH_MS", 15_000),
+    refreshMs: integerSetting(env, ROUTER_ENV.windowRefreshMs, 15_000),
     now,
     onError: (error) => logger.error("suppression windows could not be refreshed; using the last ones read", { error: error as Error }),
     onMalformed: (windowId, problems, item) => {
@@ -108,7 +110,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
   }), now);
   const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
-  const resolvedRetentionSeconds = integerSetting(env, "RESOLVED_RETENTION_DAYS", 30, 1) * 86_400;
+  const resolvedRetentionSeconds = integerSetting(env, ROUTER_ENV.resolvedRetentionDays, 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
   const core = createRouter({
     store,
@@ -129,6 +131,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
   const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
   const router = withHeartbeats(core, heartbeatDeps);
+  const alertsQueueUrl = env[ROUTER_ENV.alertsQueueUrl]?.trim();
   return {
     router,
     store,
@@ -146,14 +149,14 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
       send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }), now),
     }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
-    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, "DLQ_URL", "the URL of the alerts dead-letter queue")),
-    maxReceiveCount: integerSetting(env, "MAX_RECEIVE_COUNT", PIPELINE.maxReceiveCount, 1),
+    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, ROUTER_ENV.deadLetterQueueUrl, "the URL of the alerts dead-letter queue")),
+    maxReceiveCount: integerSetting(env, ROUTER_ENV.maxReceiveCount, PIPELINE.maxReceiveCount, 1),
     drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
     /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */
-    owedGraceMs: durationSetting(env, "OWED_GRACE", DEFAULT_OWED_GRACE_MS),
+    owedGraceMs: durationSetting(env, ROUTER_ENV.owedGrace, DEFAULT_OWED_GRACE_MS),
     redelivery: redeliveryPolicyFromEnv(env),
     /** Messages that must wait come back after a short backoff; needs the queue's URL (set by both stacks). */
-    redeliverIn: env.ALERTS_QUEUE_URL?.trim() ? createSqsRedeliverIn(sqs, env.ALERTS_QUEUE_URL.trim()) : undefined,
+    redeliverIn: alertsQueueUrl ? createSqsRedeliverIn(sqs, alertsQueueUrl) : undefined,
   };
 }
 

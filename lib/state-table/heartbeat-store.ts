@@ -6,23 +6,8 @@
  * trackers in its own scan of the table (lib/cli/commands/state-list.ts).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { conditionalUpdate } from "../router/state-store.ts";
-import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord } from "./heartbeat.ts";
-
-export interface Beat {
-  /** ISO time of the beat (see beatTime). */
-  at: string;
-  alertId: string;
-  source: string;
-}
-
-export interface HeartbeatStore {
-  /** Records a beat; false when it is not newer than the last one (a redelivery, a duplicate, a late copy). */
-  beat(name: string, beat: Beat, now: Date): Promise<boolean>;
-  /** The sweep's check-in: starts watching on first sight, notes the interval; returns the tracker. */
-  watch(name: string, intervalMs: number, now: Date): Promise<HeartbeatRecord>;
-  get(name: string): Promise<HeartbeatRecord | undefined>;
-}
+import { conditionalUpdate } from "./table.ts";
+import { HEARTBEAT_ITEM_TYPE, trackerKey, type HeartbeatRecord, type HeartbeatStore } from "../heartbeat/heartbeat.ts";
 
 export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tableName: string }): HeartbeatStore {
   const { doc, tableName } = options;

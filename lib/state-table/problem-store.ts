@@ -3,75 +3,12 @@
  * no read-then-write): the conditions are what keep two router instances from both paging, and
  * an old event from overriding a newer one. The steady path (a duplicate) is one write, no read.
  */
-import {
-  ConditionalCheckFailedException,
-  type AttributeDefinition,
-  type GlobalSecondaryIndex,
-  type KeySchemaElement,
-} from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
-import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
-import { MAX_RECORDED_CHANGES } from "./flapping.ts";
-
-/** The table layout, shared by the local stack and the CDK stack so both create it the same way. */
-export const STATE_TABLE = {
-  partitionKey: "dedupKey",
-  watchIndex: "watch-index",
-  ttlAttribute: "expiresAt",
-  keySchema: [{ AttributeName: "dedupKey", KeyType: "HASH" }] as KeySchemaElement[],
-  attributeDefinitions: [
-    { AttributeName: "dedupKey", AttributeType: "S" },
-    { AttributeName: "watch", AttributeType: "S" },
-    { AttributeName: "watchAt", AttributeType: "S" },
-  ] as AttributeDefinition[],
-  globalSecondaryIndexes: [
-    {
-      IndexName: "watch-index",
-      KeySchema: [
-        { AttributeName: "watch", KeyType: "HASH" },
-        { AttributeName: "watchAt", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    },
-  ] as GlobalSecondaryIndex[],
-} as const;
-
-/** How a recorded observation related to what was known. */
-export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
-
-export interface StateStore {
-  record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
-  get(dedupKey: string): Promise<ProblemState | undefined>;
-  /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
-  claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
-  /**
-   * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
-   * `transitionAt` is the state the delivery was for: only if it is still current is the problem
-   * no longer owed (a resolve recorded meanwhile stays owed).
-   */
-  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string, options?: { unpaged?: boolean }): Promise<ProblemState | undefined>;
-  /** A trigger attempt got no answer: a later resolve is sent once more after a settle delay. */
-  markUncertainTrigger(dedupKey: string, now: Date): Promise<void>;
-  /** After a confirmed resolve that followed an uncertain trigger: the sweep re-sends the resolve at `at`. */
-  scheduleReResolve(state: ProblemState, at: Date): Promise<void>;
-  /** The problem's change needs nothing from PagerDuty (a duplicate state, a group member, never paged): no longer owed. */
-  settle(state: ProblemState): Promise<void>;
-  /** The sweep delivered what the problem's own message did not (lost, or failing longer than the grace period). */
-  markRecovered(dedupKey: string, now: Date): Promise<void>;
-  /** Ends a claim whose delivery failed, keeping the reason for `state show`. */
-  release(dedupKey: string, claimId: string, error: string, options?: { refused?: boolean }): Promise<void>;
-  markSuppressed(dedupKey: string, window: SuppressionMatch): Promise<void>;
-  /** A flapping problem's resolve waits until `until`: the sweep looks again then. Counted once per hold. */
-  markHeld(state: ProblemState, until: string): Promise<void>;
-  /**
-   * Dedup keys the sweep must look at again: suppressed while firing, a resolve held while
-   * flapping, an open group or storm incident, a resolve re-send due by `now` (the caller's clock), and (with `owedBefore`) every problem whose recorded
-   * change PagerDuty has not been told since before that instant.
-   */
-  watched(options?: { owedBefore?: Date; onlyOwed?: boolean; now?: Date }): AsyncIterable<string>;
-  list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
-}
+import type { ProblemState } from "../router/state.ts";
+import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
+import type { RecordOutcome, StateStore } from "../router/stores.ts";
+import { DEFAULT_RESOLVED_RETENTION_SECONDS, STATE_TABLE, conditionalUpdate, problemFromItem, readState, storedAlert } from "./table.ts";
 
 export interface DynamoStateStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -82,54 +19,6 @@ export interface DynamoStateStoreOptions {
 
 /** Keys remembered per instance for the write-order hint; beyond this the oldest are forgotten. */
 const LAST_STATUS_ENTRIES = 10_000;
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
-
-/** The table's TTL deletes lazily (up to days late), so an expired item is treated as absent here. */
-export function isExpired(state: Pick<ProblemState, "expiresAt">, now: Date): boolean {
-  return state.expiresAt !== undefined && state.expiresAt * 1000 <= now.getTime();
-}
-
-export type UpdateInput = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">;
-
-/**
- * The alert kept on a state item is stored as its JSON text, not as a DynamoDB map: label and
- * detail names are the sources' data, and as map keys names such as "constructor" or "toString"
- * break the SDK's marshalling ("Unsupported type passed") while "__proto__" would be object
- * machinery on the way back. As text they are inert both ways. Items written before this change
- * hold a map, which is still read.
- */
-export function storedAlert(alert: NormalizedAlert): string {
-  return JSON.stringify(alert);
-}
-
-/** A state item as read from the table: the stored alert text parsed back. */
-export function problemFromItem(item: Record<string, unknown>): ProblemState {
-  const lastAlert = item.lastAlert;
-  return (typeof lastAlert === "string" ? { ...item, lastAlert: JSON.parse(lastAlert) as NormalizedAlert } : item) as unknown as ProblemState;
-}
-
-/** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
-export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
-  return async function update(input: UpdateInput): Promise<ProblemState | undefined> {
-    try {
-      const result = await doc.send(new UpdateCommand({ TableName: tableName, ReturnValues: "ALL_NEW", ...input }));
-      return result.Attributes && problemFromItem(result.Attributes);
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  };
-}
-
-export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
-
-/** One item, read consistently: a decision must see the newest conditional write. */
-export async function readState(doc: DynamoDBDocumentClient, tableName: string, dedupKey: string): Promise<ProblemState | undefined> {
-  const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey }, ConsistentRead: true }));
-  return result.Item && problemFromItem(result.Item);
-}
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
   const { doc, tableName } = options;

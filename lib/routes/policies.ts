@@ -7,7 +7,7 @@ import * as z from "zod/mini";
 import { SEVERITIES, addIssue, type Severity } from "../alert/schema.ts";
 import { parseMatcherList, type Matcher } from "../matchers/matcher.ts";
 import { describeValue } from "../matchers/problems.ts";
-import { parseDuration } from "../runtime/duration.ts";
+import { parseDuration } from "../platform/duration.ts";
 
 /** Related alerts that become one PagerDuty incident. */
 export interface GroupRule {

@@ -3,14 +3,14 @@
  * acknowledge and a dedup_key): the third kind of message on the alerts queue, beside the
  * normalized alert and the change message. It carries only the dedup key (what PagerDuty reads of
  * an acknowledge), never the sender's routing_key. Validated when published and again in the
- * router (lib/ingest/pagerduty-events/queue-message.ts).
+ * router (lib/messages/queue-message.ts).
  *
  * The normalized contract knows firing and resolved only, so an acknowledge changes no state: the
  * router passes it on to where the problem's trigger went, when PagerDuty may have an incident
  * for that key on its own (lib/router/acknowledge.ts).
  */
 import * as z from "zod/mini";
-import { LIMITS } from "../../alert/limits.ts";
+import { LIMITS } from "../alert/limits.ts";
 import { changeMessageSchema } from "./change-message.ts";
 
 export const ACKNOWLEDGE_MESSAGE_KIND = "pagerduty-acknowledge" as const;

@@ -9,7 +9,7 @@
  * them with the PagerDuty client's sendChange (lib/router/change-events.ts).
  */
 import * as z from "zod/mini";
-import { LIMITS } from "../../alert/limits.ts";
+import { LIMITS } from "../alert/limits.ts";
 
 export const CHANGE_MESSAGE_KIND = "pagerduty-change" as const;
 export const CHANGE_MESSAGE_SCHEMA_VERSION = 1 as const;

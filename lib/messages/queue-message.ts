@@ -2,8 +2,9 @@
  * The messages the Events API v2 ingest puts on the alerts queue beside normalized alerts, told
  * apart by `kind`: change events (change-message.ts) and acknowledges (acknowledge-message.ts).
  * The one place that knows every kind: the publisher validates with it before sending and the
- * router parses with it on receipt, so both sides hold a message to the same schema.
+ * router reads every queue body with readQueueBody, so both sides hold a message to the same schema.
  */
+import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
 import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, changeMessageSchema, type ChangeMessage } from "./change-message.ts";
 import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, acknowledgeMessageSchema, type AcknowledgeMessage } from "./acknowledge-message.ts";
 
@@ -40,4 +41,24 @@ export function parseQueueMessage(value: unknown): QueueMessage {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
   throw new QueueMessageError(`${what} message does not match schema v${version}: ${problems.join("; ")}`);
+}
+
+/**
+ * Reads one queue body as the router receives it: a normalized alert, or a message of a kind
+ * above. A body that is neither (not JSON, or failing its schema) comes back as the problem, in
+ * words for the DLQ; any other error is thrown.
+ */
+export function readQueueBody(text: string): { alert: NormalizedAlert } | { message: QueueMessage } | { problem: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { problem: "message body is not JSON" };
+  }
+  try {
+    return queueMessageKind(body) ? { message: parseQueueMessage(body) } : { alert: parseAlert(body) };
+  } catch (error) {
+    if (error instanceof AlertContractError || error instanceof QueueMessageError) return { problem: error.message };
+    throw error;
+  }
 }
