@@ -10,7 +10,7 @@ import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routing/policies.ts";
 import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
 import type { AggregateStore } from "./aggregate-store.ts";
-import { decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import { carryAlert, decide, type Decision, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { RecordOutcome, StateStore } from "./state-store.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
@@ -331,7 +331,8 @@ export function createRouter(deps: RouterDeps) {
       }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return deliveredOutcome();
-      state = confirmed;
+      // A firing recorded meanwhile has an alert of its own: read it with the state.
+      state = carryAlert(confirmed, state) ?? (await deps.store.get(state.dedupKey)) ?? confirmed;
     }
     return { outcome: "retry", reason: "state kept changing while delivering" };
   }

@@ -2,6 +2,17 @@
  * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions,
  * no read-then-write): the conditions are what keep two router instances from both paging, and
  * an old event from overriding a newer one. The steady path (a duplicate) is one write, no read.
+ *
+ * A problem is two items. Its state item (key: the dedup key) holds only what decisions need and
+ * stays well under 1 KB, so a duplicate's write costs one write unit. The firing alert PagerDuty
+ * hears (1-3 KB) is its alert item (`alert-body:<dedup key>`), written only when a firing is
+ * recorded, before the state item's conditional write: a crash between the two leaves an alert
+ * item no state refers to yet (the redelivered message completes it), never a state without its
+ * alert. An alert item only ever goes forward (a newer alert replaces an older one, never the
+ * reverse), and a state pairs with it only if it is at least as new as the state's firing
+ * (`alertAt`), so a reader never gets the alert of an older firing. Resolves and duplicates do
+ * not rewrite it; a resolve sets its expiry. Items of the old layout (the alert inline as
+ * `lastAlert`) are still read.
  */
 import {
   ConditionalCheckFailedException,
@@ -9,8 +20,9 @@ import {
   type GlobalSecondaryIndex,
   type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { NormalizedAlert } from "../alert/schema.ts";
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { SCHEMA_VERSION, type NormalizedAlert } from "../alert/schema.ts";
+import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "./state.ts";
 import { MAX_RECORDED_CHANGES } from "./flapping.ts";
 
@@ -41,12 +53,15 @@ export const STATE_TABLE = {
 export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
 
 export interface StateStore {
+  /** The state it returns carries the recorded alert (or, for an older event, the stored one). */
   record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
+  /** The state with its stored alert (a placeholder built from the state when it never fired). */
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
   claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
   /**
    * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
+   * The state returned carries no alert (state.ts carryAlert).
    * `transitionAt` is the state the delivery was for: only if it is still current is the problem
    * no longer owed (a resolve recorded meanwhile stays owed).
    */
@@ -70,6 +85,7 @@ export interface StateStore {
    * change PagerDuty has not been told since before that instant.
    */
   watched(options?: { owedBefore?: Date; onlyOwed?: boolean; now?: Date }): AsyncIterable<string>;
+  /** The problems' state items, without their alerts. */
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 
@@ -104,11 +120,58 @@ export function storedAlert(alert: NormalizedAlert): string {
   return JSON.stringify(alert);
 }
 
-/** A state item as read from the table: the stored alert text parsed back. */
-export function problemFromItem(item: Record<string, unknown>): ProblemState {
-  const lastAlert = item.lastAlert;
-  return (typeof lastAlert === "string" ? { ...item, lastAlert: JSON.parse(lastAlert) as NormalizedAlert } : item) as unknown as ProblemState;
+/** The key of the item holding a problem's alert, beside its state item. */
+export const alertItemKey = (dedupKey: string) => `${KEY_PREFIX.alertBody}${dedupKey}`;
+
+export const isAlertItem = (item: { dedupKey?: unknown }) => typeof item.dedupKey === "string" && item.dedupKey.startsWith(KEY_PREFIX.alertBody);
+
+/** The alert item's alert if it belongs to the state: written for the state's firing or a newer one. */
+function pairedAlert(state: Record<string, unknown>, alertItem: Record<string, unknown> | undefined): NormalizedAlert | undefined {
+  if (typeof alertItem?.alert !== "string" || typeof alertItem.occurredAt !== "string" || typeof state.alertAt !== "string") return undefined;
+  // Compared as the table's conditions compare them: as stored text.
+  return alertItem.occurredAt >= state.alertAt ? (JSON.parse(alertItem.alert) as NormalizedAlert) : undefined;
 }
+
+/**
+ * A state item as read from the table, with its alert: inline in an item of the old layout (text,
+ * or a map in still older ones), else from its alert item when given and paired. Without either
+ * the state has no alert (a write's answer; state.ts carryAlert).
+ */
+export function problemFromItem(item: Record<string, unknown>, alertItem?: Record<string, unknown>): ProblemState {
+  const inline = item.lastAlert;
+  if (inline !== undefined) return (typeof inline === "string" ? { ...item, lastAlert: JSON.parse(inline) as NormalizedAlert } : item) as unknown as ProblemState;
+  const alert = pairedAlert(item, alertItem);
+  return (alert ? { ...item, lastAlert: alert } : item) as unknown as ProblemState;
+}
+
+/** Alerts made up from a state whose problem has no alert item (it never fired, or the item expired). */
+const placeholders = new WeakSet<NormalizedAlert>();
+export const isPlaceholderAlert = (alert: NormalizedAlert | undefined) => alert !== undefined && placeholders.has(alert);
+
+/** What the state knows, as an alert: enough to route, decide and send a resolve; labels and details are gone. */
+function placeholderAlert(state: ProblemState): NormalizedAlert {
+  const alert: NormalizedAlert = {
+    schema: SCHEMA_VERSION,
+    id: state.lastAlertId ?? state.dedupKey,
+    source: state.source,
+    dedupKey: state.dedupKey,
+    status: state.status,
+    severity: state.severity,
+    occurredAt: state.eventAt ?? state.transitionAt,
+    receivedAt: state.lastSeenAt ?? state.transitionAt,
+    summary: state.dedupKey,
+    sourceHost: state.source,
+    links: [],
+    images: [],
+    details: {},
+    labels: {},
+  };
+  placeholders.add(alert);
+  return alert;
+}
+
+/** Only a problem's own state has an alert: not a group or storm incident, a heartbeat tracker or a counter. */
+const isProblemItem = (item: Record<string, unknown>) => item.status !== undefined && item.kind === undefined && item.itemType === undefined && !isAlertItem(item);
 
 /** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
 export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
@@ -125,10 +188,37 @@ export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string
 
 export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
 
-/** One item, read consistently: a decision must see the newest conditional write. */
+/** The problem's stored alert added to a state read or written without it. */
+async function withStoredAlert(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<ProblemState> {
+  const bare = problemFromItem(item);
+  if (bare.lastAlert !== undefined || !isProblemItem(item)) return bare;
+  // Read after the state item: an alert item is written before the state that refers to it.
+  const alertItem = item.alertAt === undefined ? undefined : (await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: alertItemKey(bare.dedupKey) }, ConsistentRead: true }))).Item;
+  const state = problemFromItem(item, alertItem);
+  return state.lastAlert === undefined ? { ...state, lastAlert: placeholderAlert(state) } : state;
+}
+
+/** Problems read without their alerts (a scan), with them: for people, so eventually consistent, 100 at a time. */
+export async function withAlerts(doc: DynamoDBDocumentClient, tableName: string, states: readonly ProblemState[]): Promise<ProblemState[]> {
+  const alertItems = new Map<string, Record<string, unknown>>();
+  const wanted = states.filter((state) => state.lastAlert === undefined && state.alertAt !== undefined).map((state) => ({ dedupKey: alertItemKey(state.dedupKey) }));
+  for (let start = 0; start < wanted.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = wanted.slice(start, start + 100);
+    while (keys && keys.length > 0) {
+      const result: { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }> } = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
+      );
+      for (const item of result.Responses?.[tableName] ?? []) alertItems.set(item.dedupKey as string, item);
+      keys = result.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return states.map((state) => problemFromItem(state as unknown as Record<string, unknown>, alertItems.get(alertItemKey(state.dedupKey))));
+}
+
+/** One item (and a problem's alert item), read consistently: a decision must see the newest conditional write. */
 export async function readState(doc: DynamoDBDocumentClient, tableName: string, dedupKey: string): Promise<ProblemState | undefined> {
   const result = await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey }, ConsistentRead: true }));
-  return result.Item && problemFromItem(result.Item);
+  return result.Item && withStoredAlert(doc, tableName, result.Item);
 }
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
@@ -145,7 +235,6 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ":now": now.toISOString(),
       ":nowEpoch": Math.floor(now.getTime() / 1000),
       ":id": alert.id,
-      ":alert": storedAlert(alert),
       ":one": 1,
     };
   }
@@ -161,23 +250,56 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     const exp = expiry(alert, now);
     return update({
       Key: key(alert.dedupKey),
-      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, lastAlert = :alert, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
+      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
       ConditionExpression: "#status = :status AND eventAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values },
     });
   }
 
-  /** A new problem, or a change of status newer than everything recorded. */
+  /**
+   * A firing's alert, written before its state: never back to an older alert. Not written because
+   * a newer one is there: that one pairs with this state too (see pairedAlert).
+   */
+  async function writeAlertItem(alert: NormalizedAlert): Promise<void> {
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { dedupKey: alertItemKey(alert.dedupKey), alert: storedAlert(alert), occurredAt: alert.occurredAt },
+          ConditionExpression: "attribute_not_exists(occurredAt) OR occurredAt <= :at",
+          ExpressionAttributeValues: { ":at": alert.occurredAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** A resolved problem's alert is forgotten with its state, unless a newer firing wrote it meanwhile. */
+  async function expireAlertItem(state: ProblemState): Promise<void> {
+    if (state.expiresAt === undefined) return;
+    await update({
+      Key: key(alertItemKey(state.dedupKey)),
+      UpdateExpression: "SET expiresAt = :expiresAt",
+      ConditionExpression: "occurredAt <= :at",
+      ExpressionAttributeValues: { ":expiresAt": state.expiresAt, ":at": state.transitionAt },
+      ReturnValues: "NONE",
+    });
+  }
+
+  /** A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first). */
   async function recordTransition(alert: NormalizedAlert, now: Date) {
     const exp = expiry(alert, now);
+    const firing = alert.status === "firing";
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
-        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
+        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id${firing ? ", alertAt = :at" : ""}, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
-        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}`,
+        // An item of the old layout sheds its inline alert at its next firing.
+        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt], ":owed": "owed" },
@@ -199,7 +321,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ConditionExpression: "size(changes) = :length",
       ExpressionAttributeValues: { ":kept": kept, ":length": changes.length },
     });
-    return trimmed ?? { ...state, changes: kept };
+    return trimmed ? { ...trimmed, lastAlert: state.lastAlert } : { ...state, changes: kept };
   }
 
   /** Older than what is recorded: counted, never applied. An old copy of the current status is a duplicate, else stale. */
@@ -211,7 +333,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
     });
-    if (sameStatus) return { outcome: "repeat" as const, state: sameStatus };
+    // Older than what is recorded: decided with the stored alert, not this one.
+    if (sameStatus) return { outcome: "repeat" as const, state: await withStoredAlert(doc, tableName, sameStatus as unknown as Record<string, unknown>) };
     const stale = await update({
       Key: key(alert.dedupKey),
       UpdateExpression: "SET lastSeenAt = :now ADD seen :one, stale :one",
@@ -219,16 +342,19 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
     });
-    return stale ? { outcome: "stale" as const, state: stale } : undefined;
+    return stale ? { outcome: "stale" as const, state: await withStoredAlert(doc, tableName, stale as unknown as Record<string, unknown>) } : undefined;
   }
 
   const tryRepeat = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordRepeat(alert, now);
-    return state && { outcome: "repeat" as const, state };
+    return state && { outcome: "repeat" as const, state: { ...state, lastAlert: alert } };
   };
   const tryTransition = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordTransition(alert, now);
-    return state && { outcome: state.seen === 1 ? ("new" as const) : ("transition" as const), state: await trimChanges(state) };
+    if (!state) return undefined;
+    const outcome = state.seen === 1 ? ("new" as const) : ("transition" as const);
+    if (state.status === "resolved" && state.alertAt !== undefined) await expireAlertItem(state);
+    return { outcome, state: await trimChanges({ ...state, lastAlert: alert }) };
   };
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
@@ -242,15 +368,28 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   return {
     async record(alert, now) {
       // A conditional write that fails costs as much as one that succeeds, so guess right: a key
-      // this instance last saw in the same status is most likely a repeat (Alertmanager re-sends,
-      // SQS redelivers), anything else most likely new or a transition. One write either way.
-      const expectRepeat = lastStatus.get(alert.dedupKey) === alert.status;
+      // this instance last saw in another status is most likely a transition; anything else most
+      // likely a repeat (Alertmanager re-sends, SQS redelivers, and another instance may have seen
+      // it first). A wrong guess about a repeat costs one unit on the small state item; a wrong
+      // guess about a firing would write its alert item too.
+      const known = lastStatus.get(alert.dedupKey);
+      const expectRepeat = known === undefined || known === alert.status;
+      let alertWritten = false;
+      const transition = async (a: NormalizedAlert, n: Date) => {
+        if (a.status === "firing" && !alertWritten) {
+          await writeAlertItem(a);
+          alertWritten = true;
+        }
+        return tryTransition(a, n);
+      };
       const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
-        expectRepeat ? [tryRepeat, tryTransition, recordOlder] : [tryTransition, tryRepeat, recordOlder];
+        expectRepeat ? [tryRepeat, transition, recordOlder] : [transition, tryRepeat, recordOlder];
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
           const result = await attempt(alert, now);
           if (result) {
+            // A stale firing's alert item belongs to no state: it is forgotten with the resolved state.
+            if (alertWritten && result.outcome === "stale") await expireAlertItem(result.state);
             remember(alert.dedupKey, result.state.status);
             return result;
           }
