@@ -324,26 +324,24 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return trimmed ? { ...trimmed, lastAlert: state.lastAlert } : { ...state, changes: kept };
   }
 
-  /** Older than what is recorded: counted, never applied. An old copy of the current status is a duplicate, else stale. */
-  async function recordOlder(alert: NormalizedAlert, now: Date) {
-    const sameStatus = await update({
+  /**
+   * Older than what is recorded: counted, never applied, and decided with the stored alert. An old
+   * copy of the current status is a duplicate, else stale. The conditions are exact (the four
+   * outcomes' conditions do not overlap), so the cheap ones can be tried before a transition's alert write.
+   */
+  const live = "(attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)";
+  async function recordOlder(alert: NormalizedAlert, now: Date, same: boolean) {
+    const older = await update({
       Key: key(alert.dedupKey),
-      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, deduplicated :one",
-      ConditionExpression: "#status = :status",
+      UpdateExpression: `SET lastSeenAt = :now ADD seen :one, ${same ? "deduplicated" : "stale"} :one`,
+      ConditionExpression: same ? `#status = :status AND eventAt > :at AND ${live}` : `#status <> :status AND eventAt >= :at AND ${live}`,
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
+      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status, ":at": alert.occurredAt, ":nowEpoch": Math.floor(now.getTime() / 1000) },
     });
-    // Older than what is recorded: decided with the stored alert, not this one.
-    if (sameStatus) return { outcome: "repeat" as const, state: await withStoredAlert(doc, tableName, sameStatus as unknown as Record<string, unknown>) };
-    const stale = await update({
-      Key: key(alert.dedupKey),
-      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, stale :one",
-      ConditionExpression: "attribute_exists(dedupKey) AND #status <> :status",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
-    });
-    return stale ? { outcome: "stale" as const, state: await withStoredAlert(doc, tableName, stale as unknown as Record<string, unknown>) } : undefined;
+    return older && { outcome: same ? ("repeat" as const) : ("stale" as const), state: await withStoredAlert(doc, tableName, older as unknown as Record<string, unknown>) };
   }
+  const tryOlderRepeat = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, true);
+  const tryStale = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, false);
 
   const tryRepeat = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordRepeat(alert, now);
@@ -368,10 +366,11 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   return {
     async record(alert, now) {
       // A conditional write that fails costs as much as one that succeeds, so guess right: a key
-      // this instance last saw in another status is most likely a transition; anything else most
-      // likely a repeat (Alertmanager re-sends, SQS redelivers, and another instance may have seen
-      // it first). A wrong guess about a repeat costs one unit on the small state item; a wrong
-      // guess about a firing would write its alert item too.
+      // this instance last saw in another status is most likely a transition (or a stale copy, as
+      // Alertmanager re-sends a firing after its resolve); anything else most likely a repeat
+      // (re-sends, SQS redeliveries, and another instance may have seen it first). A wrong guess
+      // costs one unit on the small state item, except a firing's alert write: that comes only
+      // once a stale copy is ruled out.
       const known = lastStatus.get(alert.dedupKey);
       const expectRepeat = known === undefined || known === alert.status;
       let alertWritten = false;
@@ -382,8 +381,11 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         }
         return tryTransition(a, n);
       };
-      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
-        expectRepeat ? [tryRepeat, transition, recordOlder] : [transition, tryRepeat, recordOlder];
+      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] = expectRepeat
+        ? [tryRepeat, tryStale, transition, tryOlderRepeat]
+        : alert.status === "firing"
+          ? [tryStale, transition, tryRepeat, tryOlderRepeat]
+          : [transition, tryStale, tryRepeat, tryOlderRepeat];
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
           const result = await attempt(alert, now);

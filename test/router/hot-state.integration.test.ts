@@ -111,6 +111,19 @@ describe("a duplicate costs one write unit", () => {
     expect(Item?.expiresAt).toBe(state!.expiresAt);
   });
 
+  it("a firing re-sent after its resolve (as Alertmanager does) is stale: one 1-unit write, and the alert item is not touched", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store });
+    const key = "hot-stale";
+    const firing = bigAlert(key, 0);
+    expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    metered.reset();
+    expect(await router.handleAlert({ ...firing, id: `${firing.id}-resent` }, soon())).toMatchObject({ outcome: "stale" });
+    expect(metered.writes).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+    expect((await h.store.get(key))!.lastAlert).toEqual(firing);
+  });
+
   it("the full alert is what state reads and the sweep pages with, after duplicates with other content", async () => {
     const metered = meteredStore();
     const key = "hot-owed";
