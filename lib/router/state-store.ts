@@ -365,12 +365,12 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
   return {
     async record(alert, now) {
-      // A conditional write that fails costs as much as one that succeeds, so guess right: a key
-      // this instance last saw in another status is most likely a transition (or a stale copy, as
-      // Alertmanager re-sends a firing after its resolve); anything else most likely a repeat
-      // (re-sends, SQS redeliveries, and another instance may have seen it first). A wrong guess
-      // costs one unit on the small state item, except a firing's alert write: that comes only
-      // once a stale copy is ruled out.
+      // A conditional write that fails costs as much as one that succeeds, so guess right. A key
+      // this instance never saw: most likely a repeat (another instance saw it first), else new.
+      // Last seen in the same status: a repeat, or an older copy of it. In another status: a
+      // transition, or a stale copy (Alertmanager re-sends a firing after its resolve), which is
+      // ruled out first for a firing so its alert write is not wasted. A wrong guess costs one
+      // unit on the small state item.
       const known = lastStatus.get(alert.dedupKey);
       const expectRepeat = known === undefined || known === alert.status;
       let alertWritten = false;
@@ -381,11 +381,14 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         }
         return tryTransition(a, n);
       };
-      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] = expectRepeat
-        ? [tryRepeat, tryStale, transition, tryOlderRepeat]
-        : alert.status === "firing"
-          ? [tryStale, transition, tryRepeat, tryOlderRepeat]
-          : [transition, tryStale, tryRepeat, tryOlderRepeat];
+      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
+        known === undefined
+          ? [tryRepeat, transition, tryStale, tryOlderRepeat]
+          : expectRepeat
+            ? [tryRepeat, tryOlderRepeat, tryStale, transition]
+            : alert.status === "firing"
+              ? [tryStale, transition, tryRepeat, tryOlderRepeat]
+              : [transition, tryStale, tryRepeat, tryOlderRepeat];
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
           const result = await attempt(alert, now);
