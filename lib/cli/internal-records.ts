@@ -1,7 +1,8 @@
 /**
  * Records alert-relay keeps in the state table beside the problems: the storm gate's counters
- * (`rate:<routing key>`) and the pacing records (`pace:<routing key>`). `state show` describes
- * them as what they are; `state list` counts them apart from the problems.
+ * (`rate:<routing key>`), the pacing records (`pace:<routing key>`) and each problem's stored
+ * alert (`alert-body:<dedup key>`). `state show` describes them as what they are; `state list`
+ * counts the counters and pacing records apart from the problems (a stored alert is part of its problem).
  */
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { isHeartbeatItem } from "../heartbeat/heartbeat.ts";
@@ -17,6 +18,7 @@ export function isInternalRecord(item: object): boolean {
 export function internalKind(item: { dedupKey: string }): string {
   if (item.dedupKey.startsWith(KEY_PREFIX.rate)) return "storm-gate counter";
   if (item.dedupKey.startsWith(KEY_PREFIX.pace)) return "pacing record";
+  if (item.dedupKey.startsWith(KEY_PREFIX.alertBody)) return "stored alert";
   return "internal record";
 }
 
@@ -52,6 +54,15 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
       `${pace.perMinute ?? "?"} events a minute go to PagerDuty, shared by every router instance.`,
       `  Sent in the last minute: ${recent}.`,
       paused ? `  Paused after PagerDuty answered 429, until ${when(paused, now)}.` : "  Not paused.",
+    ];
+  }
+  if (item.dedupKey.startsWith(KEY_PREFIX.alertBody)) {
+    const problem = item.dedupKey.slice(KEY_PREFIX.alertBody.length);
+    return [
+      head,
+      "",
+      `The alert of problem ${problem} that PagerDuty hears (its firing, occurred ${typeof item.occurredAt === "string" ? item.occurredAt : "?"}), kept apart from the problem's small state item so a duplicate rewrites only that.`,
+      `  alert-relay state show ${problem} explains the problem.`,
     ];
   }
   return [head, "", `  Fields: ${Object.keys(item).sort().join(", ")}`];

@@ -9,10 +9,9 @@ import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routes/policies.ts";
 import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
-import type { AggregateStore } from "./stores.ts";
 import { decide, type Decision } from "./decide.ts";
-import type { PagerDutyAction, ProblemState, RouteMatch, SuppressionMatch } from "./state.ts";
-import type { RecordOutcome, StateStore } from "./stores.ts";
+import { carryAlert, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import type { AggregateStore, RecordOutcome, StateStore } from "./stores.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
 export type DeliveryOutcome =
@@ -338,7 +337,8 @@ export function createRouter(deps: RouterDeps) {
       }
       // Lost claim: another instance took over after our lease; it re-sends, and PagerDuty folds the duplicate.
       if (!confirmed) return deliveredOutcome();
-      state = confirmed;
+      // A firing recorded meanwhile has an alert of its own: read it with the state.
+      state = carryAlert(confirmed, state) ?? (await deps.store.get(state.dedupKey)) ?? confirmed;
     }
     return { outcome: "retry", reason: "state kept changing while delivering" };
   }

@@ -55,8 +55,13 @@ export interface ProblemState extends AggregateFields {
   firstSeenAt: string;
   lastSeenAt: string;
   lastAlertId: string;
-  /** The newest alert of the current status, kept so a sweep can page for it later. */
+  /**
+   * The alert PagerDuty hears for this problem: the one being routed, or, read from the table, the
+   * firing alert kept in the problem's alert item (lib/state-table/problem-store.ts) so a sweep can page for it later.
+   */
   lastAlert: NormalizedAlert;
+  /** occurredAt of the firing alert the problem's alert item was written for (absent: none written, or an item of the old layout). */
+  alertAt?: string;
   seen: number;
   deduplicated: number;
   suppressed: number;
@@ -100,6 +105,15 @@ export interface ProblemState extends AggregateFields {
   recoveredAt?: string;
   /** Epoch seconds; resolved problems are forgotten after the retention period. */
   expiresAt?: number;
+}
+
+/**
+ * A state read back from a write holds no alert (lib/state-table/problem-store.ts): it takes the alert of the state the caller had,
+ * as long as no newer firing was recorded meanwhile (then undefined: read it again).
+ */
+export function carryAlert(next: ProblemState, from: Pick<ProblemState, "lastAlert" | "alertAt">): ProblemState | undefined {
+  if (next.lastAlert !== undefined) return next;
+  return next.alertAt === from.alertAt ? { ...next, lastAlert: from.lastAlert } : undefined;
 }
 
 export interface SuppressionMatch {

@@ -10,12 +10,15 @@ import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "
 export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
 
 export interface StateStore {
+  /** The state it returns carries the recorded alert (or, for an older event, the stored one). */
   record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
+  /** The state with its stored alert (a placeholder built from the state when it never fired). */
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
   claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
   /**
    * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
+   * The state returned carries no alert (state.ts carryAlert).
    * `transitionAt` is the state the delivery was for: only if it is still current is the problem
    * no longer owed (a resolve recorded meanwhile stays owed).
    */
@@ -39,6 +42,7 @@ export interface StateStore {
    * change PagerDuty has not been told since before that instant.
    */
   watched(options?: { owedBefore?: Date; onlyOwed?: boolean; now?: Date }): AsyncIterable<string>;
+  /** The problems' state items, without their alerts. */
   list(options?: { firing?: boolean }): AsyncIterable<ProblemState>;
 }
 

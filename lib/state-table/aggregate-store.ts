@@ -143,7 +143,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       // A join writes the whole ref; a member's later change only its claim, so what the aggregate
       // counted (written by whoever held the claim before) is kept and comes back in the answer.
       const { claim: _old, ...kept } = ref;
-      return update({
+      const claimed = await update({
         Key: key(member.dedupKey),
         UpdateExpression: fresh ? "SET #aggregate = :ref" : "SET #aggregate.#claim = :claim",
         ConditionExpression: `#status = :status AND transitionAt = :t AND ${membership}`,
@@ -156,6 +156,8 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
           ...(fresh ? { ":resolved": "resolved" } : { ":key": ref.key, ":now": now.toISOString() }),
         },
       });
+      // The same state (transitionAt is the condition's), so the member's alert is still its own.
+      return claimed && { ...claimed, lastAlert: claimed.lastAlert ?? member.lastAlert };
     },
 
     async release(member, claimId) {

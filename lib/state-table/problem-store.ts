@@ -2,13 +2,34 @@
  * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions,
  * no read-then-write): the conditions are what keep two router instances from both paging, and
  * an old event from overriding a newer one. The steady path (a duplicate) is one write, no read.
+ *
+ * A problem is two items. Its state item (key: the dedup key) holds only what decisions need and
+ * stays well under 1 KB, so a duplicate's write costs one write unit. The firing alert PagerDuty
+ * hears (1-3 KB) is its alert item (`alert-body:<dedup key>`), written only when a firing is
+ * recorded, before the state item's conditional write: a crash between the two leaves an alert
+ * item no state refers to yet (the redelivered message completes it), never a state without its
+ * alert. An alert item only ever goes forward (a newer alert replaces an older one, never the
+ * reverse), and a state pairs with it only if it is at least as new as the state's firing
+ * (`alertAt`), so a reader never gets the alert of an older firing. Resolves and duplicates do
+ * not rewrite it; a resolve sets its expiry. Items of the old layout (the alert inline as
+ * `lastAlert`) are still read.
  */
-import { paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { ProblemState } from "../router/state.ts";
 import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
 import type { RecordOutcome, StateStore } from "../router/stores.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, STATE_TABLE, conditionalUpdate, problemFromItem, readState, storedAlert } from "./table.ts";
+import {
+  DEFAULT_RESOLVED_RETENTION_SECONDS,
+  STATE_TABLE,
+  alertItemKey,
+  conditionalUpdate,
+  isConditionFailure,
+  problemFromItem,
+  readState,
+  storedAlert,
+  withStoredAlert,
+} from "./table.ts";
 
 export interface DynamoStateStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -34,7 +55,6 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ":now": now.toISOString(),
       ":nowEpoch": Math.floor(now.getTime() / 1000),
       ":id": alert.id,
-      ":alert": storedAlert(alert),
       ":one": 1,
     };
   }
@@ -50,23 +70,56 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     const exp = expiry(alert, now);
     return update({
       Key: key(alert.dedupKey),
-      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, lastAlert = :alert, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
+      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
       ConditionExpression: "#status = :status AND eventAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values },
     });
   }
 
-  /** A new problem, or a change of status newer than everything recorded. */
+  /**
+   * A firing's alert, written before its state: never back to an older alert. Not written because
+   * a newer one is there: that one pairs with this state too (see pairedAlert).
+   */
+  async function writeAlertItem(alert: NormalizedAlert): Promise<void> {
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { dedupKey: alertItemKey(alert.dedupKey), alert: storedAlert(alert), occurredAt: alert.occurredAt },
+          ConditionExpression: "attribute_not_exists(occurredAt) OR occurredAt <= :at",
+          ExpressionAttributeValues: { ":at": alert.occurredAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** A resolved problem's alert is forgotten with its state, unless a newer firing wrote it meanwhile. */
+  async function expireAlertItem(state: ProblemState): Promise<void> {
+    if (state.expiresAt === undefined) return;
+    await update({
+      Key: key(alertItemKey(state.dedupKey)),
+      UpdateExpression: "SET expiresAt = :expiresAt",
+      ConditionExpression: "occurredAt <= :at",
+      ExpressionAttributeValues: { ":expiresAt": state.expiresAt, ":at": state.transitionAt },
+      ReturnValues: "NONE",
+    });
+  }
+
+  /** A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first). */
   async function recordTransition(alert: NormalizedAlert, now: Date) {
     const exp = expiry(alert, now);
+    const firing = alert.status === "firing";
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
-        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id, lastAlert = :alert, ` +
+        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id${firing ? ", alertAt = :at" : ""}, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
-        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}`,
+        // An item of the old layout sheds its inline alert at its next firing.
+        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt], ":owed": "owed" },
@@ -88,36 +141,38 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       ConditionExpression: "size(changes) = :length",
       ExpressionAttributeValues: { ":kept": kept, ":length": changes.length },
     });
-    return trimmed ?? { ...state, changes: kept };
+    return trimmed ? { ...trimmed, lastAlert: state.lastAlert } : { ...state, changes: kept };
   }
 
-  /** Older than what is recorded: counted, never applied. An old copy of the current status is a duplicate, else stale. */
-  async function recordOlder(alert: NormalizedAlert, now: Date) {
-    const sameStatus = await update({
+  /**
+   * Older than what is recorded: counted, never applied, and decided with the stored alert. An old
+   * copy of the current status is a duplicate, else stale. The conditions are exact (the four
+   * outcomes' conditions do not overlap), so the cheap ones can be tried before a transition's alert write.
+   */
+  const live = "(attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)";
+  async function recordOlder(alert: NormalizedAlert, now: Date, same: boolean) {
+    const older = await update({
       Key: key(alert.dedupKey),
-      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, deduplicated :one",
-      ConditionExpression: "#status = :status",
+      UpdateExpression: `SET lastSeenAt = :now ADD seen :one, ${same ? "deduplicated" : "stale"} :one`,
+      ConditionExpression: same ? `#status = :status AND eventAt > :at AND ${live}` : `#status <> :status AND eventAt >= :at AND ${live}`,
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
+      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status, ":at": alert.occurredAt, ":nowEpoch": Math.floor(now.getTime() / 1000) },
     });
-    if (sameStatus) return { outcome: "repeat" as const, state: sameStatus };
-    const stale = await update({
-      Key: key(alert.dedupKey),
-      UpdateExpression: "SET lastSeenAt = :now ADD seen :one, stale :one",
-      ConditionExpression: "attribute_exists(dedupKey) AND #status <> :status",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status },
-    });
-    return stale ? { outcome: "stale" as const, state: stale } : undefined;
+    return older && { outcome: same ? ("repeat" as const) : ("stale" as const), state: await withStoredAlert(doc, tableName, older as unknown as Record<string, unknown>) };
   }
+  const tryOlderRepeat = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, true);
+  const tryStale = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, false);
 
   const tryRepeat = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordRepeat(alert, now);
-    return state && { outcome: "repeat" as const, state };
+    return state && { outcome: "repeat" as const, state: { ...state, lastAlert: alert } };
   };
   const tryTransition = async (alert: NormalizedAlert, now: Date) => {
     const state = await recordTransition(alert, now);
-    return state && { outcome: state.seen === 1 ? ("new" as const) : ("transition" as const), state: await trimChanges(state) };
+    if (!state) return undefined;
+    const outcome = state.seen === 1 ? ("new" as const) : ("transition" as const);
+    if (state.status === "resolved" && state.alertAt !== undefined) await expireAlertItem(state);
+    return { outcome, state: await trimChanges({ ...state, lastAlert: alert }) };
   };
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
@@ -130,16 +185,36 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
   return {
     async record(alert, now) {
-      // A conditional write that fails costs as much as one that succeeds, so guess right: a key
-      // this instance last saw in the same status is most likely a repeat (Alertmanager re-sends,
-      // SQS redelivers), anything else most likely new or a transition. One write either way.
-      const expectRepeat = lastStatus.get(alert.dedupKey) === alert.status;
+      // A conditional write that fails costs as much as one that succeeds, so guess right. A key
+      // this instance never saw: most likely a repeat (another instance saw it first), else new.
+      // Last seen in the same status: a repeat, or an older copy of it. In another status: a
+      // transition, or a stale copy (Alertmanager re-sends a firing after its resolve), which is
+      // ruled out first for a firing so its alert write is not wasted. A wrong guess costs one
+      // unit on the small state item.
+      const known = lastStatus.get(alert.dedupKey);
+      const expectRepeat = known === undefined || known === alert.status;
+      let alertWritten = false;
+      const transition = async (a: NormalizedAlert, n: Date) => {
+        if (a.status === "firing" && !alertWritten) {
+          await writeAlertItem(a);
+          alertWritten = true;
+        }
+        return tryTransition(a, n);
+      };
       const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
-        expectRepeat ? [tryRepeat, tryTransition, recordOlder] : [tryTransition, tryRepeat, recordOlder];
+        known === undefined
+          ? [tryRepeat, transition, tryStale, tryOlderRepeat]
+          : expectRepeat
+            ? [tryRepeat, tryOlderRepeat, tryStale, transition]
+            : alert.status === "firing"
+              ? [tryStale, transition, tryRepeat, tryOlderRepeat]
+              : [transition, tryStale, tryRepeat, tryOlderRepeat];
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
           const result = await attempt(alert, now);
           if (result) {
+            // A stale firing's alert item belongs to no state: it is forgotten with the resolved state.
+            if (alertWritten && result.outcome === "stale") await expireAlertItem(result.state);
             remember(alert.dedupKey, result.state.status);
             return result;
           }

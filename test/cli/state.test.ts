@@ -1,6 +1,7 @@
 /** `state list|show` on problem state written by the router's own store (createDynamoStateStore) in dynalite. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoStateStore } from "../../lib/state-table/problem-store.ts";
+import { isPlaceholderAlert } from "../../lib/state-table/table.ts";
 import { type StateStore } from "../../lib/router/stores.ts";
 import { alertAt } from "../support/alerts.ts";
 import { NOW, parseTable, startCliHarness, type CliHarness } from "./harness.ts";
@@ -133,7 +134,13 @@ describe("state show", () => {
 
   it("prints the stored item with --json", async () => {
     const run = await h.run(["state", "show", "flappy", "--json"]);
-    expect(JSON.parse(run.out)).toEqual(await store.get("flappy"));
+    // flappy never fired (its firing came stale): no alert is kept for it, and none is printed.
+    const { lastAlert, ...stored } = (await store.get("flappy"))!;
+    expect(isPlaceholderAlert(lastAlert)).toBe(true);
+    expect(JSON.parse(run.out)).toEqual(stored);
+    const fired = await h.run(["state", "show", "db-down", "--json"]);
+    expect(JSON.parse(fired.out)).toEqual(await store.get("db-down"));
+    expect(JSON.parse(fired.out).lastAlert).toMatchObject({ dedupKey: "db-down", status: "firing" });
   });
 
   it("fails clearly for an unknown key, and for one past its retention", async () => {

@@ -11,6 +11,7 @@ import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { ALERTMANAGER_WAIT_MS, findAlertmanager, startAlertmanager, type RunningAlertmanager } from "../support/alertmanager-process.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { waitFor } from "./wait-for.ts";
+import { alertItemKey } from "../../lib/state-table/table.ts";
 
 const DOC = "docs/pagerduty-senders.md";
 const MARKER = "<!-- tested by test/e2e/alertmanager-pagerduty-receiver.test.ts";
@@ -90,7 +91,9 @@ describe("docs: Alertmanager's PagerDuty receiver pointed at alert-relay", () =>
 
       // The other alert's problem is recorded as held by the window, and PagerDuty heard nothing of it.
       const held = await waitFor(async () => (await problems()).find((item) => item.suppressedBy === "checkout-drill"), 10_000, "the held alert's state");
-      expect(JSON.parse(held.lastAlert as string)).toMatchObject({ labels: expect.objectContaining({ service: "checkout", team: "web" }) });
+      // The problem's alert is kept in its own item beside the state.
+      const alertItem = (await problems()).find((item) => item.dedupKey === alertItemKey(held.dedupKey as string));
+      expect(JSON.parse(alertItem!.alert as string)).toMatchObject({ labels: expect.objectContaining({ service: "checkout", team: "web" }) });
       expect(t.fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === held.dedupKey)).toEqual([]);
       expect(t.fake.events.filter((event) => event.action === "trigger")).toHaveLength(1);
 

@@ -1,5 +1,5 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isExpired, problemFromItem } from "../../state-table/table.ts";
+import { alertItemKey, isAlertItem, isExpired, problemFromItem } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, isoSeconds, plural, relative, table, toJson } from "../format.ts";
@@ -21,16 +21,20 @@ const OPTIONS = {
  * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/state-table/heartbeat-store.ts).
  */
 async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
-  const problems: ProblemState[] = [];
+  const problemItems: Record<string, unknown>[] = [];
+  const alertItems = new Map<string, Record<string, unknown>>();
   const heartbeats: HeartbeatRecord[] = [];
   const internal = new Map<string, number>();
   for await (const page of paginateScan({ client: doc }, { TableName: tableName })) {
     for (const item of page.Items ?? []) {
-      if (item.status !== undefined) problems.push(problemFromItem(item));
+      if (item.status !== undefined) problemItems.push(item);
+      // A problem's alert is part of the problem: paired with it below, not counted apart.
+      else if (isAlertItem(item)) alertItems.set(item.dedupKey as string, item);
       else if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
       else if (isInternalRecord(item)) internal.set(internalKind(item as { dedupKey: string }), (internal.get(internalKind(item as { dedupKey: string })) ?? 0) + 1);
     }
   }
+  const problems = problemItems.map((item) => problemFromItem(item, alertItems.get(alertItemKey(item.dedupKey as string))));
   return { problems, heartbeats, internal };
 }
 

@@ -1,5 +1,5 @@
 import { createDynamoStateStore } from "../../state-table/problem-store.ts";
-import { isExpired } from "../../state-table/table.ts";
+import { isExpired, isPlaceholderAlert, withAlerts } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
 import { dateOf, plural, printable, toJson, when } from "../format.ts";
@@ -56,7 +56,9 @@ export const stateShowCommand: Command = {
         return EXIT.failed;
       }
       if (values.json) {
-        io.out(toJson(state));
+        // A problem that never fired has no alert kept: none is shown rather than the stand-in.
+        const { lastAlert, ...rest } = state;
+        io.out(toJson(isPlaceholderAlert(lastAlert) ? rest : state));
         return EXIT.ok;
       }
       // A heartbeat tracker (heartbeat:<name>) shares the table: shown as a heartbeat, with its "missing" problem.
@@ -67,7 +69,8 @@ export const stateShowCommand: Command = {
         const aggregates = createAggregateStore({ doc: target.doc, tableName: target.stateTable });
         const members: ProblemState[] = [];
         for await (const member of aggregates.members(state)) members.push(member);
-        const shown = values.members ? members : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
+        const newest = values.members ? members : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
+        const shown = await withAlerts(target.doc, target.stateTable, newest);
         io.out("");
         io.out(`Members of this episode (${members.length}, from their own ` +
           `items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`);
@@ -83,7 +86,7 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     const date = dateOf(value);
     return date ? when(date, now) : "an unknown time";
   };
-  const alert = state.lastAlert;
+  const alert = isPlaceholderAlert(state.lastAlert) ? undefined : state.lastAlert;
   const labels = alert?.labels ? Object.entries(alert.labels).map(([name, value]) => `${name}=${value}`) : [];
   const expiresAt = state.expiresAt === undefined ? undefined : new Date(state.expiresAt * 1000);
   return [
@@ -95,6 +98,8 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     `seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
     ...(alert?.summary ? [`  Summary: ${alert.summary}`] : []),
     ...(labels.length > 0 ? [`  Labels: ${labels.join(", ")}`] : []),
+    // Only a firing's alert is kept whole: later events are counted, not kept.
+    ...(alert && alert.id !== state.lastAlertId ? [`  (Summary and labels are those of alert ${alert.id}, the firing PagerDuty hears about.)`] : []),
     `  Events: ${state.seen ?? 0} seen; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
       `${state.stale ?? 0} stale (older than the recorded state, so ignored).`,
     "",
