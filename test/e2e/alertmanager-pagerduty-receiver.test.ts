@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { ALERTMANAGER_WAIT_MS, findAlertmanager, startAlertmanager, type RunningAlertmanager } from "../support/alertmanager-process.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { waitFor } from "./wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { alertItemKey } from "../../lib/state-table/table.ts";
 
 const DOC = "docs/pagerduty-senders.md";

@@ -10,9 +10,9 @@ import { buildAlert } from "../../lib/alert/build.ts";
 import type { LocalStack } from "../../lib/local/stack.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { runCaptured } from "../cli/harness.ts";
+import { runCaptured } from "../support/cli-harness.ts";
 import { notification } from "./alertmanager.ts";
-import { waitFor } from "./wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const ROUTING_KEY = `${"HB2".repeat(10)}01`;
 const INTERVAL_MS = 2_000;

@@ -8,9 +8,9 @@ import type { LocalStack } from "../../lib/local/stack.ts";
 import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { runCaptured } from "../cli/harness.ts";
+import { runCaptured } from "../support/cli-harness.ts";
 import { dedupKeyOf, notification, type AlertSpec } from "./alertmanager.ts";
-import { waitFor } from "./wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const DEFAULT_KEY = `${"POL".repeat(10)}01`;
 const STORM_KEY = `${"STM".repeat(10)}02`;

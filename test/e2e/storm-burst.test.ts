@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { dedupKeyOf, notificationOf, type AlertSpec } from "./alertmanager.ts";
-import { waitFor } from "./wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const KEY = `${"BRS".repeat(10)}01`;
 const PROBLEMS = 1_000;

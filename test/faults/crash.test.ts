@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakePagerDuty, type FakePagerDuty } from "../support/fake-pagerduty.ts";
-import { waitFor } from "../e2e/wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const MAIN = fileURLToPath(new URL("../../lib/local/main.ts", import.meta.url));
 const ROUTING_KEY = "Rcrashcrashcrashcrashcrashcrash1";

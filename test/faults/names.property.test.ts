@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { waitFor } from "../e2e/wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 const ROUTING_KEY = "Rnamesnamesnamesnamesnamesnames1";
 let t: TestStack;

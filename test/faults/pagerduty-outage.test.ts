@@ -25,7 +25,7 @@ import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
 import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { startFakePagerDuty, type FakeEvent, type FakeFault, type FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
-import { waitFor } from "../e2e/wait-for.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 // Long enough that the pollers, freed from the first hanging requests (10 s), record the resolves sent at 6 s well before it ends.
 const FAULT_MS = 30_000;

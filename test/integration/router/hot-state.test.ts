@@ -1,0 +1,189 @@
+/**
+ * Write units of the steady path (issue 15): a problem's state item stays small, so a duplicate of
+ * a 2 KB alert is one conditional write charged one unit, while the full alert is still what the
+ * sweep pages with and what `state show` reads. Charged as dynalite reports it (ReturnConsumedCapacity:
+ * an update is charged on the larger of the item before and after, in 1 KB units).
+ */
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { DynamoDBClient, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import type { NormalizedAlert } from "../../../lib/alert/schema.ts";
+import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
+import { alertItemKey, storedAlert } from "../../../lib/state-table/table.ts";
+import { sweepWatched } from "../../../lib/router/sweep.ts";
+import { useRouterHarness } from "../../support/router-harness.ts";
+import { TEST_CREDENTIALS } from "../../support/local-sqs.ts";
+import { alertAt } from "../../support/alerts.ts";
+
+const h = useRouterHarness();
+const soon = () => Date.now() + 5_000;
+
+const dynaliteDb = createRequire(import.meta.url)("dynalite/db/index.js") as { itemSize(item: Record<string, AttributeValue>): number };
+
+/** A firing alert of about 2 KB, as normalized alerts with annotations and links are. */
+function bigAlert(key: string, minute: number, status: "firing" | "resolved" = "firing"): NormalizedAlert {
+  const base = alertAt(key, status, minute, { labels: { service: "checkout", team: "web", env: "prod" } });
+  return { ...base, details: { ...base.details, description: "d".repeat(1_500) }, summary: `${key}: checkout latency over 2 s` };
+}
+
+interface Write {
+  command: string;
+  units: number;
+  key: string;
+}
+
+/** A state store on its own client that records every request and the write units dynalite charges for it. */
+function meteredStore() {
+  const writes: Write[] = [];
+  const reads: string[] = [];
+  const client = new DynamoDBClient({ endpoint: h.endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { ReturnConsumedCapacity?: string; Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue> };
+      const command = context.commandName!;
+      if (!/^(Update|Put|Delete)Item/.test(command)) {
+        reads.push(command);
+        return next(args);
+      }
+      input.ReturnConsumedCapacity = "TOTAL";
+      const named = (input.Key ?? input.Item)!.dedupKey as unknown;
+      const key = typeof named === "string" ? named : (named as AttributeValue).S!;
+      try {
+        const output = await next(args);
+        writes.push({ command, key, units: (output.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? Number.NaN });
+        return output;
+      } catch (error) {
+        writes.push({ command: `${command} (condition failed)`, key, units: Number.NaN });
+        throw error;
+      }
+    },
+    { step: "initialize", name: "meterWrites" },
+  );
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return { store: createDynamoStateStore({ doc, tableName: h.tableName }), writes, reads, reset: () => void (writes.length = 0, reads.length = 0) };
+}
+
+async function itemBytes(dedupKey: string): Promise<number> {
+  const { Item } = await h.doc.send(new GetCommand({ TableName: h.tableName, Key: { dedupKey }, ConsistentRead: true }));
+  return Item ? dynaliteDb.itemSize(marshall(Item, { removeUndefinedValues: true })) : 0;
+}
+
+describe("a duplicate costs one write unit", () => {
+  it("a duplicate of a 2 KB alert, delivered and confirmed, is one conditional write charged 1 unit and no read", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store });
+    const key = "hot-duplicate";
+    const firing = bigAlert(key, 0);
+    expect(Buffer.byteLength(JSON.stringify(firing))).toBeGreaterThan(1_800);
+    expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+
+    metered.reset();
+    const duplicate = { ...bigAlert(key, 3), id: `${firing.id}-again` };
+    expect(await router.handleAlert(duplicate, soon())).toMatchObject({ outcome: "deduplicated", recorded: "repeat" });
+    expect(metered.writes).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+    expect(metered.reads).toEqual([]);
+    // Well under 1 KB, with PagerDuty's record, the change list and the counters on it.
+    expect(await itemBytes(key)).toBeLessThan(700);
+  });
+
+  it("every write after the firing's own alert item is charged 1 unit: claim, confirm, resolve", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store });
+    const key = "hot-cycle";
+    expect(await router.handleAlert(bigAlert(key, 0), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    const alertWrites = metered.writes.filter((w) => w.key === alertItemKey(key));
+    expect(alertWrites).toHaveLength(1);
+    expect(alertWrites[0]).toMatchObject({ command: "PutItemCommand" });
+    expect(alertWrites[0]!.units).toBeGreaterThanOrEqual(2);
+    // Record, claim, confirm (and, for a key this instance has not seen, the repeat tried first, which failed).
+    const stateWrites = metered.writes.filter((w) => w.key === key && !w.command.includes("condition failed"));
+    expect(stateWrites.length).toBeGreaterThanOrEqual(3);
+    expect(stateWrites.map((w) => w.units)).toEqual(stateWrites.map(() => 1));
+
+    metered.reset();
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    // The resolve's own writes are one unit each; only the alert item's expiry is charged on its size.
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.units)).toEqual(metered.writes.filter((w) => w.key === key).map(() => 1));
+    expect(metered.writes.filter((w) => w.key !== key).map((w) => w.key)).toEqual([alertItemKey(key)]);
+    const { Item } = await h.doc.send(new GetCommand({ TableName: h.tableName, Key: { dedupKey: alertItemKey(key) }, ConsistentRead: true }));
+    const state = await h.store.get(key);
+    expect(Item?.expiresAt).toBe(state!.expiresAt);
+  });
+
+  it("a firing re-sent after its resolve (as Alertmanager does) is stale: one 1-unit write, and the alert item is not touched", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store });
+    const key = "hot-stale";
+    const firing = bigAlert(key, 0);
+    expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    metered.reset();
+    expect(await router.handleAlert({ ...firing, id: `${firing.id}-resent` }, soon())).toMatchObject({ outcome: "stale" });
+    expect(metered.writes).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+    expect((await h.store.get(key))!.lastAlert).toEqual(firing);
+  });
+
+  it("the full alert is what state reads and the sweep pages with, after duplicates with other content", async () => {
+    const metered = meteredStore();
+    const key = "hot-owed";
+    const firing = bigAlert(key, 0);
+    // Recorded, then the instance stops before delivering: the sweep must page from the table.
+    await metered.store.record(firing, new Date());
+    await metered.store.record({ ...bigAlert(key, 2), id: `${firing.id}-2`, summary: "a later copy" }, new Date());
+    const stored = await h.store.get(key);
+    expect(stored!.lastAlert).toEqual(firing);
+    expect(stored!.lastAlertId).toBe(`${firing.id}-2`);
+
+    const report = await sweepWatched(h.store, h.router(), soon(), Date.now, 8, 0);
+    expect(report).toMatchObject({ delivered: 1, recovered: 1 });
+    const sent = h.fake.events.find((e) => e.dedupKey === key)!.event as { payload: { summary: string; custom_details: Record<string, unknown> } };
+    expect(sent.payload.summary).toBe(firing.summary);
+    expect(sent.payload.custom_details).toMatchObject({ description: "d".repeat(1_500) });
+  });
+
+  it("a state never pairs with the alert of an older firing, and a stale firing does not replace the alert", async () => {
+    const router = h.router();
+    const key = "hot-versions";
+    const first = bigAlert(key, 0);
+    expect(await router.handleAlert(first, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect(await router.handleAlert(bigAlert(key, 10, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    const second = { ...bigAlert(key, 20), summary: "it fired again" };
+    expect(await router.handleAlert(second, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect((await h.store.get(key))!.lastAlert).toEqual(second);
+    // Older than the alert kept: a duplicate, and the kept alert stays.
+    expect(await router.handleAlert({ ...bigAlert(key, 5), summary: "an old copy" }, soon())).toMatchObject({ outcome: "deduplicated" });
+    expect((await h.store.get(key))!.lastAlert).toEqual(second);
+    // An alert item older than the state's firing (put back by hand) is not paired: the state's own fields stand in.
+    await h.doc.send(new PutCommand({ TableName: h.tableName, Item: { dedupKey: alertItemKey(key), alert: storedAlert(first), occurredAt: first.occurredAt } }));
+    const state = await h.store.get(key);
+    expect(state!.lastAlert).toMatchObject({ summary: key, labels: {}, status: "firing", severity: second.severity });
+  });
+
+  it("items of the old layout (the alert inline) are read, deduplicated and move to the new layout at their next firing", async () => {
+    const key = "hot-legacy";
+    const firing = bigAlert(key, 0);
+    const at = firing.occurredAt;
+    await h.doc.send(
+      new PutCommand({
+        TableName: h.tableName,
+        Item: {
+          dedupKey: key, source: "echo", status: "firing", severity: firing.severity, transitionAt: at, eventAt: at, firstSeenAt: at, lastSeenAt: at,
+          lastAlertId: firing.id, lastAlert: storedAlert(firing), seen: 1, deduplicated: 0, suppressed: 0, stale: 0, changes: [at],
+          told: { action: "trigger", routingKeyRef: "default", route: "default", severity: firing.severity, alertId: firing.id, at },
+          openIn: { routingKeyRef: "default", route: "default" },
+        },
+      }),
+    );
+    expect((await h.store.get(key))!.lastAlert).toEqual(firing);
+    const router = h.router();
+    expect(await router.handleAlert(bigAlert(key, 1), soon())).toMatchObject({ outcome: "deduplicated" });
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(h.fake.events.map((e) => e.action)).toEqual(["resolve"]);
+    const again = { ...bigAlert(key, 9), summary: "fired again" };
+    expect(await router.handleAlert(again, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    expect((await h.store.get(key))!.lastAlert).toEqual(again);
+    expect(await itemBytes(key)).toBeLessThan(1_024);
+  });
+});

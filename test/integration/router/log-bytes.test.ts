@@ -1,0 +1,123 @@
+/**
+ * Log bytes per alert at the default level (issue 15): what the router prints for a duplicate —
+ * its log lines and its EMF metric records, both CloudWatch Logs bytes — and that the metrics the
+ * alarms and the dashboard read (infra/constructs/operations.ts) are still there, summed.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { SQSBatchResponse } from "aws-lambda";
+import { createRouterHandler } from "../../../lib/handlers/router.ts";
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, createTelemetry } from "../../../lib/platform/observability.ts";
+import { PIPELINE } from "../../../lib/handlers/pipeline.ts";
+import { startRouterHarness, type RouterHarness } from "../../support/router-harness.ts";
+import { alertAt } from "../../support/alerts.ts";
+import { sqsEvent, sqsRecord } from "../../support/sqs-event.ts";
+import { lambdaContext } from "../../support/lambda-context.ts";
+
+const TARGET_BYTES_PER_DUPLICATE = 300;
+
+let h: RouterHarness;
+let n = 0;
+beforeAll(async () => void (h = await startRouterHarness()));
+afterAll(async () => h.close());
+// As deployed: INFO, metrics on (vitest.config.ts turns both off for the other tests). Stubbed for
+// the whole test: Powertools reads the switch again for every single metric.
+beforeEach(() => {
+  h.fake.reset();
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "INFO");
+  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+  vi.stubEnv("POWERTOOLS_DEV", undefined);
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** Everything the process prints while `fn` runs (stdout and stderr both end in the log group). */
+async function printed(fn: () => Promise<unknown>): Promise<string> {
+  const written: string[] = [];
+  const record = (chunk: string | Uint8Array) => {
+    written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(record as typeof process.stdout.write);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(record as typeof process.stderr.write);
+  try {
+    await fn();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return written.join("");
+}
+
+const lines = (text: string) => text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+interface EmfRecord {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  [field: string]: unknown;
+}
+
+/** Each metric a set of EMF records publishes, as "Name dim=value": summed, with its namespace and dimension names checked. */
+function metricSums(records: Record<string, unknown>[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const record of records.filter((r): r is EmfRecord => "_aws" in r)) {
+    for (const directive of record._aws.CloudWatchMetrics) {
+      expect(directive.Namespace).toBe(METRICS_NAMESPACE);
+      for (const dimensions of directive.Dimensions) {
+        expect(dimensions[0]).toBe("service");
+        expect(record.service).toBe(SERVICE_NAME);
+        for (const { Name } of directive.Metrics) {
+          const key = [Name, ...dimensions.slice(1).map((d) => `${d}=${String(record[d])}`)].join(" ");
+          sums[key] = (sums[key] ?? 0) + Number(record[Name]);
+        }
+      }
+    }
+  }
+  return sums;
+}
+
+function routerHandler() {
+  return createRouterHandler({ ...createTelemetry("router"), router: h.router(), deadLetters: { send: async () => {} }, maxReceiveCount: 3, safetyMarginMs: 500 });
+}
+
+const handle = (handler: ReturnType<typeof routerHandler>, bodies: readonly object[], receiveCount = 1) =>
+  handler(sqsEvent(bodies.map((body) => sqsRecord(JSON.stringify(body), { receiveCount }))), lambdaContext("alert-relay-router", 10_000)) as Promise<SQSBatchResponse>;
+
+describe("router log bytes at the default level", () => {
+  it.each([
+    ["one message per invocation (a quiet queue)", 1],
+    ["full batches", PIPELINE.routerBatchSize],
+  ])("a duplicate prints at most 300 bytes, metrics included: %s", async (_, batchSize) => {
+    const key = `dup-${(n += 1)}`;
+    const handler = routerHandler();
+    const first = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0)])));
+    // What changed PagerDuty is still said at INFO, with what names the alert.
+    expect(first).toContainEqual(expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "delivered", dedupKey: expect.stringContaining(key) }));
+    expect(metricSums(first)).toMatchObject({ [`${METRIC.routerOutcomes} outcome=delivered`]: 1, [`${METRIC.pagerDutyEvents} action=trigger`]: 1 });
+
+    const duplicates = 20;
+    const text = await printed(async () => {
+      for (let sent = 0; sent < duplicates; sent += batchSize) {
+        const batch = Array.from({ length: Math.min(batchSize, duplicates - sent) }, (_, i) => alertAt(key, "firing", 1 + sent + i));
+        expect((await handle(handler, batch)).batchItemFailures).toEqual([]);
+      }
+    });
+    expect(Buffer.byteLength(text) / duplicates).toBeLessThanOrEqual(TARGET_BYTES_PER_DUPLICATE);
+    // Every duplicate is still counted, under the dimension the dashboard searches by.
+    expect(metricSums(lines(text))).toEqual({ [`${METRIC.routerOutcomes} outcome=deduplicated`]: duplicates });
+    expect(h.fake.events).toHaveLength(1);
+  });
+
+  it("still emits what the delivery-failures alarm sums: RouterOutcomes retry and DeadLettered exhausted, with a WARN-or-worse line", async () => {
+    const key = `down-${(n += 1)}`;
+    const handler = routerHandler();
+    h.fake.down();
+    const waiting = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0), alertAt(`${key}-b`, "firing", 0)])));
+    expect(metricSums(waiting)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 2 });
+    expect(waiting).toContainEqual(expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "retry" }));
+
+    const last = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0)], 3)));
+    expect(metricSums(last)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 1, [`${METRIC.deadLettered} reason=exhausted`]: 1 });
+    expect(last).toContainEqual(expect.objectContaining({ level: "ERROR", message: "message dead-lettered", kind: "exhausted" }));
+  });
+});
