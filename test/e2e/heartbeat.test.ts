@@ -10,7 +10,7 @@ import { buildAlert } from "../../lib/alert/build.ts";
 import type { LocalStack } from "../../lib/local/stack.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { runCaptured } from "../support/cli-harness.ts";
+import { runCaptured } from "../support/cli-run.ts";
 import { notification } from "./alertmanager.ts";
 import { waitFor } from "../support/wait-for.ts";
 

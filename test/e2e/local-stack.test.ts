@@ -18,7 +18,7 @@ import { DataDirInUseError } from "../../lib/local/emulators.ts";
 import { StackAlreadyRunningError, startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { runCaptured, type CliRun } from "../support/cli-harness.ts";
+import { runCaptured, type CliRun } from "../support/cli-run.ts";
 import { TEST_CREDENTIALS } from "../support/local-sqs.ts";
 import { dedupKeyOf, notification, type AlertSpec } from "./alertmanager.ts";
 import { waitFor } from "../support/wait-for.ts";

@@ -8,7 +8,7 @@ import type { LocalStack } from "../../lib/local/stack.ts";
 import type { PagerDutyTriggerEvent } from "../../lib/pagerduty/payloads.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
-import { runCaptured } from "../support/cli-harness.ts";
+import { runCaptured } from "../support/cli-run.ts";
 import { dedupKeyOf, notification, type AlertSpec } from "./alertmanager.ts";
 import { waitFor } from "../support/wait-for.ts";
 

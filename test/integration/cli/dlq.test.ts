@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { createSqsDeadLetterSink } from "../../../lib/router/dead-letter.ts";
 import { alertAt } from "../../support/alerts.ts";
-import { NOW, parseTable, startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { NOW, parseTable } from "../../support/cli-run.ts";
 
 let h: CliHarness;
 let dlq: string;

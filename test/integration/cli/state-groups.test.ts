@@ -6,7 +6,8 @@ import { createRouter } from "../../../lib/router/router.ts";
 import { parseMatcherList } from "../../../lib/matchers/matcher.ts";
 import { alertAt } from "../../support/alerts.ts";
 import { createPacer } from "../../../lib/state-table/pacer.ts";
-import { NOW, parseTable, startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { NOW, parseTable } from "../../support/cli-run.ts";
 
 let h: CliHarness;
 const MINUTE = 60_000;

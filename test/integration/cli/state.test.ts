@@ -4,7 +4,8 @@ import { createDynamoStateStore } from "../../../lib/state-table/problem-store.t
 import { isPlaceholderAlert } from "../../../lib/state-table/table.ts";
 import { type StateStore } from "../../../lib/router/stores.ts";
 import { alertAt } from "../../support/alerts.ts";
-import { NOW, parseTable, startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { NOW, parseTable } from "../../support/cli-run.ts";
 
 let h: CliHarness;
 let store: StateStore;

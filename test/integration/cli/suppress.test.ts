@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { parseWindowItem } from "../../../lib/suppression/window-item.ts";
 import { whoAmI } from "../../../lib/cli/commands/suppress-add.ts";
-import { NOW, parseTable, startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { NOW, parseTable } from "../../support/cli-run.ts";
 
 let h: CliHarness;
 beforeAll(async () => {

@@ -4,7 +4,8 @@ import { buildAlert } from "../../../lib/alert/build.ts";
 import type { Deliver } from "../../../lib/router/router.ts";
 import { createRouterRuntime } from "../../../lib/handlers/router-runtime.ts";
 import { createTelemetry } from "../../../lib/platform/observability.ts";
-import { NOW, parseTable, startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
+import { NOW, parseTable } from "../../support/cli-run.ts";
 
 let h: CliHarness;
 const MINUTE = 60_000;

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
 import { createRouterHandler, type RouterHandlerDeps } from "../../../lib/handlers/router.ts";
-import { redeliveryDelaySeconds, type RedeliveryPolicy } from "../../../lib/router/redelivery.ts";
 import { drainOwed } from "../../../lib/router/sweep.ts";
 import type { RouteOutcome, Router } from "../../../lib/router/router.ts";
 import { createSqsDeadLetterSink } from "../../../lib/router/dead-letter.ts";
@@ -179,18 +178,5 @@ describe("no drain without an outage", () => {
     const one = handler({ router: scripted, maxReceiveCount: 1000, drainOwed: async () => ((drains += 1), 0) });
     for (let i = 0; i < 2; i += 1) await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(`pace-${(n += 1)}`, "firing", 0)))]), lambdaContext("router", 3_000));
     expect(drains).toBe(0);
-  });
-});
-
-describe("redelivery delay", () => {
-  const policy: RedeliveryPolicy = { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 3_600_000 };
-  it("doubles per receive within [half, whole] of the ceiling, caps, and never undercuts Retry-After", () => {
-    expect(redeliveryDelaySeconds(1, undefined, policy, () => 0)).toBe(1);
-    expect(redeliveryDelaySeconds(4, undefined, policy, () => 0)).toBe(4);
-    expect(redeliveryDelaySeconds(4, undefined, policy, () => 0.999)).toBe(8);
-    expect(redeliveryDelaySeconds(50, undefined, policy, () => 0.999)).toBe(60);
-    expect(redeliveryDelaySeconds(50, undefined, policy, () => 0)).toBe(30);
-    expect(redeliveryDelaySeconds(1, 5_000, policy, () => 0)).toBe(5);
-    expect(redeliveryDelaySeconds(1, 3_600_000, policy, () => 0)).toBe(900);
   });
 });

@@ -1,7 +1,7 @@
 /** `normalize <source> <file>`: indented JSON for a person at a terminal, one alert per line for a pipe. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runCaptured } from "../../support/cli-harness.ts";
+import { runCaptured } from "../../support/cli-run.ts";
 
 const FILE = "lib/adapters/prometheus/fixtures/high-latency.firing.json";
 const files = { [FILE]: readFileSync(FILE, "utf8") };
