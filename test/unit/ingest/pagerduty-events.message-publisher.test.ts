@@ -2,13 +2,15 @@
  * The Events API ingest's message publisher: one change event or acknowledge, validated, sent as a
  * batch of one through the alert publisher's retrying sender (lib/publish/sqs-publisher.ts).
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { SQSClient, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { createSqsMessagePublisher } from "../../../lib/ingest/pagerduty-events/message-publisher.ts";
 import type { AcknowledgeMessage } from "../../../lib/messages/acknowledge-message.ts";
 
 const sqsMock = mockClient(SQSClient);
+// The unit lane shares one module graph: give SQSClient back to the files after this one.
+afterAll(() => sqsMock.restore());
 const queueUrl = "http://sqs.local/123456789012/alerts";
 const message: AcknowledgeMessage = { kind: "pagerduty-acknowledge", schema: 1, id: "events-v2-acknowledge:1", source: "events-v2", dedupKey: "db-1/disk", receivedAt: "2026-11-26T18:04:00.000Z" };
 

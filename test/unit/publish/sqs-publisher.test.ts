@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchCommandInput } from "@aws-sdk/client-sqs";
 import { MAX_BATCH_BYTES, PublishError, createSqsPublisher, planBatches } from "../../../lib/publish/sqs-publisher.ts";
@@ -6,6 +6,8 @@ import { buildAlert } from "../../../lib/alert/build.ts";
 import type { NormalizedAlert } from "../../../lib/alert/schema.ts";
 
 const sqsMock = mockClient(SQSClient);
+// The unit lane shares one module graph: give SQSClient back to the files after this one.
+afterAll(() => sqsMock.restore());
 const queueUrl = "http://sqs.local/123456789012/alerts";
 
 function alerts(count: number, summaryChars = 10): NormalizedAlert[] {

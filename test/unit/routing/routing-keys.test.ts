@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ParameterNotFoundError } from "@aws-lambda-powertools/parameters/errors";
@@ -182,6 +182,7 @@ describe("Secrets Manager resolver", () => {
   describe("through Powertools' getSecret (the default)", () => {
     const secretsManager = mockClient(SecretsManagerClient);
     afterEach(() => secretsManager.reset());
+    afterAll(() => secretsManager.restore());
 
     it("fetches once within maxAge and maps a missing secret to MissingRoutingKeyError", async () => {
       secretsManager
