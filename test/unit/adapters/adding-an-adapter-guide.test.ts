@@ -13,7 +13,7 @@ import type { Adapter } from "../../../lib/adapters/types.ts";
 import { parseAlert } from "../../../lib/alert/schema.ts";
 
 const GUIDE = "docs/adding-an-adapter.md";
-const MARKER = "<!-- tested by test/contract/adding-an-adapter-guide.test.ts";
+const MARKER = "<!-- tested by test/unit/adapters/adding-an-adapter-guide.test.ts";
 const SCRATCH = resolve("node_modules/.cache/alert-relay-guide", String(process.pid));
 const ctx = { receivedAt: "2026-11-26T18:00:00.000Z", config: { defaultSeverity: "warning" as const } };
 
