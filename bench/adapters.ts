@@ -16,17 +16,37 @@ const RECEIVED_AT = "2026-11-26T18:00:00.000Z";
 export function typicalAlertmanagerGroup(size = 10): string {
   const alerts = Array.from({ length: size }, (_, i) => ({
     status: "firing",
-    labels: { alertname: "HighRequestLatency", severity: "critical", service: "checkout", team: "payments", env: "prod", region: "eu-west-1", instance: `web-${i}.prod.example.com:9100`, job: "node" },
-    annotations: { summary: `p99 latency above 500ms on web-${i}`, description: "The 99th percentile of request latency has been above 500ms for 10 minutes.", runbook_url: "https://runbooks.example.com/latency" },
+    labels: {
+      alertname: "HighRequestLatency",
+      severity: "critical",
+      service: "checkout",
+      team: "payments",
+      env: "prod",
+      region: "eu-west-1",
+      instance: `web-${i}.prod.example.com:9100`,
+      job: "node",
+    },
+    annotations: {
+      summary: `p99 latency above 500ms on web-${i}`,
+      description: "The 99th percentile of request latency has been above 500ms for 10 minutes.",
+      runbook_url: "https://runbooks.example.com/latency",
+    },
     startsAt: "2026-11-26T17:40:00.000Z",
     endsAt: "0001-01-01T00:00:00Z",
     generatorURL: `https://prometheus.example.com/graph?g0.expr=latency_p99%3E0.5&i=${i}`,
     fingerprint: (0x1000000000000000n + BigInt(i)).toString(16),
   }));
   return JSON.stringify({
-    version: "4", groupKey: '{}:{alertname="HighRequestLatency"}', truncatedAlerts: 0, status: "firing", receiver: "alert-relay",
-    groupLabels: { alertname: "HighRequestLatency" }, commonLabels: { alertname: "HighRequestLatency", service: "checkout" },
-    commonAnnotations: {}, externalURL: "https://alertmanager.example.com", alerts,
+    version: "4",
+    groupKey: '{}:{alertname="HighRequestLatency"}',
+    truncatedAlerts: 0,
+    status: "firing",
+    receiver: "alert-relay",
+    groupLabels: { alertname: "HighRequestLatency" },
+    commonLabels: { alertname: "HighRequestLatency", service: "checkout" },
+    commonAnnotations: {},
+    externalURL: "https://alertmanager.example.com",
+    alerts,
   });
 }
 
@@ -41,7 +61,8 @@ function cases(): Case[] {
   for (const adapter of adapters) {
     for (const fixture of loadFixtures(adapter.name)) {
       const result = adapter.normalize(fixture.payload, { receivedAt: RECEIVED_AT, config: adapter.config({}) });
-      if (result.ok && result.alerts.length > 0) list.push({ adapter: adapter.name, name: fixture.file, text: JSON.stringify(fixture.payload) });
+      if (result.ok && result.alerts.length > 0)
+        list.push({ adapter: adapter.name, name: fixture.file, text: JSON.stringify(fixture.payload) });
     }
   }
   return list;
@@ -49,7 +70,17 @@ function cases(): Case[] {
 
 export function benchAdapters(seconds: number): string[] {
   const lines: string[] = [];
-  const rows: string[][] = [["adapter", "payload", "alerts/payload", "alerts/s (parse+normalize)", "alerts/s (+validate)", "normalize ÷ parse", "(parse+normalize) ÷ parse"]];
+  const rows: string[][] = [
+    [
+      "adapter",
+      "payload",
+      "alerts/payload",
+      "alerts/s (parse+normalize)",
+      "alerts/s (+validate)",
+      "normalize ÷ parse",
+      "(parse+normalize) ÷ parse",
+    ],
+  ];
   const perAdapter = new Map<string, { alerts: number; normalizeSeconds: number; parseSeconds: number }>();
   let typical: { perSecond: number; ratio: number; strictRatio: number } | undefined;
   for (const c of cases()) {
@@ -70,7 +101,15 @@ export function benchAdapters(seconds: number): string[] {
     const ratio = parseOnly.perSecond / normalizeOnly.perSecond;
     const strictRatio = parseOnly.perSecond / parseAndNormalize.perSecond;
     const alertsPerSecond = parseAndNormalize.perSecond * count;
-    rows.push([c.adapter, c.name, String(count), fmt(alertsPerSecond), fmt(withValidation.perSecond * count), fmt(ratio, 2), fmt(strictRatio, 2)]);
+    rows.push([
+      c.adapter,
+      c.name,
+      String(count),
+      fmt(alertsPerSecond),
+      fmt(withValidation.perSecond * count),
+      fmt(ratio, 2),
+      fmt(strictRatio, 2),
+    ]);
     if (c.name === "typical group of 10") typical = { perSecond: alertsPerSecond, ratio, strictRatio };
     const total = perAdapter.get(c.adapter) ?? { alerts: 0, normalizeSeconds: 0, parseSeconds: 0 };
     total.alerts += count;
@@ -86,7 +125,7 @@ export function benchAdapters(seconds: number): string[] {
     lines.push(
       `Target: Alertmanager ≥ 100,000 alerts/s → ${fmt(typical.perSecond)} alerts/s  ${verdict(typical.perSecond >= 100_000)}`,
       `Target: normalize ÷ JSON.parse ≤ 3 → ${fmt(typical.ratio, 2)}  ` +
-      `${verdict(typical.ratio <= 3)}   (stricter (parse+normalize) ÷ parse: ${fmt(typical.strictRatio, 2)})`,
+        `${verdict(typical.ratio <= 3)}   (stricter (parse+normalize) ÷ parse: ${fmt(typical.strictRatio, 2)})`,
       "",
     );
   }

@@ -16,7 +16,15 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
 import { adapters } from "../lib/adapters/registry.ts";
-import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, esbuildOptions, PROJECT_ROOT, RUNTIME_SDK_EXTERNALS, type FunctionKind } from "../infra/bundling.ts";
+import {
+  BUNDLE,
+  FUNCTION_ENTRIES,
+  NODE_OPTIONS,
+  esbuildOptions,
+  PROJECT_ROOT,
+  RUNTIME_SDK_EXTERNALS,
+  type FunctionKind,
+} from "../infra/bundling.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 const SIZE_TARGET_KB = 500;
@@ -110,12 +118,17 @@ export async function benchBundles(): Promise<string[]> {
   mkdirSync(OUT_DIR, { recursive: true });
   const kinds = Object.keys(FUNCTION_ENTRIES) as FunctionKind[];
   const bundles = new Map<string, Bundle>();
-  for (const variant of ["bundled", "runtime"] as const) for (const kind of kinds) bundles.set(`${variant}/${kind}`, await bundle(kind, variant));
+  for (const variant of ["bundled", "runtime"] as const)
+    for (const kind of kinds) bundles.set(`${variant}/${kind}`, await bundle(kind, variant));
 
   // One row per deployed function: every adapter shares one bundle but starts with its own ADAPTER_NAME.
   const ingestEnv = { ALERTS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/bench", WEBHOOK_TOKEN_SECRET: "bench-token" };
   const functions: { name: string; kind: FunctionKind; env: Record<string, string> }[] = [
-    ...adapters.map((adapter) => ({ name: `adapter ${adapter.name}`, kind: "adapter" as const, env: { ADAPTER_NAME: adapter.name, ...ingestEnv } })),
+    ...adapters.map((adapter) => ({
+      name: `adapter ${adapter.name}`,
+      kind: "adapter" as const,
+      env: { ADAPTER_NAME: adapter.name, ...ingestEnv },
+    })),
     { name: "pagerduty-events", kind: "pagerduty-events", env: ingestEnv },
     { name: "router", kind: "router", env: ROUTER_ENV },
     { name: "sweep", kind: "sweep", env: ROUTER_ENV },
@@ -161,8 +174,11 @@ export async function benchBundles(): Promise<string[]> {
   const adapterBundle = bundles.get("bundled/adapter")!;
   if (adapterBundle.bytes / 1024 > SIZE_TARGET_KB) misses.unshift(`  adapter: ${largestParts(adapterBundle.metafile)}`);
   const lines = [
-    `Bundles: esbuild ${BUNDLE.format}, ${BUNDLE.target}, minified, source maps (NODE_OPTIONS=${NODE_OPTIONS}); deployed: SDK clients bundled, external only ${BUNDLE.externalModules.join(" ")}; compared: ${RUNTIME_SDK_EXTERNALS.join(" ")} external (the runtime's copy)`,
-    `Machine load average (1 min): ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after, on ${availableParallelism()} cores; wall times grow with it, CPU times much less`,
+    `Bundles: esbuild ${BUNDLE.format}, ${BUNDLE.target}, minified, source maps ` +
+      `(NODE_OPTIONS=${NODE_OPTIONS}); deployed: SDK clients bundled, external only ` +
+      `${BUNDLE.externalModules.join(" ")}; compared: ${RUNTIME_SDK_EXTERNALS.join(" ")} external (the runtime's copy)`,
+    `Machine load average (1 min): ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after, on ` +
+      `${availableParallelism()} cores; wall times grow with it, CPU times much less`,
     table(rows),
     "",
   ];

@@ -23,7 +23,13 @@
 import { appendFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
-import { CreateTableCommand, DescribeTableCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { Context } from "aws-lambda";
 import { startDynalite, dynamoClient } from "../test/support/dynalite.ts";
@@ -80,27 +86,29 @@ const TAIL_MINUTES = 30;
 const PLATFORM_LOG_BYTES_PER_INVOCATION = (SYSTEM_LOG_LEVEL as string) === "INFO" || (SYSTEM_LOG_LEVEL as string) === "DEBUG" ? 450 : 0;
 /** One API Gateway access log line (the stack's format) with typical values for an Alertmanager webhook. */
 const ACCESS_LOG_BYTES = Buffer.byteLength(
-  JSON.stringify(ACCESS_LOG_FIELDS).replace(/\$context\.[\w.]+/g, (field) =>
-    ({
-      "$context.requestId": "Xk3Lq2pYIAMEbQw=",
-      "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
-      "$context.identity.sourceIp": "203.0.113.10",
-      "$context.identity.userAgent": "Alertmanager/0.28.1",
-      "$context.routeKey": "POST /webhooks/prometheus",
-      "$context.status": "202",
-      "$context.protocol": "HTTP/1.1",
-      "$context.responseLength": "96",
-      "$context.responseLatency": "38",
-      "$context.integrationStatus": "200",
-      "$context.integrationLatency": "36",
-    })[field] ?? "-",
+  JSON.stringify(ACCESS_LOG_FIELDS).replace(
+    /\$context\.[\w.]+/g,
+    (field) =>
+      ({
+        "$context.requestId": "Xk3Lq2pYIAMEbQw=",
+        "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
+        "$context.identity.sourceIp": "203.0.113.10",
+        "$context.identity.userAgent": "Alertmanager/0.28.1",
+        "$context.routeKey": "POST /webhooks/prometheus",
+        "$context.status": "202",
+        "$context.protocol": "HTTP/1.1",
+        "$context.responseLength": "96",
+        "$context.responseLatency": "38",
+        "$context.integrationStatus": "200",
+        "$context.integrationLatency": "36",
+      })[field] ?? "-",
   ),
 );
 
-
 // dynalite's own sizing (DynamoDB's rules: attribute names plus values), so units match what it reports for reads.
 const dynaliteDb = createRequire(import.meta.url)("dynalite/db/index.js") as { itemSize(item: Record<string, AttributeValue>): number };
-const writeUnits = (item: Record<string, AttributeValue> | undefined) => (item ? Math.max(1, Math.ceil(dynaliteDb.itemSize(item) / KB)) : 0);
+const writeUnits = (item: Record<string, AttributeValue> | undefined) =>
+  item ? Math.max(1, Math.ceil(dynaliteDb.itemSize(item) / KB)) : 0;
 
 /** Whatever the process prints (Powertools logs and EMF) while `fn` runs: counted and swallowed. */
 async function capturingOutput<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
@@ -125,14 +133,22 @@ async function capturingOutput<T>(fn: () => Promise<T>): Promise<{ result: T; by
 
 /** Telemetry as deployed: INFO logs, metrics on (EMF lines count as log bytes). */
 function defaultTelemetry(component: string, dimensions?: Record<string, string>): Telemetry {
-  const saved = { level: process.env.POWERTOOLS_LOG_LEVEL, metrics: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
+  const saved = {
+    level: process.env.POWERTOOLS_LOG_LEVEL,
+    metrics: process.env.POWERTOOLS_METRICS_DISABLED,
+    dev: process.env.POWERTOOLS_DEV,
+  };
   process.env.POWERTOOLS_LOG_LEVEL = "INFO";
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   delete process.env.POWERTOOLS_DEV;
   try {
     return createTelemetry(component, dimensions);
   } finally {
-    for (const [name, value] of [["POWERTOOLS_LOG_LEVEL", saved.level], ["POWERTOOLS_METRICS_DISABLED", saved.metrics], ["POWERTOOLS_DEV", saved.dev]] as const) {
+    for (const [name, value] of [
+      ["POWERTOOLS_LOG_LEVEL", saved.level],
+      ["POWERTOOLS_METRICS_DISABLED", saved.metrics],
+      ["POWERTOOLS_DEV", saved.dev],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -156,21 +172,36 @@ const READ_COMMANDS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand"])
  * Charges every DynamoDB request the client sends: reads as dynalite reports their units, writes
  * from the item read (on a separate, uncounted client) just before and just after.
  */
-export async function meterDynamo(client: DynamoDBClient, raw: DynamoDBClient, tally: () => DynamoTally, stateTable: string): Promise<void> {
+export async function meterDynamo(
+  client: DynamoDBClient,
+  raw: DynamoDBClient,
+  tally: () => DynamoTally,
+  stateTable: string,
+): Promise<void> {
   const keyNames = new Map<string, string[]>();
   const keysOf = async (tableName: string) => {
     if (!keyNames.has(tableName)) {
       const { Table } = await raw.send(new DescribeTableCommand({ TableName: tableName }));
-      keyNames.set(tableName, (Table?.KeySchema ?? []).map((k) => k.AttributeName!));
+      keyNames.set(
+        tableName,
+        (Table?.KeySchema ?? []).map((k) => k.AttributeName!),
+      );
     }
     return keyNames.get(tableName)!;
   };
   const marshalled = (value: Record<string, unknown>): Record<string, AttributeValue> =>
-    Object.values(value).every((v) => typeof v === "object" && v !== null && !Array.isArray(v)) ? (value as Record<string, AttributeValue>) : marshall(value);
-  const indexKey = (item: Record<string, AttributeValue> | undefined) => (item?.watch && item.watchAt ? `${item.watch.S}|${item.watchAt.S}` : undefined);
+    Object.values(value).every((v) => typeof v === "object" && v !== null && !Array.isArray(v))
+      ? (value as Record<string, AttributeValue>)
+      : marshall(value);
+  const indexKey = (item: Record<string, AttributeValue> | undefined) =>
+    item?.watch && item.watchAt ? `${item.watch.S}|${item.watchAt.S}` : undefined;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown> & { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+      const input = args.input as Record<string, unknown> & {
+        TableName?: string;
+        Key?: Record<string, unknown>;
+        Item?: Record<string, unknown>;
+      };
       const counts = tally();
       if (READ_COMMANDS.has(context.commandName!)) {
         input.ReturnConsumedCapacity = "TOTAL";
@@ -209,7 +240,15 @@ export async function meterDynamo(client: DynamoDBClient, raw: DynamoDBClient, t
   );
 }
 
-export const emptyTally = (): DynamoTally => ({ writeRequests: 0, writeUnits: 0, indexWriteUnits: 0, failedConditionalWrites: 0, readRequests: 0, readUnits: 0, largestStateItem: 0 });
+export const emptyTally = (): DynamoTally => ({
+  writeRequests: 0,
+  writeUnits: 0,
+  indexWriteUnits: 0,
+  failedConditionalWrites: 0,
+  readRequests: 0,
+  readUnits: 0,
+  largestStateItem: 0,
+});
 
 interface ScenarioCounts {
   name: string;
@@ -254,7 +293,15 @@ async function runScenario(name: string, messages: readonly Message[], config: u
   let phase: keyof typeof phases = "alerts";
   await meterDynamo(client, raw, () => phases[phase], tables.state);
   try {
-    const pagerDuty = createPagerDutyClient({ baseUrl: fake.url, maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, rateLimitBaseMs: 20, rateLimitMaxMs: 200, random: seededRandom(seed + 1) });
+    const pagerDuty = createPagerDutyClient({
+      baseUrl: fake.url,
+      maxAttempts: 3,
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+      rateLimitBaseMs: 20,
+      rateLimitMaxMs: 200,
+      random: seededRandom(seed + 1),
+    });
     const keysUsed = new Set<string>();
     const toPagerDuty = createPagerDutyDeliver(pagerDuty, async (ref) => {
       const key = ROUTING_KEYS[ref];
@@ -278,7 +325,12 @@ async function runScenario(name: string, messages: readonly Message[], config: u
     // A fresh context per invocation: its remaining time counts down in real time.
     const context = (): Context => ({ ...lambdaContext("alert-relay-router", 60_000), memoryLimitInMB: String(FUNCTION_MEMORY_MB.router) });
 
-    const queue: Pending[] = messages.map((message, index) => ({ message, deliverAt: message.deliverAt, receives: 0, messageId: `m-${index}` }));
+    const queue: Pending[] = messages.map((message, index) => ({
+      message,
+      deliverAt: message.deliverAt,
+      receives: 0,
+      messageId: `m-${index}`,
+    }));
     const counts: ScenarioCounts = {
       name,
       alerts: messages.length,
@@ -329,10 +381,16 @@ async function runScenario(name: string, messages: readonly Message[], config: u
       for (const item of batch) queue.splice(queue.indexOf(item), 1);
       const records = batch.map((item) => {
         item.receives += 1;
-        return sqsRecord(JSON.stringify(item.message.alert), { messageId: item.messageId, receiveCount: item.receives, sentAt: item.message.deliverAt });
+        return sqsRecord(JSON.stringify(item.message.alert), {
+          messageId: item.messageId,
+          receiveCount: item.receives,
+          sentAt: item.message.deliverAt,
+        });
       });
       const started = performance.now();
-      const { result, bytes } = await capturingOutput(() => handler(sqsEvent(records), context()) as Promise<{ batchItemFailures: { itemIdentifier: string }[] }>);
+      const { result, bytes } = await capturingOutput(
+        () => handler(sqsEvent(records), context()) as Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+      );
       const ms = performance.now() - started;
       counts.routerInvocations += 1;
       counts.routerMs += ms;
@@ -450,9 +508,24 @@ function costPerMillion(s: ScenarioCounts, adapter: AdapterCounts): CostLine[] {
     { item: "Lambda requests", quantity: lambdaRequests, unit: "requests", dollars: lambdaRequests * PRICES.lambdaRequestsPerMillion },
     { item: "Lambda duration (arm64)", quantity: gbSeconds, unit: "GB-s", dollars: gbSeconds * m * PRICES.lambdaArmPerGbSecond },
     { item: "SQS requests (64 KB chunks)", quantity: sqsRequests, unit: "requests", dollars: sqsRequests * PRICES.sqsStandardPerMillion },
-    { item: "DynamoDB writes", quantity: perAlert(dynamoWrites), unit: "WRU", dollars: perAlert(dynamoWrites) * PRICES.dynamoWritePerMillionUnits },
-    { item: "DynamoDB reads", quantity: perAlert(dynamoReads), unit: "RRU", dollars: perAlert(dynamoReads) * PRICES.dynamoReadPerMillionUnits },
-    { item: "Secrets Manager calls", quantity: secretCalls, unit: "calls", dollars: (secretCalls * m * PRICES.secretsManagerPer10kCalls) / 10_000 },
+    {
+      item: "DynamoDB writes",
+      quantity: perAlert(dynamoWrites),
+      unit: "WRU",
+      dollars: perAlert(dynamoWrites) * PRICES.dynamoWritePerMillionUnits,
+    },
+    {
+      item: "DynamoDB reads",
+      quantity: perAlert(dynamoReads),
+      unit: "RRU",
+      dollars: perAlert(dynamoReads) * PRICES.dynamoReadPerMillionUnits,
+    },
+    {
+      item: "Secrets Manager calls",
+      quantity: secretCalls,
+      unit: "calls",
+      dollars: (secretCalls * m * PRICES.secretsManagerPer10kCalls) / 10_000,
+    },
     { item: "CloudWatch Logs ingested", quantity: logBytes, unit: "bytes", dollars: (logBytes * m * PRICES.logsIngestPerGb) / 1024 ** 3 },
   ];
 }
@@ -465,7 +538,12 @@ export async function benchCost(): Promise<string[]> {
   const adapter = await measureAdapter();
   // 20 messages per problem: its first firing and its resolve are new, the 18 others repeat what is known.
   const steady = generateStormWorkload({ seed, alerts: steadyAlerts, problems: Math.round(steadyAlerts / 20), burst: 0, flappingShare: 0 });
-  const storm = generateStormWorkload({ seed, alerts: Math.round(5_000 * stormScale), problems: Math.round(1_000 * stormScale), burst: Math.round(300 * stormScale) });
+  const storm = generateStormWorkload({
+    seed,
+    alerts: Math.round(5_000 * stormScale),
+    problems: Math.round(1_000 * stormScale),
+    burst: Math.round(300 * stormScale),
+  });
   const scenarios = [
     await runScenario("steady", steady.messages, STORM_ROUTES_CONFIG, seed),
     await runScenario("storm", storm.messages, STORM_ROUTES_CONFIG, seed),
@@ -475,32 +553,63 @@ export async function benchCost(): Promise<string[]> {
 
   const rows: string[][] = [["$ per million alerts", ...scenarios.flatMap((s) => [`${s.name}: per alert`, "$"])]];
   costs[0]!.forEach((line, i) => {
-    rows.push([line.item, ...costs.flatMap((c) => [`${fmt(c[i]!.quantity, c[i]!.unit === "bytes" ? 0 : 3)} ${c[i]!.unit}`, fmt(c[i]!.dollars, 3)])]);
+    rows.push([
+      line.item,
+      ...costs.flatMap((c) => [`${fmt(c[i]!.quantity, c[i]!.unit === "bytes" ? 0 : 3)} ${c[i]!.unit}`, fmt(c[i]!.dollars, 3)]),
+    ]);
   });
   rows.push(["total", ...costs.flatMap((c) => ["", fmt(total(c), 2)])]);
 
   const unitRows: string[][] = [["DynamoDB per alert", ...scenarios.map((s) => s.name)]];
   const per = (s: ScenarioCounts, n: number) => fmt(n / s.alerts, 2);
-  unitRows.push(["write requests (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.writeRequests)} / ${per(s, s.sweepPhase.writeRequests)}`)]);
-  unitRows.push(["write units, table (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.writeUnits)} / ${per(s, s.sweepPhase.writeUnits)}`)]);
-  unitRows.push(["write units, watch-index", ...scenarios.map((s) => per(s, s.alertsPhase.indexWriteUnits + s.sweepPhase.indexWriteUnits))]);
-  unitRows.push(["failed conditional writes", ...scenarios.map((s) => per(s, s.alertsPhase.failedConditionalWrites + s.sweepPhase.failedConditionalWrites))]);
-  unitRows.push(["read units (routing / sweeps)", ...scenarios.map((s) => `${per(s, s.alertsPhase.readUnits)} / ${per(s, s.sweepPhase.readUnits)}`)]);
-  unitRows.push(["largest state item", ...scenarios.map((s) => `${fmt(Math.max(s.alertsPhase.largestStateItem, s.sweepPhase.largestStateItem))} bytes`)]);
+  unitRows.push([
+    "write requests (routing / sweeps)",
+    ...scenarios.map((s) => `${per(s, s.alertsPhase.writeRequests)} / ${per(s, s.sweepPhase.writeRequests)}`),
+  ]);
+  unitRows.push([
+    "write units, table (routing / sweeps)",
+    ...scenarios.map((s) => `${per(s, s.alertsPhase.writeUnits)} / ${per(s, s.sweepPhase.writeUnits)}`),
+  ]);
+  unitRows.push([
+    "write units, watch-index",
+    ...scenarios.map((s) => per(s, s.alertsPhase.indexWriteUnits + s.sweepPhase.indexWriteUnits)),
+  ]);
+  unitRows.push([
+    "failed conditional writes",
+    ...scenarios.map((s) => per(s, s.alertsPhase.failedConditionalWrites + s.sweepPhase.failedConditionalWrites)),
+  ]);
+  unitRows.push([
+    "read units (routing / sweeps)",
+    ...scenarios.map((s) => `${per(s, s.alertsPhase.readUnits)} / ${per(s, s.sweepPhase.readUnits)}`),
+  ]);
+  unitRows.push([
+    "largest state item",
+    ...scenarios.map((s) => `${fmt(Math.max(s.alertsPhase.largestStateItem, s.sweepPhase.largestStateItem))} bytes`),
+  ]);
 
   const logRows: string[][] = [["log bytes per alert", ...scenarios.map((s) => s.name)]];
-  logRows.push([`adapter (per request; incl. ${fmt(ACCESS_LOG_BYTES)} of API access log)`, ...scenarios.map(() => fmt(adapter.logBytesPerRequest))]);
+  logRows.push([
+    `adapter (per request; incl. ${fmt(ACCESS_LOG_BYTES)} of API access log)`,
+    ...scenarios.map(() => fmt(adapter.logBytesPerRequest)),
+  ]);
   logRows.push(["router", ...scenarios.map((s) => fmt(s.routerLogBytes / s.alerts))]);
   logRows.push(["sweep", ...scenarios.map((s) => fmt(s.sweepLogBytes / s.alerts))]);
   logRows.push(["all", ...scenarios.map((s) => fmt(adapter.logBytesPerRequest + (s.routerLogBytes + s.sweepLogBytes) / s.alerts))]);
 
   const steadyTotal = total(costs[0]!);
+  const batchFigures = (s: ScenarioCounts) =>
+    `${s.name} ${fmt(s.alerts / s.routerInvocations, 2)} alerts/invocation, ${fmt(s.routerMs / s.routerInvocations, 1)} ms each`;
   return [
     `Cost: dollars per million alerts, us-east-1 list prices of ${PRICES.date}, one alert per webhook request, no free tier`,
-    `  steady: ${fmt(scenarios[0]!.alerts)} alerts on ${fmt(steady.problems.length)} problems (${fmt((1 - scenarios[0]!.firstOrTransition / scenarios[0]!.alerts) * 100)} % repeats); ` +
-      `storm: ${fmt(scenarios[1]!.alerts)} alerts on ${fmt(storm.problems.length)} problems (burst ${storm.problems.filter((p) => p.kind === "burst").length}, 10 % flapping), the storm bench's routes and policies`,
-    `  router batches (≤ ${PIPELINE.routerBatchSize} arrived within 1 s): ${scenarios.map((s) => `${s.name} ${fmt(s.alerts / s.routerInvocations, 2)} alerts/invocation, ${fmt(s.routerMs / s.routerInvocations, 1)} ms each`).join("; ")}; ` +
-      `adapter ${fmt(adapter.medianMs, 1)} ms median; memory adapter ${FUNCTION_MEMORY_MB.adapter} MB, router ${FUNCTION_MEMORY_MB.router} MB, sweep ${FUNCTION_MEMORY_MB.sweep} MB; durations are wall time on this (shared, loaded) machine against dynalite`,
+    `  steady: ${fmt(scenarios[0]!.alerts)} alerts on ${fmt(steady.problems.length)} problems ` +
+      `(${fmt((1 - scenarios[0]!.firstOrTransition / scenarios[0]!.alerts) * 100)} % repeats); ` +
+      `storm: ${fmt(scenarios[1]!.alerts)} alerts on ${fmt(storm.problems.length)} problems (burst ` +
+      `${storm.problems.filter((p) => p.kind === "burst").length}, 10 % flapping), the storm bench's routes and policies`,
+    `  router batches (≤ ${PIPELINE.routerBatchSize} arrived within 1 s): ` +
+      `${scenarios.map(batchFigures).join("; ")}; ` +
+      `adapter ${fmt(adapter.medianMs, 1)} ms median; memory adapter ${FUNCTION_MEMORY_MB.adapter} ` +
+      `MB, router ${FUNCTION_MEMORY_MB.router} MB, sweep ${FUNCTION_MEMORY_MB.sweep} MB; durations ` +
+      `are wall time on this (shared, loaded) machine against dynalite`,
     table(rows),
     "",
     table(unitRows),
@@ -518,10 +627,11 @@ export async function benchCost(): Promise<string[]> {
       ["Secrets Manager API calls", fmt(PRICES.secretsManagerPer10kCalls, 2), "per 10,000 calls"],
       ["CloudWatch Logs ingestion", fmt(PRICES.logsIngestPerGb, 2), "per GB (standard class)"],
     ]),
-    `  Not per alert, so not above: secrets ($0.40/month each), custom metrics, log storage, the sweep's idle runs, the event source mapping's empty receives.`,
+    `  Not per alert, so not above: secrets ($0.40/month each), custom metrics, log storage, ` +
+      `the sweep's idle runs, the event source mapping's empty receives.`,
     "",
-    `Target: ≤ $${TARGET_STEADY_DOLLARS} per million alerts on the steady mix → $${fmt(steadyTotal, 2)}  ${verdict(steadyTotal <= TARGET_STEADY_DOLLARS)}   (${fmt((performance.now() - started) / 1000, 1)} s)`,
+    `Target: ≤ $${TARGET_STEADY_DOLLARS} per million alerts on the steady mix → $${fmt(steadyTotal, 2)}  ` +
+      `${verdict(steadyTotal <= TARGET_STEADY_DOLLARS)}   (${fmt((performance.now() - started) / 1000, 1)} s)`,
     "",
   ];
 }
-

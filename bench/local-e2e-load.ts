@@ -57,7 +57,16 @@ function problems(count: number, alertname: string): Problem[] {
 }
 
 async function send(url: string, group: readonly Problem[]): Promise<void> {
-  const body = JSON.stringify({ version: "4", status: "firing", receiver: "bench", groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://bench", alerts: group.map((p) => p.alert) });
+  const body = JSON.stringify({
+    version: "4",
+    status: "firing",
+    receiver: "bench",
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: "http://bench",
+    alerts: group.map((p) => p.alert),
+  });
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
   await response.arrayBuffer();
   if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
@@ -73,7 +82,8 @@ async function triggers(load: readonly Problem[], timeoutMs: number): Promise<{ 
     const events = fake.events;
     for (; seen < events.length; seen += 1) {
       const event = events[seen]!;
-      if (event.action === "trigger" && wanted.has(event.dedupKey) && !times.has(event.dedupKey)) times.set(event.dedupKey, event.receivedAt);
+      if (event.action === "trigger" && wanted.has(event.dedupKey) && !times.has(event.dedupKey))
+        times.set(event.dedupKey, event.receivedAt);
     }
     if (times.size === wanted.size) return { times, complete: true };
     if (Date.now() > deadline) return { times, complete: false };
@@ -81,8 +91,18 @@ async function triggers(load: readonly Problem[], timeoutMs: number): Promise<{ 
   }
 }
 
-function result(phase: PhaseResult["phase"], load: readonly Problem[], sentAt: Map<string, number>, answeredIn: number[], start: number, sendEnd: number, found: Awaited<ReturnType<typeof triggers>>): PhaseResult {
-  const latencies = load.flatMap((p) => (found.times.has(p.dedupKey) ? [found.times.get(p.dedupKey)! - sentAt.get(p.dedupKey)!] : [])).sort((a, b) => a - b);
+function result(
+  phase: PhaseResult["phase"],
+  load: readonly Problem[],
+  sentAt: Map<string, number>,
+  answeredIn: number[],
+  start: number,
+  sendEnd: number,
+  found: Awaited<ReturnType<typeof triggers>>,
+): PhaseResult {
+  const latencies = load
+    .flatMap((p) => (found.times.has(p.dedupKey) ? [found.times.get(p.dedupKey)! - sentAt.get(p.dedupKey)!] : []))
+    .sort((a, b) => a - b);
   const last = Math.max(...found.times.values());
   return {
     phase,

@@ -53,7 +53,11 @@ function loadThread() {
       const wall = performance.now();
       const result = (await next("latencies")) as PhaseResult;
       const used = process.cpuUsage(cpu);
-      return { result, stackThreadBusy: performance.eventLoopUtilization(elu).utilization, processCores: (used.user + used.system) / 1000 / (performance.now() - wall) };
+      return {
+        result,
+        stackThreadBusy: performance.eventLoopUtilization(elu).utilization,
+        processCores: (used.user + used.system) / 1000 / (performance.now() - wall),
+      };
     },
     async close() {
       worker.postMessage({ phase: "close" } satisfies LoadCommand);
@@ -89,7 +93,13 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
     const fakeUrl = await load.fakeUrl();
     // The throughput target is per problem paged on its own: storm protection would fold the blast into one incident.
     const routes = JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false });
-    stack = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_EVENTS_URL: fakeUrl, PAGERDUTY_ROUTING_KEY: "B".repeat(32), ROUTES_JSON: routes } });
+    stack = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      dataDir,
+      quiet: true,
+      env: { PAGERDUTY_EVENTS_URL: fakeUrl, PAGERDUTY_ROUTING_KEY: "B".repeat(32), ROUTES_JSON: routes },
+    });
     const webhookUrl = stack.webhooks.prometheus!;
     // Warm-up: JIT, connection pools, every poller.
     await load.run({ phase: "blast", webhookUrl, alerts: 300, perRequest: 10, concurrency: 4 });
@@ -103,15 +113,24 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
     lines.push(
       `Local stack end to end (${cpus().length} CPUs): webhook → adapter → local-aws-sqs → poller → router → dynalite → fake PagerDuty`,
       table([
-        ["phase", "delivered", "webhook answer p50/p99 ms", "webhook → PagerDuty p50/p99 ms", "sent/s", "delivered/s", "stack thread busy", "process CPU (cores)"],
+        [
+          "phase",
+          "delivered",
+          "webhook answer p50/p99 ms",
+          "webhook → PagerDuty p50/p99 ms",
+          "sent/s",
+          "delivered/s",
+          "stack thread busy",
+          "process CPU (cores)",
+        ],
         row(`steady ${STEADY_RATE}/s for ${seconds} s, 1 alert per request`, steady),
         row("blast, 10 alerts per request, 16 in flight", blast),
       ]),
       "",
       `Target: p99 webhook → PagerDuty ≤ ${TARGET_P99_MS} ms at ${STEADY_RATE} alerts/s → ` +
-      `${fmt(p99)} ms  ${verdict(steady.result.complete && p99 <= TARGET_P99_MS)}`,
+        `${fmt(p99)} ms  ${verdict(steady.result.complete && p99 <= TARGET_P99_MS)}`,
       `Target: ≥ ${fmt(TARGET_RATE)} new problems/s sustained, until the last trigger → ` +
-      `${fmt(rate)} alerts/s  ${verdict(blast.result.complete && rate >= TARGET_RATE)}`,
+        `${fmt(rate)} alerts/s  ${verdict(blast.result.complete && rate >= TARGET_RATE)}`,
       `Poller: ${health.poller?.batches} batches, ${health.poller?.received} messages, ${health.poller?.failed} failed`,
       "",
     );

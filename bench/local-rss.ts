@@ -59,7 +59,17 @@ function alertGroup(serial: number, perRequest: number): string {
       fingerprint,
     };
   });
-  return JSON.stringify({ version: "4", status: "firing", receiver: "bench", groupKey: `{}:{n="${serial}"}`, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://bench", alerts });
+  return JSON.stringify({
+    version: "4",
+    status: "firing",
+    receiver: "bench",
+    groupKey: `{}:{n="${serial}"}`,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: "http://bench",
+    alerts,
+  });
 }
 
 export async function benchLocalRss(): Promise<string[]> {
@@ -70,10 +80,22 @@ export async function benchLocalRss(): Promise<string[]> {
   const dataDir = mkdtempSync(join(tmpdir(), "alert-relay-rss-"));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const onDisk = process.env.RSS_ON_DISK === "1";
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "lib/local/main.ts", "--port", String(port), "--data-dir", dataDir, ...(onDisk ? [] : ["--in-memory"])], {
-    env: { ...process.env, PAGERDUTY_ROUTING_KEY: "", WEBHOOK_TOKEN: "", LOG_LEVEL: "WARN" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--disable-warning=ExperimentalWarning",
+      "lib/local/main.ts",
+      "--port",
+      String(port),
+      "--data-dir",
+      dataDir,
+      ...(onDisk ? [] : ["--in-memory"]),
+    ],
+    {
+      env: { ...process.env, PAGERDUTY_ROUTING_KEY: "", WEBHOOK_TOKEN: "", LOG_LEVEL: "WARN" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let lines = 0;
   // Drained as a terminal would, so printing costs what it costs for a person watching.
   child.stdout.on("data", (chunk: Buffer) => (lines += chunk.toString("utf8").split("\n").length - 1));
@@ -90,7 +112,11 @@ export async function benchLocalRss(): Promise<string[]> {
     let next = 0;
     const worker = async () => {
       for (let serial = next++; serial < requests; serial = next++) {
-        const response = await fetch(`${url}/webhooks/prometheus`, { method: "POST", headers: { "content-type": "application/json" }, body: alertGroup(serial, perRequest) });
+        const response = await fetch(`${url}/webhooks/prometheus`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: alertGroup(serial, perRequest),
+        });
         await response.arrayBuffer();
         if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
       }
@@ -117,10 +143,10 @@ export async function benchLocalRss(): Promise<string[]> {
     const growth = (after - idle) / MB;
     return [
       `local stack RSS (DynamoDB ${onDisk ? "on disk" : "in memory"}), ${fmt(alerts)} alerts in ${fmt(requests)} webhooks ` +
-      `(sent in ${fmt(sentSeconds, 1)} s, drained in ${fmt(drainedSeconds, 1)} s, ${fmt(lines)} console lines)`,
+        `(sent in ${fmt(sentSeconds, 1)} s, drained in ${fmt(drainedSeconds, 1)} s, ${fmt(lines)} console lines)`,
       `  settling (every 5 s): ${timeline.join(", ")} MB`,
       `  idle ${fmt(idle / MB)} MB   peak ${fmt(peak / MB)} MB   after ${fmt(after / MB)} MB (${settleSeconds} s idle)   ` +
-      `after − idle ${fmt(growth)} MB   target ≤ ${TARGET_MB} MB ${verdict(growth <= TARGET_MB)}`,
+        `after − idle ${fmt(growth)} MB   target ≤ ${TARGET_MB} MB ${verdict(growth <= TARGET_MB)}`,
     ];
   } catch (error) {
     throw new Error(`${(error as Error).message}\nstack stderr (tail):\n${errors}`, { cause: error });

@@ -147,7 +147,14 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
 
   const problems: Problem[] = [];
   let serial = 0;
-  function addProblem(kind: ProblemKind, source: Source, svc: { service: string; team: string }, alert: { alertname: string; severity: Severity }, episodes: Episode[], instance: string): void {
+  function addProblem(
+    kind: ProblemKind,
+    source: Source,
+    svc: { service: string; team: string },
+    alert: { alertname: string; severity: Severity },
+    episodes: Episode[],
+    instance: string,
+  ): void {
     serial += 1;
     const identity =
       source === "prometheus"
@@ -163,7 +170,14 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
     const svc = pick(SERVICES);
     const startsAt = startMs + Math.floor(uniform(0, 48 * MINUTE));
     const length = random() < 0.6 ? uniform(1 * MINUTE, 8 * MINUTE) : uniform(8 * MINUTE, 22 * MINUTE);
-    addProblem("steady", sourceFor(), svc, weighted(ALERTNAMES), [{ startsAt, endsAt: Math.min(lastEnd, Math.floor(startsAt + length)) }], `${svc.service}-${int(0, 40)}`);
+    addProblem(
+      "steady",
+      sourceFor(),
+      svc,
+      weighted(ALERTNAMES),
+      [{ startsAt, endsAt: Math.min(lastEnd, Math.floor(startsAt + length)) }],
+      `${svc.service}-${int(0, 40)}`,
+    );
   }
 
   // Flapping problems: 3 to 5 short episodes within a few minutes (a threshold hovering at its limit).
@@ -171,14 +185,26 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
     const svc = pick(SERVICES);
     const episodes: Episode[] = [];
     let at = startMs + Math.floor(uniform(2 * MINUTE, 44 * MINUTE));
-    const count = weighted([{ n: 3, weight: 3 }, { n: 4, weight: 4 }, { n: 5, weight: 3 }]).n;
+    const count = weighted([
+      { n: 3, weight: 3 },
+      { n: 4, weight: 4 },
+      { n: 5, weight: 3 },
+    ]).n;
     for (let e = 0; e < count; e += 1) {
       const startsAt = at;
       const endsAt = Math.floor(startsAt + uniform(30 * SECOND, 100 * SECOND));
       episodes.push({ startsAt, endsAt });
       at = Math.floor(endsAt + uniform(25 * SECOND, 120 * SECOND));
     }
-    const alert = weighted(ALERTNAMES.filter((a) => a.alertname === "HighLatency" || a.alertname === "HighErrorRate" || a.alertname === "QueueBacklog" || a.alertname === "ReplicationLag"));
+    const alert = weighted(
+      ALERTNAMES.filter(
+        (a) =>
+          a.alertname === "HighLatency" ||
+          a.alertname === "HighErrorRate" ||
+          a.alertname === "QueueBacklog" ||
+          a.alertname === "ReplicationLag",
+      ),
+    );
     addProblem("flapping", random() < 0.8 ? "prometheus" : "datadog", svc, alert, episodes, `${svc.service}-${int(0, 40)}`);
   }
 
@@ -200,7 +226,15 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
   }
 
   // Messages: what each source sends for each episode, then copies up to the exact total.
-  type Draft = { problem: Problem; status: "firing" | "resolved"; occurredAt: number; receivedAt: number; eventKey: string; kind: MessageKind; episode: Episode };
+  type Draft = {
+    problem: Problem;
+    status: "firing" | "resolved";
+    occurredAt: number;
+    receivedAt: number;
+    eventKey: string;
+    kind: MessageKind;
+    episode: Episode;
+  };
   const drafts: Draft[] = [];
   for (const problem of problems) {
     for (const episode of problem.episodes) {
@@ -212,12 +246,18 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
         receivedAt,
         kind,
         episode,
-        eventKey: problem.source === "prometheus" ? iso(startsAt) : problem.source === "cloudwatch" ? `${iso(startsAt)}/ALARM` : `alert-${startsAt}-${n}`,
+        eventKey:
+          problem.source === "prometheus"
+            ? iso(startsAt)
+            : problem.source === "cloudwatch"
+              ? `${iso(startsAt)}/ALARM`
+              : `alert-${startsAt}-${n}`,
       });
       if (problem.source === "prometheus") {
         const first = startsAt + GROUP_WAIT + Math.floor(uniform(0, 5 * SECOND));
         drafts.push(firing(first, "first", 0));
-        for (let at = first + GROUP_INTERVAL, n = 1; at < endsAt; at += GROUP_INTERVAL, n += 1) drafts.push(firing(at + Math.floor(uniform(0, 10 * SECOND)), "resend", n));
+        for (let at = first + GROUP_INTERVAL, n = 1; at < endsAt; at += GROUP_INTERVAL, n += 1)
+          drafts.push(firing(at + Math.floor(uniform(0, 10 * SECOND)), "resend", n));
       } else if (problem.source === "datadog") {
         const first = startsAt + Math.floor(uniform(5 * SECOND, 30 * SECOND));
         drafts.push(firing(first, "first", 0));
@@ -233,7 +273,8 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
         receivedAt: Math.floor(endsAt + resolveDelay),
         kind: "first",
         episode,
-        eventKey: problem.source === "prometheus" ? iso(startsAt) : problem.source === "cloudwatch" ? `${iso(endsAt)}/OK` : `recovery-${endsAt}`,
+        eventKey:
+          problem.source === "prometheus" ? iso(startsAt) : problem.source === "cloudwatch" ? `${iso(endsAt)}/OK` : `recovery-${endsAt}`,
       });
     }
   }
@@ -241,7 +282,10 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
   // Too many: drop source re-sends (never a first notification). Too few: add copies.
   const resends = drafts.filter((d) => d.kind === "resend");
   let excess = drafts.length - total;
-  if (excess > resends.length) throw new Error(`the workload needs at least ${drafts.length - resends.length} messages for ${problemCount} problems; asked for ${total}`);
+  if (excess > resends.length)
+    throw new Error(
+      `the workload needs at least ${drafts.length - resends.length} messages for ${problemCount} problems; asked for ${total}`,
+    );
   if (excess > 0) {
     const drop = new Set<Draft>();
     while (drop.size < excess) drop.add(pick(resends));
@@ -269,19 +313,46 @@ export function generateStormWorkload(options: StormWorkloadOptions = {}): Storm
   for (let i = redeliveries; i < missing; i += 1) {
     const original = pick(fromAlertmanager);
     const receivedAt = Date.parse(original.alert.receivedAt) + Math.floor(uniform(0, 3 * SECOND));
-    messages.push({ ...original, alert: { ...original.alert, receivedAt: iso(receivedAt) }, deliverAt: original.deliverAt + Math.floor(uniform(0, 3 * SECOND)), kind: "ha-peer" });
+    messages.push({
+      ...original,
+      alert: { ...original.alert, receivedAt: iso(receivedAt) },
+      deliverAt: original.deliverAt + Math.floor(uniform(0, 3 * SECOND)),
+      kind: "ha-peer",
+    });
   }
 
   const order = messages.map((message, index) => ({ message, index }));
   order.sort((a, b) => a.message.deliverAt - b.message.deliverAt || a.index - b.index);
   const sorted = order.map((o) => o.message);
   check(sorted, problems, total, endMs);
-  return { startMs, endMs, burstService: BURST_SERVICE, burstStartMs, problems, messages: sorted, services: SERVICES.length, teams: new Set(SERVICES.map((s) => s.team)).size };
+  return {
+    startMs,
+    endMs,
+    burstService: BURST_SERVICE,
+    burstStartMs,
+    problems,
+    messages: sorted,
+    services: SERVICES.length,
+    teams: new Set(SERVICES.map((s) => s.team)).size,
+  };
 }
 
-function toAlert(problem: Problem, status: "firing" | "resolved", occurredAt: number, receivedAt: number, eventKey: string): NormalizedAlert {
+function toAlert(
+  problem: Problem,
+  status: "firing" | "resolved",
+  occurredAt: number,
+  receivedAt: number,
+  eventKey: string,
+): NormalizedAlert {
   const { instance } = problem;
-  const labels: Record<string, string> = { alertname: problem.alertname, service: problem.service, team: problem.team, env: "prod", region: "eu-west-1", severity: problem.severity };
+  const labels: Record<string, string> = {
+    alertname: problem.alertname,
+    service: problem.service,
+    team: problem.team,
+    env: "prod",
+    region: "eu-west-1",
+    severity: problem.severity,
+  };
   if (problem.source === "prometheus") Object.assign(labels, { instance, job: problem.service, namespace: problem.service });
   if (problem.source === "cloudwatch") Object.assign(labels, { account: ACCOUNT });
   if (problem.source === "datadog") Object.assign(labels, { host: instance });
@@ -314,7 +385,8 @@ function check(messages: readonly Message[], problems: readonly Problem[], total
     parseAlert(alert);
     const at = Date.parse(alert.occurredAt);
     const known = newest.get(alert.dedupKey);
-    if (known && known.at === at && known.status !== alert.status) throw new Error(`storm workload: ${alert.dedupKey} has two states at ${alert.occurredAt}`);
+    if (known && known.at === at && known.status !== alert.status)
+      throw new Error(`storm workload: ${alert.dedupKey} has two states at ${alert.occurredAt}`);
     if (!known || at > known.at) newest.set(alert.dedupKey, { at, status: alert.status });
   }
   for (const problem of problems) {
@@ -366,12 +438,33 @@ export function generateBurstWorkload(options: BurstWorkloadOptions = {}): Storm
       const startsAt = startMs + b * gap + Math.floor(uniform(0, 55 * SECOND));
       return { startsAt, endsAt: Math.floor(startsAt + uniform(8 * MINUTE, 15 * MINUTE)) };
     });
-    problems.push({ dedupKey: `prometheus:${alert.alertname}:${digest(`${svc.service}/${instance}/burst`, 16)}`, kind: "burst", source: "prometheus", ...svc, alertname: alert.alertname, severity: alert.severity, instance, episodes });
+    problems.push({
+      dedupKey: `prometheus:${alert.alertname}:${digest(`${svc.service}/${instance}/burst`, 16)}`,
+      kind: "burst",
+      source: "prometheus",
+      ...svc,
+      alertname: alert.alertname,
+      severity: alert.severity,
+      instance,
+      episodes,
+    });
   }
   const messages: Message[] = [];
-  const send = (problem: Problem, status: "firing" | "resolved", occurredAt: number, receivedAt: number, eventKey: string, kind: MessageKind) => {
+  const send = (
+    problem: Problem,
+    status: "firing" | "resolved",
+    occurredAt: number,
+    receivedAt: number,
+    eventKey: string,
+    kind: MessageKind,
+  ) => {
     const latency = random() < 0.05 ? uniform(5 * SECOND, 60 * SECOND) : uniform(50, 2 * SECOND);
-    messages.push({ alert: toAlert(problem, status, occurredAt, receivedAt, eventKey), deliverAt: Math.floor(receivedAt + latency), kind, problem });
+    messages.push({
+      alert: toAlert(problem, status, occurredAt, receivedAt, eventKey),
+      deliverAt: Math.floor(receivedAt + latency),
+      kind,
+      problem,
+    });
   };
   for (const problem of problems) {
     for (const { startsAt, endsAt } of problem.episodes) {
@@ -381,9 +474,19 @@ export function generateBurstWorkload(options: BurstWorkloadOptions = {}): Storm
       send(problem, "resolved", endsAt, Math.floor(endsAt + uniform(5 * SECOND, 60 * SECOND)), iso(startsAt), "first");
     }
   }
-  for (const original of messages.filter(() => random() < 0.03)) messages.push({ ...original, deliverAt: original.deliverAt + Math.floor(uniform(20 * SECOND, 90 * SECOND)), kind: "redelivery" });
+  for (const original of messages.filter(() => random() < 0.03))
+    messages.push({ ...original, deliverAt: original.deliverAt + Math.floor(uniform(20 * SECOND, 90 * SECOND)), kind: "redelivery" });
   messages.sort((a, b) => a.deliverAt - b.deliverAt);
   const endMs = startMs + (bursts - 1) * gap + 20 * MINUTE;
   check(messages, problems, messages.length, endMs);
-  return { startMs, endMs, burstService: services.map((s) => s.service).join("/"), burstStartMs: startMs, problems, messages, services: services.length, teams: 1 };
+  return {
+    startMs,
+    endMs,
+    burstService: services.map((s) => s.service).join("/"),
+    burstStartMs: startMs,
+    problems,
+    messages,
+    services: services.length,
+    teams: 1,
+  };
 }

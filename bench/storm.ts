@@ -26,7 +26,15 @@ import { createPagerDutyClient } from "../lib/pagerduty/client.ts";
 import { createTelemetry } from "../lib/platform/observability.ts";
 import type { Deliver, RouteOutcome } from "../lib/router/router.ts";
 import type { ProblemState } from "../lib/router/state.ts";
-import { BURST_TEAM, generateBurstWorkload, generateStormWorkload, seededRandom, type Message, type Problem, type ProblemKind } from "./storm-workload.ts";
+import {
+  BURST_TEAM,
+  generateBurstWorkload,
+  generateStormWorkload,
+  seededRandom,
+  type Message,
+  type Problem,
+  type ProblemKind,
+} from "./storm-workload.ts";
 import { DEFAULT_EVENTS_PER_MINUTE } from "../lib/router/pacing.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
@@ -140,12 +148,16 @@ const seconds = (ms: number) => (Number.isNaN(ms) ? "–" : `${fmt(ms / 1000)} s
  * What the scheduled sweep does: the runtime's own sweep once it has one; until then as the sweep
  * handler does it, the heartbeat checks (when the runtime has them) and then the watched problems.
  */
-function sweeperFor(runtime: RouterRuntime, now: () => number): { kind: string; run: (deadline: number) => Promise<SweepReport | undefined> } {
+function sweeperFor(
+  runtime: RouterRuntime,
+  now: () => number,
+): { kind: string; run: (deadline: number) => Promise<SweepReport | undefined> } {
   type Sweep = (deadline: number) => Promise<SweepReport | undefined>;
   const own = (runtime as unknown as { sweep?: unknown }).sweep;
   if (typeof own === "function") return { kind: "runtime.sweep", run: (deadline) => (own as Sweep).call(runtime, deadline) };
   const heartbeats = (runtime as unknown as { heartbeats?: { sweep?: unknown } }).heartbeats;
-  const beats = typeof heartbeats?.sweep === "function" ? (heartbeats.sweep as (deadline: number) => Promise<unknown>).bind(heartbeats) : undefined;
+  const beats =
+    typeof heartbeats?.sweep === "function" ? (heartbeats.sweep as (deadline: number) => Promise<unknown>).bind(heartbeats) : undefined;
   return {
     kind: beats ? "heartbeats.sweep + sweepWatched" : "sweepWatched",
     run: async (deadline) => {
@@ -163,7 +175,12 @@ export async function benchStorm(): Promise<string[]> {
   const rateLimit = process.env.STORM_PD_RATE_LIMIT ? Number(process.env.STORM_PD_RATE_LIMIT) : undefined;
   const policiesOn = process.env.STORM_POLICIES !== "off";
   const config = policiesOn ? STORM_ROUTES_CONFIG : { ...STORM_ROUTES_CONFIG, ...POLICIES_OFF };
-  const workload = generateStormWorkload({ seed, alerts: Math.round(5_000 * scale), problems: Math.round(1_000 * scale), burst: Math.round(300 * scale) });
+  const workload = generateStormWorkload({
+    seed,
+    alerts: Math.round(5_000 * scale),
+    problems: Math.round(1_000 * scale),
+    burst: Math.round(300 * scale),
+  });
   const sim = await simulate({ workload, config, seed, concurrency, tailMinutes, rateLimit, traced: process.env.STORM_TRACE });
   const lines = report({ ...sim, workload, concurrency, seed, rateLimit, policiesOn, tailMinutes });
   if (sim.trace.length > 0) lines.push(...sim.trace);
@@ -173,7 +190,8 @@ export async function benchStorm(): Promise<string[]> {
 
 /** `npm run bench storm` runs both; STORM_ONLY=bursts skips the hour of mixed alerts. */
 export async function benchStormSections(): Promise<string[]> {
-  if (process.env.STORM_ONLY === "bursts") return benchStormBursts(Number(process.env.STORM_SEED ?? 1), Number(process.env.STORM_CONCURRENCY ?? 10));
+  if (process.env.STORM_ONLY === "bursts")
+    return benchStormBursts(Number(process.env.STORM_SEED ?? 1), Number(process.env.STORM_CONCURRENCY ?? 10));
   return benchStorm();
 }
 
@@ -223,7 +241,15 @@ async function simulate(options: SimulationOptions) {
 
     // PagerDuty's client works in real time (timeouts, backoff); the router's deadlines are simulated.
     // The wrapper hands the client as much real time as the router has simulated time left.
-    const pagerDuty = createPagerDutyClient({ baseUrl: fake.url, maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, rateLimitBaseMs: 20, rateLimitMaxMs: 200, random: seededRandom(seed + 1) });
+    const pagerDuty = createPagerDutyClient({
+      baseUrl: fake.url,
+      maxAttempts: 3,
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+      rateLimitBaseMs: 20,
+      rateLimitMaxMs: 200,
+      random: seededRandom(seed + 1),
+    });
     const toPagerDuty = createPagerDutyDeliver(pagerDuty, async (ref) => {
       const key = ROUTING_KEYS[ref];
       if (!key) throw new Error(`no routing key named ${ref}`);
@@ -275,8 +301,10 @@ async function simulate(options: SimulationOptions) {
       outcomes.set(outcome.outcome, (outcomes.get(outcome.outcome) ?? 0) + 1);
       if (traced === item.message.alert.dedupKey) {
         const { alert } = item.message;
-        trace.push(`  +${minutes(clock)} ${item.message.kind} ${alert.status} of ` +
-          `${minutes(Date.parse(alert.occurredAt))} (receive ${item.receives}) → ${JSON.stringify(outcome)}`);
+        trace.push(
+          `  +${minutes(clock)} ${item.message.kind} ${alert.status} of ` +
+            `${minutes(Date.parse(alert.occurredAt))} (receive ${item.receives}) → ${JSON.stringify(outcome)}`,
+        );
       }
       // Group and storm incidents (when the router has them): which aggregate a problem pages through.
       const into = (outcome as { into?: unknown }).into;
@@ -288,13 +316,17 @@ async function simulate(options: SimulationOptions) {
       if (outcome.outcome === "rejected") deadLettered.push({ dedupKey: item.message.alert.dedupKey, reason: outcome.reason });
       if (outcome.outcome === "retry" || outcome.outcome === "in_flight" || outcome.outcome === "error") {
         const reason = outcome.outcome === "in_flight" ? outcome.why : outcome.reason;
-        retryReasons.set(`${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`, (retryReasons.get(`${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`) ?? 0) + 1);
+        retryReasons.set(
+          `${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`,
+          (retryReasons.get(`${outcome.outcome}: ${reason.replace(/\d+/g, "#")}`) ?? 0) + 1,
+        );
         const waitMs = outcome.outcome === "retry" ? outcome.retryAfterMs : undefined;
         if (waitMs !== undefined) {
           // Asked to wait (pacing, Retry-After): back after that delay, and waiting never dead-letters.
           pacedWaits += 1;
           queue.push({ ...item, receives: item.receives - 1, deliverAt: clock + waitMs, seq: seq++ });
-        } else if (item.receives >= maxReceives) deadLettered.push({ dedupKey: item.message.alert.dedupKey, reason: `gave up after ${item.receives} receives: ${reason}` });
+        } else if (item.receives >= maxReceives)
+          deadLettered.push({ dedupKey: item.message.alert.dedupKey, reason: `gave up after ${item.receives} receives: ${reason}` });
         else {
           redeliveredByRetry += 1;
           queue.push({ ...item, deliverAt: clock + VISIBILITY_MS, seq: seq++ });
@@ -373,7 +405,9 @@ async function simulate(options: SimulationOptions) {
     const traceLines: string[] = [];
     if (traced) {
       const keys = new Set([traced, aggregateOf.get(traced)]);
-      const sent = fake.events.filter((e) => keys.has(e.dedupKey)).map((e) => `  +${minutes(e.receivedAt)} PagerDuty ${e.action} ${e.dedupKey} → ${e.effect}`);
+      const sent = fake.events
+        .filter((e) => keys.has(e.dedupKey))
+        .map((e) => `  +${minutes(e.receivedAt)} PagerDuty ${e.action} ${e.dedupKey} → ${e.effect}`);
       traceLines.push(`Trace of ${traced}:`, ...[...trace, ...sent].sort((a, b) => parseFloat(a.slice(3)) - parseFloat(b.slice(3))), "");
     }
     return {
@@ -446,7 +480,9 @@ interface RunFacts {
 function policyKind(incident: FakeIncident, opening: FakeEvent | undefined, known: Map<string, string>): string {
   const kind = known.get(incident.dedupKey);
   if (kind) return kind;
-  const details = JSON.stringify((opening && "payload" in opening.event ? opening.event.payload.custom_details : undefined) ?? {}).toLowerCase();
+  const details = JSON.stringify(
+    (opening && "payload" in opening.event ? opening.event.payload.custom_details : undefined) ?? {},
+  ).toLowerCase();
   const key = incident.dedupKey.toLowerCase();
   if (key.includes("storm") || details.includes("storm")) return "storm";
   if (key.includes("group") || details.includes("group")) return "group";
@@ -499,7 +535,11 @@ function report(f: RunFacts): string[] {
   for (const e of opened) openingEvent.set(`${e.routingKey}|${e.dedupKey}|${e.receivedAt}`, e);
   const policyKinds = new Map<string, { incidents: number; open: number; triggers: number }>();
   for (const incident of policyIncidents) {
-    const kind = policyKind(incident, openingEvent.get(`${incident.routingKey}|${incident.dedupKey}|${incident.openedAt}`), f.aggregateKinds);
+    const kind = policyKind(
+      incident,
+      openingEvent.get(`${incident.routingKey}|${incident.dedupKey}|${incident.openedAt}`),
+      f.aggregateKinds,
+    );
     const entry = policyKinds.get(kind) ?? { incidents: 0, open: 0, triggers: 0 };
     entry.incidents += 1;
     entry.triggers += incident.triggers;
@@ -509,7 +549,9 @@ function report(f: RunFacts): string[] {
   const openAtEnd = incidents.filter((i) => i.status !== "resolved");
   const openKeys = new Set(openAtEnd.map((i) => i.dedupKey));
   // A problem's resolve is lost if its own incident, or the group/storm incident it paged through, is still open.
-  const lost = new Set(problems.filter((p) => openKeys.has(p.dedupKey) || openKeys.has(f.aggregateOf.get(p.dedupKey) ?? "\u0000")).map((p) => p.dedupKey));
+  const lost = new Set(
+    problems.filter((p) => openKeys.has(p.dedupKey) || openKeys.has(f.aggregateOf.get(p.dedupKey) ?? "\u0000")).map((p) => p.dedupKey),
+  );
 
   // Per kind of problem: what PagerDuty got on the problem's own key.
   const incidentsByKey = new Map<string, FakeIncident[]>();
@@ -518,7 +560,20 @@ function report(f: RunFacts): string[] {
   for (const e of triggers) triggersByKey.set(e.dedupKey, (triggersByKey.get(e.dedupKey) ?? 0) + 1);
   const resolvesByKey = new Map<string, number>();
   for (const e of resolves) if (e.effect === "resolved") resolvesByKey.set(e.dedupKey, (resolvesByKey.get(e.dedupKey) ?? 0) + 1);
-  const kindRows: string[][] = [["problems", "count", "firing episodes", "incidents (own key)", "per problem", "trigger events", "resolves", "via group/storm", "no incident", "lost resolve"]];
+  const kindRows: string[][] = [
+    [
+      "problems",
+      "count",
+      "firing episodes",
+      "incidents (own key)",
+      "per problem",
+      "trigger events",
+      "resolves",
+      "via group/storm",
+      "no incident",
+      "lost resolve",
+    ],
+  ];
   for (const kind of [...kinds, "all" as const]) {
     const list = kind === "all" ? problems : ofKind(kind);
     const sum = (f: (p: Problem) => number) => list.reduce((s, p) => s + f(p), 0);
@@ -583,15 +638,15 @@ function report(f: RunFacts): string[] {
   const lines: string[] = [];
   lines.push(
     `Storm: ${fmt(alerts)} alerts over ${fmt((workload.endMs - workload.startMs) / 60_000)} simulated minutes → router ` +
-    `runtime (routes + policies) on dynalite + fake PagerDuty; concurrency ${f.concurrency}, seed ${f.seed}` +
+      `runtime (routes + policies) on dynalite + fake PagerDuty; concurrency ${f.concurrency}, seed ${f.seed}` +
       (f.rateLimit ? `, PagerDuty rate limit ${f.rateLimit}/min per key` : ""),
     `  workload: ${fmt(realProblems)} distinct problems on ${workload.services} services / ${workload.teams} ` +
-    `teams — ${fmt(ofKind("steady").length)} steady, ${fmt(ofKind("flapping").length)} flapping, ` +
+      `teams — ${fmt(ofKind("steady").length)} steady, ${fmt(ofKind("flapping").length)} flapping, ` +
       `${fmt(ofKind("burst").length)} in a burst on service=${workload.burstService} within 1 min at ` +
       `+${fmt((workload.burstStartMs - workload.startMs) / 60_000)} min; ` +
       `${fmt(episodes)} firing episodes, every problem ends resolved`,
     `  messages: ${fmt(messagesBy("first"))} first notifications, ${fmt(messagesBy("resend"))} source re-sends, ` +
-    `${fmt(messagesBy("ha-peer"))} HA-peer copies, ${fmt(messagesBy("redelivery"))} SQS redeliveries (same id); ` +
+      `${fmt(messagesBy("ha-peer"))} HA-peer copies, ${fmt(messagesBy("redelivery"))} SQS redeliveries (same id); ` +
       `${fmt(outOfOrder)} arrive after a newer event of their problem`,
     `  config: routes by team (payments split by severity) to ${Object.keys(ROUTING_KEYS).length} routing keys; ` +
       (f.policiesOn
@@ -625,57 +680,83 @@ function report(f: RunFacts): string[] {
   }
   lines.push(
     `Incidents: ${fmt(incidents.length)} opened (${fmt(ownIncidents.length)} on ` +
-    `problems' own keys, ${fmt(policyIncidents.length)} on other keys` +
-      (policyKinds.size ? `: ${[...policyKinds].map(([kind, v]) => `${v.incidents} ${kind} (${v.triggers} triggers folded in)`).join(", ")}` : "") +
+      `problems' own keys, ${fmt(policyIncidents.length)} on other keys` +
+      (policyKinds.size
+        ? `: ${[...policyKinds].map(([kind, v]) => `${v.incidents} ${kind} (${v.triggers} triggers folded in)`).join(", ")}`
+        : "") +
       `); worst minute on one routing key: ${fmt(worstMinute)} new incidents`,
     `Burst: ${fmt(ofKind("burst").filter((p) => incidentsByKey.has(p.dedupKey)).length)} of ` +
-    `${fmt(ofKind("burst").length)} burst problems paged on their own key, ` +
-    `${fmt(ofKind("burst").filter((p) => f.aggregateOf.has(p.dedupKey)).length)} through a group/storm incident; new ` +
-    `incidents per key — ${burstMinutes.join("; ")}`,
+      `${fmt(ofKind("burst").length)} burst problems paged on their own key, ` +
+      `${fmt(ofKind("burst").filter((p) => f.aggregateOf.has(p.dedupKey)).length)} through a group/storm incident; new ` +
+      `incidents per key — ${burstMinutes.join("; ")}`,
     `Triggers per real problem: ${fmt(opened.length / realProblems, 2)} trigger ` +
-    `events that opened an incident ÷ ${fmt(realProblems)} problems; ` +
+      `events that opened an incident ÷ ${fmt(realProblems)} problems; ` +
       `${fmt(triggers.length / realProblems, 2)} trigger events of any effect ÷ ${fmt(realProblems)}`,
     `Duplicate triggers (same severity to a problem's open incident): ${fmt(duplicateTriggers)}; severity raises: ` +
-    `${fmt(severityRaises)}; re-triggers of group/storm incidents (updates): ${fmt(aggregateUpdates)}`,
+      `${fmt(severityRaises)}; re-triggers of group/storm incidents (updates): ${fmt(aggregateUpdates)}`,
     `Lost resolves: ${fmt(lostResolves)} problems resolved at the source with their incident (own, group or ` +
-    `storm) still open; incidents open overall at the end: ${fmt(openAtEnd.length)}; ` +
+      `storm) still open; incidents open overall at the end: ${fmt(openAtEnd.length)}; ` +
       `router state at the end: ${fmt(f.unsettled.firing)} firing, ` +
       `${fmt(f.unsettled.openIn)} with a resolve owed, ${fmt(f.unsettled.claimed)} with a claim`,
     `Simulated delays: first page ${seconds(percentile(toPage, 0.5))} p50 / ` +
-    `${seconds(percentile(toPage, 0.95))} p95 after the source fired; ` +
+      `${seconds(percentile(toPage, 0.95))} p95 after the source fired; ` +
       `last resolve ${seconds(percentile(toResolve, 0.5))} p50 / ${seconds(percentile(toResolve, 0.95))} ` +
       `p95 / ${seconds(toResolve.at(-1) ?? Number.NaN)} max after the source resolved`,
-    `Router outcomes: ${[...f.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")} (${fmt(handled)} receives for ${fmt(alerts)} messages; ` +
+    `Router outcomes: ${[...f.outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(", ")} (${fmt(handled)} receives for ${fmt(alerts)} messages; ` +
       `${fmt(f.redeliveredByRetry)} came back after a retry/in-flight, ${fmt(f.pacedWaits)} after a ` +
       `delay the router asked for (pacing), ${fmt(f.deadLettered.length)} dead-lettered)`,
   );
   for (const key of [...lost].slice(0, 3)) {
-    const { lastAlert: _alert, members: _members, changes, dedupKey: _key, ...state } = (f.finalStates.get(key) ?? {}) as Partial<ProblemState> & { members?: unknown; changes?: unknown };
+    const {
+      lastAlert: _alert,
+      members: _members,
+      changes,
+      dedupKey: _key,
+      ...state
+    } = (f.finalStates.get(key) ?? {}) as Partial<ProblemState> & { members?: unknown; changes?: unknown };
     if (Array.isArray(changes)) Object.assign(state, { changes: `${changes.length} recorded` });
     const problem = problemsByKey.get(key)!;
     const episodes = problem.episodes.map((e) => `${offset(e.startsAt)}–${offset(e.endsAt)}`).join(", ");
     lines.push(`  lost: ${problem.kind} ${key} (episodes at +${episodes} min): ${JSON.stringify(state).slice(0, 900)}`);
   }
   for (const incident of openAtEnd.filter((i) => !problemsByKey.has(i.dedupKey)).slice(0, 3)) {
-    lines.push(`  open ${f.aggregateKinds.get(incident.dedupKey) ?? "other"} incident ` +
-      `${incident.dedupKey} opened at +${offset(incident.openedAt)} min`);
+    lines.push(
+      `  open ${f.aggregateKinds.get(incident.dedupKey) ?? "other"} incident ` +
+        `${incident.dedupKey} opened at +${offset(incident.openedAt)} min`,
+    );
   }
-  if (f.retryReasons.size) lines.push(`  came back because: ${[...f.retryReasons].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${v}× ${k}`).join("; ")}`);
-  if (f.deadLettered.length) lines.push(`  dead-lettered: ${f.deadLettered.slice(0, 3).map((d) => `${d.dedupKey}: ${d.reason}`).join("; ")}`);
+  if (f.retryReasons.size)
+    lines.push(
+      `  came back because: ${[...f.retryReasons]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join("; ")}`,
+    );
+  if (f.deadLettered.length)
+    lines.push(
+      `  dead-lettered: ${f.deadLettered
+        .slice(0, 3)
+        .map((d) => `${d.dedupKey}: ${d.reason}`)
+        .join("; ")}`,
+    );
   lines.push(
     `Sweeps: ${fmt(f.sweepTotals.runs)} runs, ${fmt(f.sweepTotals.checked)} problems checked, ` +
-    `${fmt(f.sweepTotals.delivered)} delivered, ${fmt(f.sweepTotals.failed)} failed, ${fmt(f.sweepTotals.unfinished)} unfinished`,
+      `${fmt(f.sweepTotals.delivered)} delivered, ${fmt(f.sweepTotals.failed)} failed, ${fmt(f.sweepTotals.unfinished)} unfinished`,
     `PagerDuty requests: ${fmt(f.requests)} (${fmt(f.rateLimited)} answered 429, ${fmt(f.rejected)} refused as invalid)`,
     `DynamoDB per alert: ${fmt(db.alerts.writes / alerts, 2)} writes, ${fmt(db.alerts.reads / alerts, 2)} reads while routing ` +
-    `(${fmt(db.stateReads / alerts, 2)} state-table reads; ${fmt(db.windowScans)} window-table scans in all); ` +
+      `(${fmt(db.stateReads / alerts, 2)} state-table reads; ${fmt(db.windowScans)} window-table scans in all); ` +
       `sweeps: ${fmt(db.sweeps.writes)} writes, ${fmt(db.sweeps.reads)} reads`,
     `Wall time: ${fmt(f.wallSeconds, 1)} s (${fmt(f.alertsSeconds, 1)} s until the queue was empty, ` +
-    `${fmt(alerts / Math.max(f.alertsSeconds, 1e-9))} alerts/s; setup ${fmt(f.setupSeconds, 1)} s) on this machine, one process`,
+      `${fmt(alerts / Math.max(f.alertsSeconds, 1e-9))} alerts/s; setup ${fmt(f.setupSeconds, 1)} s) on this machine, one process`,
     "",
     `Target: ≤ ${TARGET_TRIGGERS_PER_PROBLEM} triggers per real problem (incidents opened ÷ problems) → ` +
-    `${fmt(triggersPerProblem, 2)}  ${verdict(triggersPerProblem <= TARGET_TRIGGERS_PER_PROBLEM)}`,
+      `${fmt(triggersPerProblem, 2)}  ${verdict(triggersPerProblem <= TARGET_TRIGGERS_PER_PROBLEM)}`,
     `Target: 0 lost resolves (incidents still open when every problem has resolved) → ${fmt(openAtEnd.length)} incidents ` +
-    `open, ${fmt(lostResolves)} problems affected  ${verdict(openAtEnd.length === 0 && lostResolves === 0)}`,
+      `open, ${fmt(lostResolves)} problems affected  ${verdict(openAtEnd.length === 0 && lostResolves === 0)}`,
     "",
   );
   return lines;
@@ -694,9 +775,29 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
   const size = Number(process.env.STORM_BURST_SIZE ?? 10_000);
   const gapMinutes = 60;
   const workload = generateBurstWorkload({ seed, problems: size, bursts: 2, gapMinutes });
-  const sim = await simulate({ workload, config: STORM_ROUTES_CONFIG, seed, concurrency, tailMinutes: 30, rateLimit: PAGERDUTY_LIMIT_PER_MINUTE });
+  const sim = await simulate({
+    workload,
+    config: STORM_ROUTES_CONFIG,
+    seed,
+    concurrency,
+    tailMinutes: 30,
+    rateLimit: PAGERDUTY_LIMIT_PER_MINUTE,
+  });
   const isAggregateKey = (key: string) => key.startsWith("storm:") || key.startsWith("group:");
-  const rows: string[][] = [["burst", "problems", "incidents opened", "storm", "group", "own", "represented", "all represented after", "open at end", "lost resolves"]];
+  const rows: string[][] = [
+    [
+      "burst",
+      "problems",
+      "incidents opened",
+      "storm",
+      "group",
+      "own",
+      "represented",
+      "all represented after",
+      "open at end",
+      "lost resolves",
+    ],
+  ];
   const verdicts: boolean[] = [];
   for (let b = 0; b < 2; b += 1) {
     const from = workload.startMs + b * gapMinutes * 60_000;
@@ -706,7 +807,9 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
     const groups = opened.filter((i) => i.dedupKey.startsWith("group:"));
     const own = opened.filter((i) => !isAggregateKey(i.dedupKey));
     // Represented at PagerDuty: an own incident, or counted in the newest update of a storm or group incident of this burst.
-    const updates = sim.events.filter((e) => e.receivedAt >= from && e.receivedAt < to && e.action === "trigger" && isAggregateKey(e.dedupKey));
+    const updates = sim.events.filter(
+      (e) => e.receivedAt >= from && e.receivedAt < to && e.action === "trigger" && isAggregateKey(e.dedupKey),
+    );
     const counted = new Map<string, { members: number; at: number }>();
     for (const e of updates) {
       const details = "payload" in e.event ? (e.event.payload.custom_details as { members?: number } | undefined) : undefined;
@@ -714,7 +817,14 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
     }
     const represented = own.length + [...counted.values()].reduce((sum, c) => sum + c.members, 0);
     // When PagerDuty first had every problem: own incidents opened plus the newest counts of the aggregates, in time order.
-    const timeline = [...own.map((i) => ({ at: i.openedAt, key: i.dedupKey, members: 1 })), ...updates.map((e) => ({ at: e.receivedAt, key: e.dedupKey, members: Number(("payload" in e.event ? (e.event.payload.custom_details as { members?: number } | undefined)?.members : 0) ?? 0) }))].sort((x, y) => x.at - y.at);
+    const timeline = [
+      ...own.map((i) => ({ at: i.openedAt, key: i.dedupKey, members: 1 })),
+      ...updates.map((e) => ({
+        at: e.receivedAt,
+        key: e.dedupKey,
+        members: Number(("payload" in e.event ? (e.event.payload.custom_details as { members?: number } | undefined)?.members : 0) ?? 0),
+      })),
+    ].sort((x, y) => x.at - y.at);
     const seen = new Map<string, number>();
     let running = 0;
     let lastAt = Number.NaN;
@@ -729,7 +839,9 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
     const open = opened.filter((i) => i.status !== "resolved").length;
     // Problems resolved at the source whose incident (own, or the storm or group they are counted in) is still open.
     const openKeys = new Set(opened.filter((i) => i.status !== "resolved").map((i) => i.dedupKey));
-    const lost = own.filter((i) => openKeys.has(i.dedupKey)).length + [...counted].filter(([key]) => openKeys.has(key)).reduce((sum, [, c]) => sum + c.members, 0);
+    const lost =
+      own.filter((i) => openKeys.has(i.dedupKey)).length +
+      [...counted].filter(([key]) => openKeys.has(key)).reduce((sum, [, c]) => sum + c.members, 0);
     rows.push([
       `${b + 1} (+${b * gapMinutes} min)`,
       fmt(size),
@@ -744,13 +856,17 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
     ]);
     verdicts.push(storms.length === 1 && opened.length <= TARGET_INCIDENTS_PER_BURST && represented >= size && open === 0 && lost === 0);
   }
-  const writes = [...sim.tally].filter(([name]) => name.startsWith("alerts|") && WRITES.has(name.split("|")[2]!)).reduce((sum, [, n]) => sum + n, 0);
-  const reads = [...sim.tally].filter(([name]) => name.startsWith("alerts|") && READS.has(name.split("|")[2]!)).reduce((sum, [, n]) => sum + n, 0);
+  const writes = [...sim.tally]
+    .filter(([name]) => name.startsWith("alerts|") && WRITES.has(name.split("|")[2]!))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const reads = [...sim.tally]
+    .filter(([name]) => name.startsWith("alerts|") && READS.has(name.split("|")[2]!))
+    .reduce((sum, [, n]) => sum + n, 0);
   const episodes = size * 2;
   const aggregateEvents = sim.events.filter((e) => isAggregateKey(e.dedupKey)).length;
   return [
     `Storm bursts: ${fmt(size)} new problems on routing key '${BURST_TEAM}' within a minute, ` +
-    `resolving 8–15 minutes later, the same again ${gapMinutes} simulated minutes later; ` +
+      `resolving 8–15 minutes later, the same again ${gapMinutes} simulated minutes later; ` +
       `${fmt(workload.messages.length)} messages (first notifications, re-sends, 3% SQS redeliveries); ` +
       `fake PagerDuty answers 429 past ${PAGERDUTY_LIMIT_PER_MINUTE} events/min per key; ` +
       `router budget ${DEFAULT_EVENTS_PER_MINUTE}/min per key; storm ` +
@@ -759,17 +875,20 @@ async function benchStormBursts(seed: number, concurrency: number): Promise<stri
     table(rows),
     "",
     `PagerDuty: ${fmt(sim.requests)} requests, ${fmt(sim.rateLimited)} answered 429, ${fmt(sim.rejected)} ` +
-    `refused; ${fmt(sim.events.length)} events (${fmt(aggregateEvents)} to storm/group incidents); ` +
+      `refused; ${fmt(sim.events.length)} events (${fmt(aggregateEvents)} to storm/group incidents); ` +
       `incidents open at the end: ${fmt(sim.incidents.filter((i) => i.status !== "resolved").length)}`,
-    `Router outcomes: ${[...sim.outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}; ${fmt(sim.pacedWaits)} receives waited for pacing; ${fmt(sim.deadLettered.length)} dead-lettered`,
+    `Router outcomes: ${[...sim.outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(", ")}; ${fmt(sim.pacedWaits)} receives waited for pacing; ${fmt(sim.deadLettered.length)} dead-lettered`,
     `DynamoDB while routing: ${fmt(writes)} writes, ${fmt(reads)} reads — ${fmt(writes / episodes, 2)} writes per problem ` +
-    `episode (fire + resolve, duplicates included), ${fmt(writes / workload.messages.length, 2)} per message`,
+      `episode (fire + resolve, duplicates included), ${fmt(writes / workload.messages.length, 2)} per message`,
     `Wall time: ${fmt(sim.wallSeconds, 1)} s on this machine, one process`,
     "",
     `Target: 1 storm incident per burst, ≤ ${TARGET_INCIDENTS_PER_BURST} incidents per burst, every problem ` +
-    `represented, 0 open at the end, 0 lost resolves → ${verdict(verdicts.every(Boolean))}`,
+      `represented, 0 open at the end, 0 lost resolves → ${verdict(verdicts.every(Boolean))}`,
     `Target: 0 answers 429 from a PagerDuty enforcing ${PAGERDUTY_LIMIT_PER_MINUTE}/min per ` +
-    `key → ${fmt(sim.rateLimited)}  ${verdict(sim.rateLimited === 0)}`,
+      `key → ${fmt(sim.rateLimited)}  ${verdict(sim.rateLimited === 0)}`,
     "",
   ];
 }

@@ -28,10 +28,13 @@ function windows(count: number, recurring: boolean, matchingAll: boolean): Suppr
 }
 
 export function benchWindows(seconds: number): string[] {
-  const alerts = Array.from({ length: 64 }, (_, n) => alertAt(`bench-${n}`, "firing", n, { labels: { service: `other-${n}`, env: "prod" } }));
+  const alerts = Array.from({ length: 64 }, (_, n) =>
+    alertAt(`bench-${n}`, "firing", n, { labels: { service: `other-${n}`, env: "prod" } }),
+  );
   const now = new Date("2026-11-27T12:00:00Z");
   let i = 0;
-  const perAlert = (list: readonly SuppressionWindow[]) => 1e6 / measure(() => void findSuppressingWindow(list, alerts[(i += 1) % alerts.length]!, now), seconds).perSecond;
+  const perAlert = (list: readonly SuppressionWindow[]) =>
+    1e6 / measure(() => void findSuppressingWindow(list, alerts[(i += 1) % alerts.length]!, now), seconds).perSecond;
   const cases = [
     ["plain, none matching", windows(20, false, false)],
     ["recurring, none matching", windows(20, true, false)],
@@ -41,6 +44,9 @@ export function benchWindows(seconds: number): string[] {
   for (const [, list] of cases) perAlert(list); // warm every path before timing any
   const costs = cases.map(([name, list]) => [name, perAlert(list)] as const);
   const plain = costs[0]![1];
-  const rows: string[][] = [["20 windows in the table", "µs per alert", "÷ plain, none matching"], ...costs.map(([name, cost]) => [name, fmt(cost, 2), fmt(cost / plain, 1)])];
+  const rows: string[][] = [
+    ["20 windows in the table", "µs per alert", "÷ plain, none matching"],
+    ...costs.map(([name, cost]) => [name, fmt(cost, 2), fmt(cost / plain, 1)]),
+  ];
   return ["## Suppression windows (per alert, one core)", "", table(rows), ""];
 }

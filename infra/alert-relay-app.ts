@@ -26,7 +26,10 @@ export interface AlertRelayApp {
 
 export function buildApp(options: BuildAppOptions = {}): AlertRelayApp {
   const app = new App({ ...(options.context ? { context: options.context } : {}), ...(options.outdir ? { outdir: options.outdir } : {}) });
-  const settings = resolveSettings({ ...settingsInputFromContext((key) => app.node.tryGetContext(key)), ...options.settings }, { baseDir: PROJECT_ROOT });
+  const settings = resolveSettings(
+    { ...settingsInputFromContext((key) => app.node.tryGetContext(key)), ...options.settings },
+    { baseDir: PROJECT_ROOT },
+  );
   // Environment-agnostic on purpose: synth never looks anything up in an AWS account.
   const stack = new AlertRelayStack(app, settings.stackName, {
     settings,

@@ -18,7 +18,12 @@ export const FUNCTION_ENTRIES = {
 export type FunctionKind = keyof typeof FUNCTION_ENTRIES;
 
 /** Each function's memory in MB: the stack sets it, `npm run bench cost` prices Lambda time at it. */
-export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionKind, number>> = { adapter: 256, "pagerduty-events": 256, router: 512, sweep: 256 };
+export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionKind, number>> = {
+  adapter: 256,
+  "pagerduty-events": 256,
+  router: 512,
+  sweep: 256,
+};
 
 /**
  * Imported by the SDK's default credential chain only after the environment has no credentials

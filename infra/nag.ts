@@ -28,7 +28,12 @@ export class NagFindingCollector implements INagLogger {
   }
 
   onError(data: NagLoggerErrorData): void {
-    this.findings.push({ ruleId: data.ruleId, level: "error", resource: data.resource.node.path, info: `the rule could not run: ${data.errorMessage}` });
+    this.findings.push({
+      ruleId: data.ruleId,
+      level: "error",
+      resource: data.resource.node.path,
+      info: `the rule could not run: ${data.errorMessage}`,
+    });
   }
 
   onCompliance(): void {}
@@ -71,19 +76,30 @@ export interface AcknowledgedResources {
 }
 
 export function acknowledgeFindings(stack: AcknowledgedResources): void {
-  NagSuppressions.addResourceSuppressions(stack.ingress.api, [{ id: "AwsSolutions-APIG4", reason: ACKNOWLEDGED.webhookRoutesWithoutAuthorizer }], true);
+  NagSuppressions.addResourceSuppressions(
+    stack.ingress.api,
+    [{ id: "AwsSolutions-APIG4", reason: ACKNOWLEDGED.webhookRoutesWithoutAuthorizer }],
+    true,
+  );
 
   const routingKeys =
-    "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:" +
-    `secret:${stack.settings.routingKeysSecretPrefix}/*`;
+    "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:" + `secret:${stack.settings.routingKeysSecretPrefix}/*`;
   for (const fn of [stack.router, stack.sweep]) {
-    NagSuppressions.addResourceSuppressions(fn.role, [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.routingKeysByPrefix, appliesTo: [routingKeys] }], true);
+    NagSuppressions.addResourceSuppressions(
+      fn.role,
+      [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.routingKeysByPrefix, appliesTo: [routingKeys] }],
+      true,
+    );
   }
 
   if (stack.settings.webhookTokenSecretName) {
     const tokenArn = /^Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:.+-\?{6}$/;
     for (const fn of [...stack.adapterFunctions.values(), stack.pagerDutyEvents]) {
-      NagSuppressions.addResourceSuppressions(fn.role, [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.webhookTokenByName, appliesTo: [{ regex: `/${tokenArn.source}/` }] }], true);
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [{ id: "AwsSolutions-IAM5", reason: ACKNOWLEDGED.webhookTokenByName, appliesTo: [{ regex: `/${tokenArn.source}/` }] }],
+        true,
+      );
     }
   } else {
     NagSuppressions.addResourceSuppressions(stack.webhookToken, [{ id: "AwsSolutions-SMG4", reason: ACKNOWLEDGED.webhookTokenRotation }]);

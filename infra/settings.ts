@@ -140,15 +140,23 @@ function readJson(problems: Problems, key: string, value: unknown): unknown {
 function readSources(problems: Problems, value: unknown): string[] {
   const known = adapterNames();
   if (value === undefined || value === null || value === "") return known;
-  const list = typeof value === "string" ? value.split(",").map((name) => name.trim()).filter(Boolean) : value;
+  const list =
+    typeof value === "string"
+      ? value
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : value;
   if (!Array.isArray(list) || list.length === 0 || !list.every((name) => typeof name === "string")) {
     problems.push(`sources is ${show(value)}; expected a comma-separated list of adapters, e.g. "prometheus,cloudwatch"`);
     return known;
   }
   const unknown = list.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    problems.push(`sources names ${unknown.map(show).join(", ")}, which ` +
-      `${unknown.length === 1 ? "is" : "are"} not registered; known: ${known.join(", ")}`);
+    problems.push(
+      `sources names ${unknown.map(show).join(", ")}, which ` +
+        `${unknown.length === 1 ? "is" : "are"} not registered; known: ${known.join(", ")}`,
+    );
   }
   return known.filter((name) => list.includes(name));
 }
@@ -158,10 +166,18 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,1
 
 function readKmsKeyArns(problems: Problems, value: unknown): string[] {
   if (value === undefined || value === null || value === "") return [];
-  const list = typeof value === "string" ? value.split(",").map((arn) => arn.trim()).filter(Boolean) : value;
+  const list =
+    typeof value === "string"
+      ? value
+          .split(",")
+          .map((arn) => arn.trim())
+          .filter(Boolean)
+      : value;
   if (!Array.isArray(list) || !list.every((arn) => typeof arn === "string")) {
-    problems.push(`secretsKmsKeyArns is ${show(value)}; expected KMS key ARNs, comma-separated or a list, e.g. ` +
-      `"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`);
+    problems.push(
+      `secretsKmsKeyArns is ${show(value)}; expected KMS key ARNs, comma-separated or a list, e.g. ` +
+        `"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`,
+    );
     return [];
   }
   const invalid = list.filter((arn) => !KMS_KEY_ARN.test(arn));
@@ -209,8 +225,10 @@ function readRoutes(problems: Problems, input: SettingsInput, readFile: (path: s
   // Only key NAMES are in a valid config (the parser refuses anything shaped like a key), so it may sit in the environment.
   const json = JSON.stringify(value);
   if (Buffer.byteLength(json) > MAX_ROUTES_JSON_BYTES) {
-    problems.push(`${origin} is ${Buffer.byteLength(json)} bytes as compact JSON; Lambda's environment holds at ` +
-      `most ${MAX_ROUTES_JSON_BYTES} of it — merge routes with regex matchers`);
+    problems.push(
+      `${origin} is ${Buffer.byteLength(json)} bytes as compact JSON; Lambda's environment holds at ` +
+        `most ${MAX_ROUTES_JSON_BYTES} of it — merge routes with regex matchers`,
+    );
     return undefined;
   }
   return json;
@@ -266,7 +284,9 @@ function readAdapterSettings(problems: Problems, value: unknown, sources: readon
     const variables = env as Record<string, string>;
     const invalid = Object.keys(variables).filter((name) => !/^[A-Z][A-Z0-9_]*$/.test(name) || RESERVED_ENV.test(name));
     if (invalid.length > 0) {
-      problems.push(`adapterSettings.${source} may not set ${invalid.join(", ")}: the stack sets those itself (or they are not variable names)`);
+      problems.push(
+        `adapterSettings.${source} may not set ${invalid.join(", ")}: the stack sets those itself (or they are not variable names)`,
+      );
       continue;
     }
     try {
@@ -292,24 +312,46 @@ export function resolveSettings(
   const problems: Problems = [];
   const baseDir = options.baseDir ?? process.cwd();
   const readFile = options.readFile ?? ((path: string) => readFileSync(resolve(baseDir, path), "utf8"));
-  const stage = readText(problems, "stage", input.stage, /^[a-z][a-z0-9-]{0,19}$/, "1-20 lower-case letters, digits and dashes, e.g. prod") ?? "prod";
+  const stage =
+    readText(problems, "stage", input.stage, /^[a-z][a-z0-9-]{0,19}$/, "1-20 lower-case letters, digits and dashes, e.g. prod") ?? "prod";
   const stackName =
-    readText(problems, "stackName", input.stackName, /^[A-Za-z][A-Za-z0-9-]{0,127}$/, "a CloudFormation stack name") ?? `alert-relay-${stage}`;
+    readText(problems, "stackName", input.stackName, /^[A-Za-z][A-Za-z0-9-]{0,127}$/, "a CloudFormation stack name") ??
+    `alert-relay-${stage}`;
   const sources = readSources(problems, input.sources);
-  const region = readText(problems, "pagerDutyRegion", input.pagerDutyRegion, /^(us|eu)$/, `"us" or "eu" (where your PagerDuty account lives)`);
+  const region = readText(
+    problems,
+    "pagerDutyRegion",
+    input.pagerDutyRegion,
+    /^(us|eu)$/,
+    `"us" or "eu" (where your PagerDuty account lives)`,
+  );
   const prefix =
-    readText(problems, "routingKeysSecretPrefix", input.routingKeysSecretPrefix, /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/, "a secret name prefix such as alert-relay/prod/routing-keys (no trailing slash)") ??
-    `alert-relay/${stage}/routing-keys`;
+    readText(
+      problems,
+      "routingKeysSecretPrefix",
+      input.routingKeysSecretPrefix,
+      /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/,
+      "a secret name prefix such as alert-relay/prod/routing-keys (no trailing slash)",
+    ) ?? `alert-relay/${stage}/routing-keys`;
   const removalPolicy = readText(problems, "removalPolicy", input.removalPolicy, /^(retain|destroy)$/, `"retain" or "destroy"`) ?? "retain";
   const logRetentionDays = readInteger(problems, "logRetentionDays", input.logRetentionDays, RetentionDays.ONE_MONTH, 1, 3653);
   if (!RETENTION_DAYS.includes(logRetentionDays)) {
     problems.push(`logRetentionDays is ${logRetentionDays}; CloudWatch Logs accepts ${RETENTION_DAYS.join(", ")}`);
   }
   const routerBatchSize = readInteger(problems, "routerBatchSize", input.routerBatchSize, PIPELINE.routerBatchSize, 1, 10_000);
-  const routerMaxBatchingWindowSeconds = readInteger(problems, "routerMaxBatchingWindowSeconds", input.routerMaxBatchingWindowSeconds, 0, 0, 300);
+  const routerMaxBatchingWindowSeconds = readInteger(
+    problems,
+    "routerMaxBatchingWindowSeconds",
+    input.routerMaxBatchingWindowSeconds,
+    0,
+    0,
+    300,
+  );
   if (routerBatchSize > 10 && routerMaxBatchingWindowSeconds < 1) {
-    problems.push(`routerBatchSize ${routerBatchSize} needs routerMaxBatchingWindowSeconds ≥ 1 (SQS ` +
-      `allows more than 10 per batch only with a batching window)`);
+    problems.push(
+      `routerBatchSize ${routerBatchSize} needs routerMaxBatchingWindowSeconds ≥ 1 (SQS ` +
+        `allows more than 10 per batch only with a batching window)`,
+    );
   }
   const apiThrottleRateLimit = readInteger(problems, "apiThrottleRateLimit", input.apiThrottleRateLimit, 50, 1, 10_000);
   const apiThrottleBurstLimit = readInteger(problems, "apiThrottleBurstLimit", input.apiThrottleBurstLimit, 100, 1, 5_000);
@@ -320,7 +362,13 @@ export function resolveSettings(
     pagerDutyRegion: region === "eu" ? "eu" : "us",
     routesJson: readRoutes(problems, input, readFile),
     routingKeysSecretPrefix: prefix,
-    webhookTokenSecretName: readText(problems, "webhookTokenSecretName", input.webhookTokenSecretName, /^[A-Za-z0-9/_+=.@-]{1,512}$/, "a Secrets Manager secret name"),
+    webhookTokenSecretName: readText(
+      problems,
+      "webhookTokenSecretName",
+      input.webhookTokenSecretName,
+      /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+      "a Secrets Manager secret name",
+    ),
     secretsKmsKeyArns: readKmsKeyArns(problems, input.secretsKmsKeyArns),
     alarmStateChangeRule: readBoolean(problems, "alarmStateChangeRule", input.alarmStateChangeRule, false),
     logRetentionDays,

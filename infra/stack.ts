@@ -47,7 +47,10 @@ export function isInvokedAsynchronously(adapter: Adapter<unknown>): boolean {
 }
 
 function pascalCase(name: string): string {
-  return name.split("-").map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join("");
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
 }
 
 export class AlertRelayStack extends Stack {
@@ -157,7 +160,9 @@ export class AlertRelayStack extends Stack {
     };
     const grantRouting = (fn: PipelineFunction, stateActions: readonly string[]) => {
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...stateActions], resources: [stateTable.tableArn] }));
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...TABLE_ACTIONS.windowsRead], resources: [windowsTable.tableArn] }));
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...TABLE_ACTIONS.windowsRead], resources: [windowsTable.tableArn] }),
+      );
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [routingKeysArn] }));
       decryptSecrets(fn);
     };
@@ -176,7 +181,8 @@ export class AlertRelayStack extends Stack {
     this.router.fn.addEventSource(
       new SqsEventSource(alertsQueue, {
         batchSize: settings.routerBatchSize,
-        maxBatchingWindow: settings.routerMaxBatchingWindowSeconds > 0 ? Duration.seconds(settings.routerMaxBatchingWindowSeconds) : undefined,
+        maxBatchingWindow:
+          settings.routerMaxBatchingWindowSeconds > 0 ? Duration.seconds(settings.routerMaxBatchingWindowSeconds) : undefined,
         maxConcurrency: settings.routerMaxConcurrency,
         reportBatchItemFailures: true,
       }),
@@ -193,14 +199,19 @@ export class AlertRelayStack extends Stack {
     });
     grantRouting(this.sweep, TABLE_ACTIONS.stateReadWrite);
     this.sweep.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...TABLE_ACTIONS.stateWatchIndex], resources: [`${stateTable.tableArn}/index/${STATE_TABLE.watchIndex}`] }),
+      new iam.PolicyStatement({
+        actions: [...TABLE_ACTIONS.stateWatchIndex],
+        resources: [`${stateTable.tableArn}/index/${STATE_TABLE.watchIndex}`],
+      }),
     );
     // A failed run is simply the next minute's run; Lambda's own retries would only pile up behind it.
     this.sweep.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(PIPELINE.sweepIntervalSeconds) });
     new events.Rule(this, "SweepSchedule", {
       description: "alert-relay: run the sweep",
       schedule: events.Schedule.rate(Duration.seconds(PIPELINE.sweepIntervalSeconds)),
-      targets: [new targets.LambdaFunction(this.sweep.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(PIPELINE.sweepIntervalSeconds) })],
+      targets: [
+        new targets.LambdaFunction(this.sweep.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(PIPELINE.sweepIntervalSeconds) }),
+      ],
     });
 
     this.ingress = new Ingress(this, "Ingress", {
@@ -236,29 +247,51 @@ export class AlertRelayStack extends Stack {
     const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
     const { storage, ingress, settings } = this;
     output(STACK_OUTPUTS.stateTable, storage.stateTable.tableName, "DynamoDB table of problem state (alert-relay state list)");
-    output(STACK_OUTPUTS.windowsTable, storage.windowsTable.tableName, "DynamoDB table of suppression windows: write items here to suppress");
+    output(
+      STACK_OUTPUTS.windowsTable,
+      storage.windowsTable.tableName,
+      "DynamoDB table of suppression windows: write items here to suppress",
+    );
     output(STACK_OUTPUTS.alertsQueueUrl, storage.alertsQueue.queueUrl, "SQS queue between the adapters and the router");
     output(STACK_OUTPUTS.deadLetterQueueUrl, storage.deadLetterQueue.queueUrl, "Alerts the router gave up on, each with its reason");
     output(STACK_OUTPUTS.webhookBaseUrl, ingress.webhookBaseUrl, "Root of the webhook API: POST <this>webhooks/<source>");
     output(STACK_OUTPUTS.alarmTopicArn, ingress.alarmTopic.topic.topicArn, "SNS topic to use as a CloudWatch alarm action (ALARM and OK)");
-    for (const [source, url] of ingress.webhookUrls) output(webhookUrlOutput(source), url, `Webhook for ${source}: POST with Authorization: Bearer <token>`);
+    for (const [source, url] of ingress.webhookUrls)
+      output(webhookUrlOutput(source), url, `Webhook for ${source}: POST with Authorization: Bearer <token>`);
     // webhookBaseUrl ends in "/": the paths join it without their leading one.
     output(
       STACK_OUTPUTS.pagerDutyEventsUrl,
       `${ingress.webhookBaseUrl}${ALERT_EVENTS_PATH.slice(1)}`,
-      `PagerDuty Events API v2 endpoint for any PagerDuty sender (routing_key = the webhook token); change events at ${CHANGE_EVENTS_PATH.slice(1)}`,
+      `PagerDuty Events API v2 endpoint for any PagerDuty sender (routing_key = the ` +
+        `webhook token); change events at ${CHANGE_EVENTS_PATH.slice(1)}`,
     );
     for (const [source, adapterFunction] of this.adapterFunctions) {
       const adapter = adapters.find((candidate) => candidate.name === source);
       if (adapter?.transports.includes("invoke")) {
-        output(`AlarmActionFunctionArn${pascalCase(source)}`, adapterFunction.fn.functionArn, `Lambda function a CloudWatch alarm can invoke directly (${source})`);
+        output(
+          `AlarmActionFunctionArn${pascalCase(source)}`,
+          adapterFunction.fn.functionArn,
+          `Lambda function a CloudWatch alarm can invoke directly (${source})`,
+        );
       }
     }
     output("WebhookTokenSecretArn", this.webhookToken.secretArn, "Secrets Manager secret holding the webhook token");
-    output("RoutingKeysSecretPrefix", settings.routingKeysSecretPrefix, "Create one secret <prefix>/<routing key name> per PagerDuty routing key");
-    output("OpsAlarmTopicArn", this.operations.topic.topicArn, "SNS topic of the pipeline's own alarms: subscribe PagerDuty's CloudWatch integration");
+    output(
+      "RoutingKeysSecretPrefix",
+      settings.routingKeysSecretPrefix,
+      "Create one secret <prefix>/<routing key name> per PagerDuty routing key",
+    );
+    output(
+      "OpsAlarmTopicArn",
+      this.operations.topic.topicArn,
+      "SNS topic of the pipeline's own alarms: subscribe PagerDuty's CloudWatch integration",
+    );
     if (storage.adapterFailureQueue) {
-      output("AdapterFailureQueueUrl", storage.adapterFailureQueue.queueUrl, "Adapter invocations (SNS, EventBridge, alarm actions) that failed every retry");
+      output(
+        "AdapterFailureQueueUrl",
+        storage.adapterFailureQueue.queueUrl,
+        "Adapter invocations (SNS, EventBridge, alarm actions) that failed every retry",
+      );
     }
     output("DashboardName", this.operations.dashboard.dashboardName, "CloudWatch dashboard of the pipeline");
   }

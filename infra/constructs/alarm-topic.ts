@@ -16,7 +16,14 @@ export function alarmSourceConditions(scope: Construct, alarmNamePattern: string
   const stack = Stack.of(scope);
   return {
     StringEquals: { "aws:SourceAccount": stack.account },
-    ArnLike: { "aws:SourceArn": stack.formatArn({ service: "cloudwatch", resource: "alarm", resourceName: alarmNamePattern, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    ArnLike: {
+      "aws:SourceArn": stack.formatArn({
+        service: "cloudwatch",
+        resource: "alarm",
+        resourceName: alarmNamePattern,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    },
   };
 }
 

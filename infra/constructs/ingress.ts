@@ -78,7 +78,8 @@ export class Ingress extends Construct {
     const stack = Stack.of(this);
 
     this.api = new apigw.HttpApi(this, "Api", {
-      description: `alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 ` +
+      description:
+        `alert-relay webhooks: POST /webhooks/<source>, and PagerDuty Events API v2 ` +
         `at POST ${ALERT_EVENTS_PATH} and ${CHANGE_EVENTS_PATH}`,
       createDefaultStage: false,
     });
@@ -134,7 +135,8 @@ export class Ingress extends Construct {
           detail: { alarmName: events.Match.anythingButPrefix(props.opsAlarmPrefix) },
         },
         targets: eventBridgeAdapters.map(
-          ({ fn }) => new targets.LambdaFunction(fn, { deadLetterQueue: props.failureQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+          ({ fn }) =>
+            new targets.LambdaFunction(fn, { deadLetterQueue: props.failureQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
         ),
       });
     }
@@ -144,7 +146,12 @@ export class Ingress extends Construct {
         principal: new iam.ServicePrincipal("lambda.alarms.cloudwatch.amazonaws.com"),
         action: "lambda:InvokeFunction",
         sourceAccount: stack.account,
-        sourceArn: stack.formatArn({ service: "cloudwatch", resource: "alarm", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        sourceArn: stack.formatArn({
+          service: "cloudwatch",
+          resource: "alarm",
+          resourceName: "*",
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       });
     }
   }

@@ -62,7 +62,9 @@ function searchByDimension(metricName: string, dimensions: readonly string[], la
 
 function sumOf(metrics: Record<string, cw.IMetric>, label: string, period: Duration): cw.MathExpression {
   return new cw.MathExpression({
-    expression: Object.keys(metrics).map((id) => `FILL(${id}, 0)`).join(" + "),
+    expression: Object.keys(metrics)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(" + "),
     usingMetrics: metrics,
     label,
     period,
@@ -108,14 +110,16 @@ export class Operations extends Construct {
     this.alarm("dlq-not-empty", dlqDepth, {
       threshold: 0,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: `Alerts the router could not deliver are in the dead-letter queue, each with its reason. See them with: ` +
+      alarmDescription:
+        `Alerts the router could not deliver are in the dead-letter queue, each with its reason. See them with: ` +
         `${cli}; replay after fixing the cause with: npx alert-relay dlq redrive --stack ${stackName}`,
     });
     if (failureDepth) {
       this.alarm("adapter-failures-not-empty", failureDepth, {
         threshold: 0,
         comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        alarmDescription: `SNS, EventBridge or alarm-action events an adapter could not queue after Lambda's retries are in the adapter failure ` +
+        alarmDescription:
+          `SNS, EventBridge or alarm-action events an adapter could not queue after Lambda's retries are in the adapter failure ` +
           `queue (the original event plus ErrorMessage). Re-invoke the adapter with the message body once the cause is fixed.`,
       });
     }
@@ -123,12 +127,14 @@ export class Operations extends Construct {
       threshold: props.queueAgeAlarmSeconds,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
-      alarmDescription: `The oldest alert has waited more than ${props.queueAgeAlarmSeconds} s in the alerts queue: the router is failing, ` +
+      alarmDescription:
+        `The oldest alert has waited more than ${props.queueAgeAlarmSeconds} s in the alerts queue: the router is failing, ` +
         `throttled or PagerDuty is refusing events. Check the router's logs and the delivery-failures alarm.`,
     });
     this.alarm("router-errors", props.router.metricErrors({ period: FIVE_MINUTES, statistic: cw.Stats.SUM }), {
       threshold: 1,
-      alarmDescription: "The router function failed whole invocations (crash, timeout or a setting it cannot start with). Its " +
+      alarmDescription:
+        "The router function failed whole invocations (crash, timeout or a setting it cannot start with). Its " +
         "batches are retried and dead-lettered after the max receive count. Check its log group.",
     });
     this.alarm("sweep-errors", props.sweep.metricErrors({ period: FIVE_MINUTES, statistic: cw.Stats.SUM }), {
@@ -141,18 +147,21 @@ export class Operations extends Construct {
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      alarmDescription: `PagerDuty keeps refusing or failing events (${METRIC.routerOutcomes} outcome retry/rejected, ` +
+      alarmDescription:
+        `PagerDuty keeps refusing or failing events (${METRIC.routerOutcomes} outcome retry/rejected, ` +
         `${METRIC.deadLettered} rejected/exhausted) for 10 of 15 minutes: an outage, rate limiting, or a ` +
         `wrong routing key. Check the router's logs for the PagerDuty status.`,
     });
     this.alarm("adapter-publish-failures", publishFailures, {
       threshold: 1,
-      alarmDescription: `Adapters could not put alerts on the queue (${METRIC.publishFailures}); webhook senders got 503 and will ` +
+      alarmDescription:
+        `Adapters could not put alerts on the queue (${METRIC.publishFailures}); webhook senders got 503 and will ` +
         `retry, invocations go to the adapter failure queue. Check SQS and the adapters' logs.`,
     });
     this.alarm("malformed-windows", relayMetric(METRIC.malformedWindows), {
       threshold: 1,
-      alarmDescription: `A suppression window item cannot be read and is being ignored (${METRIC.malformedWindows}); it suppresses ` +
+      alarmDescription:
+        `A suppression window item cannot be read and is being ignored (${METRIC.malformedWindows}); it suppresses ` +
         `nothing until fixed. Find it with: npx alert-relay suppress validate --stack ${stackName}`,
     });
 
@@ -163,7 +172,11 @@ export class Operations extends Construct {
         left: props.sources.map((source) => relayMetric(METRIC.alertsAccepted, { source }, ONE_MINUTE).with({ label: source })),
         width: 8,
       }),
-      new cw.GraphWidget({ title: "Forwarded to PagerDuty, by action", left: [searchByDimension(METRIC.pagerDutyEvents, ["action"], "")], width: 8 }),
+      new cw.GraphWidget({
+        title: "Forwarded to PagerDuty, by action",
+        left: [searchByDimension(METRIC.pagerDutyEvents, ["action"], "")],
+        width: 8,
+      }),
       new cw.GraphWidget({
         title: "Router outcomes (suppressed, deduplicated, stale, ...)",
         left: [searchByDimension(METRIC.routerOutcomes, ["outcome"], "")],
@@ -171,8 +184,16 @@ export class Operations extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new cw.GraphWidget({ title: "Rejected requests, by source and reason", left: [searchByDimension(METRIC.requestsRejected, ["source", "reason"], "")], width: 8 }),
-      new cw.GraphWidget({ title: "Dead-lettered by the router, by reason", left: [searchByDimension(METRIC.deadLettered, ["reason"], "")], width: 8 }),
+      new cw.GraphWidget({
+        title: "Rejected requests, by source and reason",
+        left: [searchByDimension(METRIC.requestsRejected, ["source", "reason"], "")],
+        width: 8,
+      }),
+      new cw.GraphWidget({
+        title: "Dead-lettered by the router, by reason",
+        left: [searchByDimension(METRIC.deadLettered, ["reason"], "")],
+        width: 8,
+      }),
       new cw.GraphWidget({
         title: "Publish failures and malformed windows",
         left: [publishFailures, relayMetric(METRIC.malformedWindows, {}, ONE_MINUTE).with({ label: "malformed windows" })],
@@ -192,7 +213,11 @@ export class Operations extends Construct {
       new cw.GraphWidget({ title: "Oldest alert in the queue (s)", left: [queueAge], width: 8 }),
       new cw.GraphWidget({
         title: "Webhooks (HTTP API)",
-        left: [props.api.metricCount({ period: ONE_MINUTE }), props.api.metricClientError({ period: ONE_MINUTE }), props.api.metricServerError({ period: ONE_MINUTE })],
+        left: [
+          props.api.metricCount({ period: ONE_MINUTE }),
+          props.api.metricClientError({ period: ONE_MINUTE }),
+          props.api.metricServerError({ period: ONE_MINUTE }),
+        ],
         width: 8,
       }),
     );
@@ -208,7 +233,9 @@ export class Operations extends Construct {
       }),
       new cw.GraphWidget({
         title: "Router duration (ms)",
-        left: ["p50", "p99", "Maximum"].map((statistic) => props.router.metricDuration({ period: ONE_MINUTE, statistic, label: `router ${statistic}` })),
+        left: ["p50", "p99", "Maximum"].map((statistic) =>
+          props.router.metricDuration({ period: ONE_MINUTE, statistic, label: `router ${statistic}` }),
+        ),
         width: 8,
       }),
       new cw.AlarmStatusWidget({ title: "Ops alarms", alarms: this.alarms, width: 8 }),
@@ -223,7 +250,11 @@ export class Operations extends Construct {
     this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
   }
 
-  private alarm(name: string, metric: cw.Metric | cw.MathExpression, options: Omit<cw.CreateAlarmOptions, "evaluationPeriods"> & { evaluationPeriods?: number }): void {
+  private alarm(
+    name: string,
+    metric: cw.Metric | cw.MathExpression,
+    options: Omit<cw.CreateAlarmOptions, "evaluationPeriods"> & { evaluationPeriods?: number },
+  ): void {
     const alarm = metric.createAlarm(this, `Alarm-${name}`, {
       evaluationPeriods: 1,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

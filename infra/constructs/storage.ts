@@ -64,7 +64,7 @@ export class PipelineStorage extends Construct {
     if (PIPELINE.visibilityTimeoutSeconds < MIN_VISIBILITY_TO_TIMEOUT_RATIO * PIPELINE.routerTimeoutSeconds) {
       throw new Error(
         `PIPELINE.visibilityTimeoutSeconds (${PIPELINE.visibilityTimeoutSeconds}) must be at least ` +
-        `${MIN_VISIBILITY_TO_TIMEOUT_RATIO} × routerTimeoutSeconds (${PIPELINE.routerTimeoutSeconds})`,
+          `${MIN_VISIBILITY_TO_TIMEOUT_RATIO} × routerTimeoutSeconds (${PIPELINE.routerTimeoutSeconds})`,
       );
     }
     const retention = Duration.days(PIPELINE.deadLetterRetentionDays);
@@ -76,7 +76,9 @@ export class PipelineStorage extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: PIPELINE.maxReceiveCount },
     });
     // Holds the original SNS/EventBridge/alarm-action event with Lambda's error attributes, so it can be re-invoked.
-    this.adapterFailureQueue = props.adapterFailureQueue ? encryptedQueue(this, "AdapterFailureQueue", { retentionPeriod: retention, removalPolicy }) : undefined;
+    this.adapterFailureQueue = props.adapterFailureQueue
+      ? encryptedQueue(this, "AdapterFailureQueue", { retentionPeriod: retention, removalPolicy })
+      : undefined;
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -87,7 +89,11 @@ export class PipelineStorage extends Construct {
     };
     const partitionKey = keyOf(STATE_TABLE.keySchema, "HASH");
     if (!partitionKey) throw new Error("STATE_TABLE.keySchema has no partition key");
-    this.stateTable = new dynamodb.Table(this, "StateTable", { ...tableDefaults, partitionKey, timeToLiveAttribute: STATE_TABLE.ttlAttribute });
+    this.stateTable = new dynamodb.Table(this, "StateTable", {
+      ...tableDefaults,
+      partitionKey,
+      timeToLiveAttribute: STATE_TABLE.ttlAttribute,
+    });
     for (const index of STATE_TABLE.globalSecondaryIndexes) {
       const indexPartitionKey = keyOf(index.KeySchema ?? [], "HASH");
       if (!index.IndexName || !indexPartitionKey) throw new Error("every STATE_TABLE index needs a name and a partition key");

@@ -204,7 +204,8 @@ function canonicalUtc(text: string): string | undefined {
   const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
   const month = digit(5) * 10 + digit(6);
   const day = digit(8) * 10 + digit(9);
-  if (year < 1971 || month < 1 || month > 12 || day < 1 || digit(11) * 10 + digit(12) > 23 || digit(14) > 5 || digit(17) > 5) return undefined;
+  if (year < 1971 || month < 1 || month > 12 || day < 1 || digit(11) * 10 + digit(12) > 23 || digit(14) > 5 || digit(17) > 5)
+    return undefined;
   if (day > 28 && day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
   const fraction = text.length === 20 ? "000" : `${text.slice(20, -1)}00`.slice(0, 3);
   return `${text.slice(0, 19)}.${fraction}Z`;

@@ -126,7 +126,8 @@ const SMALL_DETAILS_BUDGET = Math.floor(LIMITS.detailsChars / 6) - 64;
  * deep nesting, or too many characters). Cheaper than JSON.stringify on the hot path.
  */
 function isSmallEnough(value: unknown, depth: number, budget: number): number {
-  if (typeof value === "string") return value.length > LIMITS.detailStringChars || HAS_UNSAFE_CHAR.test(value) ? -1 : budget - value.length - 2;
+  if (typeof value === "string")
+    return value.length > LIMITS.detailStringChars || HAS_UNSAFE_CHAR.test(value) ? -1 : budget - value.length - 2;
   if (value === null || typeof value !== "object") return budget - 24;
   if (depth > 8) return -1;
   if (Array.isArray(value)) {
@@ -150,5 +151,7 @@ function cutLongStrings(value: unknown, depth: number): unknown {
   if (depth > 8) return "[nested too deep]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => cutLongStrings(v, depth + 1));
   // fromEntries defines own data properties: a key "__proto__" stays a key, never the prototype.
-  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[safeText(k), cutLongStrings(v, depth + 1)]])));
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[safeText(k), cutLongStrings(v, depth + 1)]])),
+  );
 }

@@ -33,7 +33,13 @@ const isoTimestamp = z.iso.datetime({ offset: true });
 /** Text as build.ts makes it (limits.ts safeText): checked again at the queue boundaries. */
 const safe = (schema: z.ZodMiniString) => schema.check(z.regex(SAFE_TEXT, "may not hold control characters or bidi overrides"));
 
-const label = z.string().check(z.minLength(1), z.maxLength(LIMITS.labelKeyChars), z.regex(/^[^\s=!~]+$/, "label names may not contain whitespace, '=', '!' or '~'"));
+const label = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(LIMITS.labelKeyChars),
+    z.regex(/^[^\s=!~]+$/, "label names may not contain whitespace, '=', '!' or '~'"),
+  );
 
 export const linkSchema = z.object({
   href: z.string().check(z.minLength(1), z.maxLength(LIMITS.urlChars)),
@@ -60,7 +66,8 @@ function dataMap<V extends z.ZodMiniType>(name: z.ZodMiniType<string>, value: V)
     const entries: [string, z.output<V>][] = [];
     for (const [key, raw] of Object.entries(input)) {
       const checkedName = name.safeParse(key);
-      if (!checkedName.success) addIssue(ctx, { path: [key], message: `name ${JSON.stringify(key.slice(0, 64))}: ${checkedName.error.issues[0]?.message}` });
+      if (!checkedName.success)
+        addIssue(ctx, { path: [key], message: `name ${JSON.stringify(key.slice(0, 64))}: ${checkedName.error.issues[0]?.message}` });
       const checked = value.safeParse(raw);
       if (!checked.success) addIssue(ctx, { path: [key], message: checked.error.issues[0]?.message ?? "invalid value" });
       else entries.push([key, checked.data as z.output<V>]);
@@ -90,18 +97,24 @@ export const normalizedAlertSchema = z
     details: dataMap(z.string(), z.unknown()),
     labels: dataMap(label, z.string().check(z.maxLength(LIMITS.labelValueChars))),
   })
-  .check(z.superRefine((alert, ctx) => {
-    if (Object.keys(alert.labels).length > LIMITS.labels) {
-      ctx.addIssue({ code: "custom", path: ["labels"], message: `at most ${LIMITS.labels} labels` });
-    }
-    if (JSON.stringify(alert.details).length > LIMITS.detailsChars) {
-      ctx.addIssue({ code: "custom", path: ["details"], message: `details over ${LIMITS.detailsChars} characters` });
-    }
-    const reserved = alert.source !== RELAY_SOURCE && reservedPrefixOf(alert.dedupKey);
-    if (reserved) {
-      ctx.addIssue({ code: "custom", path: ["dedupKey"], message: `may not start with "${reserved}": alert-relay keeps such keys for its own records` });
-    }
-  }));
+  .check(
+    z.superRefine((alert, ctx) => {
+      if (Object.keys(alert.labels).length > LIMITS.labels) {
+        ctx.addIssue({ code: "custom", path: ["labels"], message: `at most ${LIMITS.labels} labels` });
+      }
+      if (JSON.stringify(alert.details).length > LIMITS.detailsChars) {
+        ctx.addIssue({ code: "custom", path: ["details"], message: `details over ${LIMITS.detailsChars} characters` });
+      }
+      const reserved = alert.source !== RELAY_SOURCE && reservedPrefixOf(alert.dedupKey);
+      if (reserved) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["dedupKey"],
+          message: `may not start with "${reserved}": alert-relay keeps such keys for its own records`,
+        });
+      }
+    }),
+  );
 
 export type NormalizedAlert = z.infer<typeof normalizedAlertSchema>;
 export type AlertLink = z.infer<typeof linkSchema>;
@@ -121,7 +134,5 @@ export class AlertContractError extends Error {
 export function parseAlert(value: unknown): NormalizedAlert {
   const result = normalizedAlertSchema.safeParse(value);
   if (result.success) return result.data;
-  throw new AlertContractError(
-    result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
-  );
+  throw new AlertContractError(result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })));
 }

@@ -36,7 +36,9 @@ export interface DeadLetter {
 }
 
 export async function approximateCount(sqs: SQSClient, queueUrl: string): Promise<number | undefined> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+  );
   const count = Number(Attributes?.ApproximateNumberOfMessages);
   return Number.isFinite(count) ? count : undefined;
 }
@@ -46,7 +48,11 @@ export async function approximateCount(sqs: SQSClient, queueUrl: string): Promis
  * (or delete them) afterwards. A message received twice keeps its latest receipt handle, the
  * only one SQS still honours.
  */
-export async function receiveDeadLetters(sqs: SQSClient, queueUrl: string, options: { max: number; visibilitySeconds: number }): Promise<DeadLetter[]> {
+export async function receiveDeadLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { max: number; visibilitySeconds: number },
+): Promise<DeadLetter[]> {
   const expected = (await approximateCount(sqs, queueUrl)) ?? 0;
   const seen = new Map<string, DeadLetter>();
   let idle = 0;
@@ -81,7 +87,13 @@ function readDeadLetter(message: Message): DeadLetter {
     Object.entries(attributes)
       .filter(([name]) => !deadLetterNames.has(name))
       // Only the fields SendMessage accepts: received values may carry empty list fields it refuses.
-      .map(([name, value]) => [name, { DataType: value.DataType, ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : { BinaryValue: value.BinaryValue }) }]),
+      .map(([name, value]) => [
+        name,
+        {
+          DataType: value.DataType,
+          ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : { BinaryValue: value.BinaryValue }),
+        },
+      ]),
   ) as Record<string, MessageAttributeValue>;
   const receiveCount = Number(text(DEAD_LETTER_ATTRIBUTES.receiveCount));
   const body = message.Body ?? "";

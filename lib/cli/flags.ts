@@ -23,7 +23,8 @@ function parseArgsMessage(error: Error & { code?: string }): string {
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
       return `unexpected argument ${JSON.stringify(quoted ?? "")}: this command takes none`;
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      if (/argument missing|ambiguous/.test(error.message)) return `${option} needs a value (one that starts with - is written ${option}=<value>)`;
+      if (/argument missing|ambiguous/.test(error.message))
+        return `${option} needs a value (one that starts with - is written ${option}=<value>)`;
       return error.message.split("\n")[0]!;
     default:
       return error.message.split("\n")[0]!;
@@ -78,7 +79,8 @@ type WhereValues = { stack?: string; region?: string; "stack-file"?: string } & 
 
 export function targetFlags(values: WhereValues): TargetFlags {
   const text = (value: unknown) => (typeof value === "string" ? value : undefined);
-  if (values.stack && values["stack-file"]) throw new UsageError("--stack names a deployed stack and --stack-file a local one; use one of them");
+  if (values.stack && values["stack-file"])
+    throw new UsageError("--stack names a deployed stack and --stack-file a local one; use one of them");
   return {
     stack: values.stack,
     region: values.region,
@@ -95,7 +97,12 @@ export function targetFlags(values: WhereValues): TargetFlags {
  * Resolves the target, runs `work` against it and closes its clients. AWS errors raised by the
  * work are explained in terms of the target ("cannot reach the local stack at …").
  */
-export async function withTarget<K extends Resource, T>(io: CliIO, values: WhereValues, needs: readonly K[], work: (target: TargetWith<K>) => Promise<T>): Promise<T> {
+export async function withTarget<K extends Resource, T>(
+  io: CliIO,
+  values: WhereValues,
+  needs: readonly K[],
+  work: (target: TargetWith<K>) => Promise<T>,
+): Promise<T> {
   const target = await resolveTarget(targetFlags(values), needs, { env: io.env, ...(io.aws ? { clients: io.aws } : {}) });
   try {
     return await work(target);

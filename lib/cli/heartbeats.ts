@@ -52,7 +52,7 @@ export function describeHeartbeat(record: HeartbeatRecord, problem: ProblemState
   lines.push(
     record.lastBeatAt
       ? `  Last beat at ${at(record.lastBeatAt)}: alert ${record.lastBeatAlertId ?? "?"} from ` +
-        `${record.lastBeatSource ?? "?"}; ${plural(record.beats ?? 0, "beat")} recorded.`
+          `${record.lastBeatSource ?? "?"}; ${plural(record.beats ?? 0, "beat")} recorded.`
       : "  No beat recorded yet.",
     `  Watched since ${at(record.watchingSince)}${every ? `; a beat is expected every ${every}` : ""}.`,
     `  State: ${state.text}.`,
@@ -64,8 +64,10 @@ export function describeHeartbeat(record: HeartbeatRecord, problem: ProblemState
   );
   const key = missingDedupKey(record.name);
   if (!problem) lines.push(`  Nothing: it has never been missing (its problem would be ${key}).`);
-  else if (problem.status === "firing") lines.push(`  Missing since ${at(problem.transitionAt)}: problem ${key} is firing (alert-relay state show ${key} explains it).`);
-  else if (problem.openIn) lines.push(`  Back since ${at(problem.transitionAt)}; the resolve of ${key} is still owed (alert-relay state show ${key}).`);
+  else if (problem.status === "firing")
+    lines.push(`  Missing since ${at(problem.transitionAt)}: problem ${key} is firing (alert-relay state show ${key} explains it).`);
+  else if (problem.openIn)
+    lines.push(`  Back since ${at(problem.transitionAt)}; the resolve of ${key} is still owed (alert-relay state show ${key}).`);
   else lines.push(`  Back since ${at(problem.transitionAt)}; ${key} is resolved.`);
   return lines;
 }

@@ -39,19 +39,20 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
       head,
       "",
       `The storm gate of routing key '${ref}' counts the new incidents per clock minute; above ` +
-      `the storm rate, new problems join the storm incident storm:${ref}.`,
+        `the storm rate, new problems join the storm incident storm:${ref}.`,
       `  Minute ${rate.minute ?? "?"}: ${plural(rate.thisMinute ?? 0, "new incident")}; the minute before: ${rate.lastMinute ?? 0}.`,
     ];
   }
   if (item.dedupKey.startsWith(KEY_PREFIX.pace)) {
     const pace = item as unknown as PaceRecord;
     const recent = eventsInWindow(pace.w, now.getTime());
-    const paused = pace.pausedUntil !== undefined && pace.pausedUntil > now.getTime() ? dateOf(new Date(pace.pausedUntil).toISOString()) : undefined;
+    const paused =
+      pace.pausedUntil !== undefined && pace.pausedUntil > now.getTime() ? dateOf(new Date(pace.pausedUntil).toISOString()) : undefined;
     return [
       head,
       "",
       `Pacing of routing key '${pace.routingKeyRef ?? item.dedupKey.slice(KEY_PREFIX.pace.length)}': at most ` +
-      `${pace.perMinute ?? "?"} events a minute go to PagerDuty, shared by every router instance.`,
+        `${pace.perMinute ?? "?"} events a minute go to PagerDuty, shared by every router instance.`,
       `  Sent in the last minute: ${recent}.`,
       paused ? `  Paused after PagerDuty answered 429, until ${when(paused, now)}.` : "  Not paused.",
     ];
@@ -61,7 +62,9 @@ export function describeInternalRecord(item: { dedupKey: string } & Record<strin
     return [
       head,
       "",
-      `The alert of problem ${problem} that PagerDuty hears (its firing, occurred ${typeof item.occurredAt === "string" ? item.occurredAt : "?"}), kept apart from the problem's small state item so a duplicate rewrites only that.`,
+      `The alert of problem ${problem} that PagerDuty hears (its firing, occurred ` +
+        `${typeof item.occurredAt === "string" ? item.occurredAt : "?"}), kept apart from the problem's small state item so a ` +
+        `duplicate rewrites only that.`,
       `  alert-relay state show ${problem} explains the problem.`,
     ];
   }

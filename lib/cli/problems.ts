@@ -28,7 +28,9 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
   const { told, openIn, delivery } = state;
   const lines: string[] = [];
   if (told) {
-    lines.push(`PagerDuty was told: ${told.action} at ${at(told.at, now)} on ${keyRef(told)}, severity ${told.severity} (alert ${told.alertId}).`);
+    lines.push(
+      `PagerDuty was told: ${told.action} at ${at(told.at, now)} on ${keyRef(told)}, severity ${told.severity} (alert ${told.alertId}).`,
+    );
   } else {
     lines.push("PagerDuty has not been told anything about this problem.");
   }
@@ -39,7 +41,9 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     } else if (told?.action === "trigger") {
       lines.push("So PagerDuty has it open: nothing more to send while it keeps firing.");
     } else if (state.suppressedBy) {
-      lines.push(`It is held back by suppression window ${state.suppressedBy}${state.suppressedReason ? ` (${state.suppressedReason})` : ""}.`);
+      lines.push(
+        `It is held back by suppression window ${state.suppressedBy}${state.suppressedReason ? ` (${state.suppressedReason})` : ""}.`,
+      );
       lines.push("If the window ends while the problem still fires, the sweep pages for it.");
     } else if (openIn) {
       lines.push(`A trigger to ${keyRef(openIn)} was started but not confirmed; the next attempt sends it again there.`);
@@ -59,33 +63,37 @@ export function pagerDutySentences(state: ProblemState, now: Date): string[] {
     lines.push(
       deliveryInFlight(state, now)
         ? `A delivery is in flight until ${at(delivery.until, now)}: ` +
-          `${delivery.action} on ${keyRef(delivery)}, claimed by a router instance.`
+            `${delivery.action} on ${keyRef(delivery)}, claimed by a router instance.`
         : `A delivery claim (${delivery.action} on ${keyRef(delivery)}) lapsed at ` +
-          `${until ? when(until, now) : "an unknown time"} without an answer; the next attempt takes over.`,
+            `${until ? when(until, now) : "an unknown time"} without an answer; the next attempt takes over.`,
     );
   }
   if (state.lastDeliveryError) lines.push(`Last delivery error: ${state.lastDeliveryError}`);
   if (state.watch === "owed") {
     lines.push(
       `Its change of ${at(state.watchAt, now)} is owed to PagerDuty: its queue message ` +
-      `delivers it, and if that message is lost or keeps failing, ` +
+        `delivers it, and if that message is lost or keeps failing, ` +
         "the sweep delivers it from this record after the grace period (OWED_GRACE, two router timeouts).",
     );
   }
   if (state.watch === "reresolve") {
-    lines.push(`A trigger attempt got no answer and may reach PagerDuty late, so the resolve is sent ` +
-      `once more ${at(state.reResolveAt, now)} (idempotent at PagerDuty).`);
+    lines.push(
+      `A trigger attempt got no answer and may reach PagerDuty late, so the resolve is sent ` +
+        `once more ${at(state.reResolveAt, now)} (idempotent at PagerDuty).`,
+    );
   }
   if (state.unpaged) {
     lines.push(
       `${plural(state.unpaged, "firing episode")} of this problem ` +
-      `${state.unpaged === 1 ? "was" : "were"} over before PagerDuty could be reached: not paged after the fact ` +
+        `${state.unpaged === 1 ? "was" : "were"} over before PagerDuty could be reached: not paged after the fact ` +
         "(only a resolve went out, in case a trigger had reached it).",
     );
   }
   if (state.recovered) {
-    lines.push(`The sweep delivered ${plural(state.recovered, "change")} of this problem that its ` +
-      `queue message had not (last ${at(state.recoveredAt, now)}).`);
+    lines.push(
+      `The sweep delivered ${plural(state.recovered, "change")} of this problem that its ` +
+        `queue message had not (last ${at(state.recoveredAt, now)}).`,
+    );
   }
   return lines;
 }
@@ -110,7 +118,7 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
     lines.push(
       state.kind === "storm"
         ? `This is the storm incident of routing key '${state.rule}': new problems beyond the ` +
-          `storm rate joined it instead of opening incidents of their own.`
+            `storm rate joined it instead of opening incidents of their own.`
         : `This is a group incident of grouping rule '${state.rule}': related alerts page through it as one PagerDuty incident.`,
     );
     lines.push(
@@ -124,8 +132,8 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
     if (state.told?.members !== undefined) {
       lines.push(
         `PagerDuty's alert counts ` +
-        `${plural(state.told.members, "member")}${state.told.firing === undefined ? "" : `, ${state.told.firing} firing`}; ` +
-        `changes reach it in one update a minute.`,
+          `${plural(state.told.members, "member")}${state.told.firing === undefined ? "" : `, ${state.told.firing} firing`}; ` +
+          `changes reach it in one update a minute.`,
       );
     }
     const pending = Object.keys(state.pending ?? {}).length;
@@ -161,6 +169,9 @@ export function aggregateSentences(state: ProblemState, now: Date): string[] {
 export function memberLines(members: readonly ProblemState[], now: Date): string[] {
   return [...members]
     .sort((a, b) => (a.transitionAt < b.transitionAt ? 1 : a.transitionAt > b.transitionAt ? -1 : 0))
-    .map((member) => `${member.status.padEnd(8)} ${member.severity.padEnd(8)} since ` +
-      `${at(member.transitionAt, now)}  ${member.dedupKey}: ${member.lastAlert?.summary ?? ""}`);
+    .map(
+      (member) =>
+        `${member.status.padEnd(8)} ${member.severity.padEnd(8)} since ` +
+        `${at(member.transitionAt, now)}  ${member.dedupKey}: ${member.lastAlert?.summary ?? ""}`,
+    );
 }

@@ -24,7 +24,9 @@ export function classifyWindows(items: readonly Record<string, unknown>[], now: 
   const listed = items.map((item): ListedWindow => {
     const parsed = parseWindowItem(item);
     const id = typeof item.id === "string" && item.id !== "" ? item.id : `(id ${JSON.stringify(item.id) ?? "missing"})`;
-    return parsed.ok ? { id, state: windowState(parsed.window, now), item, window: parsed.window } : { id, state: "malformed", item, problems: parsed.problems };
+    return parsed.ok
+      ? { id, state: windowState(parsed.window, now), item, window: parsed.window }
+      : { id, state: "malformed", item, problems: parsed.problems };
   });
   return listed.sort(
     (a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || startOf(a, now) - startOf(b, now) || a.id.localeCompare(b.id),
@@ -51,7 +53,8 @@ export function scheduleText(listed: ListedWindow): string {
 /** The matchers as the operator wrote them; a malformed list is shown as best it can be. */
 export function matchersText(item: Record<string, unknown>): string {
   const matchers = item.matchers instanceof Set ? [...(item.matchers as Set<unknown>)] : item.matchers;
-  if (Array.isArray(matchers)) return matchers.map((matcher) => (typeof matcher === "string" ? matcher : JSON.stringify(matcher))).join(", ");
+  if (Array.isArray(matchers))
+    return matchers.map((matcher) => (typeof matcher === "string" ? matcher : JSON.stringify(matcher))).join(", ");
   return matchers === undefined ? "(none)" : JSON.stringify(matchers);
 }
 

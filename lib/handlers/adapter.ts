@@ -15,7 +15,13 @@ import { createSqsPublisher, type AlertPublisher } from "../publish/sqs-publishe
 import { METRIC, countWithDimension, createTelemetry, type Telemetry } from "../platform/observability.ts";
 import { isAuthorized } from "../ingest/auth.ts";
 import { bodyText, excerpt, header, json, publishAlerts } from "../ingest/common.ts";
-import { DEFAULT_MAX_BODY_BYTES, normalizePayload, normalizeText, type InputRejection, type NormalizedPayload } from "../ingest/normalize-payload.ts";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  normalizePayload,
+  normalizeText,
+  type InputRejection,
+  type NormalizedPayload,
+} from "../ingest/normalize-payload.ts";
 import { webhookTokenFromEnv, type WebhookTokenSource } from "../ingest/webhook-token.ts";
 
 export interface AdapterHandlerDeps extends Telemetry {

@@ -31,7 +31,15 @@ import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from "../ingest/normalize-paylo
 import { webhookTokenFromEnv, type WebhookTokenSource } from "../ingest/webhook-token.ts";
 import { createSqsMessagePublisher, type MessagePublisher } from "../ingest/pagerduty-events/message-publisher.ts";
 import { describeKind, type QueueMessage } from "../messages/queue-message.ts";
-import { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH, ERRORS, EVENTS_V2_SOURCE, isObject, readAlertEvent, readChangeEvent } from "../ingest/pagerduty-events/events-v2.ts";
+import {
+  ALERT_EVENTS_PATH,
+  CHANGE_EVENTS_PATH,
+  ERRORS,
+  EVENTS_V2_SOURCE,
+  isObject,
+  readAlertEvent,
+  readChangeEvent,
+} from "../ingest/pagerduty-events/events-v2.ts";
 
 export { ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH } from "../ingest/pagerduty-events/events-v2.ts";
 
@@ -52,7 +60,8 @@ export const ANSWERS = {
   accepted: (dedupKey: string) => json(202, { status: "success", message: "Event processed", dedup_key: dedupKey }),
   changeAccepted: () => json(202, { status: "success", message: "Change event processed" }),
   invalid: (errors: readonly string[]) => json(400, { status: "invalid event", message: "Event object is invalid", errors }),
-  unrecognized: (error = "JSON parse error") => json(400, { status: "Unrecognized object", message: "Event object format is unrecognized", errors: [error] }),
+  unrecognized: (error = "JSON parse error") =>
+    json(400, { status: "Unrecognized object", message: "Event object format is unrecognized", errors: [error] }),
   notQueued: () => json(503, { status: "unavailable", message: "The event could not be queued; retry later" }),
 } as const;
 
@@ -99,8 +108,10 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
     // The excerpt of a refused body is logged only once its sender is known (redacted all the same).
     const evidence = (value: unknown) => (authenticated ? { payload: excerpt(value) } : { bytes: text.length });
     if (!parsed.ok) {
-      if (parsed.reason === "too_large") return refuse("too_large", ANSWERS.invalid([`Event object is too large: ${parsed.message}`]), { error: parsed.message });
-      if (parsed.reason === "too_deep") return refuse("too_deep", ANSWERS.unrecognized(`Event object ${parsed.message.replace(/^body /, "")}`), { error: parsed.message });
+      if (parsed.reason === "too_large")
+        return refuse("too_large", ANSWERS.invalid([`Event object is too large: ${parsed.message}`]), { error: parsed.message });
+      if (parsed.reason === "too_deep")
+        return refuse("too_deep", ANSWERS.unrecognized(`Event object ${parsed.message.replace(/^body /, "")}`), { error: parsed.message });
       return refuse("not_json", ANSWERS.unrecognized(), { error: parsed.message, ...evidence(text) });
     }
     const body = parsed.value;
@@ -109,7 +120,11 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
     if (!authenticated) {
       const key = body.routing_key;
       if (!(typeof key === "string" && key !== "" && sameSecret(key, token!))) {
-        return unauthorized(event, endpoint, typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key"));
+        return unauthorized(
+          event,
+          endpoint,
+          typeof key === "string" && key.trim() !== "" ? ERRORS.invalidRoutingKey : ERRORS.missing("routing_key"),
+        );
       }
     }
 
@@ -167,7 +182,9 @@ export function createPagerDutyEventsHandlerFromEnv(env: Readonly<Record<string,
   if (!queueUrl) throw new Error("ALERTS_QUEUE_URL is not set: the Events API ingest needs the URL of the alerts queue");
   const telemetry = createTelemetry("ingest", { source: EVENTS_V2_SOURCE });
   if (!env.WEBHOOK_TOKEN && !env.WEBHOOK_TOKEN_SECRET) {
-    telemetry.logger.warn("webhook authentication is OFF: any routing_key is accepted; set WEBHOOK_TOKEN (local) or WEBHOOK_TOKEN_SECRET (AWS)");
+    telemetry.logger.warn(
+      "webhook authentication is OFF: any routing_key is accepted; set WEBHOOK_TOKEN (local) or WEBHOOK_TOKEN_SECRET (AWS)",
+    );
   }
   const sqs = new SQSClient({});
   return createPagerDutyEventsHandler({

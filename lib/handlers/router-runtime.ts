@@ -54,7 +54,13 @@ export interface RouterRuntimeOverrides {
  * and later sends to it come back at once, so the queue keeps flowing (a resolve is recorded when
  * it arrives, not after the firing messages ahead of it) and the messages wait in SQS instead.
  */
-export const ROUTER_CLIENT_OPTIONS = { maxAttempts: 3, holdAfterFailureMs: 1_000, maxGateWaitMs: 1_000, probeTimeoutMs: 2_000, maxInFlightPerKey: 4 } as const;
+export const ROUTER_CLIENT_OPTIONS = {
+  maxAttempts: 3,
+  holdAfterFailureMs: 1_000,
+  maxGateWaitMs: 1_000,
+  probeTimeoutMs: 2_000,
+  maxInFlightPerKey: 4,
+} as const;
 
 export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -70,7 +76,10 @@ export function lazyPagerDutyFromEnv(env: Env): { client: Pick<PagerDutyClient, 
   const get = () => {
     if (!built) {
       const keys = routingKeyResolverFromEnv(env);
-      built = { client: createPagerDutyClient({ baseUrl: eventsEndpoint(env), ...ROUTER_CLIENT_OPTIONS }), resolve: (ref) => keys.resolve(ref) };
+      built = {
+        client: createPagerDutyClient({ baseUrl: eventsEndpoint(env), ...ROUTER_CLIENT_OPTIONS }),
+        resolve: (ref) => keys.resolve(ref),
+      };
     }
     return built;
   };
@@ -98,17 +107,28 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     onMalformed: (windowId, problems, item) => {
       // Counted at every read (the alarm stays on while it is broken), said once per change of the item.
       metrics.addMetric(METRIC.malformedWindows, MetricUnit.Count, 1);
-      if (processMalformedWindowLog.isNew(windowsTable, windowId, item)) logger.error(describeMalformedWindow(windowId, problems), { windowId, problems });
+      if (processMalformedWindowLog.isNew(windowsTable, windowId, item))
+        logger.error(describeMalformedWindow(windowId, problems), { windowId, problems });
     },
   });
   const pagerDuty = lazyPagerDutyFromEnv(env);
   // Every event to PagerDuty is paced per routing key, shared by all instances through the state table.
-  const pacer = createPacer({ doc, tableName: stateTable, now, perMinute: integerSetting(env, "PAGERDUTY_EVENTS_PER_MINUTE", DEFAULT_EVENTS_PER_MINUTE, 1) });
+  const pacer = createPacer({
+    doc,
+    tableName: stateTable,
+    now,
+    perMinute: integerSetting(env, "PAGERDUTY_EVENTS_PER_MINUTE", DEFAULT_EVENTS_PER_MINUTE, 1),
+  });
   const isAggregateKey = (dedupKey: string) => dedupKey.startsWith(KEY_PREFIX.storm) || dedupKey.startsWith(KEY_PREFIX.group);
-  const built = paced(pacer, overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey), (alert, delivery) => ({
-    routingKeyRef: delivery.routingKeyRef,
-    priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
-  }), now);
+  const built = paced(
+    pacer,
+    overrides.deliver ?? createPagerDutyDeliver(pagerDuty.client, pagerDuty.resolveKey),
+    (alert, delivery) => ({
+      routingKeyRef: delivery.routingKeyRef,
+      priority: delivery.action === "resolve" || isAggregateKey(alert.dedupKey),
+    }),
+    now,
+  );
   const deliver = overrides.wrapDeliver ? overrides.wrapDeliver(built) : built;
   const resolvedRetentionSeconds = integerSetting(env, ROUTER_ENV.resolvedRetentionDays, 30, 1) * 86_400;
   const store = createDynamoStateStore({ doc, tableName: stateTable, resolvedRetentionSeconds });
@@ -129,7 +149,12 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     },
   });
   // Beats of declared heartbeats are recorded, never routed; the sweep pages when they stop (lib/heartbeat).
-  const heartbeatDeps = { declarations: routes.policies.heartbeats, store: createHeartbeatStore({ doc, tableName: stateTable }), telemetry, now };
+  const heartbeatDeps = {
+    declarations: routes.policies.heartbeats,
+    store: createHeartbeatStore({ doc, tableName: stateTable }),
+    telemetry,
+    now,
+  };
   const router = withHeartbeats(core, heartbeatDeps);
   const alertsQueueUrl = env[ROUTER_ENV.alertsQueueUrl]?.trim();
   return {
@@ -140,16 +165,27 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
     /** PagerDuty change events from the Events API v2 ingest: routed like alerts, sent without state. */
     changeEvents: createChangeEventRouter({
       route: (subject) => resolveRoute(routes, subject),
-      send: paced(pacer, overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey), (_event, delivery) => ({ routingKeyRef: delivery.routingKeyRef, priority: false }), now),
+      send: paced(
+        pacer,
+        overrides.sendChange ?? createPagerDutyChangeSender(pagerDuty.client, pagerDuty.resolveKey),
+        (_event, delivery) => ({ routingKeyRef: delivery.routingKeyRef, priority: false }),
+        now,
+      ),
     }),
     /** PagerDuty acknowledges from the Events API v2 ingest: sent where the problem's trigger went, when it pages on its own. */
     acknowledgements: createAcknowledgeRouter({
       store,
       now,
-      send: paced(pacer, overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey), (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }), now),
+      send: paced(
+        pacer,
+        overrides.sendAcknowledge ?? createPagerDutyAcknowledgeSender(pagerDuty.client, pagerDuty.resolveKey),
+        (_key, to) => ({ routingKeyRef: to.routingKeyRef, priority: true }),
+        now,
+      ),
     }),
     /** Only the router dead-letters (the sweep has no queue), so only it needs DLQ_URL. */
-    deadLetterSink: () => createSqsDeadLetterSink(sqs, requiredSetting(env, ROUTER_ENV.deadLetterQueueUrl, "the URL of the alerts dead-letter queue")),
+    deadLetterSink: () =>
+      createSqsDeadLetterSink(sqs, requiredSetting(env, ROUTER_ENV.deadLetterQueueUrl, "the URL of the alerts dead-letter queue")),
     maxReceiveCount: integerSetting(env, ROUTER_ENV.maxReceiveCount, PIPELINE.maxReceiveCount, 1),
     drainOwed: async (deadline: number) => (await drainOwed(store, router, deadline)).delivered,
     /** How long a recorded change is left to its own queue message before the sweep delivers it (OWED_GRACE). */

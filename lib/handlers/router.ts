@@ -53,7 +53,8 @@ type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
  * (the counts in RouterOutcomes remain, and `state show` reads the state table, not the logs).
  */
 const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat"]);
-const isQuiet = (outcome: MessageOutcome, sent: readonly string[]) => sent.length === 0 && (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped");
+const isQuiet = (outcome: MessageOutcome, sent: readonly string[]) =>
+  sent.length === 0 && (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped");
 
 /** The reason a message fails when routing it threw: what to fix, in the DLQ if it never succeeds. */
 function errorReason(error: unknown): string {
@@ -110,17 +111,32 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     const { alert } = parsed;
     const outcome = await router.handleAlert(alert, deadline);
     const sent = outcome.outcome === "delivered" || outcome.outcome === "grouped" ? outcome.actions : [];
-    return settle(record, outcome, sent, "alert routed", { alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source }, alert);
+    return settle(
+      record,
+      outcome,
+      sent,
+      "alert routed",
+      { alertId: alert.id, dedupKey: alert.dedupKey, status: alert.status, source: alert.source },
+      alert,
+    );
   }
 
   /**
    * Counts and logs what became of a message, then: rejected → the DLQ; retry or in flight → back
    * later. `sent` are the PagerDuty event actions it caused; `ids` name the message in the log.
    */
-  async function settle(record: SQSRecord, outcome: MessageOutcome, sent: readonly string[], routed: string, ids: Record<string, unknown>, alert?: NormalizedAlert): Promise<void> {
+  async function settle(
+    record: SQSRecord,
+    outcome: MessageOutcome,
+    sent: readonly string[],
+    routed: string,
+    ids: Record<string, unknown>,
+    alert?: NormalizedAlert,
+  ): Promise<void> {
     counts.add(METRIC.routerOutcomes, "outcome", outcome.outcome);
     if (sent.length > 0) deliveredInBatch = true;
-    if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged) metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
+    if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged)
+      metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
     // Only PagerDuty's own failures: pacing waits and races are no outage to drain after.
     if (outcome.outcome === "retry" && outcome.pagerDutyFailed) failingSince ??= now();
     for (const action of sent) counts.add(METRIC.pagerDutyEvents, "action", action);
@@ -145,11 +161,16 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     if (ageMs >= redelivery.giveUpAfterMs) {
       return deadLetter(record, "exhausted", `gave up after ${formatDuration(ageMs)} (${receiveCount} receives): ${reason}`, alert);
     }
-    if (receiveCount >= deps.maxReceiveCount) return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
+    if (receiveCount >= deps.maxReceiveCount)
+      return deadLetter(record, "exhausted", `gave up after ${receiveCount} receives: ${reason}`, alert);
     if (deps.redeliverIn) {
       const seconds = redeliveryDelaySeconds(receiveCount, retryAfterMs, redelivery);
       // If this fails the message still comes back, after the queue's visibility timeout.
-      await deps.redeliverIn(record.receiptHandle, seconds).catch((error: unknown) => logger.warn("could not shorten a message's wait", { messageId: record.messageId, error: error as Error }));
+      await deps
+        .redeliverIn(record.receiptHandle, seconds)
+        .catch((error: unknown) =>
+          logger.warn("could not shorten a message's wait", { messageId: record.messageId, error: error as Error }),
+        );
     }
     throw new RetryLaterError(reason);
   }
@@ -158,7 +179,10 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   async function handleChange(record: SQSRecord, change: ChangeMessage, deadline: number): Promise<void> {
     if (!deps.changeEvents) return deadLetter(record, "malformed", "this router has no change-event delivery configured");
     const outcome = await deps.changeEvents.handleChange(change, deadline);
-    return settle(record, outcome, outcome.outcome === "delivered" ? ["change"] : [], "change event routed", { changeId: change.id, source: change.source });
+    return settle(record, outcome, outcome.outcome === "delivered" ? ["change"] : [], "change event routed", {
+      changeId: change.id,
+      source: change.source,
+    });
   }
 
   /**
@@ -168,8 +192,16 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    */
   async function handleAcknowledge(record: SQSRecord, message: AcknowledgeMessage, deadline: number): Promise<void> {
     if (!deps.acknowledgements) return deadLetter(record, "malformed", "this router has no acknowledge delivery configured");
-    const outcome = await deps.acknowledgements.handleAcknowledge(message, deadline, Number(record.attributes.ApproximateReceiveCount ?? "1"));
-    return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", { acknowledgeId: message.id, dedupKey: message.dedupKey, source: message.source });
+    const outcome = await deps.acknowledgements.handleAcknowledge(
+      message,
+      deadline,
+      Number(record.attributes.ApproximateReceiveCount ?? "1"),
+    );
+    return settle(record, outcome, outcome.outcome === "relayed" ? ["acknowledge"] : [], "acknowledge routed", {
+      acknowledgeId: message.id,
+      dedupKey: message.dedupKey,
+      source: message.source,
+    });
   }
 
   /** Deliveries failed since the last success (this instance): the next success means PagerDuty is back. */
@@ -179,7 +211,10 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   const core = async (event: SQSEvent, context: Context) => {
     deliveredInBatch = false;
     try {
-      const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+      const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
       if (deliveredInBatch && failingSince !== undefined && deps.drainOwed) {
         const outageMs = now() - failingSince;
         failingSince = undefined;

@@ -13,7 +13,10 @@ export interface SweepRunReport extends SweepReport {
   heartbeats?: HeartbeatSweepReport;
 }
 
-export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats" | "owedGraceMs">>, safetyMarginMs = 5_000) {
+export function createSweepHandler(
+  runtime: Pick<RouterRuntime, "store" | "router" | "telemetry"> & Partial<Pick<RouterRuntime, "heartbeats" | "owedGraceMs">>,
+  safetyMarginMs = 5_000,
+) {
   const { logger, metrics } = runtime.telemetry;
   const core = async (_event: unknown, context: Context): Promise<SweepRunReport> => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - safetyMarginMs;
@@ -22,7 +25,8 @@ export function createSweepHandler(runtime: Pick<RouterRuntime, "store" | "route
     const swept = await sweepWatched(runtime.store, runtime.router, deadline, Date.now, SWEEP_CONCURRENCY, runtime.owedGraceMs);
     const report: SweepRunReport = { ...swept, ...(heartbeats?.checked ? { heartbeats } : {}) };
     if (report.recovered > 0) metrics.addMetric(METRIC.owedRecovered, MetricUnit.Count, report.recovered);
-    const level = report.failed.length > 0 || (heartbeats?.failed.length ?? 0) > 0 || (heartbeats?.missing.length ?? 0) > 0 ? "warn" : "info";
+    const level =
+      report.failed.length > 0 || (heartbeats?.failed.length ?? 0) > 0 || (heartbeats?.missing.length ?? 0) > 0 ? "warn" : "info";
     logger[level]("sweep done", { ...report });
     return report;
   };

@@ -85,7 +85,11 @@ export type HeartbeatStatus =
  * never having had one, `now - watchingSince >= interval`. Not missing means the next beat is
  * due by `dueBy`.
  */
-export function heartbeatStatus(record: Pick<HeartbeatRecord, "lastBeatAt" | "watchingSince">, intervalMs: number, now: Date): HeartbeatStatus {
+export function heartbeatStatus(
+  record: Pick<HeartbeatRecord, "lastBeatAt" | "watchingSince">,
+  intervalMs: number,
+  now: Date,
+): HeartbeatStatus {
   const from = record.lastBeatAt ?? record.watchingSince ?? now.toISOString();
   const fromMs = Date.parse(from);
   const dueMs = fromMs + intervalMs;
@@ -102,7 +106,11 @@ export function heartbeatStatus(record: Pick<HeartbeatRecord, "lastBeatAt" | "wa
 export const isoSeconds = (iso: string) => iso.replace(/\.\d{3}Z$/, "Z");
 
 /** Everything an on-call person may want in the PagerDuty incident's details. */
-function heartbeatDetails(declaration: HeartbeatDeclaration, record: HeartbeatRecord, extra: Record<string, unknown>): Record<string, unknown> {
+function heartbeatDetails(
+  declaration: HeartbeatDeclaration,
+  record: HeartbeatRecord,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     heartbeat: declaration.name,
     ...(declaration.description ? { description: declaration.description } : {}),
@@ -129,7 +137,14 @@ export function heartbeatLabels(declaration: HeartbeatDeclaration): Record<strin
   return labels;
 }
 
-function heartbeatAlert(declaration: HeartbeatDeclaration, status: AlertStatus, occurredAt: string, now: Date, summary: string, details: Record<string, unknown>): NormalizedAlert {
+function heartbeatAlert(
+  declaration: HeartbeatDeclaration,
+  status: AlertStatus,
+  occurredAt: string,
+  now: Date,
+  summary: string,
+  details: Record<string, unknown>,
+): NormalizedAlert {
   const dedupKey = missingDedupKey(declaration.name);
   return {
     schema: SCHEMA_VERSION,
@@ -157,7 +172,12 @@ function heartbeatAlert(declaration: HeartbeatDeclaration, status: AlertStatus, 
  * occurredAt is the moment it went missing, the same for every sweep of one outage, so each
  * sweep's alert is a duplicate of the first and PagerDuty hears one trigger.
  */
-export function missingAlert(declaration: HeartbeatDeclaration, record: HeartbeatRecord, status: Extract<HeartbeatStatus, { missing: true }>, now: Date): NormalizedAlert {
+export function missingAlert(
+  declaration: HeartbeatDeclaration,
+  record: HeartbeatRecord,
+  status: Extract<HeartbeatStatus, { missing: true }>,
+  now: Date,
+): NormalizedAlert {
   const every = formatDuration(declaration.intervalMs);
   const silent = formatDuration(status.silentForMs);
   const about = declaration.description ? ` — ${declaration.description}` : "";
@@ -165,7 +185,14 @@ export function missingAlert(declaration: HeartbeatDeclaration, record: Heartbea
     ? `No heartbeat from ${declaration.name} for ${silent} (expected every ${every}); last seen ${isoSeconds(status.lastBeatAt)}${about}`
     : `No heartbeat from ${declaration.name} for ${silent} (expected every ${every}); none seen since ` +
       `alert-relay began watching at ${isoSeconds(record.watchingSince ?? status.since)}${about}`;
-  return heartbeatAlert(declaration, "firing", status.since, now, summary, heartbeatDetails(declaration, record, { missingSince: status.since }));
+  return heartbeatAlert(
+    declaration,
+    "firing",
+    status.since,
+    now,
+    summary,
+    heartbeatDetails(declaration, record, { missingSince: status.since }),
+  );
 }
 
 /**
@@ -176,7 +203,8 @@ export function missingAlert(declaration: HeartbeatDeclaration, record: Heartbea
 export function backAlert(declaration: HeartbeatDeclaration, record: HeartbeatRecord, missingEventAt: string, now: Date): NormalizedAlert {
   const lastBeatAt = record.lastBeatAt ?? now.toISOString();
   const occurredAt = Date.parse(lastBeatAt) > Date.parse(missingEventAt) ? lastBeatAt : now.toISOString();
-  const summary = `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} ` +
+  const summary =
+    `Heartbeat ${declaration.name} is back: beat at ${isoSeconds(lastBeatAt)} ` +
     `(expected every ${formatDuration(declaration.intervalMs)})`;
   return heartbeatAlert(declaration, "resolved", occurredAt, now, summary, heartbeatDetails(declaration, record, { backAt: lastBeatAt }));
 }

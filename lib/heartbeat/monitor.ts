@@ -36,10 +36,20 @@ export function withHeartbeats<R extends Pick<Router, "handleAlert">>(router: R,
       const declaration = heartbeatFor(deps.declarations, alert);
       if (!declaration) return router.handleAlert(alert, deadline);
       const { name } = declaration;
-      if (alert.status !== "firing") return { outcome: "heartbeat", name, why: "a resolved heartbeat alert is not a beat (nor paged); the sweep pages if no beat follows" };
+      if (alert.status !== "firing")
+        return {
+          outcome: "heartbeat",
+          name,
+          why: "a resolved heartbeat alert is not a beat (nor paged); the sweep pages if no beat follows",
+        };
       const at = beatTime(alert, now());
       const recorded = await deps.store.beat(name, { at, alertId: alert.id, source: alert.source }, now());
-      if (!recorded) return { outcome: "heartbeat", name, why: `beat at ${at} is not newer than the last one recorded (a redelivery or a duplicate): ignored` };
+      if (!recorded)
+        return {
+          outcome: "heartbeat",
+          name,
+          why: `beat at ${at} is not newer than the last one recorded (a redelivery or a duplicate): ignored`,
+        };
       countWithDimension(metrics, METRIC.heartbeatBeats, "heartbeat", name);
       return { outcome: "heartbeat", name, why: `beat recorded at ${at}` };
     },
@@ -76,7 +86,13 @@ export function createHeartbeatSweep(deps: HeartbeatSweepDeps) {
     const record = await deps.store.watch(name, intervalMs, at);
     const status = heartbeatStatus(record, intervalMs, at);
     const problem = await deps.problems.get(missingDedupKey(name));
-    const context = { heartbeat: name, expectedEvery: formatDuration(intervalMs), lastBeatAt: record.lastBeatAt, beats: record.beats ?? 0, dedupKey: missingDedupKey(name) };
+    const context = {
+      heartbeat: name,
+      expectedEvery: formatDuration(intervalMs),
+      lastBeatAt: record.lastBeatAt,
+      beats: record.beats ?? 0,
+      dedupKey: missingDedupKey(name),
+    };
 
     if (status.missing) {
       report.missing.push(name);
@@ -85,7 +101,8 @@ export function createHeartbeatSweep(deps: HeartbeatSweepDeps) {
       // Sent on every run while missing: a duplicate for the router, and the retry if a delivery failed.
       const outcome = await deps.router.handleAlert(alert, deadline);
       const firstTime = !(problem?.status === "firing" && problem.transitionAt === alert.occurredAt);
-      if (firstTime) logger.warn("heartbeat missing", { ...context, missingSince: status.since, summary: alert.summary, outcome: outcome.outcome });
+      if (firstTime)
+        logger.warn("heartbeat missing", { ...context, missingSince: status.since, summary: alert.summary, outcome: outcome.outcome });
       const reason = failure(outcome);
       if (reason) report.failed.push({ name, reason });
       return;

@@ -11,7 +11,11 @@ import { REDACTED, isSecretName, redactText, redactedJson } from "../platform/re
 
 /** An HTTP answer; an error answer passes the redaction rule, so it never echoes a credential back. */
 export function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { "content-type": "application/json" }, body: statusCode >= 400 ? redactedJson(body) : JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { "content-type": "application/json" },
+    body: statusCode >= 400 ? redactedJson(body) : JSON.stringify(body),
+  };
 }
 
 /** A request header by name, whatever its case. */
@@ -37,7 +41,8 @@ const EXCERPT_LOOKAHEAD = 1024;
  * 100,000-level document costs what 8 KB of it costs.
  */
 export function excerpt(value: unknown): string {
-  const text = typeof value === "string" ? value.slice(0, EXCERPT_CHARS + EXCERPT_LOOKAHEAD) : boundedJson(value, EXCERPT_CHARS + EXCERPT_LOOKAHEAD);
+  const text =
+    typeof value === "string" ? value.slice(0, EXCERPT_CHARS + EXCERPT_LOOKAHEAD) : boundedJson(value, EXCERPT_CHARS + EXCERPT_LOOKAHEAD);
   const safe = redactText(text);
   return safe.length > EXCERPT_CHARS ? `${safe.slice(0, EXCERPT_CHARS)}…` : safe;
 }
@@ -79,7 +84,8 @@ export function boundedJson(value: unknown, limit: number): string {
       continue;
     }
     // Keys whose value JSON would drop (undefined, functions) are skipped, as JSON.stringify does.
-    while (frame.at < frame.keys.length && ["undefined", "function", "symbol"].includes(typeof frame.object[frame.keys[frame.at]!])) frame.at += 1;
+    while (frame.at < frame.keys.length && ["undefined", "function", "symbol"].includes(typeof frame.object[frame.keys[frame.at]!]))
+      frame.at += 1;
     if (frame.at === frame.keys.length) {
       out += "}";
       stack.pop();
@@ -113,7 +119,12 @@ export async function publishAlerts(
   }
   // DEBUG: one line per webhook request is what the access log and AlertsAccepted already say;
   // the router logs each alert that changes something at PagerDuty (issue 15: log bytes per alert).
-  logger.debug("alerts queued", { count: alerts.length, ...logFields, alertIds: alerts.map((a) => a.id), dedupKeys: alerts.map((a) => a.dedupKey) });
+  logger.debug("alerts queued", {
+    count: alerts.length,
+    ...logFields,
+    alertIds: alerts.map((a) => a.id),
+    dedupKeys: alerts.map((a) => a.dedupKey),
+  });
   metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, alerts.length);
   return true;
 }

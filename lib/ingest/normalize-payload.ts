@@ -41,7 +41,12 @@ export function parseJsonBody(text: string, maxBytes = DEFAULT_MAX_BODY_BYTES): 
   if (text.trim() === "") return { ok: false, status: 400, reason: "empty_body", message: "body is empty; expected a JSON document" };
   const tooDeep = nestingBeyond(text, MAX_JSON_DEPTH);
   if (tooDeep >= 0) {
-    return { ok: false, status: 400, reason: "too_deep", message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at character ${tooDeep})` };
+    return {
+      ok: false,
+      status: 400,
+      reason: "too_deep",
+      message: `body nests deeper than ${MAX_JSON_DEPTH} levels (at character ${tooDeep})`,
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
@@ -70,7 +75,8 @@ export function nestingBeyond(text: string, maxDepth: number): number {
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);
     if (inString) {
-      if (code === 0x5c) i += 1; // backslash: skip the escaped character
+      if (code === 0x5c)
+        i += 1; // backslash: skip the escaped character
       else if (code === 0x22) inString = false;
     } else if (code === 0x22) inString = true;
     else if (code === 0x5b || code === 0x7b) {

@@ -14,7 +14,8 @@ const SECRET_MAX_AGE_SECONDS = 300;
 
 export function webhookTokenFromEnv(
   env: Readonly<Record<string, string | undefined>>,
-  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = async (name, options) => (await loadGetSecret())(name, options),
+  fetchSecret: (name: string, options: { maxAge: number }) => Promise<unknown> = async (name, options) =>
+    (await loadGetSecret())(name, options),
 ): WebhookTokenSource {
   const inline = env.WEBHOOK_TOKEN;
   // The token is remembered by the redaction rule as soon as it is known: it never reaches a log.
@@ -27,8 +28,10 @@ export function webhookTokenFromEnv(
     return async () => {
       const value = await read(secretName);
       if (typeof value !== "string" || value.trim() === "") {
-        throw new Error(`secret ${secretName} holds no webhook token; put one in with: aws secretsmanager ` +
-          `put-secret-value --secret-id ${secretName} --secret-string <token>`);
+        throw new Error(
+          `secret ${secretName} holds no webhook token; put one in with: aws secretsmanager ` +
+            `put-secret-value --secret-id ${secretName} --secret-string <token>`,
+        );
       }
       rememberSecret(value);
       return value.trim();

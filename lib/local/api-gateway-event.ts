@@ -18,7 +18,8 @@ export interface RequestFacts {
 }
 
 /** What API Gateway passes through as text; every other body arrives base64-encoded. */
-const TEXT_CONTENT = /^(text\/[^;]*|application\/([\w.+-]*\+)?(json|xml)|application\/javascript|application\/x-www-form-urlencoded)\s*(;|$)/i;
+const TEXT_CONTENT =
+  /^(text\/[^;]*|application\/([\w.+-]*\+)?(json|xml)|application\/javascript|application\/x-www-form-urlencoded)\s*(;|$)/i;
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -55,7 +56,13 @@ export function toApiGatewayEvent(request: RequestFacts, routeKey: string, now: 
       apiId: "local",
       domainName: host,
       domainPrefix: host.split(".")[0] ?? host,
-      http: { method: request.method, path: rawPath, protocol: `HTTP/${request.httpVersion}`, sourceIp: request.sourceIp, userAgent: headers["user-agent"] ?? "" },
+      http: {
+        method: request.method,
+        path: rawPath,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.sourceIp,
+        userAgent: headers["user-agent"] ?? "",
+      },
       requestId: randomUUID(),
       routeKey,
       stage: "$default",

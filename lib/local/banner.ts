@@ -33,8 +33,10 @@ export function sampleAlertmanagerPayload(status: "firing" | "resolved" = "firin
 
 export function sampleCurl(stack: Pick<LocalStack, "webhooks" | "settings">): string {
   const auth = stack.settings.webhookAuth ? ` -H "authorization: Bearer $WEBHOOK_TOKEN"` : "";
-  return `curl -sS -X POST ${stack.webhooks.prometheus ?? Object.values(stack.webhooks)[0]} -H ` +
-    `'content-type: application/json'${auth} -d '${sampleAlertmanagerPayload()}'`;
+  return (
+    `curl -sS -X POST ${stack.webhooks.prometheus ?? Object.values(stack.webhooks)[0]} -H ` +
+    `'content-type: application/json'${auth} -d '${sampleAlertmanagerPayload()}'`
+  );
 }
 
 export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
@@ -63,15 +65,19 @@ export function banner(stack: LocalStack, cwd: string = process.cwd()): string {
     `DynamoDB: ${stack.endpoints.dynamodb}  tables ${stack.tables.state}, ${stack.tables.windows}`,
     `SQS:      ${stack.endpoints.sqs}  queues ${queueName(stack.queues.alerts)} → DLQ ${queueName(stack.queues.deadLetter)}`,
     `          visibility ${settings.visibilityTimeoutSeconds} s, retries back off to ` +
-    `${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +
+      `${formatDuration(settings.redelivery.maxMs)}, DLQ after ${formatDuration(settings.redelivery.giveUpAfterMs)}; ` +
       `sweep every ${settings.sweepIntervalMs / 1000} s; window changes apply within ${settings.windowRefreshMs / 1000} s`,
-    ...stack.ignoredSettings.map((name) => `Ignored:  ${name} (AWS only; locally keys and tokens come from the environment or ROUTING_KEYS_FILE)`),
+    ...stack.ignoredSettings.map(
+      (name) => `Ignored:  ${name} (AWS only; locally keys and tokens come from the environment or ROUTING_KEYS_FILE)`,
+    ),
     "",
     `The CLI finds this stack through ${shown(stack.stackFile)}, e.g.:`,
     "  npx alert-relay state list",
-    ...(stack.dataDir === resolve(cwd, DEFAULT_DATA_DIR) ? [] : [`  (not the default ${DEFAULT_DATA_DIR}/ the CLI looks in: point it at ${shown(stack.stackFile)})`]),
+    ...(stack.dataDir === resolve(cwd, DEFAULT_DATA_DIR)
+      ? []
+      : [`  (not the default ${DEFAULT_DATA_DIR}/ the CLI looks in: point it at ${shown(stack.stackFile)})`]),
     "",
-    "Try it (send it twice: the second is a duplicate; change both \"firing\" to \"resolved\" to resolve):",
+    'Try it (send it twice: the second is a duplicate; change both "firing" to "resolved" to resolve):',
     `  ${sampleCurl(stack)}`,
     "",
     "Ctrl-C stops everything.",

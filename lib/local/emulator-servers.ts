@@ -26,8 +26,11 @@ export interface RunningServer {
 
 export class DataDirInUseError extends Error {
   constructor(path: string, cause?: unknown) {
-    super(`${path} is locked by another running local stack (another "npm start" with the ` +
-      `same --data-dir?): stop that one, or pick another --data-dir`, { cause });
+    super(
+      `${path} is locked by another running local stack (another "npm start" with the ` +
+        `same --data-dir?): stop that one, or pick another --data-dir`,
+      { cause },
+    );
     this.name = "DataDirInUseError";
   }
 }
@@ -102,7 +105,9 @@ async function checkStoreFree(path: string): Promise<void> {
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
     if (code === "LEVEL_LOCKED") throw new DataDirInUseError(path, error);
-    throw new Error(`the DynamoDB data in ${path} cannot be opened (${(error as Error).message}); move it away to start afresh`, { cause: error });
+    throw new Error(`the DynamoDB data in ${path} cannot be opened (${(error as Error).message}); move it away to start afresh`, {
+      cause: error,
+    });
   }
   await store.close();
 }

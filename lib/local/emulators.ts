@@ -70,7 +70,10 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   };
   try {
-    const [db, queue] = await Promise.allSettled([startInWorker("dynamodb", options.dynamodbPath, onCrash), startInWorker("sqs", undefined, onCrash)]);
+    const [db, queue] = await Promise.allSettled([
+      startInWorker("dynamodb", options.dynamodbPath, onCrash),
+      startInWorker("sqs", undefined, onCrash),
+    ]);
     for (const started of [db, queue]) {
       if (started.status !== "fulfilled") continue;
       closers.push(started.value.stop);
@@ -94,7 +97,18 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     await ensureTable(dynamodb, windowsTableDefinition(tables.windows), options.dynamodbPath);
     const queues = await ensureQueues(sqs, options.visibilityTimeoutSeconds, options.maxReceiveCount ?? PIPELINE.maxReceiveCount);
 
-    return { region: LOCAL_REGION, dynamodbEndpoint, sqsEndpoint, tables, queues, dynamodb, sqs, crashed: () => ({ ...crashes }), trim: () => trimmers.forEach((trim) => trim()), stop };
+    return {
+      region: LOCAL_REGION,
+      dynamodbEndpoint,
+      sqsEndpoint,
+      tables,
+      queues,
+      dynamodb,
+      sqs,
+      crashed: () => ({ ...crashes }),
+      trim: () => trimmers.forEach((trim) => trim()),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -158,10 +172,15 @@ async function ensureTable(client: DynamoDBClient, definition: CreateTableComman
 
 /** A table kept from an older version with another layout would fail on the first alert; fail now instead. */
 function checkShape(table: TableDescription | undefined, definition: CreateTableCommandInput, dynamodbPath: string | undefined): void {
-  const keysOf = (schema: { AttributeName?: string; KeyType?: string }[] | undefined) => JSON.stringify((schema ?? []).map((k) => [k.AttributeName, k.KeyType]));
+  const keysOf = (schema: { AttributeName?: string; KeyType?: string }[] | undefined) =>
+    JSON.stringify((schema ?? []).map((k) => [k.AttributeName, k.KeyType]));
   const indexesOf = (indexes: { IndexName?: string; KeySchema?: { AttributeName?: string; KeyType?: string }[] }[] | undefined) =>
     JSON.stringify((indexes ?? []).map((index) => `${index.IndexName}:${keysOf(index.KeySchema)}`).sort());
-  if (keysOf(table?.KeySchema) === keysOf(definition.KeySchema) && indexesOf(table?.GlobalSecondaryIndexes) === indexesOf(definition.GlobalSecondaryIndexes)) return;
+  if (
+    keysOf(table?.KeySchema) === keysOf(definition.KeySchema) &&
+    indexesOf(table?.GlobalSecondaryIndexes) === indexesOf(definition.GlobalSecondaryIndexes)
+  )
+    return;
   const where = dynamodbPath ? `delete ${dynamodbPath} to start afresh` : "restart the stack";
   throw new Error(`table ${definition.TableName} exists with another key schema or indexes than this version defines: ${where}`);
 }

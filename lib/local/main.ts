@@ -33,11 +33,11 @@ environment:
                                                       age at which it goes to the DLQ with its reason (default 6h)
   WINDOW_REFRESH_MS, MAX_RECEIVE_COUNT, LOG_LEVEL     timing, redrive backstop, log level (default WARN)`;
 
-
 function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined || text.trim() === "") return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
   return value;
 }
 
@@ -62,10 +62,19 @@ export function parseFlags(argv: readonly string[], env: Readonly<Record<string,
   }
   return {
     help: values.help ?? false,
-    port: values.port !== undefined ? wholeNumber("--port", values.port, 0, 0, 65_535) : wholeNumber("PORT", env.PORT, LOCAL_DEFAULTS.port, 0, 65_535),
+    port:
+      values.port !== undefined
+        ? wholeNumber("--port", values.port, 0, 0, 65_535)
+        : wholeNumber("PORT", env.PORT, LOCAL_DEFAULTS.port, 0, 65_535),
     dataDir: values["data-dir"] ?? DEFAULT_DATA_DIR,
     inMemory: values["in-memory"] ?? false,
-    visibilityTimeoutSeconds: wholeNumber("--visibility-timeout", values["visibility-timeout"], LOCAL_DEFAULTS.visibilityTimeoutSeconds, 1, 43_200),
+    visibilityTimeoutSeconds: wholeNumber(
+      "--visibility-timeout",
+      values["visibility-timeout"],
+      LOCAL_DEFAULTS.visibilityTimeoutSeconds,
+      1,
+      43_200,
+    ),
     sweepIntervalMs: wholeNumber("--sweep-interval", values["sweep-interval"], LOCAL_DEFAULTS.sweepIntervalSeconds, 1, 86_400) * 1000,
   };
 }
@@ -97,7 +106,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     });
   } catch (error) {
     const explained = EXPLAINED.some((kind) => error instanceof kind);
-    console.error(`alert-relay local stack did not start: ${explained ? (error as Error).message : ((error as Error)?.stack ?? String(error))}`);
+    console.error(
+      `alert-relay local stack did not start: ${explained ? (error as Error).message : ((error as Error)?.stack ?? String(error))}`,
+    );
     return 1;
   }
   console.log(banner(stack));

@@ -43,19 +43,27 @@ function outboxWriter(options: OutboxOptions) {
 export function createOutboxDeliver(options: OutboxOptions): Deliver {
   const write = outboxWriter(options);
   return (alert, delivery: DeliveryFacts) =>
-    write(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, DRY_RUN_ROUTING_KEY), (result, at) => describeDelivery(alert, delivery, result, at));
+    write(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, DRY_RUN_ROUTING_KEY), (result, at) =>
+      describeDelivery(alert, delivery, result, at),
+    );
 }
 
 /** Change events (from `POST /v2/change/enqueue`) in the dry run: the same outbox, the same kind of line. */
 export function createOutboxChangeSender(options: OutboxOptions): SendChange {
   const write = outboxWriter(options);
   return (event, delivery) =>
-    write({ routing_key: DRY_RUN_ROUTING_KEY, ...event }, (result, at) => `${at.toISOString().slice(11, 19)}  CHANGE   ${event.payload.summary}  [route ${routeText(delivery)}]  → ${result}`);
+    write(
+      { routing_key: DRY_RUN_ROUTING_KEY, ...event },
+      (result, at) => `${at.toISOString().slice(11, 19)}  CHANGE   ${event.payload.summary}  [route ${routeText(delivery)}]  → ${result}`,
+    );
 }
 
 /** Acknowledges (from `POST /v2/enqueue`) in the dry run: the same outbox, the same kind of line. */
 export function createOutboxAcknowledgeSender(options: OutboxOptions): SendAcknowledge {
   const write = outboxWriter(options);
   return (dedupKey, delivery) =>
-    write({ routing_key: DRY_RUN_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey }, (result, at) => `${at.toISOString().slice(11, 19)}  ACK      [dedup ${dedupKey}, route ${routeText(delivery)}]  → ${result}`);
+    write(
+      { routing_key: DRY_RUN_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey },
+      (result, at) => `${at.toISOString().slice(11, 19)}  ACK      [dedup ${dedupKey}, route ${routeText(delivery)}]  → ${result}`,
+    );
 }

@@ -52,7 +52,8 @@ export function openQueueJournal(path: string): QueueJournal {
         continue;
       }
       if (Array.isArray(record.done)) for (const id of record.done) pending.delete(id);
-      else if (typeof record.id === "string" && typeof record.body === "string") pending.set(record.id, { id: record.id, body: record.body, attributes: record.attributes ?? {} });
+      else if (typeof record.id === "string" && typeof record.body === "string")
+        pending.set(record.id, { id: record.id, body: record.body, attributes: record.attributes ?? {} });
     }
   }
   let fd = -1;
@@ -101,7 +102,11 @@ export function openQueueJournal(path: string): QueueJournal {
  * message attribute; an entry that already has one (the publisher retrying a partial failure) is
  * not journaled twice.
  */
-export function journaledSqs<Client extends Pick<SQSClient, "send">>(sqs: Client, journal: QueueJournal, queueUrl: string): Pick<SQSClient, "send"> {
+export function journaledSqs<Client extends Pick<SQSClient, "send">>(
+  sqs: Client,
+  journal: QueueJournal,
+  queueUrl: string,
+): Pick<SQSClient, "send"> {
   return {
     send: ((command: unknown, ...rest: unknown[]) => {
       if (command instanceof SendMessageBatchCommand && command.input.QueueUrl === queueUrl) {
@@ -131,8 +136,11 @@ export async function replayJournal(sqs: Pick<SQSClient, "send">, journal: Queue
         })),
       }),
     );
-    if (result.Failed?.length) throw new Error(`could not put ${result.Failed.length} journaled messages back on the queue: ` +
-      `${result.Failed[0]?.Message ?? result.Failed[0]?.Code}`);
+    if (result.Failed?.length)
+      throw new Error(
+        `could not put ${result.Failed.length} journaled messages back on the queue: ` +
+          `${result.Failed[0]?.Message ?? result.Failed[0]?.Code}`,
+      );
   }
   return entries.length;
 }

@@ -59,8 +59,10 @@ export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export class PortInUseError extends Error {
   readonly port: number;
   constructor(port: number) {
-    super(`port ${port} is already in use (another "npm start"?): stop whatever listens ` +
-      `there, or pick another port with --port <n> or PORT=<n>`);
+    super(
+      `port ${port} is already in use (another "npm start"?): stop whatever listens ` +
+        `there, or pick another port with --port <n> or PORT=<n>`,
+    );
     this.name = "PortInUseError";
     this.port = port;
   }
@@ -87,7 +89,8 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
       return send(res, 404, {
         error: `no adapter named "${webhook[1]}"`,
         // The registry is read once, at start: an adapter added since is unknown until a restart.
-        hint: `if you just added lib/adapters/${webhook[1]}/ and registered it in ` +
+        hint:
+          `if you just added lib/adapters/${webhook[1]}/ and registered it in ` +
           `lib/adapters/registry.ts, restart npm start: it reads the registry when it starts`,
         adapters: [...byName.keys()],
         routes: routeList,
@@ -102,9 +105,22 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
     return send(res, 404, { error: `no route for ${req.method} ${path}`, routes: routeList });
   }
 
-  async function invoke(route: Pick<WebhookRoute, "name" | "handler">, routeKey: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  async function invoke(
+    route: Pick<WebhookRoute, "name" | "handler">,
+    routeKey: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+  ): Promise<void> {
     const event = toApiGatewayEvent(
-      { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? LOCAL_HOST, httpVersion: req.httpVersion },
+      {
+        method: req.method ?? "POST",
+        url: req.url ?? "/",
+        headers: req.headers,
+        body,
+        sourceIp: req.socket.remoteAddress ?? LOCAL_HOST,
+        httpVersion: req.httpVersion,
+      },
       routeKey,
     );
     let result: unknown;

@@ -64,8 +64,7 @@ export interface LocalStackOptions {
 }
 
 export type PagerDutyMode =
-  | { mode: "dry-run"; outbox: string }
-  | { mode: "live"; endpoint: string; keys: { ref: string; envName: string; masked?: string }[] };
+  { mode: "dry-run"; outbox: string } | { mode: "live"; endpoint: string; keys: { ref: string; envName: string; masked?: string }[] };
 
 export interface LocalStack {
   url: string;
@@ -84,7 +83,15 @@ export interface LocalStack {
   stackFile: string;
   descriptor: LocalStackDescriptor;
   pagerDuty: PagerDutyMode;
-  settings: { visibilityTimeoutSeconds: number; routerTimeoutMs: number; sweepIntervalMs: number; maxReceiveCount: number; redelivery: RedeliveryPolicy; windowRefreshMs: number; webhookAuth: boolean };
+  settings: {
+    visibilityTimeoutSeconds: number;
+    routerTimeoutMs: number;
+    sweepIntervalMs: number;
+    maxReceiveCount: number;
+    redelivery: RedeliveryPolicy;
+    windowRefreshMs: number;
+    webhookAuth: boolean;
+  };
   /** Settings that are ignored locally because they point at AWS (e.g. a Secrets Manager prefix). */
   ignoredSettings: string[];
   health(): Promise<LocalStackHealth>;
@@ -98,7 +105,9 @@ const AWS_ONLY_SETTINGS = ["ROUTING_KEYS_SECRET_PREFIX", "WEBHOOK_TOKEN_SECRET"]
 
 export class StackAlreadyRunningError extends Error {
   constructor(path: string, descriptor: LocalStackDescriptor) {
-    super(`a local stack (pid ${descriptor.pid}, ${descriptor.httpUrl}) already runs from ${path}: stop it first, or use another --data-dir`);
+    super(
+      `a local stack (pid ${descriptor.pid}, ${descriptor.httpUrl}) already runs from ${path}: stop it first, or use another --data-dir`,
+    );
     this.name = "StackAlreadyRunningError";
   }
 }
@@ -119,7 +128,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_DEFAULTS.visibilityTimeoutSeconds;
   const routerTimeoutMs = options.routerTimeoutMs ?? defaultRouterTimeoutMs(visibilityTimeoutSeconds);
   if (routerTimeoutMs >= visibilityTimeoutSeconds * 1000) {
-    throw new Error(`the router timeout (${routerTimeoutMs} ms) must be below the visibility timeout (${visibilityTimeoutSeconds} s), or a message comes back while it is still being delivered`);
+    throw new Error(
+      `the router timeout (${routerTimeoutMs} ms) must be below the visibility timeout ` +
+        `(${visibilityTimeoutSeconds} s), or a message comes back while it is still being delivered`,
+    );
   }
   const maxReceiveCount = integerSetting(baseEnv, ROUTER_ENV.maxReceiveCount, PIPELINE.maxReceiveCount, 1);
   const windowRefreshMs = integerSetting(baseEnv, ROUTER_ENV.windowRefreshMs, PIPELINE.windowRefreshSeconds * 1000);
@@ -131,7 +143,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const cleanup: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch((error: unknown) => printError(`stopping: ${(error as Error).message}`));
+    for (const step of cleanup.splice(0).reverse())
+      await step().catch((error: unknown) => printError(`stopping: ${(error as Error).message}`));
   };
   try {
     const emulators = await startEmulators({
@@ -160,7 +173,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (journal) {
       cleanup.push(async () => journal.close());
       const replayed = await replayJournal(emulators.sqs, journal, emulators.queues.alerts);
-      if (replayed > 0) print(`Replayed ${replayed} accepted ${replayed === 1 ? "message" : "messages"} that had not been routed before the last stop.`);
+      if (replayed > 0)
+        print(`Replayed ${replayed} accepted ${replayed === 1 ? "message" : "messages"} that had not been routed before the last stop.`);
     }
     const publishSqs = journal ? journaledSqs(emulators.sqs, journal, emulators.queues.alerts) : emulators.sqs;
     const pagerDuty: PagerDutyMode = localKeys.hasAnyKey()
@@ -172,7 +186,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // One runtime per router instance, as each Lambda instance has its own caches and client.
     const sendChange = pagerDuty.mode === "dry-run" ? createOutboxChangeSender({ path: pagerDuty.outbox, print }) : undefined;
     const sendAcknowledge = pagerDuty.mode === "dry-run" ? createOutboxAcknowledgeSender({ path: pagerDuty.outbox, print }) : undefined;
-    const routerRuntime = () => createRouterRuntime(env, { doc, sqs: emulators.sqs, deliver: deliver(), wrapDeliver, sendChange, sendAcknowledge, telemetry: createTelemetry("router") });
+    const routerRuntime = () =>
+      createRouterRuntime(env, {
+        doc,
+        sqs: emulators.sqs,
+        deliver: deliver(),
+        wrapDeliver,
+        sendChange,
+        sendAcknowledge,
+        telemetry: createTelemetry("router"),
+      });
 
     const webhooks: WebhookRoute[] = adapters.map((adapter) => ({
       name: adapter.name,
@@ -193,7 +216,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       messagePublisher: createSqsMessagePublisher({ sqs: publishSqs, queueUrl: emulators.queues.alerts }),
     });
     const eventsRoutes = [
-      { path: ALERT_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 alert events (trigger, acknowledge, resolve)", handler: eventsHandler },
+      {
+        path: ALERT_EVENTS_PATH,
+        name: "pagerduty-events",
+        description: "PagerDuty Events API v2 alert events (trigger, acknowledge, resolve)",
+        handler: eventsHandler,
+      },
       { path: CHANGE_EVENTS_PATH, name: "pagerduty-events", description: "PagerDuty Events API v2 change events", handler: eventsHandler },
     ];
 
@@ -225,7 +253,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return createRouterHandler({ ...runtime.telemetry, ...runtime, router, deadLetters: runtime.deadLetterSink(), safetyMarginMs });
       },
       onError: (error, step) => printError(`router poller (${step}): ${(error as Error)?.message ?? String(error)}`),
-      onDeleted: journal && ((records) => journal.done(records.flatMap((record) => record.messageAttributes[JOURNAL_ID_ATTRIBUTE]?.stringValue ?? []))),
+      onDeleted:
+        journal &&
+        ((records) => journal.done(records.flatMap((record) => record.messageAttributes[JOURNAL_ID_ATTRIBUTE]?.stringValue ?? []))),
     });
     running.poller = poller;
     cleanup.push(poller.stop);
@@ -245,7 +275,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       trimOthers: emulators.trim,
       idle: async () => {
         const { Attributes = {} } = await emulators.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: emulators.queues.alerts, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] }),
+          new GetQueueAttributesCommand({
+            QueueUrl: emulators.queues.alerts,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+          }),
         );
         return Object.values(Attributes).every((count) => Number(count) === 0);
       },
@@ -284,7 +317,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stackFile,
       descriptor,
       pagerDuty,
-      settings: { visibilityTimeoutSeconds, routerTimeoutMs, sweepIntervalMs, maxReceiveCount, redelivery: redeliveryPolicyFromEnv(env), windowRefreshMs, webhookAuth: Boolean(env.WEBHOOK_TOKEN) },
+      settings: {
+        visibilityTimeoutSeconds,
+        routerTimeoutMs,
+        sweepIntervalMs,
+        maxReceiveCount,
+        redelivery: redeliveryPolicyFromEnv(env),
+        windowRefreshMs,
+        webhookAuth: Boolean(env.WEBHOOK_TOKEN),
+      },
       ignoredSettings,
       health,
       sweepNow: () => sweep.runNow(),
@@ -325,7 +366,10 @@ function removeStackFileIfOurs(stackFile: string): void {
   }
 }
 
-async function describeKeys(refs: string[], keys: ReturnType<typeof createLocalRoutingKeyResolver>): Promise<{ ref: string; envName: string; masked?: string }[]> {
+async function describeKeys(
+  refs: string[],
+  keys: ReturnType<typeof createLocalRoutingKeyResolver>,
+): Promise<{ ref: string; envName: string; masked?: string }[]> {
   return Promise.all(
     refs.map(async (ref) => {
       try {
@@ -349,16 +393,27 @@ async function checkHealth(emulators: Emulators, pagerDuty: PagerDutyMode, polle
   };
   const queueDepth = async (url: string) => {
     const { Attributes = {} } = await emulators.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
     );
-    return { url, visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+    return {
+      url,
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
   };
   const [dynamodb, sqs] = await Promise.all([
     probe(async () => {
       await emulators.dynamodb.send(new DescribeTableCommand({ TableName: emulators.tables.state }));
       return { endpoint: emulators.dynamodbEndpoint, tables: emulators.tables };
     }),
-    probe(async () => ({ endpoint: emulators.sqsEndpoint, alerts: await queueDepth(emulators.queues.alerts), deadLetter: await queueDepth(emulators.queues.deadLetter) })),
+    probe(async () => ({
+      endpoint: emulators.sqsEndpoint,
+      alerts: await queueDepth(emulators.queues.alerts),
+      deadLetter: await queueDepth(emulators.queues.deadLetter),
+    })),
   ]);
   const crashed = emulators.crashed();
   const pollerStatus = poller?.status();

@@ -9,11 +9,17 @@ import type { Router } from "../router/router.ts";
 
 export function describeSuppressed(alert: NormalizedAlert, windowId: string, at: Date = new Date()): string {
   const time = at.toISOString().slice(11, 19);
-  return printable(`${time}  SUPPRESSED  ${alert.severity.padEnd(8)}  ${alert.summary}  [dedup ${alert.dedupKey}, window ${windowId}]  → held, not sent`);
+  return printable(
+    `${time}  SUPPRESSED  ${alert.severity.padEnd(8)}  ${alert.summary}  [dedup ${alert.dedupKey}, window ${windowId}]  → held, not sent`,
+  );
 }
 
 /** Prints each suppressed outcome of handleAlert; every outcome is passed on untouched. */
-export function withSuppressionLog<R extends Pick<Router, "handleAlert">>(router: R, print: (line: string) => void, now: () => Date = () => new Date()): R {
+export function withSuppressionLog<R extends Pick<Router, "handleAlert">>(
+  router: R,
+  print: (line: string) => void,
+  now: () => Date = () => new Date(),
+): R {
   return {
     ...router,
     async handleAlert(alert, deadline) {

@@ -15,8 +15,5 @@ export type MatchableAlert = Pick<NormalizedAlert, "labels" | (typeof SUBJECT_FI
 
 export function matchSubject(alert: MatchableAlert): Readonly<Record<string, string>> {
   // fromEntries defines own properties, so a label named `__proto__` stays a plain label.
-  return Object.fromEntries([
-    ...Object.entries(alert.labels),
-    ...SUBJECT_FIELDS.map((field) => [field, alert[field]] as const),
-  ]);
+  return Object.fromEntries([...Object.entries(alert.labels), ...SUBJECT_FIELDS.map((field) => [field, alert[field]] as const)]);
 }

@@ -25,7 +25,10 @@ export const changeMessageSchema = z.object({
   source: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,39}$/)),
   receivedAt: isoTimestamp,
   /** What routes match on (with `source`, and `severity` = info); the same flat map alerts carry. */
-  labels: z.record(z.string().check(z.minLength(1), z.maxLength(LIMITS.labelKeyChars)), z.string().check(z.maxLength(LIMITS.labelValueChars))),
+  labels: z.record(
+    z.string().check(z.minLength(1), z.maxLength(LIMITS.labelKeyChars)),
+    z.string().check(z.maxLength(LIMITS.labelValueChars)),
+  ),
   /** The change event as PagerDuty takes it, without routing_key. */
   event: z.object({
     payload: z.object({
@@ -34,7 +37,16 @@ export const changeMessageSchema = z.object({
       timestamp: z.optional(isoTimestamp),
       custom_details: z.optional(z.record(z.string(), z.unknown())),
     }),
-    links: z.optional(z.array(z.object({ href: z.string().check(z.minLength(1), z.maxLength(LIMITS.urlChars)), text: z.optional(z.string().check(z.maxLength(LIMITS.linkTextChars))) })).check(z.maxLength(LIMITS.links))),
+    links: z.optional(
+      z
+        .array(
+          z.object({
+            href: z.string().check(z.minLength(1), z.maxLength(LIMITS.urlChars)),
+            text: z.optional(z.string().check(z.maxLength(LIMITS.linkTextChars))),
+          }),
+        )
+        .check(z.maxLength(LIMITS.links)),
+    ),
   }),
 });
 

@@ -6,7 +6,12 @@
  */
 import { AlertContractError, parseAlert, type NormalizedAlert } from "../alert/schema.ts";
 import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, changeMessageSchema, type ChangeMessage } from "./change-message.ts";
-import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, acknowledgeMessageSchema, type AcknowledgeMessage } from "./acknowledge-message.ts";
+import {
+  ACKNOWLEDGE_MESSAGE_KIND,
+  ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION,
+  acknowledgeMessageSchema,
+  type AcknowledgeMessage,
+} from "./acknowledge-message.ts";
 
 export type QueueMessage = ChangeMessage | AcknowledgeMessage;
 export type QueueMessageKind = QueueMessage["kind"];

@@ -46,7 +46,7 @@ export class LocalStackNotFoundError extends Error {
 export function readStackFile(path = stackFilePath()): LocalStackDescriptor {
   if (!existsSync(path)) throw new LocalStackNotFoundError(path);
   const descriptor = JSON.parse(readFileSync(path, "utf8")) as LocalStackDescriptor;
-  if (descriptor.version !== 1) throw new Error(`${path} was written by another version of alert-relay (version ${String(descriptor.version)}); restart "npm start"`);
+  if (descriptor.version !== 1)
+    throw new Error(`${path} was written by another version of alert-relay (version ${String(descriptor.version)}); restart "npm start"`);
   return descriptor;
 }
-

@@ -15,5 +15,8 @@ export const STACK_OUTPUTS = {
 
 /** `WebhookUrlPrometheus`, `WebhookUrlMyTool`: the full URL of one source's webhook. */
 export function webhookUrlOutput(source: string): string {
-  return `WebhookUrl${source.split("-").map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join("")}`;
+  return `WebhookUrl${source
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("")}`;
 }

@@ -115,7 +115,11 @@ interface Located {
  * exists (local), then the environment's AWS account when the flags name every resource the
  * command needs. Explicit resource flags override what the stack says.
  */
-export async function resolveTarget<K extends Resource>(flags: TargetFlags, needs: readonly K[], options: ResolveOptions): Promise<TargetWith<K>> {
+export async function resolveTarget<K extends Resource>(
+  flags: TargetFlags,
+  needs: readonly K[],
+  options: ResolveOptions,
+): Promise<TargetWith<K>> {
   const clients = { ...defaultClientFactory, ...options.clients };
   const overrides = overridesOf(flags);
   const region = flags.region ?? options.env.AWS_REGION ?? options.env.AWS_DEFAULT_REGION;
@@ -127,7 +131,9 @@ export async function resolveTarget<K extends Resource>(flags: TargetFlags, need
   } else {
     located = {
       description:
-        needs.length === 1 && needs[0] === "webhookBaseUrl" ? `webhook at ${overrides.webhookBaseUrl}` : `AWS account from your environment${region ? ` (${region})` : ""}`,
+        needs.length === 1 && needs[0] === "webhookBaseUrl"
+          ? `webhook at ${overrides.webhookBaseUrl}`
+          : `AWS account from your environment${region ? ` (${region})` : ""}`,
       resources: {},
       dynamoConfig: region ? { region } : {},
       sqsConfig: region ? { region } : {},
@@ -157,13 +163,14 @@ function locateLocal(path: string, regionFlag: string | undefined): Located {
   try {
     descriptor = readStackFile(path);
   } catch (error) {
-    if (error instanceof SyntaxError) throw new TargetError(`${path} is not a stack descriptor (${error.message}); restart "npm start" to rewrite it`);
+    if (error instanceof SyntaxError)
+      throw new TargetError(`${path} is not a stack descriptor (${error.message}); restart "npm start" to rewrite it`);
     throw new TargetError((error as Error).message, { cause: error });
   }
   if (!isRunning(descriptor.pid)) {
     throw new TargetError(
       `the local stack described by ${path} is not running (process ${descriptor.pid} has exited): ` +
-      `start it with "npm start", or name a deployed stack with --stack <name>`,
+        `start it with "npm start", or name a deployed stack with --stack <name>`,
     );
   }
   // Each emulator has its own endpoint; the credentials are dummies the emulators accept.
@@ -179,7 +186,8 @@ function locateLocal(path: string, regionFlag: string | undefined): Located {
     },
     dynamoConfig: { ...local, endpoint: descriptor.dynamodbEndpoint },
     sqsConfig: { ...local, endpoint: descriptor.sqsEndpoint },
-    missing: (resource) => `${path} does not name the ${RESOURCE_NAMES[resource].what}; restart "npm start", or pass ${RESOURCE_NAMES[resource].flag}`,
+    missing: (resource) =>
+      `${path} does not name the ${RESOURCE_NAMES[resource].what}; restart "npm start", or pass ${RESOURCE_NAMES[resource].flag}`,
   };
 }
 
@@ -204,7 +212,9 @@ async function locateDeployed(stackName: string, region: string | undefined, cli
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks?.[0];
     if (!stack) throw new TargetError(`stack ${stackName} was not found in ${resolvedRegion}; check --stack and --region`);
-    outputs = Object.fromEntries((stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [])));
+    outputs = Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [])),
+    );
   } catch (error) {
     if (error instanceof TargetError) throw error;
     throw new TargetError(describeCloudFormationError(error, stackName, resolvedRegion), { cause: error });
@@ -233,8 +243,10 @@ function describeCloudFormationError(error: unknown, stackName: string, region: 
   const { name = "Error", message = String(error) } = (error ?? {}) as { name?: string; message?: string };
   const where = region ?? "the default region";
   if (name === "ValidationError" && /does not exist/i.test(message)) {
-    return `stack ${stackName} was not found in ${where} (AWS said: ${message}); check the ` +
-      `name with --stack and the region with --region or AWS_REGION`;
+    return (
+      `stack ${stackName} was not found in ${where} (AWS said: ${message}); check the ` +
+      `name with --stack and the region with --region or AWS_REGION`
+    );
   }
   if (/region is missing/i.test(message)) return `no AWS region: pass --region, or set AWS_REGION (AWS said: ${message})`;
   if (isCredentialsError(name, message)) return credentialsAdvice(message);
@@ -256,20 +268,28 @@ function credentialsAdvice(message: string): string {
 export function explainAwsError(error: unknown, target: Pick<Target, "description">): Error {
   if (error instanceof TargetError || !(error instanceof Error)) return error as Error;
   const { name, message } = error;
-  const code = (error as NodeJS.ErrnoException).code ?? ((error as { cause?: NodeJS.ErrnoException }).cause?.code);
+  const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
   if (code === "ECONNREFUSED" || code === "ECONNRESET") {
-    return new TargetError(`cannot reach the ${target.description} (${code}); is it still running? Start it with "npm start"`, { cause: error });
+    return new TargetError(`cannot reach the ${target.description} (${code}); is it still running? Start it with "npm start"`, {
+      cause: error,
+    });
   }
   if (name === "ResourceNotFoundException") {
     return new TargetError(`${message} in the ${target.description}; check the stack (or the table flags)`, { cause: error });
   }
   if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") {
-    return new TargetError(`the queue does not exist in the ${target.description} (AWS said: ${message}); check the stack (or the queue flags)`, { cause: error });
+    return new TargetError(
+      `the queue does not exist in the ${target.description} (AWS said: ${message}); check the stack (or the queue flags)`,
+      { cause: error },
+    );
   }
-  if (/region is missing/i.test(message)) return new TargetError(`no AWS region: pass --region, or set AWS_REGION (AWS said: ${message})`, { cause: error });
+  if (/region is missing/i.test(message))
+    return new TargetError(`no AWS region: pass --region, or set AWS_REGION (AWS said: ${message})`, { cause: error });
   if (isCredentialsError(name, message)) return new TargetError(credentialsAdvice(message), { cause: error });
   if (name === "AccessDeniedException" || name === "AccessDenied") {
-    return new TargetError(`access denied in the ${target.description} (AWS said: ${message}); use a role allowed to operate alert-relay`, { cause: error });
+    return new TargetError(`access denied in the ${target.description} (AWS said: ${message}); use a role allowed to operate alert-relay`, {
+      cause: error,
+    });
   }
   return error;
 }

@@ -186,7 +186,13 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
     return gates.get(routingKey)?.notBefore ?? 0;
   }
 
-  function holdKey(routingKey: string, retryAfterMs: number | undefined, cause = "429 rate limited", baseMs = config.rateLimitBaseMs, maxMs = config.rateLimitMaxMs): void {
+  function holdKey(
+    routingKey: string,
+    retryAfterMs: number | undefined,
+    cause = "429 rate limited",
+    baseMs = config.rateLimitBaseMs,
+    maxMs = config.rateLimitMaxMs,
+  ): void {
     const strikes = (gates.get(routingKey)?.strikes ?? 0) + 1;
     const backoff = Math.min(maxMs, baseMs * 2 ** (strikes - 1));
     gates.set(routingKey, { notBefore: Math.max(gateOpensAt(routingKey), now() + Math.max(backoff, retryAfterMs ?? 0)), strikes, cause });
@@ -226,7 +232,8 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
 
     const giveUp = (stoppedBy: RetryLater["stoppedBy"], waitUntil?: number): RetryLater => {
       // PagerDuty looks down for this key: hold it so the next sends fail fast (a 429 already held it).
-      if (last && !last.rateLimited && config.holdAfterFailureMs > 0) holdKey(routingKey, last.retryAfterMs, last.reason, config.holdAfterFailureMs, config.holdAfterFailureMaxMs);
+      if (last && !last.rateLimited && config.holdAfterFailureMs > 0)
+        holdKey(routingKey, last.retryAfterMs, last.reason, config.holdAfterFailureMs, config.holdAfterFailureMaxMs);
       const hint = Math.max(waitUntil ?? 0, gateOpensAt(routingKey)) - now();
       const result: RetryLater = {
         outcome: "retry_later",
@@ -269,11 +276,18 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
 
       // A few requests per key at a time: a burst to a PagerDuty that hangs ties up a few callers, not all.
       const waitedFrom = now();
-      while (inFlightCount(routingKey) >= config.maxInFlightPerKey && now() - waitedFrom <= config.maxGateWaitMs && deadline - now() > config.minAttemptMs) await sleep(SLOT_POLL_MS);
+      while (
+        inFlightCount(routingKey) >= config.maxInFlightPerKey &&
+        now() - waitedFrom <= config.maxGateWaitMs &&
+        deadline - now() > config.minAttemptMs
+      )
+        await sleep(SLOT_POLL_MS);
       if (inFlightCount(routingKey) >= config.maxInFlightPerKey) {
         const busy: RetryLater = {
           outcome: "retry_later",
-          reason: last?.reason ?? `routing key ${maskRoutingKey(routingKey)} has ${inFlightCount(routingKey)} requests awaiting PagerDuty's answer`,
+          reason:
+            last?.reason ??
+            `routing key ${maskRoutingKey(routingKey)} has ${inFlightCount(routingKey)} requests awaiting PagerDuty's answer`,
           stoppedBy: "deadline",
           attempts,
           retryAfterMs: Math.max(config.holdAfterFailureMs, SLOT_POLL_MS),
@@ -285,7 +299,11 @@ export function createPagerDutyClient(options: PagerDutyClientOptions): PagerDut
       attempts += 1;
       const started = now();
       trackInFlight(routingKey, started, +1);
-      const timeoutMs = Math.min(config.requestTimeoutMs, timeLeft, timedOutKeys.has(routingKey) ? config.probeTimeoutMs : Number.POSITIVE_INFINITY);
+      const timeoutMs = Math.min(
+        config.requestTimeoutMs,
+        timeLeft,
+        timedOutKeys.has(routingKey) ? config.probeTimeoutMs : Number.POSITIVE_INFINITY,
+      );
       const outcome = await attempt(path, body, timeoutMs).finally(() => trackInFlight(routingKey, started, -1));
       if (outcome.kind === "retryable" && outcome.reason.startsWith("timeout")) timedOutKeys.add(routingKey);
       else if (outcome.kind !== "retryable") timedOutKeys.delete(routingKey);
@@ -390,7 +408,8 @@ function networkErrorReason(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   const code = field(cause, "code");
   const causeMessage = field(cause, "message");
-  if (typeof code === "string") return typeof causeMessage === "string" && !causeMessage.includes(code) ? `${code} (${causeMessage})` : code;
+  if (typeof code === "string")
+    return typeof causeMessage === "string" && !causeMessage.includes(code) ? `${code} (${causeMessage})` : code;
   if (typeof causeMessage === "string") return causeMessage;
   return error instanceof Error ? error.message : String(error);
 }

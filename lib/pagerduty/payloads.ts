@@ -91,9 +91,24 @@ export interface EventMappingOptions {
 
 const RESERVED_DETAIL_KEYS = ["labels", "source", "alert_id"] as const;
 
-export function toPagerDutyEvent(alert: NormalizedAlert, action: "trigger", routingKey: string, opts?: EventMappingOptions): PagerDutyTriggerEvent;
-export function toPagerDutyEvent(alert: NormalizedAlert, action: "resolve", routingKey: string, opts?: EventMappingOptions): PagerDutyFollowUpEvent;
-export function toPagerDutyEvent(alert: NormalizedAlert, action: "trigger" | "resolve", routingKey: string, opts?: EventMappingOptions): PagerDutyAlertEvent;
+export function toPagerDutyEvent(
+  alert: NormalizedAlert,
+  action: "trigger",
+  routingKey: string,
+  opts?: EventMappingOptions,
+): PagerDutyTriggerEvent;
+export function toPagerDutyEvent(
+  alert: NormalizedAlert,
+  action: "resolve",
+  routingKey: string,
+  opts?: EventMappingOptions,
+): PagerDutyFollowUpEvent;
+export function toPagerDutyEvent(
+  alert: NormalizedAlert,
+  action: "trigger" | "resolve",
+  routingKey: string,
+  opts?: EventMappingOptions,
+): PagerDutyAlertEvent;
 /**
  * The PagerDuty event for one alert. A resolve carries only what PagerDuty reads (routing key,
  * action, dedup key); a trigger carries everything, already fitted to MAX_EVENT_BYTES.
@@ -170,8 +185,12 @@ export function fitEventSize<E extends PagerDutyAlertEvent | PagerDutyChangeEven
     dropped_bytes: detailsBytes,
   };
   const labels = originalDetails?.labels;
-  const withDetails = (e: Shrinkable, custom_details: Record<string, unknown>): Shrinkable => ({ ...e, payload: { ...e.payload, custom_details } });
-  const withoutKey = (e: Shrinkable, key: string): Shrinkable => Object.fromEntries(Object.entries(e).filter(([k]) => k !== key)) as Shrinkable;
+  const withDetails = (e: Shrinkable, custom_details: Record<string, unknown>): Shrinkable => ({
+    ...e,
+    payload: { ...e.payload, custom_details },
+  });
+  const withoutKey = (e: Shrinkable, key: string): Shrinkable =>
+    Object.fromEntries(Object.entries(e).filter(([k]) => k !== key)) as Shrinkable;
   const shrinkSteps: ((e: Shrinkable) => Shrinkable)[] = [
     (e) => withDetails(e, labels === undefined ? note : { ...note, labels }),
     (e) => withDetails(e, note),
@@ -201,7 +220,9 @@ export function eventsEndpoint(env: Readonly<Record<string, string | undefined>>
   if (override) return parseBaseUrl(override);
   const region = (env.PAGERDUTY_REGION?.trim() || "us").toLowerCase();
   if (region === "us" || region === "eu") return REGION_BASE_URLS[region];
-  throw new Error(`PAGERDUTY_REGION must be "us" or "eu" (the region of your PagerDuty account), got ${JSON.stringify(env.PAGERDUTY_REGION)}`);
+  throw new Error(
+    `PAGERDUTY_REGION must be "us" or "eu" (the region of your PagerDuty account), got ${JSON.stringify(env.PAGERDUTY_REGION)}`,
+  );
 }
 
 function parseBaseUrl(text: string): string {

@@ -27,4 +27,3 @@ export function formatDuration(ms: number): string {
   const minor = next ? Math.floor((abs % size) / next[1]) : 0;
   return minor > 0 ? `${major} ${minor}${next![0]}` : major;
 }
-

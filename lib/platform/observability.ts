@@ -22,7 +22,8 @@ export const METRIC = {
   /** Events API v2 ingest: acknowledge events put on the queue, for the router to pass on (dimension: source). */
   acknowledgesAccepted: "AcknowledgesAccepted",
   /**
-   * Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, heartbeat, deduplicated, suppressed, stale, in_flight, retry, rejected);
+   * Router: alerts by what happened to them (dimension: outcome — delivered, grouped, held, heartbeat, deduplicated, suppressed, stale,
+   * in_flight, retry, rejected);
    * change events (delivered, retry, rejected) and acknowledges (relayed, not_relayed, in_flight, retry, rejected) count here too.
    */
   routerOutcomes: "RouterOutcomes",
@@ -70,7 +71,12 @@ class CompactLogFormatter extends LogFormatter {
 
 export function createTelemetry(component: string, dimensions: Record<string, string> = {}): Telemetry {
   // Every log line passes the one redaction rule (redact.ts): no credential is ever written.
-  const logger = new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component, ...dimensions }, logFormatter: new CompactLogFormatter(), jsonReplacerFn: redactingReplacer });
+  const logger = new Logger({
+    serviceName: SERVICE_NAME,
+    persistentKeys: { component, ...dimensions },
+    logFormatter: new CompactLogFormatter(),
+    jsonReplacerFn: redactingReplacer,
+  });
   // Metrics' own remarks ("No application metrics to publish" after every sweep and many router
   // batches) are not warnings for an operator: they go to our logger at debug level.
   const toDebug = (...args: unknown[]) => logger.debug(args.map(String).join(" "));
@@ -78,7 +84,13 @@ export function createTelemetry(component: string, dimensions: Record<string, st
     namespace: METRICS_NAMESPACE,
     serviceName: SERVICE_NAME,
     defaultDimensions: dimensions,
-    logger: { trace: toDebug, debug: toDebug, info: toDebug, warn: toDebug, error: (...args: unknown[]) => logger.error(args.map(String).join(" ")) },
+    logger: {
+      trace: toDebug,
+      debug: toDebug,
+      info: toDebug,
+      warn: toDebug,
+      error: (...args: unknown[]) => logger.error(args.map(String).join(" ")),
+    },
   });
   return { logger, metrics };
 }

@@ -20,7 +20,8 @@ export const REDACTED = "(redacted)";
  * Names whose value is a credential. Anchored at the end so `routingKeyRef` (the name of a key in
  * the routes config, not the key) and `dedupKey` are not caught; `_`/`-` separated or camelCase.
  */
-const SECRET_NAME = /(?:routing|integration|service|api|access|private|secret)[-_]?key$|token$|secret$|passw(?:or)?d$|authorization$|credentials?$/i;
+const SECRET_NAME =
+  /(?:routing|integration|service|api|access|private|secret)[-_]?key$|token$|secret$|passw(?:or)?d$|authorization$|credentials?$/i;
 
 const NAME_PART =
   String.raw`(?:routing|integration|service|api|access|private|secret)[-_]?key|[a-z_-]*token|` +
@@ -69,9 +70,12 @@ export function redactText(text: string): string {
   let out = secretPattern ? text.replace(secretPattern, REDACTED) : text;
   // Cheap guards first: most log lines and answers hold neither pattern. The scheme goes first, so
   // `Authorization: Bearer x` loses the credential, not only the word "Bearer".
-  if (/bearer|basic|digest/i.test(out)) out = out.replace(AUTH_SCHEME, (_, scheme: string, space: string) => `${scheme}${space}${REDACTED}`);
+  if (/bearer|basic|digest/i.test(out))
+    out = out.replace(AUTH_SCHEME, (_, scheme: string, space: string) => `${scheme}${space}${REDACTED}`);
   if (/token|key|secret|passw|authorization|credential/i.test(out)) {
-    out = out.replace(NAMED_VALUE, (_, name: string, value: string) => (value.startsWith('\\"') ? `${name}\\"${REDACTED}\\"` : `${name}"${REDACTED}"`));
+    out = out.replace(NAMED_VALUE, (_, name: string, value: string) =>
+      value.startsWith('\\"') ? `${name}\\"${REDACTED}\\"` : `${name}"${REDACTED}"`,
+    );
   }
   return out;
 }

@@ -98,7 +98,9 @@ export function createSqsEntrySender(options: SqsPublisherOptions): (entries: re
       entry: {
         Id: String(index),
         MessageBody: body,
-        MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }])),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }]),
+        ),
       },
       // Each attribute counts its value plus a margin for its name and type.
       bytes: Buffer.byteLength(body, "utf8") + Object.values(attributes).reduce((sum, value) => sum + value.length + 16, 0),

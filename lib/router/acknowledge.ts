@@ -61,19 +61,36 @@ export function decideAcknowledge(state: ProblemState | undefined, now: Date, ma
   const wait = { kind: "wait" as const, why: "its trigger may still be on its way: the acknowledge is tried once more" };
   if (!state) {
     if (mayWait) return wait;
-    return { kind: "drop", reason: "unknown", why: "alert-relay knows no problem with this dedup key (never triggered, or forgotten after its retention)" };
+    return {
+      kind: "drop",
+      reason: "unknown",
+      why: "alert-relay knows no problem with this dedup key (never triggered, or forgotten after its retention)",
+    };
   }
-  if (isAggregate(state)) return { kind: "drop", reason: "aggregate", why: `this is alert-relay's ${state.kind} incident ${state.rule ?? state.dedupKey}, ` +
-    `shared by several problems: acknowledge it in PagerDuty` };
+  if (isAggregate(state))
+    return {
+      kind: "drop",
+      reason: "aggregate",
+      why:
+        `this is alert-relay's ${state.kind} incident ${state.rule ?? state.dedupKey}, ` +
+        `shared by several problems: acknowledge it in PagerDuty`,
+    };
   if (state.status === "resolved") return { kind: "drop", reason: "resolved", why: "the problem is resolved" };
   const membership = activeMembership(state);
   if (membership) {
-    return { kind: "drop", reason: "aggregate", why: `the problem pages through the ${membership.kind} incident ${membership.key}, ` +
-      `which other problems share: acknowledge it in PagerDuty` };
+    return {
+      kind: "drop",
+      reason: "aggregate",
+      why:
+        `the problem pages through the ${membership.kind} incident ${membership.key}, ` +
+        `which other problems share: acknowledge it in PagerDuty`,
+    };
   }
   if (!state.openIn) {
     if (mayWait && !state.suppressedBy) return wait;
-    const why = state.suppressedBy ? `PagerDuty was never told: suppression window ${state.suppressedBy} holds the trigger back` : "PagerDuty was never told of this problem";
+    const why = state.suppressedBy
+      ? `PagerDuty was never told: suppression window ${state.suppressedBy} holds the trigger back`
+      : "PagerDuty was never told of this problem";
     return { kind: "drop", reason: "not_paged", why };
   }
   const claim = state.delivery;
@@ -113,5 +130,7 @@ export function createAcknowledgeRouter(deps: AcknowledgeRouterDeps): Acknowledg
 /** Sending through the retrying PagerDuty client; the key is looked up by name at send time and never logged. */
 export function createPagerDutyAcknowledgeSender(client: Pick<PagerDutyClient, "send">, resolveKey: ResolveRoutingKey): SendAcknowledge {
   return (dedupKey, delivery, deadline) =>
-    sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) => client.send({ routing_key: routingKey, event_action: "acknowledge", dedup_key: dedupKey }, { deadline }));
+    sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>
+      client.send({ routing_key: routingKey, event_action: "acknowledge", dedup_key: dedupKey }, { deadline }),
+    );
 }

@@ -116,7 +116,12 @@ export function groupTargetFor(rules: readonly GroupRule[], alert: NormalizedAle
     const value = Object.hasOwn(subject, label) ? subject[label]! : "";
     return `${label}=${/[,="]/.test(value) ? JSON.stringify(value) : value}`;
   });
-  return { key: boundDedupKey(`${KEY_PREFIX.group}${rule.name}${values.length ? `:${values.join(",")}` : ""}`), kind: "group", rule: rule.name, windowMs: rule.windowMs };
+  return {
+    key: boundDedupKey(`${KEY_PREFIX.group}${rule.name}${values.length ? `:${values.join(",")}` : ""}`),
+    kind: "group",
+    rule: rule.name,
+    windowMs: rule.windowMs,
+  };
 }
 
 export function stormTarget(routingKeyRef: string): AggregateTarget {
@@ -137,7 +142,8 @@ export function activeMembership(state: ProblemState): AggregateRef | undefined 
   return ended ? undefined : ref;
 }
 
-export const isSynced = (state: ProblemState, ref: AggregateRef) => ref.synced?.status === state.status && ref.synced.at === state.transitionAt;
+export const isSynced = (state: ProblemState, ref: AggregateRef) =>
+  ref.synced?.status === state.status && ref.synced.at === state.transitionAt;
 
 /** Identifies one count change of a member: the state being counted. */
 export const countOp = (member: Pick<ProblemState, "status" | "transitionAt">) => `${member.status}@${member.transitionAt}`;
@@ -167,17 +173,33 @@ export function countChange(member: ProblemState, ref: AggregateRef): CountChang
   if (!prior || prior.status === "resolved") {
     if (member.status === "resolved") return { op, members: 1, firing: 0, counted: { status: "resolved", at: member.transitionAt } };
     const tally = tallyKeys(member.lastAlert);
-    return { op, members: 1, firing: 1, severity: member.severity, tally, counted: { status: "firing", at: member.transitionAt, v: member.severity, tally } };
+    return {
+      op,
+      members: 1,
+      firing: 1,
+      severity: member.severity,
+      tally,
+      counted: { status: "firing", at: member.transitionAt, v: member.severity, tally },
+    };
   }
   // Counted firing: fired again (its resolve never counted) changes nothing; a resolve takes back what was added.
   if (member.status === "firing") return { op, members: 0, firing: 0, counted: { ...prior, at: member.transitionAt } };
-  return { op, members: 0, firing: -1, ...(prior.v ? { severity: prior.v } : {}), tally: prior.tally ?? [], counted: { status: "resolved", at: member.transitionAt } };
+  return {
+    op,
+    members: 0,
+    firing: -1,
+    ...(prior.v ? { severity: prior.v } : {}),
+    tally: prior.tally ?? [],
+    counted: { status: "resolved", at: member.transitionAt },
+  };
 }
 
 /** `service=checkout`, `alertname=TargetDown`: what a storm is summarised by. */
 export function tallyKeys(alert: Pick<NormalizedAlert, "labels"> | undefined): string[] {
   const labels = alert?.labels ?? {};
-  return TALLY_LABELS.filter((label) => Object.hasOwn(labels, label) && labels[label] !== "").map((label) => `${label}=${truncate(labels[label]!, TALLY_VALUE_CHARS)}`);
+  return TALLY_LABELS.filter((label) => Object.hasOwn(labels, label) && labels[label] !== "").map(
+    (label) => `${label}=${truncate(labels[label]!, TALLY_VALUE_CHARS)}`,
+  );
 }
 
 /** The sample slot a member's changes go to: recent members spread over SAMPLE_SLOTS entries. */
@@ -186,7 +208,13 @@ export function sampleSlot(dedupKey: string): string {
 }
 
 export function sampleEntry(state: ProblemState): SampleEntry {
-  return { d: state.dedupKey, s: state.status, v: state.severity, t: state.transitionAt, m: truncate(state.lastAlert?.summary ?? state.dedupKey, MEMBER_SUMMARY_CHARS) };
+  return {
+    d: state.dedupKey,
+    s: state.status,
+    v: state.severity,
+    t: state.transitionAt,
+    m: truncate(state.lastAlert?.summary ?? state.dedupKey, MEMBER_SUMMARY_CHARS),
+  };
 }
 
 export function openerOf(state: ProblemState): Opener {
@@ -205,14 +233,19 @@ export function topTallies(item: Pick<AggregateFields, "tally">, label: string, 
 
 /** The worst severity with a firing member, else info. */
 export function aggregateSeverity(item: Pick<AggregateFields, "severities">): Severity {
-  return (Object.keys(SEVERITY_RANK) as Severity[]).reduce<Severity>((worst, v) => ((item.severities?.[v] ?? 0) > 0 && SEVERITY_RANK[v] > SEVERITY_RANK[worst] ? v : worst), "info");
+  return (Object.keys(SEVERITY_RANK) as Severity[]).reduce<Severity>(
+    (worst, v) => ((item.severities?.[v] ?? 0) > 0 && SEVERITY_RANK[v] > SEVERITY_RANK[worst] ? v : worst),
+    "info",
+  );
 }
 
 /** The summary's "top services: a 12, b 3; top alertnames: x 10", empty when nothing is tallied. */
 function topPhrase(item: AggregateFields): string {
   const parts = TALLY_LABELS.map((label) => [label, topTallies(item, label)] as const)
     .filter(([, top]) => top.length > 0)
-    .map(([label, top]) => `top ${label === "service" ? "services" : "alertnames"}: ${top.map(([value, n]) => `${value} ${n}`).join(", ")}`);
+    .map(
+      ([label, top]) => `top ${label === "service" ? "services" : "alertnames"}: ${top.map(([value, n]) => `${value} ${n}`).join(", ")}`,
+    );
   return parts.join("; ");
 }
 
@@ -233,7 +266,9 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
         `(${members} in this storm)${top ? `; ${top}` : `, e.g. ${example}`}`
       : `${item.rule}: ${firing} of ${members} grouped alerts firing, e.g. ${example}`;
   const nowIso = now.toISOString();
-  const tallied = Object.fromEntries(TALLY_LABELS.map((label) => [label === "service" ? "topServices" : "topAlertnames", Object.fromEntries(topTallies(item, label, 10))]));
+  const tallied = Object.fromEntries(
+    TALLY_LABELS.map((label) => [label === "service" ? "topServices" : "topAlertnames", Object.fromEntries(topTallies(item, label, 10))]),
+  );
   const alert: NormalizedAlert = {
     schema: SCHEMA_VERSION,
     id: `${item.dedupKey}@${members}/${firing}`.slice(0, LIMITS.idChars),
@@ -259,7 +294,10 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
       recent: recent.map((entry) => ({ dedupKey: entry.d, status: entry.s, severity: entry.v, since: entry.t, summary: entry.m })),
     }),
     // The opener's labels route the aggregate where its first member would have gone.
-    labels: Object.keys(opener.labels).length < LIMITS.labels ? { ...opener.labels, [item.kind === "storm" ? "alert_relay_storm" : "alert_relay_group"]: item.rule ?? "" } : opener.labels,
+    labels:
+      Object.keys(opener.labels).length < LIMITS.labels
+        ? { ...opener.labels, [item.kind === "storm" ? "alert_relay_storm" : "alert_relay_group"]: item.rule ?? "" }
+        : opener.labels,
   };
   return { status, severity, alert };
 }

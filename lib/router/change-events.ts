@@ -60,5 +60,7 @@ export function createChangeEventRouter(deps: ChangeEventRouterDeps): ChangeEven
 /** Sending through the retrying PagerDuty client; the key is looked up by name at send time and never logged. */
 export function createPagerDutyChangeSender(client: Pick<PagerDutyClient, "sendChange">, resolveKey: ResolveRoutingKey): SendChange {
   return (event, delivery, deadline) =>
-    sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) => client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline }));
+    sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>
+      client.sendChange(fitEventSize({ routing_key: routingKey, ...event }), { deadline }),
+    );
 }

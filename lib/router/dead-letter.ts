@@ -10,9 +10,18 @@ export interface DeadLetterSink {
   send(body: string, reason: string, meta: { messageId: string; receiveCount: number }): Promise<void>;
 }
 
-export const DEAD_LETTER_ATTRIBUTES = { reason: "reason", originalMessageId: "originalMessageId", receiveCount: "receiveCount", failedAt: "failedAt" } as const;
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: "reason",
+  originalMessageId: "originalMessageId",
+  receiveCount: "receiveCount",
+  failedAt: "failedAt",
+} as const;
 
-export function createSqsDeadLetterSink(sqs: Pick<SQSClient, "send">, queueUrl: string, now: () => Date = () => new Date()): DeadLetterSink {
+export function createSqsDeadLetterSink(
+  sqs: Pick<SQSClient, "send">,
+  queueUrl: string,
+  now: () => Date = () => new Date(),
+): DeadLetterSink {
   const text = (value: string) => ({ DataType: "String", StringValue: value });
   return {
     async send(body, reason, meta) {

@@ -3,7 +3,15 @@ import type { Severity } from "../alert/schema.ts";
 import type { FlappingPolicy } from "../routes/policies.ts";
 import { formatDuration } from "../platform/duration.ts";
 import { holdUntil, isFlapping, recentChanges } from "./flapping.ts";
-import { AGGREGATE_UPDATE_MS, SEVERITY_RANK, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch, type ToldRecord } from "./state.ts";
+import {
+  AGGREGATE_UPDATE_MS,
+  SEVERITY_RANK,
+  type PagerDutyAction,
+  type ProblemState,
+  type RouteMatch,
+  type SuppressionMatch,
+  type ToldRecord,
+} from "./state.ts";
 
 export type Decision =
   | { kind: "deliver"; action: PagerDutyAction; routingKeyRef: string; route: string; severity: Severity; why: string }
@@ -33,20 +41,42 @@ export function decide(state: ProblemState, window: SuppressionMatch | undefined
     }
     if (told?.action === "resolve" && state.reResolveAt && hold?.now && hold.now.getTime() >= Date.parse(state.reResolveAt)) {
       // Idempotent at PagerDuty; closes an incident a late-processed trigger may have reopened.
-      return { kind: "deliver", action: "resolve", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: "resolve sent again: a trigger attempt got no answer and may have been processed after the resolve" };
+      return {
+        kind: "deliver",
+        action: "resolve",
+        routingKeyRef: told.routingKeyRef,
+        route: told.route,
+        severity: state.severity,
+        why: "resolve sent again: a trigger attempt got no answer and may have been processed after the resolve",
+      };
     }
     return { kind: "none", why: told ? "already resolved in PagerDuty" : "PagerDuty never heard of this problem" };
   }
   if (told?.action === "trigger") {
-    if (SEVERITY_RANK[state.severity] <= SEVERITY_RANK[told.severity]) return aggregateUpdate(state, told, hold?.now) ?? { kind: "none", why: "already triggered in PagerDuty" };
+    if (SEVERITY_RANK[state.severity] <= SEVERITY_RANK[told.severity])
+      return aggregateUpdate(state, told, hold?.now) ?? { kind: "none", why: "already triggered in PagerDuty" };
     // A raise is a new notification, so a window holds it back like a first trigger.
     if (window) return { kind: "suppress", window };
-    return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: `severity raised from ${told.severity} to ${state.severity}` };
+    return {
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: told.routingKeyRef,
+      route: told.route,
+      severity: state.severity,
+      why: `severity raised from ${told.severity} to ${state.severity}`,
+    };
   }
   if (window && !openIn) return { kind: "suppress", window };
   // An unconfirmed trigger is sent again to the same key: PagerDuty folds it into the open alert.
   const target = openIn ?? route;
-  return { kind: "deliver", action: "trigger", routingKeyRef: target.routingKeyRef, route: target.route, severity: state.severity, why: openIn ? "trigger not confirmed" : "firing" };
+  return {
+    kind: "deliver",
+    action: "trigger",
+    routingKeyRef: target.routingKeyRef,
+    route: target.route,
+    severity: state.severity,
+    why: openIn ? "trigger not confirmed" : "firing",
+  };
 }
 
 function heldResolve(state: ProblemState, now: Date, policy: FlappingPolicy): Decision | undefined {
@@ -58,7 +88,9 @@ function heldResolve(state: ProblemState, now: Date, policy: FlappingPolicy): De
   return {
     kind: "hold",
     until: until.toISOString(),
-    why: `flapping (${count} changes in ${formatDuration(policy.withinMs)}): the resolve waits until it has stayed resolved for ${formatDuration(policy.stableMs)}`,
+    why:
+      `flapping (${count} changes in ${formatDuration(policy.withinMs)}): the resolve waits ` +
+      `until it has stayed resolved for ${formatDuration(policy.stableMs)}`,
   };
 }
 
@@ -69,7 +101,9 @@ function aggregateUpdate(state: ProblemState, told: ToldRecord, now: Date | unde
   const firing = state.firingCount ?? 0;
   if (members === (told.members ?? 0) && firing === (told.firing ?? firing)) return undefined;
   const due = Date.parse(told.at) + AGGREGATE_UPDATE_MS;
-  const news = `${members} members, ${firing} firing (PagerDuty has ${told.members ?? 0}${told.firing === undefined ? "" : `, ${told.firing} firing`})`;
+  const news =
+    `${members} members, ${firing} firing (PagerDuty has ` +
+    `${told.members ?? 0}${told.firing === undefined ? "" : `, ${told.firing} firing`})`;
   if (now.getTime() < due) return { kind: "none", why: `${news}: the update goes to PagerDuty at ${new Date(due).toISOString()}` };
   return { kind: "deliver", action: "trigger", routingKeyRef: told.routingKeyRef, route: told.route, severity: state.severity, why: news };
 }

@@ -24,14 +24,21 @@ export function messageOutcome<Accepted>(result: DeliveryOutcome, what: string, 
     case "rejected":
       return { outcome: "rejected", reason: `PagerDuty refused the ${what}: ${result.message}` };
     case "retry_later":
-      return { outcome: "retry", reason: result.reason, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
+      return {
+        outcome: "retry",
+        reason: result.reason,
+        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+      };
   }
 }
 
 export function createPagerDutyDeliver(client: Pick<PagerDutyClient, "send">, resolveKey: ResolveRoutingKey): Deliver {
   return (alert, delivery, deadline, stillWanted) =>
     sendWithRoutingKey(resolveKey, delivery.routingKeyRef, (routingKey) =>
-      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), { deadline, ...(stillWanted ? { stillWanted } : {}) }),
+      client.send(toPagerDutyEvent({ ...alert, severity: delivery.severity }, delivery.action, routingKey), {
+        deadline,
+        ...(stillWanted ? { stillWanted } : {}),
+      }),
     );
 }
 
@@ -56,7 +63,10 @@ export async function sendWithRoutingKey(
     case "accepted":
       return { outcome: "accepted", ...(result.uncertain ? { uncertain: true } : {}) };
     case "rejected":
-      return { outcome: "rejected", message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}` };
+      return {
+        outcome: "rejected",
+        message: `${result.status} ${result.message}${result.errors.length ? `: ${result.errors.join("; ")}` : ""}`,
+      };
     case "retry_later":
       return {
         outcome: "retry_later",

@@ -57,9 +57,18 @@ export type PaceDecision = { admit: true } | { admit: false; waitMs: number; why
  * the budget less the priority share; priority events all of it. Waiting: until enough of the
  * oldest slots have aged out of the window.
  */
-export function decidePace(record: Pick<PaceRecord, "w" | "pausedUntil"> | undefined, nowMs: number, perMinute: number, priority: boolean): PaceDecision {
+export function decidePace(
+  record: Pick<PaceRecord, "w" | "pausedUntil"> | undefined,
+  nowMs: number,
+  perMinute: number,
+  priority: boolean,
+): PaceDecision {
   if (record?.pausedUntil !== undefined && record.pausedUntil > nowMs) {
-    return { admit: false, waitMs: record.pausedUntil - nowMs, why: `PagerDuty answered 429: the routing key is paused until ${new Date(record.pausedUntil).toISOString()}` };
+    return {
+      admit: false,
+      waitMs: record.pausedUntil - nowMs,
+      why: `PagerDuty answered 429: the routing key is paused until ${new Date(record.pausedUntil).toISOString()}`,
+    };
   }
   const limit = priority ? perMinute : Math.max(1, perMinute - Math.ceil(perMinute * PRIORITY_SHARE));
   const sum = eventsInWindow(record?.w, nowMs);
@@ -72,7 +81,13 @@ export function decidePace(record: Pick<PaceRecord, "w" | "pausedUntil"> | undef
     if (sum - freed <= limit) break;
   }
   const waitMs = Math.max(1, (slot + SLOTS) * SLOT_MS - nowMs);
-  return { admit: false, waitMs, why: `${sum - 1} events in the last minute, the budget for ${priority ? "resolves and updates" : "new pages"} is ${limit} (of ${perMinute})` };
+  return {
+    admit: false,
+    waitMs,
+    why:
+      `${sum - 1} events in the last minute, the budget for ` +
+      `${priority ? "resolves and updates" : "new pages"} is ${limit} (of ${perMinute})`,
+  };
 }
 
 export interface Pacer {

@@ -37,7 +37,12 @@ export function redeliveryPolicyFromEnv(env: Env): RedeliveryPolicy {
  * jittered into its upper half so a crowd of messages from one outage does not return in step,
  * and at least `retryAfterMs` (whole seconds: SQS counts visibility in seconds).
  */
-export function redeliveryDelaySeconds(receiveCount: number, retryAfterMs: number | undefined, policy: RedeliveryPolicy, random: () => number = Math.random): number {
+export function redeliveryDelaySeconds(
+  receiveCount: number,
+  retryAfterMs: number | undefined,
+  policy: RedeliveryPolicy,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(receiveCount, 1) - 1, 30);
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
   const jittered = ceiling / 2 + random() * (ceiling / 2);

@@ -8,7 +8,18 @@ import { randomUUID } from "node:crypto";
 import { DEFAULT_CLOCK_SKEW_MS, boundSourceClock } from "../alert/clock.ts";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { Policies } from "../routes/policies.ts";
-import { activeMembership, countChange, groupTargetFor, isAggregate, isSynced, stormTarget, withDerivedAlert, type AggregateKind, type AggregateRef, type AggregateTarget } from "./aggregates.ts";
+import {
+  activeMembership,
+  countChange,
+  groupTargetFor,
+  isAggregate,
+  isSynced,
+  stormTarget,
+  withDerivedAlert,
+  type AggregateKind,
+  type AggregateRef,
+  type AggregateTarget,
+} from "./aggregates.ts";
 import { decide, type Decision } from "./decide.ts";
 import { carryAlert, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
 import type { AggregateStore, RecordOutcome, StateStore } from "./stores.ts";
@@ -21,7 +32,15 @@ export type DeliveryOutcome =
    * `pauseMs`: PagerDuty answered 429; the routing key waits this long for every instance. `outdated`: not retried, newer state made it
    * wrong.
    */
-  | { outcome: "retry_later"; reason: string; retryAfterMs?: number; uncertain?: boolean; outdated?: boolean; pauseMs?: number; /** 0: nothing reached PagerDuty. */ attempts?: number };
+  | {
+      outcome: "retry_later";
+      reason: string;
+      retryAfterMs?: number;
+      uncertain?: boolean;
+      outdated?: boolean;
+      pauseMs?: number;
+      /** 0: nothing reached PagerDuty. */ attempts?: number;
+    };
 
 /** Sends one PagerDuty event for the alert (builds it, resolves the key, retries within the deadline). */
 export type Deliver = (
@@ -113,7 +132,8 @@ export function createRouter(deps: RouterDeps) {
     const ref = fresh && activeMembership(fresh);
     if (fresh && ref && isSynced(fresh, ref)) return { outcome: "deduplicated", why: `pages through ${ref.key}`, recorded: "repeat" };
     const claim = fresh?.aggregate?.claim;
-    if (claim && Date.parse(claim.until) > now().getTime()) return { outcome: "in_flight", why: `another router instance is counting this problem into ${fresh.aggregate!.key}` };
+    if (claim && Date.parse(claim.until) > now().getTime())
+      return { outcome: "in_flight", why: `another router instance is counting this problem into ${fresh.aggregate!.key}` };
     return { outcome: "retry", reason: "the problem changed while it was being counted into its group or storm incident" };
   }
 
@@ -122,7 +142,13 @@ export function createRouter(deps: RouterDeps) {
    * lib/state-table/aggregate-store.ts) and brings the aggregate's PagerDuty alert up to date. Undefined when the
    * aggregate would not take it (a group past its join window): the claim is still held then.
    */
-  async function countInto(member: ProblemState, target: AggregateTarget, ref: AggregateRef, claimId: string, deadline: number): Promise<RouteOutcome | undefined> {
+  async function countInto(
+    member: ProblemState,
+    target: AggregateTarget,
+    ref: AggregateRef,
+    claimId: string,
+    deadline: number,
+  ): Promise<RouteOutcome | undefined> {
     const aggregates = deps.aggregates!;
     const change = countChange(member, ref);
     let counted = change?.counted ?? ref.synced;
@@ -204,7 +230,8 @@ export function createRouter(deps: RouterDeps) {
     // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
     const current = claimed.aggregate;
     if (isSynced(claimed, current)) {
-      if (!(await aggregates.commit(claimed, claimId, current, current.synced!, current.episode))?.settled) await deps.store.settle(claimed);
+      if (!(await aggregates.commit(claimed, claimId, current, current.synced!, current.episode))?.settled)
+        await deps.store.settle(claimed);
       return { outcome: "deduplicated", why: `pages through ${current.key}`, recorded: "repeat" };
     }
     // Joinable for as long as it is open: a redelivery goes on through the aggregate it joined.
@@ -222,7 +249,8 @@ export function createRouter(deps: RouterDeps) {
    */
   async function prepareAggregate(state: ProblemState): Promise<ProblemState> {
     let item = state;
-    if (item.status === "firing" && (item.firingCount ?? 0) <= 0) item = (await deps.aggregates?.settle(item, now())) ?? (await deps.store.get(item.dedupKey)) ?? item;
+    if (item.status === "firing" && (item.firingCount ?? 0) <= 0)
+      item = (await deps.aggregates?.settle(item, now())) ?? (await deps.store.get(item.dedupKey)) ?? item;
     return withDerivedAlert(item, now());
   }
 
@@ -239,7 +267,12 @@ export function createRouter(deps: RouterDeps) {
     }
     const delivered: PagerDutyAction[] = [];
     let unpagedEpisode = false;
-    const deliveredOutcome = (): RouteOutcome => ({ outcome: "delivered", actions: delivered, recorded, ...(unpagedEpisode ? { unpaged: true } : {}) });
+    const deliveredOutcome = (): RouteOutcome => ({
+      outcome: "delivered",
+      actions: delivered,
+      recorded,
+      ...(unpagedEpisode ? { unpaged: true } : {}),
+    });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       if (isAggregate(state)) state = await prepareAggregate(state);
       const decision = await decisionFor(state);
@@ -254,9 +287,12 @@ export function createRouter(deps: RouterDeps) {
       if (decision.kind === "none") {
         await deps.store.settle(state);
         // A resolved aggregate PagerDuty owes nothing to leaves the sweep's list.
-        if (isAggregate(state) && state.status === "resolved" && state.watch === "aggregate" && !state.openIn) await deps.aggregates?.unwatch(state);
+        if (isAggregate(state) && state.status === "resolved" && state.watch === "aggregate" && !state.openIn)
+          await deps.aggregates?.unwatch(state);
         if (delivered.length > 0) return deliveredOutcome();
-        return recorded === "stale" ? { outcome: "stale", why: "older than the recorded state" } : { outcome: "deduplicated", why: decision.why, recorded };
+        return recorded === "stale"
+          ? { outcome: "stale", why: "older than the recorded state" }
+          : { outcome: "deduplicated", why: decision.why, recorded };
       }
       if (decision.kind === "suppress") {
         // Recorded once per window, so duplicates during a window stay a single write.
@@ -283,8 +319,12 @@ export function createRouter(deps: RouterDeps) {
         if (live) {
           // The last failure says more than "someone else has it" if this ends in the DLQ.
           const lastError = fresh.lastDeliveryError ? ` (last error: ${fresh.lastDeliveryError})` : "";
-          if (live.action === decision.action) return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}${lastError}` };
-          return { outcome: "retry", reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it${lastError}` };
+          if (live.action === decision.action)
+            return { outcome: "in_flight", why: `another router instance is delivering the ${live.action}${lastError}` };
+          return {
+            outcome: "retry",
+            reason: `a ${live.action} is being delivered by another instance; the ${decision.action} follows it${lastError}`,
+          };
         }
         state = fresh;
         continue;
@@ -296,7 +336,8 @@ export function createRouter(deps: RouterDeps) {
         return current?.status === claimedState.status && current.transitionAt === claimedState.transitionAt;
       };
       const result = await deps.deliver(state.lastAlert, decision, deadline, stillWanted);
-      if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain) await deps.store.markUncertainTrigger(state.dedupKey, now());
+      if (decision.action === "trigger" && result.outcome !== "rejected" && result.uncertain)
+        await deps.store.markUncertainTrigger(state.dedupKey, now());
       if (result.outcome !== "accepted") {
         const reason = result.outcome === "rejected" ? `PagerDuty rejected the ${decision.action}: ${result.message}` : result.reason;
         await deps.store.release(state.dedupKey, claimId, reason, { refused: result.outcome === "rejected" });
@@ -318,17 +359,24 @@ export function createRouter(deps: RouterDeps) {
       }
       delivered.push(decision.action);
       // A resolve for a firing episode PagerDuty never accepted a trigger for: it was over before PagerDuty could be told.
-      const unpaged = decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
+      const unpaged =
+        decision.action === "resolve" && state.status === "resolved" && state.openIn !== undefined && state.told?.action !== "trigger";
       if (unpaged) unpagedEpisode = true;
-      const confirmed = await deps.store.confirm(state.dedupKey, claimId, {
-        action: decision.action,
-        routingKeyRef: decision.routingKeyRef,
-        route: decision.route,
-        severity: decision.severity,
-        alertId: state.lastAlert.id,
-        at: now().toISOString(),
-        ...(isAggregate(state) ? { members: state.memberCount ?? 0, firing: state.firingCount ?? 0 } : {}),
-      }, state.transitionAt, { unpaged });
+      const confirmed = await deps.store.confirm(
+        state.dedupKey,
+        claimId,
+        {
+          action: decision.action,
+          routingKeyRef: decision.routingKeyRef,
+          route: decision.route,
+          severity: decision.severity,
+          alertId: state.lastAlert.id,
+          at: now().toISOString(),
+          ...(isAggregate(state) ? { members: state.memberCount ?? 0, firing: state.firingCount ?? 0 } : {}),
+        },
+        state.transitionAt,
+        { unpaged },
+      );
       if (confirmed?.uncertainTriggerAt && decision.action === "resolve") {
         // Counted from the last trigger attempt that got no answer: that is the one that may land last.
         const settleMs = deps.reResolveAfterMs ?? DEFAULT_RERESOLVE_AFTER_MS;

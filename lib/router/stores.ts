@@ -22,7 +22,13 @@ export interface StateStore {
    * `transitionAt` is the state the delivery was for: only if it is still current is the problem
    * no longer owed (a resolve recorded meanwhile stays owed).
    */
-  confirm(dedupKey: string, claimId: string, told: ToldRecord, transitionAt?: string, options?: { unpaged?: boolean }): Promise<ProblemState | undefined>;
+  confirm(
+    dedupKey: string,
+    claimId: string,
+    told: ToldRecord,
+    transitionAt?: string,
+    options?: { unpaged?: boolean },
+  ): Promise<ProblemState | undefined>;
   /** A trigger attempt got no answer: a later resolve is sent once more after a settle delay. */
   markUncertainTrigger(dedupKey: string, now: Date): Promise<void>;
   /** After a confirmed resolve that followed an uncertain trigger: the sweep re-sends the resolve at `at`. */
@@ -38,7 +44,8 @@ export interface StateStore {
   markHeld(state: ProblemState, until: string): Promise<void>;
   /**
    * Dedup keys the sweep must look at again: suppressed while firing, a resolve held while
-   * flapping, an open group or storm incident, a resolve re-send due by `now` (the caller's clock), and (with `owedBefore`) every problem whose recorded
+   * flapping, an open group or storm incident, a resolve re-send due by `now` (the caller's clock), and (with `owedBefore`) every problem
+   * whose recorded
    * change PagerDuty has not been told since before that instant.
    */
   watched(options?: { owedBefore?: Date; onlyOwed?: boolean; now?: Date }): AsyncIterable<string>;
@@ -59,7 +66,13 @@ export type ApplyResult =
 
 export interface AggregateStore {
   /** Claims the member for counting (a lease); `fresh` when it is joining, not yet a member. The member after, or undefined. */
-  claim(member: ProblemState, ref: AggregateRef, claim: { id: string; until: string }, now: Date, fresh: boolean): Promise<ProblemState | undefined>;
+  claim(
+    member: ProblemState,
+    ref: AggregateRef,
+    claim: { id: string; until: string },
+    now: Date,
+    fresh: boolean,
+  ): Promise<ProblemState | undefined>;
   /** Gives up a claim taken for a join that did not happen: the member pages on its own (recorded, so a copy is not judged again). */
   release(member: ProblemState, claimId: string): Promise<void>;
   /** Applies one count change of a member to the aggregate, once. */
@@ -68,9 +81,24 @@ export interface AggregateStore {
    * Records on the member what the aggregate has counted, ending the claim; undefined when the claim
    * was lost. `settled`: the same write ended the member's "owed" mark (its change needs nothing more).
    */
-  commit(member: ProblemState, claimId: string, ref: AggregateRef, counted: CountedState, episode: string | undefined): Promise<{ settled: boolean } | undefined>;
-  /** Drops the member's pending entry; when nothing fires any more the aggregate resolves in the same write. The aggregate after, if it changed. */
-  finish(aggregateKey: string, memberKey: string, op: string, nothingFires: { episode: string } | undefined, now: Date): Promise<ProblemState | undefined>;
+  commit(
+    member: ProblemState,
+    claimId: string,
+    ref: AggregateRef,
+    counted: CountedState,
+    episode: string | undefined,
+  ): Promise<{ settled: boolean } | undefined>;
+  /**
+   * Drops the member's pending entry; when nothing fires any more the aggregate resolves in the same write. The aggregate after, if it
+   * changed.
+   */
+  finish(
+    aggregateKey: string,
+    memberKey: string,
+    op: string,
+    nothingFires: { episode: string } | undefined,
+    now: Date,
+  ): Promise<ProblemState | undefined>;
   /** Resolves an open aggregate nothing fires in any more (the sweep's repair after a crash). */
   settle(aggregate: ProblemState, now: Date): Promise<ProblemState | undefined>;
   /** A resolved aggregate PagerDuty owes nothing to leaves the sweep's list. */

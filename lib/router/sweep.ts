@@ -75,6 +75,11 @@ export async function sweepWatched(
  * later). Claims keep it from doubling a delivery in flight elsewhere; the messages that come back
  * later find nothing left to send.
  */
-export function drainOwed(store: Pick<StateStore, "watched">, router: Pick<Router, "reconcileKey">, deadline: number, now: () => number = Date.now): Promise<SweepReport> {
+export function drainOwed(
+  store: Pick<StateStore, "watched">,
+  router: Pick<Router, "reconcileKey">,
+  deadline: number,
+  now: () => number = Date.now,
+): Promise<SweepReport> {
   return sweepWatched(store, router, deadline, now, SWEEP_CONCURRENCY, 0, true);
 }

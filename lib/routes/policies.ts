@@ -85,7 +85,9 @@ const wholeNumber = (min: number, max: number) =>
   z
     .int({
       error: (issue) =>
-        typeof issue.input === "number" && Number.isFinite(issue.input) ? `must be a whole number from ${min} to ${max}` : `is ${describeValue(issue.input)}; expected a whole number from ${min} to ${max}`,
+        typeof issue.input === "number" && Number.isFinite(issue.input)
+          ? `must be a whole number from ${min} to ${max}`
+          : `is ${describeValue(issue.input)}; expected a whole number from ${min} to ${max}`,
     })
     .check(z.minimum(min, { error: `must be at least ${min}` }), z.maximum(max, { error: `must be at most ${max}` }));
 
@@ -115,7 +117,9 @@ const groupRuleSchema = strict(
     description: z.optional(z.string({ error: "must be text" })),
     matchers: matcherList('["service=checkout"]'),
     groupBy: z._default(
-      z.array(z.string().check(z.regex(LABEL_NAME, { error: "must be a label name like \"service\"" })), { error: 'expected a list of label names like ["service", "env"]' }),
+      z.array(z.string().check(z.regex(LABEL_NAME, { error: 'must be a label name like "service"' })), {
+        error: 'expected a list of label names like ["service", "env"]',
+      }),
       [],
     ),
     window: z.optional(duration("10m")),
@@ -143,7 +147,12 @@ const heartbeatSchema = strict(
     matchers: matcherList('["alertname=Watchdog"]'),
     interval: duration("5m"),
     severity: z._default(z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(", ")}` }), "critical"),
-    labels: z._default(z.record(z.string().check(z.regex(LABEL_NAME, { error: "must be a label name" })), z.string({ error: "must be text" }), { error: 'expected labels like {"team": "platform"}' }), {}),
+    labels: z._default(
+      z.record(z.string().check(z.regex(LABEL_NAME, { error: "must be a label name" })), z.string({ error: "must be text" }), {
+        error: 'expected labels like {"team": "platform"}',
+      }),
+      {},
+    ),
   },
   "a heartbeat has only name, description, matchers, interval, severity, labels",
   "a heartbeat object",
@@ -179,9 +188,22 @@ type ParsedPolicies = { [K in keyof typeof policiesShape]?: z.output<(typeof pol
 export function toPolicies(parsed: ParsedPolicies): Policies {
   const { flapping, storm } = parsed;
   return {
-    groups: (parsed.groups ?? []).map(({ window, description, ...rule }) => ({ ...rule, ...(description === undefined ? {} : { description }), windowMs: window ?? DEFAULT_GROUP_WINDOW_MS })),
-    flapping: flapping === false ? undefined : flapping ? { changes: flapping.changes, withinMs: flapping.within, stableMs: flapping.stableFor } : DEFAULT_FLAPPING,
+    groups: (parsed.groups ?? []).map(({ window, description, ...rule }) => ({
+      ...rule,
+      ...(description === undefined ? {} : { description }),
+      windowMs: window ?? DEFAULT_GROUP_WINDOW_MS,
+    })),
+    flapping:
+      flapping === false
+        ? undefined
+        : flapping
+          ? { changes: flapping.changes, withinMs: flapping.within, stableMs: flapping.stableFor }
+          : DEFAULT_FLAPPING,
     storm: storm === false ? undefined : (storm ?? DEFAULT_STORM),
-    heartbeats: (parsed.heartbeats ?? []).map(({ interval, description, ...beat }) => ({ ...beat, ...(description === undefined ? {} : { description }), intervalMs: interval })),
+    heartbeats: (parsed.heartbeats ?? []).map(({ interval, description, ...beat }) => ({
+      ...beat,
+      ...(description === undefined ? {} : { description }),
+      intervalMs: interval,
+    })),
   };
 }

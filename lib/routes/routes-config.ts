@@ -65,34 +65,35 @@ const routingKeyRef = z
         ? `is missing; name the routing key to use, e.g. ${EXAMPLE_REF}`
         : `is ${describeValue(issue.input)}; expected the name of a routing key, e.g. ${EXAMPLE_REF}`,
   })
-  .check(z.superRefine((ref, ctx) => {
-    if (LOOKS_LIKE_ROUTING_KEY.test(ref)) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          `looks like a PagerDuty routing key itself (32 letters and digits); this config is not secret. ` +
-          `Give the key a name such as ${EXAMPLE_REF}, store the key in the secret <prefix>/payments-high ` +
-          `(locally PAGERDUTY_ROUTING_KEY_PAYMENTS_HIGH), and put the name here`,
-      });
-    } else if (!isRoutingKeyRef(ref)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${JSON.stringify(ref)} is not a routing key name: use lower-case letters, digits and ` +
-          `dashes, starting with a letter (at most 64), e.g. ${EXAMPLE_REF}`,
-      });
-    }
-  }));
+  .check(
+    z.superRefine((ref, ctx) => {
+      if (LOOKS_LIKE_ROUTING_KEY.test(ref)) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `looks like a PagerDuty routing key itself (32 letters and digits); this config is not secret. ` +
+            `Give the key a name such as ${EXAMPLE_REF}, store the key in the secret <prefix>/payments-high ` +
+            `(locally PAGERDUTY_ROUTING_KEY_PAYMENTS_HIGH), and put the name here`,
+        });
+      } else if (!isRoutingKeyRef(ref)) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `${JSON.stringify(ref)} is not a routing key name: use lower-case letters, digits and ` +
+            `dashes, starting with a letter (at most 64), e.g. ${EXAMPLE_REF}`,
+        });
+      }
+    }),
+  );
 
 const routeSchema = z.strictObject(
   {
-    name: z
-      .string({ error: (issue) => `is ${describeValue(issue.input)}; expected a route name like "payments-critical"` })
-      .check(
-        z.regex(ROUTE_NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" }),
-        z.refine((name) => name.toLowerCase() !== DEFAULT_ROUTE_NAME, {
-          error: `"${DEFAULT_ROUTE_NAME}" is reserved for defaultRoute; give this route another name`,
-        }),
-      ),
+    name: z.string({ error: (issue) => `is ${describeValue(issue.input)}; expected a route name like "payments-critical"` }).check(
+      z.regex(ROUTE_NAME, { error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" }),
+      z.refine((name) => name.toLowerCase() !== DEFAULT_ROUTE_NAME, {
+        error: `"${DEFAULT_ROUTE_NAME}" is reserved for defaultRoute; give this route another name`,
+      }),
+    ),
     description: z.optional(z.string({ error: "must be text" })),
     matchers: z.pipe(
       z
@@ -168,7 +169,11 @@ export function parseRoutesConfig(value: unknown, origin = "the routes config"):
  */
 function duplicateNames(value: unknown): string[] {
   const problems: string[] = [];
-  for (const [section, what] of [["routes", "route names"], ["groups", "names"], ["heartbeats", "names"]] as const) {
+  for (const [section, what] of [
+    ["routes", "route names"],
+    ["groups", "names"],
+    ["heartbeats", "names"],
+  ] as const) {
     const list = (value as Record<string, unknown> | null)?.[section];
     if (!Array.isArray(list)) continue;
     const firstIndex = new Map<string, number>();
@@ -177,7 +182,10 @@ function duplicateNames(value: unknown): string[] {
       if (typeof name !== "string") return;
       const earlier = firstIndex.get(name);
       if (earlier === undefined) firstIndex.set(name, index);
-      else problems.push(`${section}[${index}].name ${JSON.stringify(name)} is already used by ${section}[${earlier}]; ${what} must be unique`);
+      else
+        problems.push(
+          `${section}[${index}].name ${JSON.stringify(name)} is already used by ${section}[${earlier}]; ${what} must be unique`,
+        );
     });
   }
   return problems;

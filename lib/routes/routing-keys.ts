@@ -63,7 +63,10 @@ export function createEnvRoutingKeyResolver(env: Env): LocalRoutingKeyResolver {
 }
 
 /** A JSON file of name → key, e.g. `{ "default": "…", "payments-high": "…" }`; read once, now, so a bad file fails at start-up. */
-export function createFileRoutingKeyResolver(path: string, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): LocalRoutingKeyResolver {
+export function createFileRoutingKeyResolver(
+  path: string,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): LocalRoutingKeyResolver {
   const where = `ROUTING_KEYS_FILE ${JSON.stringify(path)}`;
   let text: string;
   try {
@@ -83,8 +86,10 @@ export function createFileRoutingKeyResolver(path: string, readFile: (path: stri
   }
   const keys = new Map<string, string>();
   for (const [ref, key] of Object.entries(parsed)) {
-    if (!isRoutingKeyRef(ref)) throw new Error(`${where}: ${JSON.stringify(ref)} is not a routing key name (lower-case letters, digits and dashes)`);
-    if (typeof key !== "string" || key.trim() === "") throw new Error(`${where}: the key for ${JSON.stringify(ref)} is not a non-empty string`);
+    if (!isRoutingKeyRef(ref))
+      throw new Error(`${where}: ${JSON.stringify(ref)} is not a routing key name (lower-case letters, digits and dashes)`);
+    if (typeof key !== "string" || key.trim() === "")
+      throw new Error(`${where}: the key for ${JSON.stringify(ref)} is not a non-empty string`);
     keys.set(ref, key.trim());
   }
   return {
@@ -126,7 +131,8 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 export function createSecretsRoutingKeyResolver(options: SecretsRoutingKeyResolverOptions): RoutingKeyResolver {
   const prefix = options.prefix.replace(/\/+$/, "");
   const maxAge = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
-  const fetchOne = options.fetchSecret ?? (async (name, fetchOptions) => (await loadGetSecret())(name, { ...fetchOptions, throwOnMissing: true }));
+  const fetchOne =
+    options.fetchSecret ?? (async (name, fetchOptions) => (await loadGetSecret())(name, { ...fetchOptions, throwOnMissing: true }));
   // Concurrent deliveries to one key share a fetch; a missing key is not fetched for every record.
   const fetchSecret = sharedFetch((name) => fetchOne(name, { maxAge }), {
     isMissing: (error) => error instanceof ParameterNotFoundError,
@@ -142,14 +148,18 @@ export function createSecretsRoutingKeyResolver(options: SecretsRoutingKeyResolv
       try {
         value = await fetchSecret(secretName);
       } catch (error) {
-        if (error instanceof ParameterNotFoundError) throw new MissingRoutingKeyError(ref, `create the Secrets Manager secret ${secretName}`);
+        if (error instanceof ParameterNotFoundError)
+          throw new MissingRoutingKeyError(ref, `create the Secrets Manager secret ${secretName}`);
         throw new Error(`could not read the routing key ${JSON.stringify(ref)} from secret ${secretName}: ${(error as Error).message}`, {
           cause: error,
         });
       }
       const key = keyFromSecret(value);
       if (!key) {
-        throw new MissingRoutingKeyError(ref, `secret ${secretName} holds no key; store the key as plain text or as {"routingKey": "<key>"}`);
+        throw new MissingRoutingKeyError(
+          ref,
+          `secret ${secretName} holds no key; store the key as plain text or as {"routingKey": "<key>"}`,
+        );
       }
       return key;
     },

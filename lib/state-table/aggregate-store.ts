@@ -14,7 +14,16 @@
 import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
-import { MAX_TALLY_KEYS, openerOf, sampleEntry, sampleSlot, type AggregateRef, type AggregateTarget, type CountChange, type PendingCount } from "../router/aggregates.ts";
+import {
+  MAX_TALLY_KEYS,
+  openerOf,
+  sampleEntry,
+  sampleSlot,
+  type AggregateRef,
+  type AggregateTarget,
+  type CountChange,
+  type PendingCount,
+} from "../router/aggregates.ts";
 import type { ProblemState } from "../router/state.ts";
 import type { AggregateStore, ApplyResult } from "../router/stores.ts";
 import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./table.ts";
@@ -58,7 +67,13 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     return { sets, names, values };
   }
 
-  async function join(target: AggregateTarget, member: ProblemState, change: CountChange, now: Date, tallyFull: boolean): Promise<ApplyResult | undefined> {
+  async function join(
+    target: AggregateTarget,
+    member: ProblemState,
+    change: CountChange,
+    now: Date,
+    tallyFull: boolean,
+  ): Promise<ApplyResult | undefined> {
     const nowIso = now.toISOString();
     const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
     const slot = sampleSlot(member.dedupKey);
@@ -72,7 +87,9 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       const tallied = requested.length > 0 && !tallyFull;
       const tally = tallied ? requested : [];
       const counts = countClauses(change, tally);
-      const room = tallied ? ` AND (size(#tally) < :maxTally OR (${tally.map((_, i) => `attribute_exists(#tally.#t${i})`).join(" AND ")}))` : "";
+      const room = tallied
+        ? ` AND (size(#tally) < :maxTally OR (${tally.map((_, i) => `attribute_exists(#tally.#t${i})`).join(" AND ")}))`
+        : "";
       const joined = await update({
         Key: key(target.key),
         UpdateExpression:
@@ -97,7 +114,8 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     const opened = await update({
       Key: key(target.key),
       UpdateExpression:
-        "SET #kind = :kind, #rule = :rule, #status = :firing, transitionAt = :now, #openedAt = :now, opener = :opener, memberCount = :one, firingCount = :one, " +
+        "SET #kind = :kind, #rule = :rule, #status = :firing, transitionAt = :now, #openedAt = " +
+        ":now, opener = :opener, memberCount = :one, firingCount = :one, " +
         "#severities = :severities, #tally = :tally, untallied = :zero, #sample = :sample, #pending = :pendingMap, #source = :relay, " +
         "firstSeenAt = if_not_exists(firstSeenAt, :now), lastSeenAt = :now, watch = :watch, watchAt = :now REMOVE expiresAt",
       ConditionExpression: "attribute_not_exists(dedupKey) OR #status = :resolved",
@@ -126,10 +144,18 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     const counts = countClauses(change, change.tally ?? []);
     const left = await update({
       Key: key(ref.key),
-      UpdateExpression: `SET #pending.#m = :pending, #sample.#slot = :entry, lastSeenAt = :now${counts.sets.map((clause) => `, ${clause}`).join("")} ADD firingCount :delta`,
+      UpdateExpression:
+        `SET #pending.#m = :pending, #sample.#slot = :entry, lastSeenAt = ` +
+        `:now${counts.sets.map((clause) => `, ${clause}`).join("")} ADD firingCount :delta`,
       ConditionExpression: "#openedAt = :episode AND attribute_not_exists(#pending.#m)",
       ExpressionAttributeNames: { "#m": member.dedupKey, "#slot": sampleSlot(member.dedupKey), ...counts.names },
-      ExpressionAttributeValues: { ...counts.values, ":pending": { op: change.op, tally: change.tally ?? [] }, ":entry": sampleEntry(member), ":now": now.toISOString(), ":episode": ref.episode },
+      ExpressionAttributeValues: {
+        ...counts.values,
+        ":pending": { op: change.op, tally: change.tally ?? [] },
+        ":entry": sampleEntry(member),
+        ":now": now.toISOString(),
+        ":episode": ref.episode,
+      },
     });
     return left && { outcome: "applied", aggregate: left, episode: ref.episode!, tally: change.tally ?? [] };
   }
@@ -138,8 +164,10 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     async claim(member, ref, claim, now, fresh) {
       // A join needs the member not paging on its own nor in another live membership; a change of a member needs its ref.
       const membership = fresh
-        ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND attribute_not_exists(openIn) AND attribute_not_exists(delivery) AND (attribute_not_exists(gatedAt) OR gatedAt <> :t)"
-        : "#aggregate.#key = :key AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now OR #aggregate.#claim.#id = :id)";
+        ? "(attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved OR #aggregate.#claim.#id = :id) AND " +
+          "attribute_not_exists(openIn) AND attribute_not_exists(delivery) AND (attribute_not_exists(gatedAt) OR gatedAt <> :t)"
+        : "#aggregate.#key = :key AND (attribute_not_exists(#aggregate.#claim) OR " +
+          "#aggregate.#claim.#until < :now OR #aggregate.#claim.#id = :id)";
       // A join writes the whole ref; a member's later change only its claim, so what the aggregate
       // counted (written by whoever held the claim before) is kept and comes back in the answer.
       const { claim: _old, ...kept } = ref;
@@ -181,7 +209,8 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         // Not applied now: find out why from the aggregate itself.
         const aggregate = await readState(doc, tableName, target.key);
         const entry = aggregate?.pending?.[member.dedupKey];
-        if (entry?.op === change.op) return { outcome: "applied", aggregate: aggregate!, episode: aggregate!.openedAt!, tally: entry.tally ?? [] };
+        if (entry?.op === change.op)
+          return { outcome: "applied", aggregate: aggregate!, episode: aggregate!.openedAt!, tally: entry.tally ?? [] };
         if (entry) {
           // An older change of this member, applied by an instance that stopped before finishing: this
           // claim holder owns the member now, so that change is counted and only its entry is left.
@@ -234,7 +263,15 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
           UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt REMOVE #pending.#m",
           ConditionExpression: "#pending.#m.op = :op AND firingCount = :zero AND #status = :firing AND #openedAt = :episode",
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ":resolved": "resolved", ":firing": "firing", ":now": now.toISOString(), ":expiresAt": expiresAt(now), ":op": op, ":zero": 0, ":episode": nothingFires.episode },
+          ExpressionAttributeValues: {
+            ":resolved": "resolved",
+            ":firing": "firing",
+            ":now": now.toISOString(),
+            ":expiresAt": expiresAt(now),
+            ":op": op,
+            ":zero": 0,
+            ":episode": nothingFires.episode,
+          },
         });
         if (resolved) return resolved;
       }
@@ -252,7 +289,14 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         Key: key(aggregate.dedupKey),
         UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt",
         ConditionExpression: "firingCount = :zero AND #status = :firing AND #openedAt = :episode",
-        ExpressionAttributeValues: { ":resolved": "resolved", ":firing": "firing", ":now": now.toISOString(), ":expiresAt": expiresAt(now), ":zero": 0, ":episode": aggregate.openedAt },
+        ExpressionAttributeValues: {
+          ":resolved": "resolved",
+          ":firing": "firing",
+          ":now": now.toISOString(),
+          ":expiresAt": expiresAt(now),
+          ":zero": 0,
+          ":episode": aggregate.openedAt,
+        },
       });
     },
 
@@ -285,7 +329,13 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       const values = { ":one": 1, ":minute": minute, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 };
       const attempts = [
         // The usual case: another new incident in the same minute.
-        () => update({ ...common, UpdateExpression: "SET expiresAt = :expiresAt ADD thisMinute :one", ConditionExpression: "#minute = :minute", ExpressionAttributeValues: values }),
+        () =>
+          update({
+            ...common,
+            UpdateExpression: "SET expiresAt = :expiresAt ADD thisMinute :one",
+            ConditionExpression: "#minute = :minute",
+            ExpressionAttributeValues: values,
+          }),
         // The first of a minute that follows one with new incidents: that count becomes lastMinute.
         () =>
           update({

@@ -26,7 +26,14 @@ export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tab
         // Monotonic: an older or equal beat (SQS redelivery, a late copy) changes nothing.
         ConditionExpression: "attribute_not_exists(lastBeatAt) OR lastBeatAt < :at",
         ExpressionAttributeNames: { "#name": "name" },
-        ExpressionAttributeValues: { ...identity(name), ":at": beat.at, ":id": beat.alertId, ":source": beat.source, ":now": now.toISOString(), ":one": 1 },
+        ExpressionAttributeValues: {
+          ...identity(name),
+          ":at": beat.at,
+          ":id": beat.alertId,
+          ":source": beat.source,
+          ":now": now.toISOString(),
+          ":one": 1,
+        },
       });
       return after !== undefined;
     },
@@ -36,7 +43,8 @@ export function createHeartbeatStore(options: { doc: DynamoDBDocumentClient; tab
         new UpdateCommand({
           TableName: tableName,
           Key: { dedupKey: trackerKey(name) },
-          UpdateExpression: "SET itemType = :type, #name = :name, intervalMs = :interval, " +
+          UpdateExpression:
+            "SET itemType = :type, #name = :name, intervalMs = :interval, " +
             "checkedAt = :now, watchingSince = if_not_exists(watchingSince, :now)",
           ExpressionAttributeNames: { "#name": "name" },
           ExpressionAttributeValues: { ...identity(name), ":interval": intervalMs, ":now": now.toISOString() },

@@ -29,13 +29,20 @@ export function createPacer(options: PacerOptions): Pacer {
     const names = Object.fromEntries([["#w", "w"], ["#cur", slotName(current)], ...aged.map((name, i) => [`#o${i}`, name])]);
     const common = {
       Key: { dedupKey: paceKey(routingKeyRef) },
-      ExpressionAttributeValues: { ":now": nowMs, ":type": "pace", ":ref": routingKeyRef, ":perMinute": perMinute, ":expiresAt": expiresAt(nowMs) } as Record<string, unknown>,
+      ExpressionAttributeValues: {
+        ":now": nowMs,
+        ":type": "pace",
+        ":ref": routingKeyRef,
+        ":perMinute": perMinute,
+        ":expiresAt": expiresAt(nowMs),
+      } as Record<string, unknown>,
     };
     const fields = "recordType = :type, routingKeyRef = :ref, perMinute = :perMinute, expiresAt = :expiresAt";
     const notPaused = "(attribute_not_exists(pausedUntil) OR pausedUntil <= :now)";
     const counted = await update({
       ...common,
-      UpdateExpression: `SET #w.#cur = if_not_exists(#w.#cur, :zero) + :one, ${fields} REMOVE ${aged.map((_, i) => `#w.#o${i}`).join(", ")}`,
+      UpdateExpression:
+        `SET #w.#cur = if_not_exists(#w.#cur, :zero) + :one, ${fields} ` + `REMOVE ${aged.map((_, i) => `#w.#o${i}`).join(", ")}`,
       ConditionExpression: `attribute_exists(#w) AND ${notPaused}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ...common.ExpressionAttributeValues, ":zero": 0, ":one": 1 },
@@ -71,7 +78,13 @@ export function createPacer(options: PacerOptions): Pacer {
       if (!record) record = await take(routingKeyRef, nowMs);
       const decision = record
         ? decidePace(record, nowMs, perMinute, priority)
-        : decidePace((await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: paceKey(routingKeyRef) }, ConsistentRead: true }))).Item as PaceRecord | undefined, nowMs, perMinute, priority);
+        : decidePace(
+            (await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: paceKey(routingKeyRef) }, ConsistentRead: true })))
+              .Item as PaceRecord | undefined,
+            nowMs,
+            perMinute,
+            priority,
+          );
       if (record && decision.admit) return { admitted: true };
       if (record) await giveBack(routingKeyRef, nowMs);
       const waitMs = decision.admit ? 1_000 : decision.waitMs;

@@ -70,7 +70,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     const exp = expiry(alert, now);
     return update({
       Key: key(alert.dedupKey),
-      UpdateExpression: `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
+      UpdateExpression:
+        `SET lastSeenAt = :now, lastAlertId = :id, severity = :severity, ` + `eventAt = :at${exp.set} ADD seen :one, deduplicated :one`,
       ConditionExpression: "#status = :status AND eventAt <= :at AND (attribute_not_exists(expiresAt) OR expiresAt > :nowEpoch)",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values },
@@ -115,14 +116,24 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
-        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, lastSeenAt = :now, lastAlertId = :id${firing ? ", alertAt = :at" : ""}, ` +
+        `SET #status = :status, severity = :severity, transitionAt = :at, eventAt = :at, ` +
+        `lastSeenAt = :now, lastAlertId = :id${firing ? ", alertAt = :at" : ""}, ` +
         `#source = :source, firstSeenAt = if_not_exists(firstSeenAt, :now), deduplicated = if_not_exists(deduplicated, :zero), ` +
-        `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes = list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
+        `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes ` +
+        `= list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
         // An item of the old layout sheds its inline alert at its next firing.
         `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
       ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
       ExpressionAttributeNames: { "#status": "status", "#source": "source" },
-      ExpressionAttributeValues: { ...observationValues(alert, now), ...exp.values, ":source": alert.source, ":zero": 0, ":noChanges": [], ":change": [alert.occurredAt], ":owed": "owed" },
+      ExpressionAttributeValues: {
+        ...observationValues(alert, now),
+        ...exp.values,
+        ":source": alert.source,
+        ":zero": 0,
+        ":noChanges": [],
+        ":change": [alert.occurredAt],
+        ":owed": "owed",
+      },
     });
   }
 
@@ -156,9 +167,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       UpdateExpression: `SET lastSeenAt = :now ADD seen :one, ${same ? "deduplicated" : "stale"} :one`,
       ConditionExpression: same ? `#status = :status AND eventAt > :at AND ${live}` : `#status <> :status AND eventAt >= :at AND ${live}`,
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": now.toISOString(), ":one": 1, ":status": alert.status, ":at": alert.occurredAt, ":nowEpoch": Math.floor(now.getTime() / 1000) },
+      ExpressionAttributeValues: {
+        ":now": now.toISOString(),
+        ":one": 1,
+        ":status": alert.status,
+        ":at": alert.occurredAt,
+        ":nowEpoch": Math.floor(now.getTime() / 1000),
+      },
     });
-    return older && { outcome: same ? ("repeat" as const) : ("stale" as const), state: await withStoredAlert(doc, tableName, older as unknown as Record<string, unknown>) };
+    return (
+      older && {
+        outcome: same ? ("repeat" as const) : ("stale" as const),
+        state: await withStoredAlert(doc, tableName, older as unknown as Record<string, unknown>),
+      }
+    );
   }
   const tryOlderRepeat = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, true);
   const tryStale = (alert: NormalizedAlert, now: Date) => recordOlder(alert, now, false);
@@ -227,14 +249,19 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     async claim(state, claim, now) {
       const told = state.told;
-      const toldCondition = told ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction" : "attribute_not_exists(told)";
+      const toldCondition = told
+        ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction"
+        : "attribute_not_exists(told)";
       const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
       // A problem counted into a group or storm incident never pages on its own as well (a raced copy may have joined meanwhile).
-      const notMember = claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
+      const notMember =
+        claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
       const result = await update({
         Key: key(state.dedupKey),
         UpdateExpression: `SET delivery = :claim${opens}`,
-        ConditionExpression: `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status AND transitionAt = :transitionAt AND ${toldCondition}${notMember}`,
+        ConditionExpression:
+          `(attribute_not_exists(delivery) OR delivery.#until < :now) AND #status = :status ` +
+          `AND transitionAt = :transitionAt AND ${toldCondition}${notMember}`,
         ExpressionAttributeNames: {
           "#status": "status",
           "#until": "until",
@@ -246,7 +273,9 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           ":now": now.toISOString(),
           ":status": state.status,
           ":transitionAt": state.transitionAt,
-          ...(claim.action === "trigger" ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" } : {}),
+          ...(claim.action === "trigger"
+            ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" }
+            : {}),
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });
@@ -262,7 +291,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       const confirmWith = (settled: boolean) =>
         update({
           Key: key(dedupKey),
-          UpdateExpression: `SET told = :told${unpaged} REMOVE delivery, lastDeliveryError${extra}${settled && !keepsWatch ? ", watch, watchAt" : ""}`,
+          UpdateExpression:
+            `SET told = :told${unpaged} REMOVE delivery, ` + `lastDeliveryError${extra}${settled && !keepsWatch ? ", watch, watchAt" : ""}`,
           ConditionExpression: `delivery.claimId = :claimId${settled && transitionAt ? " AND transitionAt = :transitionAt" : ""}`,
           ExpressionAttributeValues: {
             ":told": told,
@@ -288,9 +318,16 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       await update({
         Key: key(state.dedupKey),
         UpdateExpression: "SET reResolveAt = :at, watch = :reresolve, watchAt = :at REMOVE uncertainTriggerAt",
-        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND told.#action = :resolve AND attribute_not_exists(watch)",
+        ConditionExpression:
+          "#status = :resolved AND transitionAt = :transitionAt AND told.#action = :resolve AND attribute_not_exists(watch)",
         ExpressionAttributeNames: { "#status": "status", "#action": "action" },
-        ExpressionAttributeValues: { ":at": at.toISOString(), ":reresolve": "reresolve", ":resolved": "resolved", ":resolve": "resolve", ":transitionAt": state.transitionAt },
+        ExpressionAttributeValues: {
+          ":at": at.toISOString(),
+          ":reresolve": "reresolve",
+          ":resolved": "resolved",
+          ":resolve": "resolve",
+          ":transitionAt": state.transitionAt,
+        },
       });
     },
 
@@ -345,22 +382,41 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       await update({
         Key: key(state.dedupKey),
         UpdateExpression: "SET watch = :held, watchAt = :until, flappingSince = if_not_exists(flappingSince, :transitionAt) ADD held :one",
-        ConditionExpression: "#status = :resolved AND transitionAt = :transitionAt AND attribute_exists(openIn) AND (attribute_not_exists(watch) OR watch <> :held)",
+        ConditionExpression:
+          "#status = :resolved AND transitionAt = :transitionAt AND " +
+          "attribute_exists(openIn) AND (attribute_not_exists(watch) OR watch <> :held)",
         ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":held": "held", ":until": until, ":one": 1, ":resolved": "resolved", ":transitionAt": state.transitionAt },
+        ExpressionAttributeValues: {
+          ":held": "held",
+          ":until": until,
+          ":one": 1,
+          ":resolved": "resolved",
+          ":transitionAt": state.transitionAt,
+        },
       });
     },
 
     async *watched(options = {}) {
       const others = [
-        ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({ KeyConditionExpression: "watch = :watch", ExpressionAttributeValues: { ":watch": watch } })),
+        ...(["suppressed", "held", "aggregate"] as const).map((watch) => ({
+          KeyConditionExpression: "watch = :watch",
+          ExpressionAttributeValues: { ":watch": watch },
+        })),
         // Re-sends of a resolve, once due.
-        { KeyConditionExpression: "watch = :watch AND watchAt <= :now", ExpressionAttributeValues: { ":watch": "reresolve", ":now": (options.now ?? new Date()).toISOString() } },
+        {
+          KeyConditionExpression: "watch = :watch AND watchAt <= :now",
+          ExpressionAttributeValues: { ":watch": "reresolve", ":now": (options.now ?? new Date()).toISOString() },
+        },
       ];
       const queries = [
         ...(options.onlyOwed ? [] : others),
         ...(options.owedBefore
-          ? [{ KeyConditionExpression: "watch = :watch AND watchAt < :before", ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() } }]
+          ? [
+              {
+                KeyConditionExpression: "watch = :watch AND watchAt < :before",
+                ExpressionAttributeValues: { ":watch": "owed", ":before": options.owedBefore.toISOString() },
+              },
+            ]
           : []),
       ];
       for (const query of queries) {
@@ -371,7 +427,11 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     async *list(options = {}) {
       const filter = options.firing
-        ? { FilterExpression: "#status = :firing", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":firing": "firing" } }
+        ? {
+            FilterExpression: "#status = :firing",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":firing": "firing" },
+          }
         : {};
       for await (const page of paginateScan({ client: doc }, { TableName: tableName, ...filter })) {
         // Counters kept in the same table (e.g. the storm gate's) have no status: not problems.

@@ -63,11 +63,13 @@ export function storedAlert(alert: NormalizedAlert): string {
 /** The key of the item holding a problem's alert, beside its state item. */
 export const alertItemKey = (dedupKey: string) => `${KEY_PREFIX.alertBody}${dedupKey}`;
 
-export const isAlertItem = (item: { dedupKey?: unknown }) => typeof item.dedupKey === "string" && item.dedupKey.startsWith(KEY_PREFIX.alertBody);
+export const isAlertItem = (item: { dedupKey?: unknown }) =>
+  typeof item.dedupKey === "string" && item.dedupKey.startsWith(KEY_PREFIX.alertBody);
 
 /** The alert item's alert if it belongs to the state: written for the state's firing or a newer one. */
 function pairedAlert(state: Record<string, unknown>, alertItem: Record<string, unknown> | undefined): NormalizedAlert | undefined {
-  if (typeof alertItem?.alert !== "string" || typeof alertItem.occurredAt !== "string" || typeof state.alertAt !== "string") return undefined;
+  if (typeof alertItem?.alert !== "string" || typeof alertItem.occurredAt !== "string" || typeof state.alertAt !== "string")
+    return undefined;
   // Compared as the table's conditions compare them: as stored text.
   return alertItem.occurredAt >= state.alertAt ? (JSON.parse(alertItem.alert) as NormalizedAlert) : undefined;
 }
@@ -79,7 +81,8 @@ function pairedAlert(state: Record<string, unknown>, alertItem: Record<string, u
  */
 export function problemFromItem(item: Record<string, unknown>, alertItem?: Record<string, unknown>): ProblemState {
   const inline = item.lastAlert;
-  if (inline !== undefined) return (typeof inline === "string" ? { ...item, lastAlert: JSON.parse(inline) as NormalizedAlert } : item) as unknown as ProblemState;
+  if (inline !== undefined)
+    return (typeof inline === "string" ? { ...item, lastAlert: JSON.parse(inline) as NormalizedAlert } : item) as unknown as ProblemState;
   const alert = pairedAlert(item, alertItem);
   return (alert ? { ...item, lastAlert: alert } : item) as unknown as ProblemState;
 }
@@ -111,7 +114,8 @@ function placeholderAlert(state: ProblemState): NormalizedAlert {
 }
 
 /** Only a problem's own state has an alert: not a group or storm incident, a heartbeat tracker or a counter. */
-const isProblemItem = (item: Record<string, unknown>) => item.status !== undefined && item.kind === undefined && item.itemType === undefined && !isAlertItem(item);
+const isProblemItem = (item: Record<string, unknown>) =>
+  item.status !== undefined && item.kind === undefined && item.itemType === undefined && !isAlertItem(item);
 
 /** One conditional UpdateItem returning the item after it, or undefined when the condition failed. */
 export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string) {
@@ -129,11 +133,19 @@ export function conditionalUpdate(doc: DynamoDBDocumentClient, tableName: string
 export const DEFAULT_RESOLVED_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /** The problem's stored alert added to a state read or written without it. */
-export async function withStoredAlert(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>): Promise<ProblemState> {
+export async function withStoredAlert(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+): Promise<ProblemState> {
   const bare = problemFromItem(item);
   if (bare.lastAlert !== undefined || !isProblemItem(item)) return bare;
   // Read after the state item: an alert item is written before the state that refers to it.
-  const alertItem = item.alertAt === undefined ? undefined : (await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: alertItemKey(bare.dedupKey) }, ConsistentRead: true }))).Item;
+  const alertItem =
+    item.alertAt === undefined
+      ? undefined
+      : (await doc.send(new GetCommand({ TableName: tableName, Key: { dedupKey: alertItemKey(bare.dedupKey) }, ConsistentRead: true })))
+          .Item;
   const state = problemFromItem(item, alertItem);
   return state.lastAlert === undefined ? { ...state, lastAlert: placeholderAlert(state) } : state;
 }
@@ -141,13 +153,16 @@ export async function withStoredAlert(doc: DynamoDBDocumentClient, tableName: st
 /** Problems read without their alerts (a scan), with them: for people, so eventually consistent, 100 at a time. */
 export async function withAlerts(doc: DynamoDBDocumentClient, tableName: string, states: readonly ProblemState[]): Promise<ProblemState[]> {
   const alertItems = new Map<string, Record<string, unknown>>();
-  const wanted = states.filter((state) => state.lastAlert === undefined && state.alertAt !== undefined).map((state) => ({ dedupKey: alertItemKey(state.dedupKey) }));
+  const wanted = states
+    .filter((state) => state.lastAlert === undefined && state.alertAt !== undefined)
+    .map((state) => ({ dedupKey: alertItemKey(state.dedupKey) }));
   for (let start = 0; start < wanted.length; start += 100) {
     let keys: Record<string, unknown>[] | undefined = wanted.slice(start, start + 100);
     while (keys && keys.length > 0) {
-      const result: { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }> } = await doc.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
-      );
+      const result: {
+        Responses?: Record<string, Record<string, unknown>[]>;
+        UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }>;
+      } = await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }));
       for (const item of result.Responses?.[tableName] ?? []) alertItems.set(item.dedupKey as string, item);
       keys = result.UnprocessedKeys?.[tableName]?.Keys;
     }

@@ -118,7 +118,8 @@ export function createDynamoWindowStore(options: { doc: DynamoDBDocumentClient; 
           return { changed: true, item: Attributes ?? {} };
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
-          if (attempt === END_ATTEMPTS) throw new Error(`window ${JSON.stringify(id)} kept changing while being ended; try again`, { cause: error });
+          if (attempt === END_ATTEMPTS)
+            throw new Error(`window ${JSON.stringify(id)} kept changing while being ended; try again`, { cause: error });
         }
       }
     },

@@ -36,18 +36,22 @@ export const processMalformedWindowLog = createMalformedWindowLog();
 
 /** The item's content independent of attribute order and of a String Set's order. */
 function fingerprint(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => {
-    if (item instanceof Set) return [...(item as Set<unknown>)].map(String).sort();
-    if (item && typeof item === "object" && !Array.isArray(item)) {
-      return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return item;
-  }) ?? String(value);
+  return (
+    JSON.stringify(value, (_key, item: unknown) => {
+      if (item instanceof Set) return [...(item as Set<unknown>)].map(String).sort();
+      if (item && typeof item === "object" && !Array.isArray(item)) {
+        return Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+      return item;
+    }) ?? String(value)
+  );
 }
 
 /** One readable sentence: which window, that it suppresses nothing, each problem, and how to list them all. */
 export function describeMalformedWindow(id: string | undefined, problems: readonly string[]): string {
   const which = id === undefined ? "A suppression window item without a usable id" : `Suppression window ${JSON.stringify(id)}`;
-  return `${which} is malformed and ignored (it suppresses nothing until fixed): ` +
-    `${problems.join("; ")}. List every malformed window with: npx alert-relay suppress validate`;
+  return (
+    `${which} is malformed and ignored (it suppresses nothing until fixed): ` +
+    `${problems.join("; ")}. List every malformed window with: npx alert-relay suppress validate`
+  );
 }

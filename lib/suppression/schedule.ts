@@ -100,24 +100,30 @@ export function parseTimeOfDay(text: string): { minutes: number } | { problem: s
   const parts = /^\s*(\d{1,2}):(\d{2})\s*$/.exec(text);
   const [hours, minutes] = parts ? [Number(parts[1]), Number(parts[2])] : [NaN, NaN];
   if (hours === 24 && minutes === 0) {
-    return { problem: `${JSON.stringify(text)} is not a time of day; write "00:00" for midnight (an end at or before the start ends the next day)` };
+    return {
+      problem: `${JSON.stringify(text)} is not a time of day; write "00:00" for midnight (an end at or before the start ends the next day)`,
+    };
   }
-  if (!(hours <= 23 && minutes <= 59)) return { problem: `${JSON.stringify(text)} is not a 24-hour time like "02:00" (HH:MM, local time in timeZone)` };
+  if (!(hours <= 23 && minutes <= 59))
+    return { problem: `${JSON.stringify(text)} is not a 24-hour time like "02:00" (HH:MM, local time in timeZone)` };
   return { minutes: hours * 60 + minutes };
 }
 
 function timeOfDay(example: string) {
-  return z.pipe(z.unknown(), z.transform((value, ctx): number => {
-    const parsed =
-      value === undefined
-        ? { problem: `is missing; write a 24-hour local time like "${example}"` }
-        : typeof value !== "string"
-          ? { problem: `is ${describeValue(value)}; expected a 24-hour local time like "${example}" (as text)` }
-          : parseTimeOfDay(value);
-    if ("minutes" in parsed) return parsed.minutes;
-    addIssue(ctx, { message: parsed.problem });
-    return z.NEVER;
-  }));
+  return z.pipe(
+    z.unknown(),
+    z.transform((value, ctx): number => {
+      const parsed =
+        value === undefined
+          ? { problem: `is missing; write a 24-hour local time like "${example}"` }
+          : typeof value !== "string"
+            ? { problem: `is ${describeValue(value)}; expected a 24-hour local time like "${example}" (as text)` }
+            : parseTimeOfDay(value);
+      if ("minutes" in parsed) return parsed.minutes;
+      addIssue(ctx, { message: parsed.problem });
+      return z.NEVER;
+    }),
+  );
 }
 
 const ZONE_EXAMPLES = '"Europe/Berlin", "America/New_York" or "UTC"';
@@ -127,8 +133,11 @@ export function parseTimeZone(text: string): { timeZone: string } | { problem: s
   const name = text.trim();
   // Intl accepts "+01:00" too, but a fixed offset ignores daylight saving: the window would drift by an hour twice a year.
   if (/^[+-]\d/.test(name)) {
-    return { problem: `${JSON.stringify(text)} is a fixed offset, which ignores daylight saving ` +
-      `time; write the IANA name of the place, like ${ZONE_EXAMPLES}` };
+    return {
+      problem:
+        `${JSON.stringify(text)} is a fixed offset, which ignores daylight saving ` +
+        `time; write the IANA name of the place, like ${ZONE_EXAMPLES}`,
+    };
   }
   try {
     if (name === "") throw new RangeError("empty");
@@ -148,17 +157,20 @@ function knownSpelling(name: string): string | undefined {
   return spellings.get(name.toLowerCase());
 }
 
-const timeZoneName = z.pipe(z.unknown(), z.transform((value, ctx): string => {
-  const parsed =
-    value === undefined
-      ? { problem: `is missing; write the zone the times are local to, as an IANA name like ${ZONE_EXAMPLES}` }
-      : typeof value !== "string"
-        ? { problem: `is ${describeValue(value)}; expected an IANA time zone name like ${ZONE_EXAMPLES}` }
-        : parseTimeZone(value);
-  if ("timeZone" in parsed) return parsed.timeZone;
-  addIssue(ctx, { message: parsed.problem });
-  return z.NEVER;
-}));
+const timeZoneName = z.pipe(
+  z.unknown(),
+  z.transform((value, ctx): string => {
+    const parsed =
+      value === undefined
+        ? { problem: `is missing; write the zone the times are local to, as an IANA name like ${ZONE_EXAMPLES}` }
+        : typeof value !== "string"
+          ? { problem: `is ${describeValue(value)}; expected an IANA time zone name like ${ZONE_EXAMPLES}` }
+          : parseTimeZone(value);
+    if ("timeZone" in parsed) return parsed.timeZone;
+    addIssue(ctx, { message: parsed.problem });
+    return z.NEVER;
+  }),
+);
 
 /**
  * Unknown keys are refused for the same reason as at the top level: a misspelt `tz` must not
@@ -195,7 +207,12 @@ export function describeSchedule(schedule: WeeklySchedule): string {
 
 /** The item form of a parsed schedule (what the CLI writes). */
 export function scheduleItem(schedule: WeeklySchedule): ScheduleItem {
-  return { days: [...schedule.days], start: formatTimeOfDay(schedule.start), end: formatTimeOfDay(schedule.end), timeZone: schedule.timeZone };
+  return {
+    days: [...schedule.days],
+    start: formatTimeOfDay(schedule.start),
+    end: formatTimeOfDay(schedule.end),
+    timeZone: schedule.timeZone,
+  };
 }
 
 // --- From wall-clock time to instants -------------------------------------------------------
@@ -290,7 +307,9 @@ export function scheduleOccurrenceAt(schedule: WeeklySchedule, now: Date): Occur
   const known = answers.get(schedule);
   if (known && known.from <= instant && instant < known.until) return known.occurrence;
   const occurrence = computeOccurrenceAt(schedule, instant);
-  const until = occurrence ? occurrence.end.getTime() : (scheduleNextOccurrence(schedule, now)?.start.getTime() ?? instant + HORIZON_DAYS * DAY);
+  const until = occurrence
+    ? occurrence.end.getTime()
+    : (scheduleNextOccurrence(schedule, now)?.start.getTime() ?? instant + HORIZON_DAYS * DAY);
   answers.set(schedule, { from: instant, until, occurrence });
   return occurrence;
 }

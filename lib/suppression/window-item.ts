@@ -39,9 +39,7 @@ export interface SuppressionWindow {
   readonly updatedAt?: Date;
 }
 
-export type WindowParseResult =
-  | { ok: true; window: SuppressionWindow }
-  | { ok: false; id?: string; problems: string[] };
+export type WindowParseResult = { ok: true; window: SuppressionWindow } | { ok: false; id?: string; problems: string[] };
 
 export const WINDOW_ATTRIBUTES = [
   "id",
@@ -75,7 +73,16 @@ export function parseIsoInstant(text: string): { date: Date } | { problem: strin
     return { problem: `${JSON.stringify(text)} has no time zone; add Z for UTC, like ${EXAMPLE_TIME}` };
   }
   const part = (name: string) => Number(groups[name] ?? 0);
-  const [y, mo, d, h, mi, s, oh, om] = [part("y"), part("mo"), part("d"), part("h"), part("mi"), part("s"), part("oh"), part("om")] as const;
+  const [y, mo, d, h, mi, s, oh, om] = [
+    part("y"),
+    part("mo"),
+    part("d"),
+    part("h"),
+    part("mi"),
+    part("s"),
+    part("oh"),
+    part("om"),
+  ] as const;
   const calendar = new Date(Date.UTC(y, mo - 1, d));
   // Date.UTC rolls 2026-02-30 over to March; a date that does not survive the trip does not exist.
   if (calendar.getUTCFullYear() !== y || calendar.getUTCMonth() !== mo - 1 || calendar.getUTCDate() !== d) return invalid;
@@ -120,7 +127,9 @@ function requiredText(example: string) {
 
 /** Only an exact true/false (a string "true" typed as String in the console is the same intent). */
 const enabledFlag = z.pipe(
-  z.transform((value: unknown) => (typeof value === "string" && /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() === "true" : value)),
+  z.transform((value: unknown) =>
+    typeof value === "string" && /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() === "true" : value,
+  ),
   z.boolean({
     error: (issue) =>
       issue.input === undefined
@@ -169,7 +178,9 @@ const matcherList = z.pipe(
  */
 export const windowItemSchema = z.strictObject(
   {
-    id: z.string({ error: (issue) => `is ${describeValue(issue.input)}; expected the window's name as text` }).check(z.minLength(1, { error: "is empty" })),
+    id: z
+      .string({ error: (issue) => `is ${describeValue(issue.input)}; expected the window's name as text` })
+      .check(z.minLength(1, { error: "is empty" })),
     enabled: enabledFlag,
     matchers: matcherList,
     startsAt: optionalInstant,

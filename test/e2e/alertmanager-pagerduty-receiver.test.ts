@@ -51,14 +51,20 @@ describe("docs: Alertmanager's PagerDuty receiver pointed at alert-relay", () =>
       env: {
         WEBHOOK_TOKEN: TOKEN,
         PAGERDUTY_ROUTING_KEY_PAYMENTS: KEYS.payments,
-        ROUTES_JSON: JSON.stringify({ routes: [{ name: "payments", matchers: ["team=payments"], routingKey: "payments" }], defaultRoute: { routingKey: "default" } }),
+        ROUTES_JSON: JSON.stringify({
+          routes: [{ name: "payments", matchers: ["team=payments"], routingKey: "payments" }],
+          defaultRoute: { routingKey: "default" },
+        }),
       },
     });
     // The doc's config as written, with its placeholders filled and Alertmanager's waits shortened for a test.
     const config = exampleConfig()
       .replace("<base>", t.stack.url)
       .replace("<webhook token>", TOKEN)
-      .replace(/^(\s*)group_by: .*$/m, (line, indent: string) => `${line}\n${indent}group_wait: 100ms\n${indent}group_interval: 1s\n${indent}repeat_interval: 1h`);
+      .replace(
+        /^(\s*)group_by: .*$/m,
+        (line, indent: string) => `${line}\n${indent}group_wait: 100ms\n${indent}group_interval: 1s\n${indent}repeat_interval: 1h`,
+      );
     alertmanager = await startAlertmanager(binary, config);
   }, ALERTMANAGER_WAIT_MS * 2);
 
@@ -87,17 +93,29 @@ describe("docs: Alertmanager's PagerDuty receiver pointed at alert-relay", () =>
 
       const trigger = await waitFor(() => t.fake.events.find((event) => event.action === "trigger"), 10_000, "the routed trigger");
       expect(trigger.routingKey).toBe(KEYS.payments);
-      expect(trigger.event).toMatchObject({ payload: { severity: "critical", custom_details: expect.objectContaining({ team: "payments", service: "billing" }) } });
+      expect(trigger.event).toMatchObject({
+        payload: { severity: "critical", custom_details: expect.objectContaining({ team: "payments", service: "billing" }) },
+      });
 
       // The other alert's problem is recorded as held by the window, and PagerDuty heard nothing of it.
-      const held = await waitFor(async () => (await problems()).find((item) => item.suppressedBy === "checkout-drill"), 10_000, "the held alert's state");
+      const held = await waitFor(
+        async () => (await problems()).find((item) => item.suppressedBy === "checkout-drill"),
+        10_000,
+        "the held alert's state",
+      );
       // The problem's alert is kept in its own item beside the state.
       const alertItem = (await problems()).find((item) => item.dedupKey === alertItemKey(held.dedupKey as string));
-      expect(JSON.parse(alertItem!.alert as string)).toMatchObject({ labels: expect.objectContaining({ service: "checkout", team: "web" }) });
-      expect(t.fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === held.dedupKey)).toEqual([]);
+      expect(JSON.parse(alertItem!.alert as string)).toMatchObject({
+        labels: expect.objectContaining({ service: "checkout", team: "web" }),
+      });
+      expect(
+        t.fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === held.dedupKey),
+      ).toEqual([]);
       expect(t.fake.events.filter((event) => event.action === "trigger")).toHaveLength(1);
 
-      await alertmanager!.postAlerts([{ labels: routed, annotations: { summary: "billing is down" }, startsAt, endsAt: new Date(Date.now() - 1000).toISOString() }]);
+      await alertmanager!.postAlerts([
+        { labels: routed, annotations: { summary: "billing is down" }, startsAt, endsAt: new Date(Date.now() - 1000).toISOString() },
+      ]);
       const resolve = await waitFor(() => t.fake.events.find((event) => event.action === "resolve"), 10_000, "the resolve");
       expect(resolve).toMatchObject({ routingKey: KEYS.payments, dedupKey: trigger.dedupKey });
     },

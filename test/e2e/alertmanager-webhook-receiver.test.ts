@@ -9,7 +9,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { labelSetFingerprint, prometheus } from "../../lib/adapters/prometheus/adapter.ts";
 import { parseAlert } from "../../lib/alert/schema.ts";
-import { ALERTMANAGER_WAIT_MS as WAIT_MS, findAlertmanager, startAlertmanager, type RunningAlertmanager } from "../support/alertmanager-process.ts";
+import {
+  ALERTMANAGER_WAIT_MS as WAIT_MS,
+  findAlertmanager,
+  startAlertmanager,
+  type RunningAlertmanager,
+} from "../support/alertmanager-process.ts";
 
 const TOKEN = "interop-test-token";
 
@@ -32,7 +37,11 @@ class Receiver {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
-        this.deliveries.push({ url: request.url ?? "", headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        this.deliveries.push({
+          url: request.url ?? "",
+          headers: request.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        });
         response.writeHead(200).end();
         this.waiting?.();
       });
@@ -145,7 +154,10 @@ describe("Alertmanager webhook interop", () => {
       const endsAt = new Date(Date.now() - 1000).toISOString();
       await postAlerts([{ labels, annotations, startsAt, endsAt }]);
       const resolution = await receiver.next("resolved");
-      const resolved = prometheus.normalize(resolution.body, { receivedAt: new Date().toISOString(), config: prometheus.config({ PROMETHEUS_FINGERPRINT: "compute" }) });
+      const resolved = prometheus.normalize(resolution.body, {
+        receivedAt: new Date().toISOString(),
+        config: prometheus.config({ PROMETHEUS_FINGERPRINT: "compute" }),
+      });
       if (!resolved.ok) throw new Error(`rejected: ${resolved.rejection.path} ${resolved.rejection.message}`);
       expect(resolved.alerts).toHaveLength(1);
       expect(resolved.alerts[0]).toMatchObject({ status: "resolved", dedupKey: alert!.dedupKey, occurredAt: endsAt });

@@ -42,5 +42,9 @@ export function notification(spec: AlertSpec): string {
 /** One notification carrying many alerts (Alertmanager groups alerts of one group into one webhook call). */
 export function notificationOf(specs: readonly AlertSpec[]): string {
   const one = specs.map((spec) => JSON.parse(notification(spec)) as { alerts: unknown[] });
-  return JSON.stringify({ ...one[0], status: specs.some((spec) => spec.status === "firing") ? "firing" : "resolved", alerts: one.flatMap((n) => n.alerts) });
+  return JSON.stringify({
+    ...one[0],
+    status: specs.some((spec) => spec.status === "firing") ? "firing" : "resolved",
+    alerts: one.flatMap((n) => n.alerts),
+  });
 }

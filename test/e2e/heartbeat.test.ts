@@ -43,15 +43,28 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** Alertmanager's Watchdog: always firing, the same startsAt on every repeat. */
-const watchdog = notification({ alertname: "Watchdog", status: "firing", fingerprint: "448881ef475b9b26", startsAt: "2026-11-20T00:00:00Z", labels: { severity: "none" }, summary: "Watchdog" });
+const watchdog = notification({
+  alertname: "Watchdog",
+  status: "firing",
+  fingerprint: "448881ef475b9b26",
+  startsAt: "2026-11-20T00:00:00Z",
+  labels: { severity: "none" },
+  summary: "Watchdog",
+});
 
 async function beat(): Promise<void> {
-  const response = await fetch(stack.webhooks.prometheus!, { method: "POST", headers: { "content-type": "application/json" }, body: watchdog });
+  const response = await fetch(stack.webhooks.prometheus!, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: watchdog,
+  });
   expect(response.status).toBe(202);
 }
 
 async function beats(): Promise<number> {
-  const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey: "heartbeat:prometheus-watchdog" }, ConsistentRead: true }));
+  const { Item } = await doc.send(
+    new GetCommand({ TableName: stack.tables.state, Key: { dedupKey: "heartbeat:prometheus-watchdog" }, ConsistentRead: true }),
+  );
   return (Item?.beats as number | undefined) ?? 0;
 }
 
@@ -78,7 +91,15 @@ describe("heartbeats on the local stack", () => {
     const before = await beats();
     const body = JSON.stringify(
       buildAlert(
-        { source: "prometheus", identity: "prometheus:Watchdog:448881ef475b9b26", status: "firing", severity: "info", occurredAt: "2026-11-20T00:00:00Z", summary: ["Watchdog"], labels: { alertname: "Watchdog" } },
+        {
+          source: "prometheus",
+          identity: "prometheus:Watchdog:448881ef475b9b26",
+          status: "firing",
+          severity: "info",
+          occurredAt: "2026-11-20T00:00:00Z",
+          summary: ["Watchdog"],
+          labels: { alertname: "Watchdog" },
+        },
         { receivedAt: new Date().toISOString() },
       ),
     );
@@ -93,7 +114,9 @@ describe("heartbeats on the local stack", () => {
     await waitFor(() => fake.triggerCount(MISSING_KEY) === 1, INTERVAL_MS + 5_000, "the missing-heartbeat trigger");
     const [incident] = fake.openIncidents();
     expect(incident).toMatchObject({ routingKey: ROUTING_KEY, dedupKey: MISSING_KEY, severity: "critical" });
-    expect(incident?.summary).toMatch(/^No heartbeat from prometheus-watchdog for \d+s \(expected every 2s\); last seen \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(incident?.summary).toMatch(
+      /^No heartbeat from prometheus-watchdog for \d+s \(expected every 2s\); last seen \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
     await sleep(1_000); // five more sweeps
     await stack.sweepNow();
     expect(heartbeatEvents()).toEqual(["trigger"]);

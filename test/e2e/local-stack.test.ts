@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { SQSClient} from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { prometheus } from "../../lib/adapters/prometheus/adapter.ts";
 import { readStackFile, writeStackFile } from "../../lib/ops/local-stack-file.ts";
@@ -53,7 +53,8 @@ async function stateOf(dedupKey: string): Promise<Record<string, unknown> | unde
   return Item;
 }
 
-const requestsFor = (dedupKey: string) => fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
+const requestsFor = (dedupKey: string) =>
+  fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
 const actionsFor = (dedupKey: string) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action);
 
 async function queueDrained(): Promise<boolean> {
@@ -90,7 +91,9 @@ describe("local stack, end to end", () => {
   it("delivers an Alertmanager firing alert as one PagerDuty trigger", async () => {
     await post(notification(firing));
     await waitFor(() => fake.triggerCount(dedupKey) === 1, 5_000, "the trigger");
-    expect(fake.openIncidents()).toEqual([expect.objectContaining({ routingKey: ROUTING_KEY, dedupKey, summary: "E2EHighLatency on checkout", severity: "critical" })]);
+    expect(fake.openIncidents()).toEqual([
+      expect.objectContaining({ routingKey: ROUTING_KEY, dedupKey, summary: "E2EHighLatency on checkout", severity: "critical" }),
+    ]);
   });
 
   it("sends nothing for a duplicate", async () => {
@@ -110,18 +113,29 @@ describe("local stack, end to end", () => {
     const suppressed: AlertSpec = { alertname: "E2EMaintenance", status: "firing", fingerprint: "b000000000000002", startsAt: iso(-1) };
     const windowId = "e2e-maintenance";
 
-
     it("keeps a matching alert from PagerDuty", async () => {
       await doc.send(
         new PutCommand({
           TableName: stack.tables.windows,
-          Item: { id: windowId, enabled: true, matchers: [`alertname=${suppressed.alertname}`], startsAt: iso(-1), endsAt: iso(60), reason: "e2e drill", createdBy: "e2e@example.com" },
+          Item: {
+            id: windowId,
+            enabled: true,
+            matchers: [`alertname=${suppressed.alertname}`],
+            startsAt: iso(-1),
+            endsAt: iso(60),
+            reason: "e2e drill",
+            createdBy: "e2e@example.com",
+          },
         }),
       );
       // The documented bound: each router instance re-reads the table every WINDOW_REFRESH_MS.
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification(suppressed));
-      await waitFor(async () => (await stateOf(dedupKeyOf(suppressed)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
+      await waitFor(
+        async () => (await stateOf(dedupKeyOf(suppressed)))?.suppressedBy === windowId,
+        5_000,
+        "the suppression to be recorded",
+      );
       expect(requestsFor(dedupKeyOf(suppressed))).toEqual([]);
     });
 
@@ -145,7 +159,14 @@ describe("local stack, end to end", () => {
     });
 
     it("pages through the sweep when the window ends while the alert still fires", async () => {
-      await doc.send(new UpdateCommand({ TableName: stack.tables.windows, Key: { id: windowId }, UpdateExpression: "SET endsAt = :now", ExpressionAttributeValues: { ":now": iso(0) } }));
+      await doc.send(
+        new UpdateCommand({
+          TableName: stack.tables.windows,
+          Key: { id: windowId },
+          UpdateExpression: "SET endsAt = :now",
+          ExpressionAttributeValues: { ":now": iso(0) },
+        }),
+      );
       await waitFor(() => fake.triggerCount(dedupKeyOf(suppressed)) === 1, 5_000, "the sweep's trigger");
       expect(fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: dedupKeyOf(suppressed), triggers: 1 })]);
     });
@@ -177,7 +198,18 @@ describe("local stack, end to end", () => {
 
     it("keeps a matching alert from PagerDuty during an occurrence", async () => {
       // Every day, from a minute ago to three minutes ahead: an occurrence is in progress.
-      await cli("suppress", "add", "--match", `alertname=${spec.alertname}`, "--weekly", `mon,tue,wed,thu,fri,sat,sun ${hhmm(-1)}-${hhmm(3)} UTC`, "--reason", "e2e weekly", "--id", windowId);
+      await cli(
+        "suppress",
+        "add",
+        "--match",
+        `alertname=${spec.alertname}`,
+        "--weekly",
+        `mon,tue,wed,thu,fri,sat,sun ${hhmm(-1)}-${hhmm(3)} UTC`,
+        "--reason",
+        "e2e weekly",
+        "--id",
+        windowId,
+      );
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification(spec));
       await waitFor(async () => (await stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
@@ -188,7 +220,13 @@ describe("local stack, end to end", () => {
     it("pages through the sweep when the occurrence ends while the alert still fires", async () => {
       // The operator shortens today's occurrence so it ends at the start of this minute.
       await doc.send(
-        new UpdateCommand({ TableName: stack.tables.windows, Key: { id: windowId }, UpdateExpression: "SET schedule.#end = :end", ExpressionAttributeNames: { "#end": "end" }, ExpressionAttributeValues: { ":end": hhmm(0) } }),
+        new UpdateCommand({
+          TableName: stack.tables.windows,
+          Key: { id: windowId },
+          UpdateExpression: "SET schedule.#end = :end",
+          ExpressionAttributeNames: { "#end": "end" },
+          ExpressionAttributeValues: { ":end": hhmm(0) },
+        }),
       );
       await waitFor(() => fake.triggerCount(dedupKeyOf(spec)) === 1, 5_000, "the sweep's trigger");
       expect((await cli("suppress", "list")).out).toMatch(new RegExp(`pending\\s+${windowId}.*next:`));
@@ -208,7 +246,9 @@ describe("local stack, end to end", () => {
     await waitFor(() => fake.triggerCount(dedupKeyOf(flaky)) === 1, 10_000, "the delivery after recovery");
     await waitFor(queueDrained, 5_000, "the alerts queue to drain");
     expect(fake.triggerCount(dedupKeyOf(flaky))).toBe(1);
-    expect(fake.incidents().filter((incident) => incident.dedupKey === dedupKeyOf(flaky))).toEqual([expect.objectContaining({ triggers: 1 })]);
+    expect(fake.incidents().filter((incident) => incident.dedupKey === dedupKeyOf(flaky))).toEqual([
+      expect.objectContaining({ triggers: 1 }),
+    ]);
   });
 
   describe("a poison message", () => {
@@ -220,7 +260,11 @@ describe("local stack, end to end", () => {
 
     it("lands in the DLQ with its reason (`alert-relay dlq list`)", async () => {
       const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.alerts, MessageBody: poison }));
-      const listed = await waitFor(async () => (await deadLetters()).find((letter) => letter.originalMessageId === MessageId), 5_000, "the poison message in the DLQ");
+      const listed = await waitFor(
+        async () => (await deadLetters()).find((letter) => letter.originalMessageId === MessageId),
+        5_000,
+        "the poison message in the DLQ",
+      );
       expect(listed.body).toBe(poison);
       expect(listed.reason).toMatch(/^alert does not match schema v1: severity:/);
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.deadLetter, MaxNumberOfMessages: 10 }));
@@ -239,28 +283,32 @@ describe("local stack, end to end", () => {
     });
   });
 
-  it("dead-letters a change PagerDuty refused on every receive, and `alert-relay dlq redrive` delivers it once PagerDuty is back", { timeout: 40_000 }, async () => {
-    const outage: AlertSpec = { alertname: "E2EOutage", status: "firing", fingerprint: "f000000000000006", startsAt: iso(-1) };
-    fake.down({ status: 503 });
-    try {
-      await post(notification(outage));
-      const letter = await waitFor(
-        async () => (await deadLetters()).find((candidate) => /^gave up after \d+s \(\d+ receives\): .*503/.test(candidate.reason ?? "")),
-        30_000,
-        "the router to give up and dead-letter the change",
-      );
-      expect(JSON.parse(letter.body)).toMatchObject({ dedupKey: dedupKeyOf(outage), status: "firing" });
-      expect(fake.triggerCount(dedupKeyOf(outage))).toBe(0);
-      fake.recover();
-      await cli("dlq", "redrive", letter.messageId);
-    } finally {
-      fake.recover();
-    }
-    await waitFor(() => fake.triggerCount(dedupKeyOf(outage)) === 1, 5_000, "the redriven trigger");
-    await waitFor(queueDrained, 5_000, "the alerts queue to drain");
-    expect(fake.triggerCount(dedupKeyOf(outage))).toBe(1);
-    expect(await deadLetters()).toEqual([]);
-  });
+  it(
+    "dead-letters a change PagerDuty refused on every receive, and `alert-relay dlq redrive` delivers it once PagerDuty is back",
+    { timeout: 40_000 },
+    async () => {
+      const outage: AlertSpec = { alertname: "E2EOutage", status: "firing", fingerprint: "f000000000000006", startsAt: iso(-1) };
+      fake.down({ status: 503 });
+      try {
+        await post(notification(outage));
+        const letter = await waitFor(
+          async () => (await deadLetters()).find((candidate) => /^gave up after \d+s \(\d+ receives\): .*503/.test(candidate.reason ?? "")),
+          30_000,
+          "the router to give up and dead-letter the change",
+        );
+        expect(JSON.parse(letter.body)).toMatchObject({ dedupKey: dedupKeyOf(outage), status: "firing" });
+        expect(fake.triggerCount(dedupKeyOf(outage))).toBe(0);
+        fake.recover();
+        await cli("dlq", "redrive", letter.messageId);
+      } finally {
+        fake.recover();
+      }
+      await waitFor(() => fake.triggerCount(dedupKeyOf(outage)) === 1, 5_000, "the redriven trigger");
+      await waitFor(queueDrained, 5_000, "the alerts queue to drain");
+      expect(fake.triggerCount(dedupKeyOf(outage))).toBe(1);
+      expect(await deadLetters()).toEqual([]);
+    },
+  );
 
   it("reports its health", async () => {
     const response = await fetch(stack.healthzUrl);
@@ -279,22 +327,37 @@ describe("local stack, end to end", () => {
     expect(response.status).toBe(404);
     const body = (await response.json()) as { error: string; routes: string[] };
     expect(body.error).toBe("no route for GET /webhook/prometheus");
-    expect(body.routes).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/webhooks\/prometheus — /), expect.stringMatching(/^POST \/webhooks\/datadog — /), expect.stringMatching(/^GET \/healthz/)]));
+    expect(body.routes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^POST \/webhooks\/prometheus — /),
+        expect.stringMatching(/^POST \/webhooks\/datadog — /),
+        expect.stringMatching(/^GET \/healthz/),
+      ]),
+    );
   });
 
   it("answers an unknown adapter with 404, the registered ones, and the hint to restart after adding one", async () => {
-    const response = await fetch(`${stack.url}/webhooks/grafana`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${stack.url}/webhooks/grafana`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({
       error: 'no adapter named "grafana"',
-      hint: "if you just added lib/adapters/grafana/ and registered it in " +
+      hint:
+        "if you just added lib/adapters/grafana/ and registered it in " +
         "lib/adapters/registry.ts, restart npm start: it reads the registry when it starts",
       adapters: expect.arrayContaining(["prometheus", "datadog", "cloudwatch"]),
     });
   });
 
   it("leaves the body size limit to the adapter handler (413 with its reason)", async () => {
-    const response = await fetch(stack.webhooks.prometheus!, { method: "POST", headers: { "content-type": "application/json" }, body: `"${"x".repeat(1_100_000)}"` });
+    const response = await fetch(stack.webhooks.prometheus!, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `"${"x".repeat(1_100_000)}"`,
+    });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ reason: "too_large" });
   });
@@ -328,7 +391,13 @@ describe("local stack, end to end", () => {
 describe("local stack without a routing key", () => {
   it("runs dry: answers accepted and writes each event to the outbox", async () => {
     const dataDir = tempDir();
-    const dry = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "" } });
+    const dry = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      dataDir,
+      quiet: true,
+      env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "" },
+    });
     try {
       const outbox = join(dataDir, "outbox.jsonl");
       expect(dry.pagerDuty).toEqual({ mode: "dry-run", outbox });
@@ -339,7 +408,12 @@ describe("local stack without a routing key", () => {
       const completeLines = () => (existsSync(outbox) ? readFileSync(outbox, "utf8").match(/^.+\n/gm) : null);
       const lines = await waitFor(completeLines, 5_000, "the outbox line");
       expect(lines.map((line) => JSON.parse(line))).toEqual([
-        expect.objectContaining({ routing_key: "(dry-run)", event_action: "trigger", dedup_key: dedupKeyOf(spec), payload: expect.objectContaining({ summary: "E2EDryRun on checkout" }) }),
+        expect.objectContaining({
+          routing_key: "(dry-run)",
+          event_action: "trigger",
+          dedup_key: dedupKeyOf(spec),
+          payload: expect.objectContaining({ summary: "E2EDryRun on checkout" }),
+        }),
       ]);
     } finally {
       await dry.stop();
@@ -350,17 +424,38 @@ describe("local stack without a routing key", () => {
 describe("local stack console", () => {
   it("prints a SUPPRESSED line naming the window when a window holds an alert back", async () => {
     const lines: string[] = [];
-    const local = await startLocalStack({ port: 0, inMemory: true, dataDir: tempDir(), print: (line) => lines.push(line), env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WINDOW_REFRESH_MS: "0" } });
+    const local = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      dataDir: tempDir(),
+      print: (line) => lines.push(line),
+      env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WINDOW_REFRESH_MS: "0" },
+    });
     try {
-      const localDoc = documentClient(new DynamoDBClient({ endpoint: local.endpoints.dynamodb, region: local.region, credentials: TEST_CREDENTIALS }));
+      const localDoc = documentClient(
+        new DynamoDBClient({ endpoint: local.endpoints.dynamodb, region: local.region, credentials: TEST_CREDENTIALS }),
+      );
       const spec: AlertSpec = { alertname: "E2EHeldOnConsole", status: "firing", fingerprint: "e100000000000007", startsAt: iso(-1) };
       await localDoc.send(
-        new PutCommand({ TableName: local.tables.windows, Item: { id: "console-drill", enabled: true, matchers: [`alertname=${spec.alertname}`], reason: "drill", createdBy: "e2e@example.com" } }),
+        new PutCommand({
+          TableName: local.tables.windows,
+          Item: {
+            id: "console-drill",
+            enabled: true,
+            matchers: [`alertname=${spec.alertname}`],
+            reason: "drill",
+            createdBy: "e2e@example.com",
+          },
+        }),
       );
       await post(notification(spec), local.webhooks.prometheus);
       const line = await waitFor(() => lines.find((text) => text.includes("SUPPRESSED")), 5_000, "the SUPPRESSED line");
-      expect(line).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  ` +
-        `\\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`));
+      expect(line).toMatch(
+        new RegExp(
+          `^\\d\\d:\\d\\d:\\d\\d  SUPPRESSED  critical  E2EHeldOnConsole on checkout  ` +
+            `\\[dedup ${dedupKeyOf(spec)}, window console-drill\\]`,
+        ),
+      );
       expect(lines.filter((text) => text.includes("TRIGGER"))).toEqual([]);
     } finally {
       await local.stop();
@@ -373,7 +468,9 @@ describe("local stack data directory", () => {
     const dataDir = tempDir();
     const first = await startLocalStack({ port: 0, dataDir, quiet: true, env: { PAGERDUTY_ROUTING_KEY: "" } });
     const window = { id: "kept", enabled: true, matchers: ["service=checkout"], reason: "persistence", createdBy: "e2e@example.com" };
-    const firstDoc = documentClient(new DynamoDBClient({ region: first.region, credentials: TEST_CREDENTIALS, endpoint: first.endpoints.dynamodb }));
+    const firstDoc = documentClient(
+      new DynamoDBClient({ region: first.region, credentials: TEST_CREDENTIALS, endpoint: first.endpoints.dynamodb }),
+    );
     try {
       expect(first.descriptor.dataDir).toBe(dataDir);
       await firstDoc.send(new PutCommand({ TableName: first.tables.windows, Item: window }));
@@ -385,9 +482,13 @@ describe("local stack data directory", () => {
     expect(existsSync(join(dataDir, "dynamodb"))).toBe(true);
 
     const second = await startLocalStack({ port: 0, dataDir, quiet: true, env: { PAGERDUTY_ROUTING_KEY: "" } });
-    const secondDoc = documentClient(new DynamoDBClient({ region: second.region, credentials: TEST_CREDENTIALS, endpoint: second.endpoints.dynamodb }));
+    const secondDoc = documentClient(
+      new DynamoDBClient({ region: second.region, credentials: TEST_CREDENTIALS, endpoint: second.endpoints.dynamodb }),
+    );
     try {
-      const { Item } = await secondDoc.send(new GetCommand({ TableName: second.tables.windows, Key: { id: "kept" }, ConsistentRead: true }));
+      const { Item } = await secondDoc.send(
+        new GetCommand({ TableName: second.tables.windows, Key: { id: "kept" }, ConsistentRead: true }),
+      );
       expect(Item).toEqual(window);
     } finally {
       secondDoc.destroy();
@@ -397,7 +498,17 @@ describe("local stack data directory", () => {
 
   it("refuses to start where another process's stack is running", async () => {
     const dataDir = tempDir();
-    const other = { version: 1 as const, pid: process.ppid, startedAt: iso(0), region: "us-east-1", httpUrl: "http://127.0.0.1:3999", dynamodbEndpoint: "", sqsEndpoint: "", tables: { state: "s", windows: "w" }, queues: { alerts: "a", deadLetter: "d" } };
+    const other = {
+      version: 1 as const,
+      pid: process.ppid,
+      startedAt: iso(0),
+      region: "us-east-1",
+      httpUrl: "http://127.0.0.1:3999",
+      dynamodbEndpoint: "",
+      sqsEndpoint: "",
+      tables: { state: "s", windows: "w" },
+      queues: { alerts: "a", deadLetter: "d" },
+    };
     writeStackFile(other, dataDir);
     await expect(startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true })).rejects.toBeInstanceOf(StackAlreadyRunningError);
     expect(readStackFile(join(dataDir, "stack.json")).pid).toBe(process.ppid);

@@ -19,7 +19,10 @@ const tempDir = () => {
 
 function start(args: string[]) {
   const env = { ...process.env, PAGERDUTY_ROUTING_KEY: "", PORT: "" };
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output = { stdout: "", stderr: "" };
   child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
@@ -47,7 +50,7 @@ describe("npm start (lib/local/main.ts)", () => {
       expect(await run.exited).toBe(1);
       expect(run.output.stderr.trim()).toBe(
         `alert-relay local stack did not start: port ${port} is already in use (another "npm start"?): ` +
-        `stop whatever listens there, or pick another port with --port <n> or PORT=<n>`,
+          `stop whatever listens there, or pick another port with --port <n> or PORT=<n>`,
       );
       expect(existsSync(join(dataDir, "stack.json"))).toBe(false);
     } finally {
@@ -60,7 +63,11 @@ describe("npm start (lib/local/main.ts)", () => {
     const run = start(["--port", "0", "--data-dir", dataDir, "--sweep-interval", "5", "--visibility-timeout", "10"]);
     try {
       await waitFor(() => run.output.stdout.includes("Ctrl-C stops everything."), 10_000, `the banner (stderr: ${run.output.stderr})`);
-      const descriptor = JSON.parse(readFileSync(join(dataDir, "stack.json"), "utf8")) as { httpUrl: string; dataDir: string; outbox: string };
+      const descriptor = JSON.parse(readFileSync(join(dataDir, "stack.json"), "utf8")) as {
+        httpUrl: string;
+        dataDir: string;
+        outbox: string;
+      };
       expect(descriptor).toMatchObject({ dataDir, outbox: join(dataDir, "outbox.jsonl") });
       expect(run.output.stdout).toContain(`prometheus  ${descriptor.httpUrl}/webhooks/prometheus`);
       expect(run.output.stdout).toContain("PagerDuty: DRY RUN");

@@ -34,7 +34,11 @@ afterAll(async () => t?.close());
 
 /** What a PagerDuty sender does: POST JSON to <base>/v2/enqueue (or /v2/change/enqueue). */
 async function send(body: unknown, path = "/v2/enqueue", base = stack.url): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -42,7 +46,13 @@ const trigger = (dedupKey: string | undefined, extra: Record<string, unknown> = 
   routing_key: TOKEN,
   event_action: "trigger",
   ...(dedupKey === undefined ? {} : { dedup_key: dedupKey }),
-  payload: { summary: `Disk full on db-1 (${dedupKey ?? "no key"})`, source: "db-1.example.com", severity: "critical", component: "postgres", custom_details: { team: "storage", used: "99%" } },
+  payload: {
+    summary: `Disk full on db-1 (${dedupKey ?? "no key"})`,
+    source: "db-1.example.com",
+    severity: "critical",
+    component: "postgres",
+    custom_details: { team: "storage", used: "99%" },
+  },
   client: "Example Monitor",
   client_url: "https://monitor.example.com",
   ...extra,
@@ -53,7 +63,8 @@ async function stateOf(dedupKey: string): Promise<Record<string, unknown> | unde
   return Item;
 }
 
-const requestsFor = (dedupKey: string) => fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
+const requestsFor = (dedupKey: string) =>
+  fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
 const actionsFor = (dedupKey: string) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action);
 
 /** Every message on a stack's alerts queue has been handled (none waiting, none being handled). */
@@ -66,11 +77,23 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
   const dedupKey = "db-1/disk";
 
   it("triggers one incident in PagerDuty with the same dedup_key, on the relay's routing key", async () => {
-    expect(await send(trigger(dedupKey))).toEqual({ status: 202, body: { status: "success", message: "Event processed", dedup_key: dedupKey } });
+    expect(await send(trigger(dedupKey))).toEqual({
+      status: 202,
+      body: { status: "success", message: "Event processed", dedup_key: dedupKey },
+    });
     await waitFor(() => fake.triggerCount(dedupKey) === 1, 5_000, "the trigger");
-    expect(fake.openIncidents()).toEqual([expect.objectContaining({ routingKey: RELAY_ROUTING_KEY, dedupKey, summary: "Disk full on db-1 (db-1/disk)", severity: "critical" })]);
-    const sent = fake.events[0]!.event as { payload: { source: string; component: string; custom_details: Record<string, unknown> }; links: unknown[] };
-    expect(sent.payload).toMatchObject({ source: "db-1.example.com", component: "postgres", custom_details: { team: "storage", used: "99%", source: "events-v2" } });
+    expect(fake.openIncidents()).toEqual([
+      expect.objectContaining({ routingKey: RELAY_ROUTING_KEY, dedupKey, summary: "Disk full on db-1 (db-1/disk)", severity: "critical" }),
+    ]);
+    const sent = fake.events[0]!.event as {
+      payload: { source: string; component: string; custom_details: Record<string, unknown> };
+      links: unknown[];
+    };
+    expect(sent.payload).toMatchObject({
+      source: "db-1.example.com",
+      component: "postgres",
+      custom_details: { team: "storage", used: "99%", source: "events-v2" },
+    });
     expect(sent.links).toEqual([{ href: "https://monitor.example.com", text: "View in Example Monitor" }]);
     // The sender's routing_key (the token) never travels on.
     expect(JSON.stringify(fake.requests.map((request) => request.body))).not.toContain(TOKEN);
@@ -83,9 +106,16 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
   });
 
   it("acknowledges the incident in PagerDuty on acknowledge, on the relay's routing key", async () => {
-    expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).toEqual({ status: 202, body: { status: "success", message: "Event processed", dedup_key: dedupKey } });
+    expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).toEqual({
+      status: 202,
+      body: { status: "success", message: "Event processed", dedup_key: dedupKey },
+    });
     await waitFor(() => fake.openIncidents()[0]?.status === "acknowledged", 5_000, "the acknowledge");
-    expect(fake.events.at(-1)).toMatchObject({ action: "acknowledge", effect: "acknowledged", event: { routing_key: RELAY_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey } });
+    expect(fake.events.at(-1)).toMatchObject({
+      action: "acknowledge",
+      effect: "acknowledged",
+      event: { routing_key: RELAY_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey },
+    });
     expect(JSON.stringify(fake.requests.map((request) => request.body))).not.toContain(TOKEN);
   });
 
@@ -98,7 +128,10 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 
   it("answers an acknowledge for a dedup key it does not know as PagerDuty does, and sends nothing", async () => {
     const requests = fake.requests.length;
-    expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: "no/such/key" })).toEqual({ status: 202, body: { status: "success", message: "Event processed", dedup_key: "no/such/key" } });
+    expect(await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: "no/such/key" })).toEqual({
+      status: 202,
+      body: { status: "success", message: "Event processed", dedup_key: "no/such/key" },
+    });
     // The same for the resolved incident: PagerDuty would drop it too.
     expect((await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).status).toBe(202);
     await waitFor(() => queueDrained(), 5_000, "the acknowledges to be handled");
@@ -108,7 +141,10 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 
   it("returns the generated dedup_key of a trigger without one, and PagerDuty's incident carries it", async () => {
     const answer = await send(trigger(undefined));
-    expect(answer).toMatchObject({ status: 202, body: { status: "success", message: "Event processed", dedup_key: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+    expect(answer).toMatchObject({
+      status: 202,
+      body: { status: "success", message: "Event processed", dedup_key: expect.stringMatching(/^[0-9a-f]{32}$/) },
+    });
     const generated = answer.body.dedup_key as string;
     await waitFor(() => fake.triggerCount(generated) === 1, 5_000, "the trigger under the generated key");
     expect((await send({ routing_key: TOKEN, event_action: "resolve", dedup_key: generated })).status).toBe(202);
@@ -120,13 +156,32 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     await doc.send(
       new PutCommand({
         TableName: stack.tables.windows,
-        Item: { id: "events-v2-maintenance", enabled: true, matchers: ["source=events-v2", "team=storage-maint"], startsAt: iso(-1), endsAt: iso(60), reason: "disk swap", createdBy: "e2e@example.com" },
+        Item: {
+          id: "events-v2-maintenance",
+          enabled: true,
+          matchers: ["source=events-v2", "team=storage-maint"],
+          startsAt: iso(-1),
+          endsAt: iso(60),
+          reason: "disk swap",
+          createdBy: "e2e@example.com",
+        },
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
-    const body = trigger(suppressedKey, { payload: { summary: "Disk full on db-2", source: "db-2.example.com", severity: "critical", custom_details: { team: "storage-maint" } } });
+    const body = trigger(suppressedKey, {
+      payload: {
+        summary: "Disk full on db-2",
+        source: "db-2.example.com",
+        severity: "critical",
+        custom_details: { team: "storage-maint" },
+      },
+    });
     expect((await send(body)).status).toBe(202);
-    await waitFor(async () => (await stateOf(suppressedKey))?.suppressedBy === "events-v2-maintenance", 5_000, "the suppression to be recorded");
+    await waitFor(
+      async () => (await stateOf(suppressedKey))?.suppressedBy === "events-v2-maintenance",
+      5_000,
+      "the suppression to be recorded",
+    );
     expect(requestsFor(suppressedKey)).toEqual([]);
   });
 
@@ -134,25 +189,48 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     const invalid = await send({ routing_key: TOKEN, event_action: "trigger", payload: { source: "db-1", severity: "Critical" } });
     expect(invalid).toEqual({
       status: 400,
-      body: { status: "invalid event", message: "Event object is invalid", errors: ["'payload.summary' is missing or blank", "'payload.severity' is invalid (must be one of: critical, error, warning, info)"] },
+      body: {
+        status: "invalid event",
+        message: "Event object is invalid",
+        errors: ["'payload.summary' is missing or blank", "'payload.severity' is invalid (must be one of: critical, error, warning, info)"],
+      },
     });
     expect(await send({ ...trigger("db-3/disk"), routing_key: "someone-elses-pagerduty-key-0001" })).toEqual({
       status: 400,
       body: { status: "invalid event", message: "Event object is invalid", errors: ["Invalid routing key"] },
     });
-    const notJson = await fetch(stack.eventsApi.alerts, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const notJson = await fetch(stack.eventsApi.alerts, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(notJson.status).toBe(400);
-    expect(await notJson.json()).toEqual({ status: "Unrecognized object", message: "Event object format is unrecognized", errors: ["JSON parse error"] });
+    expect(await notJson.json()).toEqual({
+      status: "Unrecognized object",
+      message: "Event object format is unrecognized",
+      errors: ["JSON parse error"],
+    });
   });
 
   it("delivers a change event to PagerDuty's change endpoint, on the relay's routing key", async () => {
     const incidents = fake.incidents().length;
-    const change = { routing_key: TOKEN, payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: { service: "checkout" } }, links: [{ href: "https://ci.example.com/42", text: "Build 42" }] };
-    expect(await send(change, "/v2/change/enqueue")).toEqual({ status: 202, body: { status: "success", message: "Change event processed" } });
+    const change = {
+      routing_key: TOKEN,
+      payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: { service: "checkout" } },
+      links: [{ href: "https://ci.example.com/42", text: "Build 42" }],
+    };
+    expect(await send(change, "/v2/change/enqueue")).toEqual({
+      status: 202,
+      body: { status: "success", message: "Change event processed" },
+    });
     await waitFor(() => fake.changeEvents.length === 1, 5_000, "the change event");
     expect(fake.changeEvents[0]).toMatchObject({
       routingKey: RELAY_ROUTING_KEY,
-      event: { routing_key: RELAY_ROUTING_KEY, payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: { service: "checkout" } }, links: [{ href: "https://ci.example.com/42", text: "Build 42" }] },
+      event: {
+        routing_key: RELAY_ROUTING_KEY,
+        payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: { service: "checkout" } },
+        links: [{ href: "https://ci.example.com/42", text: "Build 42" }],
+      },
     });
     // A change event opens nothing.
     expect(fake.incidents()).toHaveLength(incidents);
@@ -163,13 +241,27 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 describe("a PagerDuty sender on the local stack without a routing key", () => {
   it("runs dry: alert events, acknowledges and change events go to the outbox", async () => {
     const dataDir = tempDir();
-    const dry = await startLocalStack({ port: 0, inMemory: true, dataDir, quiet: true, env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WEBHOOK_TOKEN: "" } });
+    const dry = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      dataDir,
+      quiet: true,
+      env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WEBHOOK_TOKEN: "" },
+    });
     try {
       expect((await send({ ...trigger("dry/1"), routing_key: "anything-goes-without-a-token" }, "/v2/enqueue", dry.url)).status).toBe(202);
       expect((await send({ routing_key: "x", payload: { summary: "Deployed v1" } }, "/v2/change/enqueue", dry.url)).status).toBe(202);
       const outbox = join(dataDir, "outbox.jsonl");
-      const lines = await waitFor(() => (existsSync(outbox) ? (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 2 ? readFileSync(outbox, "utf8") : null) : null), 5_000, "two outbox lines");
-      const events = lines.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = await waitFor(
+        () =>
+          existsSync(outbox) ? (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 2 ? readFileSync(outbox, "utf8") : null) : null,
+        5_000,
+        "two outbox lines",
+      );
+      const events = lines
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(events).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ routing_key: "(dry-run)", event_action: "trigger", dedup_key: "dry/1" }),
@@ -179,8 +271,16 @@ describe("a PagerDuty sender on the local stack without a routing key", () => {
       // Once the trigger is out (and recorded as told), an acknowledge follows it.
       await waitFor(() => queueDrained(dry), 5_000, "the trigger to be recorded");
       expect((await send({ routing_key: "x", event_action: "acknowledge", dedup_key: "dry/1" }, "/v2/enqueue", dry.url)).status).toBe(202);
-      const withAck = await waitFor(() => (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 3 ? readFileSync(outbox, "utf8") : null), 5_000, "the acknowledge in the outbox");
-      expect(JSON.parse(withAck.trim().split("\n")[2]!)).toEqual({ routing_key: "(dry-run)", event_action: "acknowledge", dedup_key: "dry/1" });
+      const withAck = await waitFor(
+        () => (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 3 ? readFileSync(outbox, "utf8") : null),
+        5_000,
+        "the acknowledge in the outbox",
+      );
+      expect(JSON.parse(withAck.trim().split("\n")[2]!)).toEqual({
+        routing_key: "(dry-run)",
+        event_action: "acknowledge",
+        dedup_key: "dry/1",
+      });
     } finally {
       await dry.stop();
     }

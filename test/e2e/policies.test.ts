@@ -30,7 +30,10 @@ let fake: FakePagerDuty;
 let stack: LocalStack;
 
 beforeAll(async () => {
-  t = await startTestStack({ routingKey: DEFAULT_KEY, env: { PAGERDUTY_ROUTING_KEY_STORMY: STORM_KEY, ROUTES_JSON: JSON.stringify(config) } });
+  t = await startTestStack({
+    routingKey: DEFAULT_KEY,
+    env: { PAGERDUTY_ROUTING_KEY_STORMY: STORM_KEY, ROUTES_JSON: JSON.stringify(config) },
+  });
   ({ fake, stack } = t);
 });
 
@@ -41,7 +44,11 @@ let fingerprints = 0;
 const fingerprint = () => (fingerprints += 1).toString(16).padStart(16, "0");
 
 async function post(spec: AlertSpec): Promise<void> {
-  const response = await fetch(stack.webhooks.prometheus!, { method: "POST", headers: { "content-type": "application/json" }, body: notification(spec) });
+  const response = await fetch(stack.webhooks.prometheus!, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: notification(spec),
+  });
   expect(response.status).toBe(202);
 }
 
@@ -111,23 +118,40 @@ describe("policies on the local stack", () => {
     // The storm rate counts per clock minute: start the burst well inside one.
     const intoMinute = Date.now() % 60_000;
     if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
-    const burst = Array.from({ length: 20 }, (_, n) => ({ alertname: `StormAlert${n}`, fingerprint: fingerprint(), startsAt: iso(-10), labels: { service: `svc-${n}`, team: "storm" } }));
+    const burst = Array.from({ length: 20 }, (_, n) => ({
+      alertname: `StormAlert${n}`,
+      fingerprint: fingerprint(),
+      startsAt: iso(-10),
+      labels: { service: `svc-${n}`, team: "storm" },
+    }));
     for (const alert of burst) await post({ ...alert, status: "firing" });
     const calm = { alertname: "CalmAlert", fingerprint: fingerprint(), startsAt: iso(-10), labels: { service: "calm-e2e" } };
     await post({ ...calm, status: "firing" });
 
     await waitFor(() => fake.incidents().some((incident) => incident.dedupKey === "storm:stormy"), 10_000, "the storm incident");
-    await waitFor(async () => (await cli("state", "show", "storm:stormy")).includes(`${burst.length - STORM_RATE} members`), 10_000, "every stormed problem in the storm");
+    await waitFor(
+      async () => (await cli("state", "show", "storm:stormy")).includes(`${burst.length - STORM_RATE} members`),
+      10_000,
+      "every stormed problem in the storm",
+    );
     await waitFor(() => actionsFor(dedupKeyOf(calm)).includes("trigger"), 8_000, "the calm key's own incident");
     // Own pages go out as their messages are handled (a page that missed its first attempt's deadline comes back): wait for them, then
     // count exactly.
-    await waitFor(() => fake.incidents().filter((incident) => incident.routingKey === STORM_KEY).length >= STORM_RATE + 1, 10_000, "the storm-key incidents");
+    await waitFor(
+      () => fake.incidents().filter((incident) => incident.routingKey === STORM_KEY).length >= STORM_RATE + 1,
+      10_000,
+      "the storm-key incidents",
+    );
     const stormKeyIncidents = fake.incidents().filter((incident) => incident.routingKey === STORM_KEY);
     // The first STORM_RATE problems of the minute page on their own; the rest share one incident.
     expect(stormKeyIncidents).toHaveLength(STORM_RATE + 1);
 
     for (const alert of burst) await post({ ...alert, status: "resolved", endsAt: iso(-1) });
-    await waitFor(() => fake.openIncidents().every((incident) => incident.routingKey !== STORM_KEY), 10_000, "every storm-key incident resolved");
+    await waitFor(
+      () => fake.openIncidents().every((incident) => incident.routingKey !== STORM_KEY),
+      10_000,
+      "every storm-key incident resolved",
+    );
     expect(actionsFor("storm:stormy").filter((action) => action === "resolve")).toHaveLength(1);
   }, 45_000);
 });

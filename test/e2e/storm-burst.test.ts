@@ -28,7 +28,11 @@ const iso = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 100
 
 async function post(specs: readonly AlertSpec[]): Promise<void> {
   for (let start = 0; start < specs.length; start += PER_NOTIFICATION) {
-    const response = await fetch(t.stack.webhooks.prometheus!, { method: "POST", headers: { "content-type": "application/json" }, body: notificationOf(specs.slice(start, start + PER_NOTIFICATION)) });
+    const response = await fetch(t.stack.webhooks.prometheus!, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: notificationOf(specs.slice(start, start + PER_NOTIFICATION)),
+    });
     expect(response.status).toBe(202);
   }
 }
@@ -50,7 +54,9 @@ describe("a storm of 1,000 problems on the local stack", () => {
     const represented = () => {
       const own = t.fake.incidents().filter((incident) => keys.has(incident.dedupKey)).length;
       const storm = t.fake.events.filter((event) => event.dedupKey.startsWith("storm:") && event.action === "trigger").at(-1);
-      const counted = storm ? Number(((storm.event as PagerDutyTriggerEvent).payload.custom_details as { members?: number }).members ?? 0) : 0;
+      const counted = storm
+        ? Number(((storm.event as PagerDutyTriggerEvent).payload.custom_details as { members?: number }).members ?? 0)
+        : 0;
       return own + counted;
     };
     await waitFor(() => represented() >= PROBLEMS, 90_000 - (Date.now() - started), `all ${PROBLEMS} problems represented at PagerDuty`);
@@ -66,7 +72,7 @@ describe("a storm of 1,000 problems on the local stack", () => {
     expect(t.fake.requests.filter((request) => request.status === 429)).toHaveLength(0);
     console.info(
       `storm e2e: ${PROBLEMS} problems represented after ` +
-      `${(representedAfter / 1000).toFixed(1)} s in ${t.fake.incidents().length} incidents; ` +
+        `${(representedAfter / 1000).toFixed(1)} s in ${t.fake.incidents().length} incidents; ` +
         `all resolved after ${((Date.now() - started) / 1000).toFixed(1)} s; ${t.fake.requests.length} PagerDuty requests, 0 answered 429`,
     );
   }, 300_000);

@@ -18,7 +18,12 @@ beforeEach(() => h.fake.reset());
 /** An alert received now whose source says it happened `aheadMs` from now. */
 function stamped(key: string, status: "firing" | "resolved", receivedAt: Date, aheadMs: number): NormalizedAlert {
   const base = alertAt(key, status, 0);
-  return { ...base, id: `${base.id}-${status}-${aheadMs}`, receivedAt: receivedAt.toISOString(), occurredAt: new Date(receivedAt.getTime() + aheadMs).toISOString() };
+  return {
+    ...base,
+    id: `${base.id}-${status}-${aheadMs}`,
+    receivedAt: receivedAt.toISOString(),
+    occurredAt: new Date(receivedAt.getTime() + aheadMs).toISOString(),
+  };
 }
 
 describe("a source clock in the future", () => {
@@ -30,7 +35,10 @@ describe("a source clock in the future", () => {
       const key = `future-${label.replaceAll(" ", "-")}`;
       const router = h.router();
       const t0 = new Date();
-      expect(await router.handleAlert(stamped(key, "firing", t0, aheadMs), Date.now() + 5_000)).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+      expect(await router.handleAlert(stamped(key, "firing", t0, aheadMs), Date.now() + 5_000)).toMatchObject({
+        outcome: "delivered",
+        actions: ["trigger"],
+      });
       const state = await h.store.get(key);
       expect(Date.parse(state!.transitionAt)).toBeLessThanOrEqual(Date.now());
       expect(state!.lastAlert.details.sourceOccurredAt).toBe(new Date(t0.getTime() + aheadMs).toISOString());
@@ -46,7 +54,10 @@ describe("a source clock in the future", () => {
     const near = stamped("near", "firing", now, 4 * 60_000);
     expect(boundSourceClock(near, 5 * 60_000, now)).toBe(near);
     const far = stamped("far", "firing", now, 6 * 60_000);
-    expect(boundSourceClock(far, 5 * 60_000, now)).toMatchObject({ occurredAt: now.toISOString(), details: { sourceOccurredAt: far.occurredAt } });
+    expect(boundSourceClock(far, 5 * 60_000, now)).toMatchObject({
+      occurredAt: now.toISOString(),
+      details: { sourceOccurredAt: far.occurredAt },
+    });
     // An adapter whose clock runs ahead of the router's: the router's clock bounds it.
     const early = { ...far, receivedAt: "2026-12-01T11:00:00.000Z", occurredAt: "2026-12-01T11:00:00.000Z" };
     expect(boundSourceClock(early, 5 * 60_000, now).occurredAt).toBe(now.toISOString());

@@ -34,21 +34,36 @@ interface Running {
 
 /** `npm start` in a process group of its own, so kill -9 takes every thread and child with it. */
 async function start(dataDir: string): Promise<Running> {
-  const env = { ...process.env, PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PORT: "", ROUTES_FILE: "",
+  const env = {
+    ...process.env,
+    PAGERDUTY_EVENTS_URL: fake.url,
+    PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+    PORT: "",
+    ROUTES_FILE: "",
     // Every problem pages on its own here (storm protection would fold a burst into one incident).
-    ROUTES_JSON: JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false }), OWED_GRACE: "5s",
+    ROUTES_JSON: JSON.stringify({ routes: [], defaultRoute: { routingKey: "default" }, storm: false }),
+    OWED_GRACE: "5s",
     // Hundreds of pages on one key within a minute: pacing (100/min by default, as PagerDuty allows ~120) would spread them over minutes.
-    PAGERDUTY_EVENTS_PER_MINUTE: "100000" };
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", MAIN, "--port", "0", "--data-dir", dataDir, "--sweep-interval", "2"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+    PAGERDUTY_EVENTS_PER_MINUTE: "100000",
+  };
+  const child = spawn(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", MAIN, "--port", "0", "--data-dir", dataDir, "--sweep-interval", "2"],
+    {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   const output = { stdout: "", stderr: "" };
   child.stdout!.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
   const stackFile = join(dataDir, "stack.json");
-  await waitFor(() => output.stdout.includes("Ctrl-C stops everything.") && existsSync(stackFile), 20_000, `the stack to start (stderr: ${output.stderr})`);
+  await waitFor(
+    () => output.stdout.includes("Ctrl-C stops everything.") && existsSync(stackFile),
+    20_000,
+    `the stack to start (stderr: ${output.stderr})`,
+  );
   const { httpUrl } = JSON.parse(readFileSync(stackFile, "utf8")) as { httpUrl: string };
   return { child, url: httpUrl, output };
 }
@@ -79,14 +94,28 @@ function notification(tag: string, first: number, count: number): string {
       fingerprint: (0x1000000000000000n + BigInt(n)).toString(16),
     };
   });
-  return JSON.stringify({ version: "4", status: "firing", receiver: "relay", groupKey: `{}:{alertname="Crash${tag}"}`, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://am.test", alerts });
+  return JSON.stringify({
+    version: "4",
+    status: "firing",
+    receiver: "relay",
+    groupKey: `{}:{alertname="Crash${tag}"}`,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: "http://am.test",
+    alerts,
+  });
 }
 
 /** Posts `total` problems in notifications of 10; returns how many were answered 2xx. */
 async function fire(url: string, tag: string, total: number): Promise<number> {
   let accepted = 0;
   for (let first = 0; first < total; first += 10) {
-    const response = await fetch(`${url}/webhooks/prometheus`, { method: "POST", headers: { "content-type": "application/json" }, body: notification(tag, first, 10) });
+    const response = await fetch(`${url}/webhooks/prometheus`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: notification(tag, first, 10),
+    });
     if (response.ok) accepted += 10;
   }
   return accepted;
@@ -117,7 +146,10 @@ describe("npm start survives kill -9", () => {
       // Once in effect: one incident per problem, none opened twice.
       const incidents = incidentsOf("A");
       expect(incidents).toHaveLength(300);
-      console.log(`crash while delivering: ${accepted} accepted, ${before} at PagerDuty before the kill, 300 after the restart; ` + `${fake.events.filter((e) => e.dedupKey.includes("CrashA")).length} trigger events accepted for 300 incidents`);
+      console.log(
+        `crash while delivering: ${accepted} accepted, ${before} at PagerDuty before the kill, 300 after the restart; ` +
+          `${fake.events.filter((e) => e.dedupKey.includes("CrashA")).length} trigger events accepted for 300 incidents`,
+      );
     } finally {
       await stop(second);
     }

@@ -37,28 +37,63 @@ const nasty = fc.constantFrom(
   "javascript:alert(1)",
 );
 const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "binary", maxLength: 30 }), nasty);
-const scalar: fc.Arbitrary<Json> = fc.oneof(text.map(ENC), fc.integer().map(ENC), fc.double().map(ENC), fc.boolean().map(ENC), fc.constant("null"));
+const scalar: fc.Arbitrary<Json> = fc.oneof(
+  text.map(ENC),
+  fc.integer().map(ENC),
+  fc.double().map(ENC),
+  fc.boolean().map(ENC),
+  fc.constant("null"),
+);
 
 /** Names that are object machinery in JavaScript, names matchers cannot address, and plain ones. */
 export const labelName = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "severity", "alertname", "routing_key", "token", "a=b", "x y", "x\u0000y", "\u202Eevil", ""),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "__defineGetter__",
+    "severity",
+    "alertname",
+    "routing_key",
+    "token",
+    "a=b",
+    "x y",
+    "x\u0000y",
+    "\u202Eevil",
+    "",
+  ),
   fc.string({ maxLength: 16 }),
   fc.string({ unit: "binary", maxLength: 12 }),
 );
 
-const object = (entries: fc.Arbitrary<[string, Json][]>): fc.Arbitrary<Json> => entries.map((pairs) => `{${pairs.map(([k, v]) => `${ENC(k)}:${v}`).join(",")}}`);
-const array = (item: fc.Arbitrary<Json>, maxLength = 4): fc.Arbitrary<Json> => fc.array(item, { maxLength }).map((items) => `[${items.join(",")}]`);
+const object = (entries: fc.Arbitrary<[string, Json][]>): fc.Arbitrary<Json> =>
+  entries.map((pairs) => `{${pairs.map(([k, v]) => `${ENC(k)}:${v}`).join(",")}}`);
+const array = (item: fc.Arbitrary<Json>, maxLength = 4): fc.Arbitrary<Json> =>
+  fc.array(item, { maxLength }).map((items) => `[${items.join(",")}]`);
 /** A flat map whose keys are label names and whose values are mostly text. */
-const labels = object(fc.array(fc.tuple(labelName, fc.oneof({ weight: 4, arbitrary: text.map(ENC) }, { weight: 1, arbitrary: scalar })), { maxLength: 6 }));
+const labels = object(
+  fc.array(fc.tuple(labelName, fc.oneof({ weight: 4, arbitrary: text.map(ENC) }, { weight: 1, arbitrary: scalar })), { maxLength: 6 }),
+);
 /** A field: usually what it should be, sometimes any other JSON value, sometimes absent. */
 const field = (name: string, usual: fc.Arbitrary<Json>): fc.Arbitrary<[string, Json][]> =>
-  fc.oneof({ weight: 6, arbitrary: usual.map((v): [string, Json][] => [[name, v]]) }, { weight: 1, arbitrary: scalar.map((v): [string, Json][] => [[name, v]]) }, { weight: 1, arbitrary: fc.constant<[string, Json][]>([]) });
+  fc.oneof(
+    { weight: 6, arbitrary: usual.map((v): [string, Json][] => [[name, v]]) },
+    { weight: 1, arbitrary: scalar.map((v): [string, Json][] => [[name, v]]) },
+    { weight: 1, arbitrary: fc.constant<[string, Json][]>([]) },
+  );
 const fields = (...parts: fc.Arbitrary<[string, Json][]>[]): fc.Arbitrary<Json> => object(fc.tuple(...parts).map((lists) => lists.flat()));
-const oneOf = (...values: string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...values).map(ENC) }, { weight: 1, arbitrary: text.map(ENC) });
+const oneOf = (...values: string[]) =>
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...values).map(ENC) }, { weight: 1, arbitrary: text.map(ENC) });
 
 const prometheusAlert = fields(
   field("status", oneOf("firing", "resolved")),
-  field("labels", labels.map((l) => l.replace(/^\{/, `{"alertname":"Fuzz",`).replace(/,}$/, "}"))),
+  field(
+    "labels",
+    labels.map((l) => l.replace(/^\{/, `{"alertname":"Fuzz",`).replace(/,}$/, "}")),
+  ),
   field("annotations", labels),
   field("startsAt", oneOf("2026-11-26T18:00:00Z", "0001-01-01T00:00:00Z")),
   field("endsAt", oneOf("0001-01-01T00:00:00Z")),
@@ -91,7 +126,13 @@ const datadog = fields(
   field("aggreg_key", text.map(ENC)),
   field("alert_title", text.map(ENC)),
   field("hostname", text.map(ENC)),
-  field("tags", fc.oneof(fc.array(fc.tuple(labelName, text), { maxLength: 5 }).map((tags) => ENC(tags.map(([k, v]) => `${k}:${v}`).join(","))), labels)),
+  field(
+    "tags",
+    fc.oneof(
+      fc.array(fc.tuple(labelName, text), { maxLength: 5 }).map((tags) => ENC(tags.map(([k, v]) => `${k}:${v}`).join(","))),
+      labels,
+    ),
+  ),
   field("link", oneOf("https://app.datadoghq.com/event/1")),
   field("date", oneOf("1795714872000")),
 );
@@ -109,7 +150,13 @@ const alarm = fields(
 );
 /** CloudWatch over HTTP is an SNS HTTPS delivery: the alarm is JSON inside the Message string. */
 const cloudwatch = fc.oneof(
-  fields(field("Type", oneOf("Notification", "SubscriptionConfirmation")), field("MessageId", text.map(ENC)), field("TopicArn", oneOf("arn:aws:sns:us-east-1:123456789012:t")), field("Subject", text.map(ENC)), field("Message", fc.oneof(alarm.map(ENC), text.map(ENC)))),
+  fields(
+    field("Type", oneOf("Notification", "SubscriptionConfirmation")),
+    field("MessageId", text.map(ENC)),
+    field("TopicArn", oneOf("arn:aws:sns:us-east-1:123456789012:t")),
+    field("Subject", text.map(ENC)),
+    field("Message", fc.oneof(alarm.map(ENC), text.map(ENC))),
+  ),
   alarm,
 );
 
@@ -139,7 +186,15 @@ const alertEvent = fields(
 );
 const changeEvent = fields(
   field("routing_key", routingKey),
-  field("payload", fields(field("summary", text.map(ENC)), field("source", text.map(ENC)), field("timestamp", oneOf("2026-11-26T18:00:00Z")), field("custom_details", labels))),
+  field(
+    "payload",
+    fields(
+      field("summary", text.map(ENC)),
+      field("source", text.map(ENC)),
+      field("timestamp", oneOf("2026-11-26T18:00:00Z")),
+      field("custom_details", labels),
+    ),
+  ),
   field("links", links),
 );
 
@@ -152,7 +207,9 @@ const SHAPES: Record<HttpEntry, fc.Arbitrary<Json>> = {
 };
 
 /** Nesting around the parser's depth limit, and far beyond it. */
-const deep = fc.tuple(fc.integer({ min: 55, max: 75 }), fc.constantFrom("[", '{"a":')).map(([n, open]) => `${open.repeat(n)}1${(open === "[" ? "]" : "}").repeat(n)}`);
+const deep = fc
+  .tuple(fc.integer({ min: 55, max: 75 }), fc.constantFrom("[", '{"a":'))
+  .map(([n, open]) => `${open.repeat(n)}1${(open === "[" ? "]" : "}").repeat(n)}`);
 
 /** A body for an entry: its own shape (often), mangled (sometimes), or anything at all. */
 export function body(entry: HttpEntry): fc.Arbitrary<string> {
@@ -189,7 +246,16 @@ export const headers: fc.Arbitrary<Record<string, string>> = fc
       ),
       { nil: undefined },
     ),
-    fc.option(fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded"), { nil: undefined }),
+    fc.option(
+      fc.constantFrom(
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+      ),
+      { nil: undefined },
+    ),
     fc.option(fc.tuple(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), headerText), { nil: undefined }),
   )
   .map(([authorization, contentType, extra]) => ({
@@ -198,7 +264,10 @@ export const headers: fc.Arbitrary<Record<string, string>> = fc
     ...(extra ? { [extra[0]]: extra[1] } : {}),
   }));
 
-export const method = fc.oneof({ weight: 9, arbitrary: fc.constant("POST") }, { weight: 1, arbitrary: fc.constantFrom("GET", "PUT", "DELETE") });
+export const method = fc.oneof(
+  { weight: 9, arbitrary: fc.constant("POST") },
+  { weight: 1, arbitrary: fc.constantFrom("GET", "PUT", "DELETE") },
+);
 
 /** One request: entry, method, headers and body. */
 export const request = fc
@@ -208,7 +277,11 @@ export const request = fc
 /** What a direct invocation (SNS, EventBridge, an alarm action) of the CloudWatch function may carry. */
 export const invocation: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   cloudwatch.map((message) => ({ Records: [{ EventSource: "aws:sns", Sns: { Type: "Notification", Message: message } }] })),
-  alarm.map((detail) => ({ "detail-type": "CloudWatch Alarm State Change", source: "aws.cloudwatch", detail: JSON.parse(detail) as unknown })),
+  alarm.map((detail) => ({
+    "detail-type": "CloudWatch Alarm State Change",
+    source: "aws.cloudwatch",
+    detail: JSON.parse(detail) as unknown,
+  })),
   fc.json({ maxDepth: 4 }).map((json) => ({ value: JSON.parse(json) as unknown })),
   fc.dictionary(labelName, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
 );

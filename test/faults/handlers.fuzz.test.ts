@@ -46,7 +46,12 @@ describe("fuzzed ingest handlers", () => {
       }),
       { seed: FUZZ_SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
     );
-    counted.push(`HTTP ${details.numRuns} runs (${[...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")})`);
+    counted.push(
+      `HTTP ${details.numRuns} runs (${[...byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ")})`,
+    );
     if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? "fuzz property failed");
     // The generators reach past the front door: some requests are accepted, some refused for their shape.
     expect(byStatus.get(202) ?? 0).toBeGreaterThan(0);

@@ -63,7 +63,14 @@ afterAll(async () => {
 async function deadLetters(): Promise<string> {
   const sqs = new SQSClient({ region: stack.region, endpoint: stack.endpoints.sqs, credentials: LOCAL_CREDENTIALS });
   try {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.deadLetter, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], VisibilityTimeout: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queues.deadLetter,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ["All"],
+        VisibilityTimeout: 0,
+      }),
+    );
     return Messages.map((m) => `${m.MessageAttributes?.reason?.StringValue}: ${m.Body?.slice(0, 2000)}`).join("\n");
   } finally {
     sqs.destroy();
@@ -85,7 +92,12 @@ describe("fuzzed local stack", () => {
       { seed: FUZZ_SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
     );
     output.restore();
-    console.info(`fuzz (local stack, seed ${FUZZ_SEED}): ${details.numRuns} runs (${[...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")})`);
+    console.info(
+      `fuzz (local stack, seed ${FUZZ_SEED}): ${details.numRuns} runs (${[...byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ")})`,
+    );
     if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? "fuzz property failed");
     expect(byStatus.get(202) ?? 0).toBeGreaterThan(0);
 
@@ -93,7 +105,10 @@ describe("fuzzed local stack", () => {
     const queues = await waitFor(
       async () => {
         const health = await stack.health();
-        const sqs = health.emulators.sqs as { alerts?: { visible: number; inFlight: number }; deadLetter?: { visible: number; inFlight: number } };
+        const sqs = health.emulators.sqs as {
+          alerts?: { visible: number; inFlight: number };
+          deadLetter?: { visible: number; inFlight: number };
+        };
         return sqs.alerts && sqs.alerts.visible === 0 && sqs.alerts.inFlight === 0 ? sqs : undefined;
       },
       60_000,
@@ -101,7 +116,8 @@ describe("fuzzed local stack", () => {
     );
     expect(queues.deadLetter, await deadLetters()).toMatchObject({ visible: 0, inFlight: 0 });
 
-    const outbox = stack.pagerDuty.mode === "dry-run" && existsSync(stack.pagerDuty.outbox) ? readFileSync(stack.pagerDuty.outbox, "utf8") : "";
+    const outbox =
+      stack.pagerDuty.mode === "dry-run" && existsSync(stack.pagerDuty.outbox) ? readFileSync(stack.pagerDuty.outbox, "utf8") : "";
     expect(outbox.length).toBeGreaterThan(0);
     for (const [where, text] of [
       ["the console", printed.join("\n")],

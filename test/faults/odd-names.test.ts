@@ -15,7 +15,9 @@ function messageWithName(key: string, name: string): string {
   const base = alertAt(key, "firing", 0);
   const text = JSON.stringify({ ...base, labels: { ...base.labels, team: "core" }, details: { ...base.details, n: 1 } });
   const quoted = JSON.stringify(name);
-  return text.replace('"labels":{', `"labels":{${quoted}:"odd",`).replace('"details":{', `"details":{${quoted}:{"__proto__":{"polluted":true}},`);
+  return text
+    .replace('"labels":{', `"labels":{${quoted}:"odd",`)
+    .replace('"details":{', `"details":{${quoted}:{"__proto__":{"polluted":true}},`);
 }
 
 describe("names of any spelling are data", () => {
@@ -30,7 +32,8 @@ describe("names of any spelling are data", () => {
       const outcome = await h.router().handleAlert(alert, Date.now() + 5_000);
       expect(outcome).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
       expect(h.fake.triggerCount(key)).toBe(1);
-      const sent = (h.fake.events.find((e) => e.dedupKey === key)!.event as { payload: { custom_details: Record<string, unknown> } }).payload.custom_details;
+      const sent = (h.fake.events.find((e) => e.dedupKey === key)!.event as { payload: { custom_details: Record<string, unknown> } })
+        .payload.custom_details;
       expect(Object.hasOwn(sent, name)).toBe(true);
       expect((sent.labels as Record<string, string>)[name]).toBe("odd");
 

@@ -20,7 +20,9 @@ describe("the sweep delivers what the table owes PagerDuty", () => {
     // What a router that was killed right after its first write leaves behind.
     await h.store.record(alertAt(key, "firing", 0), new Date());
     expect((await h.store.get(key))?.watch).toBe("owed");
-    expect(pagerDutySentences((await h.store.get(key))!, new Date()).join(" ")).toMatch(/is owed to PagerDuty: .* the sweep delivers it from this record after the grace period/);
+    expect(pagerDutySentences((await h.store.get(key))!, new Date()).join(" ")).toMatch(
+      /is owed to PagerDuty: .* the sweep delivers it from this record after the grace period/,
+    );
 
     const early = await sweep(60_000);
     expect(early.recovered).toBe(0);
@@ -32,7 +34,9 @@ describe("the sweep delivers what the table owes PagerDuty", () => {
     const state = await h.store.get(key);
     expect(state).toMatchObject({ told: { action: "trigger" }, recovered: 1 });
     expect(state?.watch).toBeUndefined();
-    expect(pagerDutySentences(state!, new Date()).join(" ")).toMatch(/The sweep delivered 1 change of this problem that its queue message had not/);
+    expect(pagerDutySentences(state!, new Date()).join(" ")).toMatch(
+      /The sweep delivered 1 change of this problem that its queue message had not/,
+    );
 
     // Nothing is owed any more: the next sweep and the late message itself change nothing.
     expect((await sweep(0)).recovered).toBe(0);

@@ -90,7 +90,17 @@ function notification(mode: string, instance: string, status: "firing" | "resolv
     commonLabels: labels,
     commonAnnotations: {},
     externalURL: "http://am.test",
-    alerts: [{ status, labels, annotations: { summary: `${mode} ${instance}` }, startsAt, endsAt: endsAt ?? "0001-01-01T00:00:00Z", generatorURL: "http://prom.test", fingerprint: fingerprintOf(mode, instance) }],
+    alerts: [
+      {
+        status,
+        labels,
+        annotations: { summary: `${mode} ${instance}` },
+        startsAt,
+        endsAt: endsAt ?? "0001-01-01T00:00:00Z",
+        generatorURL: "http://prom.test",
+        fingerprint: fingerprintOf(mode, instance),
+      },
+    ],
   });
 }
 const fingerprintOf = (mode: string, instance: string) => Buffer.from(`${mode}/${instance}`).toString("hex").slice(-16).padStart(16, "0");
@@ -102,17 +112,29 @@ async function post(body: string): Promise<void> {
 }
 
 async function owedInTable(): Promise<string[]> {
-  const doc = documentClient(new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }));
+  const doc = documentClient(
+    new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }),
+  );
   const owed: string[] = [];
   for await (const page of paginateScan({ client: doc }, { TableName: stack.tables.state })) {
-    for (const item of page.Items ?? []) if (item.watch === "owed" || item.watch === "reresolve" || item.delivery) owed.push(`${item.dedupKey as string} (${(item.watch as string) ?? "claimed"})`);
+    for (const item of page.Items ?? [])
+      if (item.watch === "owed" || item.watch === "reresolve" || item.delivery)
+        owed.push(`${item.dedupKey as string} (${(item.watch as string) ?? "claimed"})`);
   }
   return owed;
 }
 
 async function statusesInTable(dedupKeys: readonly string[]): Promise<(string | undefined)[]> {
-  const doc = documentClient(new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }));
-  return Promise.all(dedupKeys.map(async (dedupKey) => (await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }))).Item?.status as string | undefined));
+  const doc = documentClient(
+    new DynamoDBClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.dynamodb }),
+  );
+  return Promise.all(
+    dedupKeys.map(
+      async (dedupKey) =>
+        (await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }))).Item?.status as
+          string | undefined,
+    ),
+  );
 }
 
 interface Verdict {
@@ -135,17 +157,22 @@ function judge(mode: (typeof MODES)[number], kind: "across" | "inside", dedupKey
   const lateTriggers = after.filter((event) => event.action === "trigger").length;
   if (incidents.some((incident) => incident.status !== "resolved")) violations.push("an incident is left open");
   if (kind === "across") {
-    if (events[0]?.action !== "trigger" || events[0].effect !== "opened") violations.push(`first event ${events[0]?.action}/${events[0]?.effect}, not an opening trigger`);
+    if (events[0]?.action !== "trigger" || events[0].effect !== "opened")
+      violations.push(`first event ${events[0]?.action}/${events[0]?.effect}, not an opening trigger`);
     if (firstResolve === -1) violations.push("never resolved");
-    if (events.slice(0, Math.max(firstResolve, 0)).some((event) => event.action !== "trigger")) violations.push("a resolve before the incident opened");
+    if (events.slice(0, Math.max(firstResolve, 0)).some((event) => event.action !== "trigger"))
+      violations.push("a resolve before the incident opened");
     if (!mode.late && lateTriggers > 0) violations.push(`${lateTriggers} triggers after the resolve`);
     if (!mode.late && incidents.length !== 1) violations.push(`${incidents.length} incidents`);
   } else {
     // Over before PagerDuty could be told: not paged after the fact. Only a trigger PagerDuty may
     // have processed during the fault can have opened an incident, and then it was resolved.
     const couldLand = mode.late || mode.name === "lost";
-    if (!couldLand && incidents.length > 0) violations.push(`${incidents.length} incidents for a problem over before PagerDuty was back: ` +
-      `${events.map((e) => `${e.action}/${e.effect}@${e.receivedAt % 100_000}`).join(" ")}`);
+    if (!couldLand && incidents.length > 0)
+      violations.push(
+        `${incidents.length} incidents for a problem over before PagerDuty was back: ` +
+          `${events.map((e) => `${e.action}/${e.effect}@${e.receivedAt % 100_000}`).join(" ")}`,
+      );
   }
   return {
     mode: mode.name,
@@ -159,70 +186,104 @@ function judge(mode: (typeof MODES)[number], kind: "across" | "inside", dedupKey
 }
 
 describe("PagerDuty faults on the local stack", () => {
-  it("keeps every problem's order through 500, 429, slow, reset, hang and 400, and leaves nothing open or owed", { timeout: 180_000 }, async () => {
-    const start = Date.now();
-    const at = (ms: number) => new Date(start + ms).toISOString();
-    for (const mode of MODES) fake.failWhile((request) => request.routingKey === keyFor(mode.name), mode.fault);
+  it(
+    "keeps every problem's order through 500, 429, slow, reset, hang and 400, and leaves nothing open or owed",
+    { timeout: 180_000 },
+    async () => {
+      const start = Date.now();
+      const at = (ms: number) => new Date(start + ms).toISOString();
+      for (const mode of MODES) fake.failWhile((request) => request.routingKey === keyFor(mode.name), mode.fault);
 
-    // Problems firing inside the fault: some resolve inside it too, the others after recovery.
-    for (const mode of MODES) {
-      for (let i = 0; i < ACROSS; i += 1) await post(notification(mode.name, `across-${i}`, "firing", at(0)));
-      for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "firing", at(0)));
-    }
-    for (let i = 0; i < 4; i += 1) await post(notification("refused", `refused-${i}`, "firing", at(0)));
-    await sleep(6_000);
-    for (const mode of MODES) for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "resolved", at(0), at(5_000)));
-    // The queue keeps flowing during the fault: these resolves are recorded while PagerDuty is still failing.
-    const insideKeys = MODES.flatMap((mode) => Array.from({ length: INSIDE }, (_, i) => dedupKeyOf(mode.name, `inside-${i}`)));
-    await waitFor(async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"), Math.max(1_000, start + FAULT_MS - Date.now() - 500), "the resolves that came during the fault to be recorded before it ends").catch(async (error: Error) => {
-      const statuses = await statusesInTable(insideKeys);
-      throw new Error(`${error.message}: not yet resolved: ` +
-        `${insideKeys.filter((_key, i) => statuses[i] !== "resolved").join(", ")} (poller ` +
-        `${JSON.stringify(stack && (await stack.health()).poller)})`);
-    });
+      // Problems firing inside the fault: some resolve inside it too, the others after recovery.
+      for (const mode of MODES) {
+        for (let i = 0; i < ACROSS; i += 1) await post(notification(mode.name, `across-${i}`, "firing", at(0)));
+        for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "firing", at(0)));
+      }
+      for (let i = 0; i < 4; i += 1) await post(notification("refused", `refused-${i}`, "firing", at(0)));
+      await sleep(6_000);
+      for (const mode of MODES)
+        for (let i = 0; i < INSIDE; i += 1) await post(notification(mode.name, `inside-${i}`, "resolved", at(0), at(5_000)));
+      // The queue keeps flowing during the fault: these resolves are recorded while PagerDuty is still failing.
+      const insideKeys = MODES.flatMap((mode) => Array.from({ length: INSIDE }, (_, i) => dedupKeyOf(mode.name, `inside-${i}`)));
+      await waitFor(
+        async () => (await statusesInTable(insideKeys)).every((status) => status === "resolved"),
+        Math.max(1_000, start + FAULT_MS - Date.now() - 500),
+        "the resolves that came during the fault to be recorded before it ends",
+      ).catch(async (error: Error) => {
+        const statuses = await statusesInTable(insideKeys);
+        throw new Error(
+          `${error.message}: not yet resolved: ` +
+            `${insideKeys.filter((_key, i) => statuses[i] !== "resolved").join(", ")} (poller ` +
+            `${JSON.stringify(stack && (await stack.health()).poller)})`,
+        );
+      });
 
-    await sleep(Math.max(0, start + FAULT_MS - Date.now()));
-    fake.recover();
-    const recoveredAt = Date.now();
+      await sleep(Math.max(0, start + FAULT_MS - Date.now()));
+      fake.recover();
+      const recoveredAt = Date.now();
 
-    // Everything owed reaches PagerDuty quickly: each problem that fired across the fault is open there before its resolve is sent.
-    const acrossKeys = MODES.flatMap((mode) => Array.from({ length: ACROSS }, (_, i) => dedupKeyOf(mode.name, `across-${i}`)));
-    await waitFor(() => acrossKeys.every((key) => fake.openIncidents().some((incident) => incident.dedupKey === key)), RESOLVE_AFTER_RECOVERY_MS, "every problem firing across the fault to be open at PagerDuty");
-    const recoveryMs = Math.max(...acrossKeys.map((key) => fake.events.find((event) => event.dedupKey === key && event.effect === "opened")!.receivedAt)) - recoveredAt;
+      // Everything owed reaches PagerDuty quickly: each problem that fired across the fault is open there before its resolve is sent.
+      const acrossKeys = MODES.flatMap((mode) => Array.from({ length: ACROSS }, (_, i) => dedupKeyOf(mode.name, `across-${i}`)));
+      await waitFor(
+        () => acrossKeys.every((key) => fake.openIncidents().some((incident) => incident.dedupKey === key)),
+        RESOLVE_AFTER_RECOVERY_MS,
+        "every problem firing across the fault to be open at PagerDuty",
+      );
+      const recoveryMs =
+        Math.max(...acrossKeys.map((key) => fake.events.find((event) => event.dedupKey === key && event.effect === "opened")!.receivedAt)) -
+        recoveredAt;
 
-    await sleep(Math.max(0, recoveredAt + RESOLVE_AFTER_RECOVERY_MS - Date.now()));
-    for (const mode of MODES) for (let i = 0; i < ACROSS; i += 1) await post(notification(mode.name, `across-${i}`, "resolved", at(0), new Date().toISOString()));
+      await sleep(Math.max(0, recoveredAt + RESOLVE_AFTER_RECOVERY_MS - Date.now()));
+      for (const mode of MODES)
+        for (let i = 0; i < ACROSS; i += 1) await post(notification(mode.name, `across-${i}`, "resolved", at(0), new Date().toISOString()));
 
-    // Settled: every resolve in, re-resolves sent, nothing owed or claimed in the table.
-    await waitFor(async () => fake.openIncidents().length === 0 && (await owedInTable()).length === 0, 60_000, "nothing open at PagerDuty and nothing owed").catch(async (error: Error) => {
-      throw new Error(`${error.message}: open ` +
-        `${JSON.stringify(fake.openIncidents().map((i) => i.dedupKey))}; owed ${JSON.stringify(await owedInTable())}`);
-    });
-    // Slow-mode events sent just before recovery land up to 12 s later: let them, then settle again.
-    await sleep(13_000);
-    await waitFor(async () => fake.openIncidents().length === 0 && (await owedInTable()).length === 0, 30_000, "late events closed again");
+      // Settled: every resolve in, re-resolves sent, nothing owed or claimed in the table.
+      await waitFor(
+        async () => fake.openIncidents().length === 0 && (await owedInTable()).length === 0,
+        60_000,
+        "nothing open at PagerDuty and nothing owed",
+      ).catch(async (error: Error) => {
+        throw new Error(
+          `${error.message}: open ` +
+            `${JSON.stringify(fake.openIncidents().map((i) => i.dedupKey))}; owed ${JSON.stringify(await owedInTable())}`,
+        );
+      });
+      // Slow-mode events sent just before recovery land up to 12 s later: let them, then settle again.
+      await sleep(13_000);
+      await waitFor(
+        async () => fake.openIncidents().length === 0 && (await owedInTable()).length === 0,
+        30_000,
+        "late events closed again",
+      );
 
-    const verdicts = MODES.flatMap((mode) => [
-      ...Array.from({ length: ACROSS }, (_, i) => judge(mode, "across", dedupKeyOf(mode.name, `across-${i}`))),
-      ...Array.from({ length: INSIDE }, (_, i) => judge(mode, "inside", dedupKeyOf(mode.name, `inside-${i}`))),
-    ]);
-    const table = MODES.flatMap((mode) =>
-      (["across", "inside"] as const).map((kind) => {
-        const rows = verdicts.filter((verdict) => verdict.mode === mode.name && verdict.kind === kind);
-        const sum = (field: "triggers" | "resolves" | "incidents" | "lateTriggers") => rows.reduce((total, row) => total + row[field], 0);
-        return `${mode.name.padEnd(8)} ${kind.padEnd(7)} pairs ${rows.length}  triggers ${sum("triggers")}  ` +
-          `resolves ${sum("resolves")}  incidents ${sum("incidents")}  late ${sum("lateTriggers")}  ` +
-          `violations ${rows.reduce((n, row) => n + row.violations.length, 0)}`;
-      }),
-    );
-    console.log(`fault suite (faults ${FAULT_MS / 1000} s; owed events delivered ${recoveryMs} ms after recovery):\n${table.join("\n")}`);
-    expect(verdicts.filter((verdict) => verdict.violations.length > 0)).toEqual([]);
+      const verdicts = MODES.flatMap((mode) => [
+        ...Array.from({ length: ACROSS }, (_, i) => judge(mode, "across", dedupKeyOf(mode.name, `across-${i}`))),
+        ...Array.from({ length: INSIDE }, (_, i) => judge(mode, "inside", dedupKeyOf(mode.name, `inside-${i}`))),
+      ]);
+      const table = MODES.flatMap((mode) =>
+        (["across", "inside"] as const).map((kind) => {
+          const rows = verdicts.filter((verdict) => verdict.mode === mode.name && verdict.kind === kind);
+          const sum = (field: "triggers" | "resolves" | "incidents" | "lateTriggers") => rows.reduce((total, row) => total + row[field], 0);
+          return (
+            `${mode.name.padEnd(8)} ${kind.padEnd(7)} pairs ${rows.length}  triggers ${sum("triggers")}  ` +
+            `resolves ${sum("resolves")}  incidents ${sum("incidents")}  late ${sum("lateTriggers")}  ` +
+            `violations ${rows.reduce((n, row) => n + row.violations.length, 0)}`
+          );
+        }),
+      );
+      console.log(`fault suite (faults ${FAULT_MS / 1000} s; owed events delivered ${recoveryMs} ms after recovery):\n${table.join("\n")}`);
+      expect(verdicts.filter((verdict) => verdict.violations.length > 0)).toEqual([]);
 
-    // The refused key: never at PagerDuty, each in the DLQ with PagerDuty's reason.
-    const sqs = new SQSClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.sqs });
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.deadLetter, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }));
-    expect(Messages.map((message) => message.MessageAttributes?.reason?.StringValue)).toEqual(Array(4).fill(expect.stringMatching(/^PagerDuty rejected the trigger: 400 .*routing_key/)));
-    expect(fake.events.filter((event) => event.routingKey === REFUSED_KEY)).toEqual([]);
-    expect(recoveryMs).toBeLessThan(RESOLVE_AFTER_RECOVERY_MS);
-  });
+      // The refused key: never at PagerDuty, each in the DLQ with PagerDuty's reason.
+      const sqs = new SQSClient({ region: stack.region, credentials: TEST_CREDENTIALS, endpoint: stack.endpoints.sqs });
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queues.deadLetter, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+      );
+      expect(Messages.map((message) => message.MessageAttributes?.reason?.StringValue)).toEqual(
+        Array(4).fill(expect.stringMatching(/^PagerDuty rejected the trigger: 400 .*routing_key/)),
+      );
+      expect(fake.events.filter((event) => event.routingKey === REFUSED_KEY)).toEqual([]);
+      expect(recoveryMs).toBeLessThan(RESOLVE_AFTER_RECOVERY_MS);
+    },
+  );
 });

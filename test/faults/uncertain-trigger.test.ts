@@ -65,13 +65,19 @@ describe("a trigger PagerDuty processes after its resolve", () => {
     expect(await router.handleAlert(alertAt(key, "resolved", 2), soon())).toMatchObject({ outcome: "retry" });
     h.fake.recover();
     // Whichever message comes back first brings PagerDuty what is owed now: a resolve (in case a trigger reached it), no trigger.
-    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"], unpaged: true });
+    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({
+      outcome: "delivered",
+      actions: ["resolve"],
+      unpaged: true,
+    });
     expect(await router.handleAlert(alertAt(key, "resolved", 2), soon())).toMatchObject({ outcome: "deduplicated" });
     expect(h.fake.triggerCount(key)).toBe(0);
     expect(h.fake.incidents().filter((i) => i.dedupKey === key)).toEqual([]);
     const state = await h.store.get(key);
     expect(state?.unpaged).toBe(1);
-    expect(pagerDutySentences(state!, new Date()).join(" ")).toMatch(/1 firing episode of this problem was over before PagerDuty could be reached: not paged/);
+    expect(pagerDutySentences(state!, new Date()).join(" ")).toMatch(
+      /1 firing episode of this problem was over before PagerDuty could be reached: not paged/,
+    );
   });
 
   it("does not send a trigger again once its problem resolved while it was failing", async () => {
@@ -88,7 +94,11 @@ describe("a trigger PagerDuty processes after its resolve", () => {
     });
     const router = h.router({ deliver: createPagerDutyDeliver(client, async () => ROUTING_KEYS.default!) });
     h.fake.failNext(1, { status: 503 });
-    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"], unpaged: true });
+    expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toMatchObject({
+      outcome: "delivered",
+      actions: ["resolve"],
+      unpaged: true,
+    });
     expect(h.fake.triggerCount(key)).toBe(0);
     expect(h.fake.incidents().filter((incident) => incident.dedupKey === key)).toEqual([]);
   });

@@ -31,22 +31,32 @@ console.log(JSON.stringify({ handler: typeof module.handler, seen }));
 `;
 
 describe("cold start: what an entry loads at import", () => {
-  it.each(KINDS)("%s loads neither Secrets Manager, Powertools parameters nor CloudFormation until one is needed", (kind) => {
-    const child = spawnSync(NODE, ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", RECORD_IMPORTS, pathToFileURL(FUNCTION_ENTRIES[kind]).href], {
-      cwd: PROJECT_ROOT,
-      env: ENV,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(child.stderr).toBe("");
-    const { handler, seen } = JSON.parse(child.stdout) as { handler: string; seen: string[] };
-    expect(handler).toBe("function");
-    // Sanity: the recorder sees the SDK clients the entry does need at once.
-    expect(seen.some((url) => url.includes("/@aws-sdk/client-sqs/") || url.includes("/@aws-sdk/client-dynamodb/"))).toBe(true);
-    // Powertools' error classes (one small file, no imports) are what `instanceof` checks need at once.
-    const lazy = seen.filter((url) => /\/@aws-sdk\/client-(secrets-manager|cloudformation)\/|\/@aws-lambda-powertools\/parameters\/(?!lib\/esm\/errors\.js$)/.test(url));
-    expect(lazy).toEqual([]);
-  }, 60_000);
+  it.each(KINDS)(
+    "%s loads neither Secrets Manager, Powertools parameters nor CloudFormation until one is needed",
+    (kind) => {
+      const child = spawnSync(
+        NODE,
+        ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", RECORD_IMPORTS, pathToFileURL(FUNCTION_ENTRIES[kind]).href],
+        {
+          cwd: PROJECT_ROOT,
+          env: ENV,
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(child.stderr).toBe("");
+      const { handler, seen } = JSON.parse(child.stdout) as { handler: string; seen: string[] };
+      expect(handler).toBe("function");
+      // Sanity: the recorder sees the SDK clients the entry does need at once.
+      expect(seen.some((url) => url.includes("/@aws-sdk/client-sqs/") || url.includes("/@aws-sdk/client-dynamodb/"))).toBe(true);
+      // Powertools' error classes (one small file, no imports) are what `instanceof` checks need at once.
+      const lazy = seen.filter((url) =>
+        /\/@aws-sdk\/client-(secrets-manager|cloudformation)\/|\/@aws-lambda-powertools\/parameters\/(?!lib\/esm\/errors\.js$)/.test(url),
+      );
+      expect(lazy).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe("cold start: the deployed bundles", () => {
@@ -54,17 +64,25 @@ describe("cold start: the deployed bundles", () => {
   const outdir = mkdtempSync(join(tmpdir(), "alert-relay-cold-load-"));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it.each(KINDS)("%s carries its SDK clients, loads with no node_modules beside it, and stays within 500 KB", async (kind) => {
-    const file = join(outdir, kind, "index.mjs");
-    await build({ ...esbuildOptions(kind, file), logLevel: "error" });
-    expect(statSync(file).size).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
-    const child = spawnSync(NODE, ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(file).href], {
-      cwd: outdir,
-      env: ENV,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(child.stderr).toBe("");
-    expect(child.stdout.trim()).toBe("function");
-  }, 60_000);
+  it.each(KINDS)(
+    "%s carries its SDK clients, loads with no node_modules beside it, and stays within 500 KB",
+    async (kind) => {
+      const file = join(outdir, kind, "index.mjs");
+      await build({ ...esbuildOptions(kind, file), logLevel: "error" });
+      expect(statSync(file).size).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
+      const child = spawnSync(
+        NODE,
+        ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(file).href],
+        {
+          cwd: outdir,
+          env: ENV,
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(child.stderr).toBe("");
+      expect(child.stdout.trim()).toBe("function");
+    },
+    60_000,
+  );
 });

@@ -74,9 +74,15 @@ function envOf(s: Synthesized, fn: { node: unknown }): Record<string, unknown> {
 describe("functions from the registry", () => {
   it("deploys one function per registered adapter, plus the PagerDuty-compatible ingest, the router and the sweep", () => {
     expect(functionsOf(base)).toHaveLength(adapters.length + 3);
-    expect(envOf(base, base.stack.pagerDutyEvents.fn)).toMatchObject({ ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)), WEBHOOK_TOKEN_SECRET: refTo(base.id(base.stack.webhookToken)) });
+    expect(envOf(base, base.stack.pagerDutyEvents.fn)).toMatchObject({
+      ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)),
+      WEBHOOK_TOKEN_SECRET: refTo(base.id(base.stack.webhookToken)),
+    });
     for (const adapter of adapters) {
-      expect(envOf(base, base.stack.adapterFunctions.get(adapter.name)!.fn)).toMatchObject({ ADAPTER_NAME: adapter.name, ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)) });
+      expect(envOf(base, base.stack.adapterFunctions.get(adapter.name)!.fn)).toMatchObject({
+        ADAPTER_NAME: adapter.name,
+        ALERTS_QUEUE_URL: refTo(base.id(base.stack.storage.alertsQueue)),
+      });
     }
   });
 
@@ -86,7 +92,13 @@ describe("functions from the registry", () => {
         Runtime: "nodejs24.x",
         Architectures: ["arm64"],
         Handler: "index.handler",
-        Environment: { Variables: { NODE_OPTIONS: "--enable-source-maps", POWERTOOLS_SERVICE_NAME: "alert-relay", POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE } },
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: "--enable-source-maps",
+            POWERTOOLS_SERVICE_NAME: "alert-relay",
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          },
+        },
         // Lambda's own START/REPORT records (≈450 bytes an invocation) stay out: its Duration and Errors metrics carry them (issue 15).
         LoggingConfig: { LogFormat: "JSON", SystemLogLevel: "WARN", LogGroup: { Ref: expect.any(String) } },
       });
@@ -100,7 +112,8 @@ describe("functions from the registry", () => {
     expect(router).toMatchObject({ Timeout: PIPELINE.routerTimeoutSeconds, MemorySize: 512 });
     const sweep = base.json.Resources[base.id(base.stack.sweep.fn)]!.Properties!;
     expect(sweep.Timeout as number).toBeLessThan(PIPELINE.sweepIntervalSeconds);
-    for (const [, fn] of functionsOf(base)) expect(fn.Properties).toMatchObject({ MemorySize: expect.any(Number), Timeout: expect.any(Number) });
+    for (const [, fn] of functionsOf(base))
+      expect(fn.Properties).toMatchObject({ MemorySize: expect.any(Number), Timeout: expect.any(Number) });
   });
 
   it("gives a new adapter its function, route and output with no infra edit", () => {
@@ -127,7 +140,11 @@ describe("ingress", () => {
       const [, route] = routes.find(([, r]) => r.Properties?.RouteKey === `POST /webhooks/${adapter.name}`)!;
       const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
       const integration = base.json.Resources[integrationId]!;
-      expect(integration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0", IntegrationUri: arnOf(base.id(base.stack.adapterFunctions.get(adapter.name)!.fn)) });
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: "AWS_PROXY",
+        PayloadFormatVersion: "2.0",
+        IntegrationUri: arnOf(base.id(base.stack.adapterFunctions.get(adapter.name)!.fn)),
+      });
     }
   });
 
@@ -136,7 +153,11 @@ describe("ingress", () => {
     for (const routeKey of ["POST /v2/enqueue", "POST /v2/change/enqueue"]) {
       const [, route] = routes.find(([, r]) => r.Properties?.RouteKey === routeKey)!;
       const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)![1]!;
-      expect(base.json.Resources[integrationId]!.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0", IntegrationUri: arnOf(base.id(base.stack.pagerDutyEvents.fn)) });
+      expect(base.json.Resources[integrationId]!.Properties).toMatchObject({
+        IntegrationType: "AWS_PROXY",
+        PayloadFormatVersion: "2.0",
+        IntegrationUri: arnOf(base.id(base.stack.pagerDutyEvents.fn)),
+      });
     }
     expect(JSON.stringify(base.json.Outputs![STACK_OUTPUTS.pagerDutyEventsUrl]!.Value)).toContain("v2/enqueue");
   });
@@ -146,14 +167,21 @@ describe("ingress", () => {
       StageName: "$default",
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      AccessLogSettings: { DestinationArn: arnOf(base.id(base.stack.ingress.accessLogs)), Format: Match.stringLikeRegexp("\\$context.requestId") },
+      AccessLogSettings: {
+        DestinationArn: arnOf(base.id(base.stack.ingress.accessLogs)),
+        Format: Match.stringLikeRegexp("\\$context.requestId"),
+      },
     });
   });
 
   it("subscribes every sns adapter to the KMS-encrypted, HTTPS-only alarm topic, with a DLQ", () => {
     const topicId = base.id(base.stack.ingress.alarmTopic.topic);
-    expect(base.json.Resources[topicId]!.Properties).toMatchObject({ KmsMasterKeyId: arnOf(base.id(base.stack.node.findChild("TopicKey"))) });
-    const subscriptions = ofType(base.json, "AWS::SNS::Subscription").filter(([, s]) => JSON.stringify(s.Properties?.TopicArn).includes(topicId));
+    expect(base.json.Resources[topicId]!.Properties).toMatchObject({
+      KmsMasterKeyId: arnOf(base.id(base.stack.node.findChild("TopicKey"))),
+    });
+    const subscriptions = ofType(base.json, "AWS::SNS::Subscription").filter(([, s]) =>
+      JSON.stringify(s.Properties?.TopicArn).includes(topicId),
+    );
     expect(subscriptions).toHaveLength(using("sns").length);
     for (const [, subscription] of subscriptions) {
       expect(subscription.Properties).toMatchObject({ Protocol: "lambda", RedrivePolicy: { deadLetterTargetArn: expect.anything() } });
@@ -164,8 +192,14 @@ describe("ingress", () => {
     const policies = ofType(base.json, "AWS::SNS::TopicPolicy");
     expect(policies).toHaveLength(2);
     for (const [, policy] of policies) {
-      const statements = (policy.Properties!.PolicyDocument as { Statement: { Effect: string; Condition?: Record<string, Record<string, unknown>>; Principal?: unknown }[] }).Statement;
-      expect(statements).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
+      const statements = (
+        policy.Properties!.PolicyDocument as {
+          Statement: { Effect: string; Condition?: Record<string, Record<string, unknown>>; Principal?: unknown }[];
+        }
+      ).Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      );
       const cloudwatch = statements.find((statement) => JSON.stringify(statement.Principal).includes("cloudwatch.amazonaws.com"))!;
       expect(cloudwatch.Condition).toMatchObject({ StringEquals: { "aws:SourceAccount": refTo("AWS::AccountId") } });
     }
@@ -173,9 +207,12 @@ describe("ingress", () => {
   });
 
   it("lets CloudWatch alarm actions invoke the invoke-capable adapters, from this account only", () => {
-    const permissions = ofType(base.json, "AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "lambda.alarms.cloudwatch.amazonaws.com");
+    const permissions = ofType(base.json, "AWS::Lambda::Permission").filter(
+      ([, p]) => p.Properties?.Principal === "lambda.alarms.cloudwatch.amazonaws.com",
+    );
     expect(permissions).toHaveLength(using("invoke").length);
-    for (const [, permission] of permissions) expect(permission.Properties).toMatchObject({ SourceAccount: refTo("AWS::AccountId"), Action: "lambda:InvokeFunction" });
+    for (const [, permission] of permissions)
+      expect(permission.Properties).toMatchObject({ SourceAccount: refTo("AWS::AccountId"), Action: "lambda:InvokeFunction" });
   });
 
   it("has no alarm state change rule unless asked", () => {
@@ -195,7 +232,9 @@ describe("queue and tables", () => {
       RedrivePolicy: { deadLetterTargetArn: arnOf(base.id(deadLetterQueue)), maxReceiveCount: PIPELINE.maxReceiveCount },
       VisibilityTimeout: PIPELINE.visibilityTimeoutSeconds,
     });
-    expect(base.json.Resources[base.id(deadLetterQueue)]!.Properties).toMatchObject({ MessageRetentionPeriod: Duration.days(14).toSeconds() });
+    expect(base.json.Resources[base.id(deadLetterQueue)]!.Properties).toMatchObject({
+      MessageRetentionPeriod: Duration.days(14).toSeconds(),
+    });
   });
 
   it("keeps the visibility timeout at least 6× the router's timeout", () => {
@@ -224,7 +263,13 @@ describe("queue and tables", () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
-      GlobalSecondaryIndexes: [{ IndexName: STATE_TABLE.watchIndex, KeySchema: STATE_TABLE.globalSecondaryIndexes[0]!.KeySchema, Projection: { ProjectionType: "KEYS_ONLY" } }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: STATE_TABLE.watchIndex,
+          KeySchema: STATE_TABLE.globalSecondaryIndexes[0]!.KeySchema,
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
+      ],
       DeletionProtectionEnabled: true,
     });
   });
@@ -242,7 +287,10 @@ describe("queue and tables", () => {
 });
 
 describe("least privilege", () => {
-  const allStatements = (s: Synthesized) => ofType(s.json, "AWS::IAM::Policy").flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+  const allStatements = (s: Synthesized) =>
+    ofType(s.json, "AWS::IAM::Policy").flatMap(
+      ([, p]) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
 
   it("attaches no managed policies and grants no wildcard actions", () => {
     for (const [, role] of ofType(base.json, "AWS::IAM::Role")) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
@@ -251,66 +299,82 @@ describe("least privilege", () => {
     }
   });
 
-  it("lets an adapter send to the alerts queue (and its failure queue when " +
-    "invoked asynchronously), read its token, and nothing else", () => {
-    const { alertsQueue, adapterFailureQueue } = base.stack.storage;
-    for (const adapter of adapters) {
-      const fn = base.stack.adapterFunctions.get(adapter.name)!;
-      const statements = statementsOf(base.json, base.id(fn.role));
-      const actions = statements.flatMap(actionsOf);
-      expect(actions.filter((action) => action.startsWith("dynamodb:"))).toEqual([]);
-      const sendTargets = statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf);
-      const allowed = [arnOf(base.id(alertsQueue)), ...(isInvokedAsynchronously(adapter) ? [arnOf(base.id(adapterFailureQueue!))] : [])];
-      expect(sendTargets).toEqual(expect.arrayContaining(allowed));
-      expect(sendTargets).toHaveLength(allowed.length);
-      expect(actions.filter((action) => /^sqs:(Receive|Delete|ChangeMessage)/.test(action))).toEqual([]);
-      const secrets = statements.filter((s) => actionsOf(s).some((action) => action.startsWith("secretsmanager:")));
-      if (adapter.transports.includes("http")) {
-        expect(secrets).toEqual([expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: refTo(base.id(base.stack.webhookToken)) })]);
-        expect(envOf(base, fn.fn)).toMatchObject({ WEBHOOK_TOKEN_SECRET: refTo(base.id(base.stack.webhookToken)) });
-      } else {
-        expect(secrets).toEqual([]);
+  it(
+    "lets an adapter send to the alerts queue (and its failure queue when " + "invoked asynchronously), read its token, and nothing else",
+    () => {
+      const { alertsQueue, adapterFailureQueue } = base.stack.storage;
+      for (const adapter of adapters) {
+        const fn = base.stack.adapterFunctions.get(adapter.name)!;
+        const statements = statementsOf(base.json, base.id(fn.role));
+        const actions = statements.flatMap(actionsOf);
+        expect(actions.filter((action) => action.startsWith("dynamodb:"))).toEqual([]);
+        const sendTargets = statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf);
+        const allowed = [arnOf(base.id(alertsQueue)), ...(isInvokedAsynchronously(adapter) ? [arnOf(base.id(adapterFailureQueue!))] : [])];
+        expect(sendTargets).toEqual(expect.arrayContaining(allowed));
+        expect(sendTargets).toHaveLength(allowed.length);
+        expect(actions.filter((action) => /^sqs:(Receive|Delete|ChangeMessage)/.test(action))).toEqual([]);
+        const secrets = statements.filter((s) => actionsOf(s).some((action) => action.startsWith("secretsmanager:")));
+        if (adapter.transports.includes("http")) {
+          expect(secrets).toEqual([
+            expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: refTo(base.id(base.stack.webhookToken)) }),
+          ]);
+          expect(envOf(base, fn.fn)).toMatchObject({ WEBHOOK_TOKEN_SECRET: refTo(base.id(base.stack.webhookToken)) });
+        } else {
+          expect(secrets).toEqual([]);
+        }
+        const logs = statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:")));
+        expect(logs.flatMap(resourcesOf)).toEqual([arnOf(base.id(fn.logGroup))]);
       }
-      const logs = statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:")));
-      expect(logs.flatMap(resourcesOf)).toEqual([arnOf(base.id(fn.logGroup))]);
-    }
-  });
+    },
+  );
 
   it("lets the PagerDuty-compatible ingest send to the alerts queue and read the webhook token, and nothing else", () => {
     const { alertsQueue } = base.stack.storage;
     const fn = base.stack.pagerDutyEvents;
     const statements = statementsOf(base.json, base.id(fn.role));
     const actions = statements.flatMap(actionsOf);
-    expect(actions.filter((action) => !/^(sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|secretsmanager:GetSecretValue|logs:.*)$/.test(action))).toEqual([]);
+    expect(
+      actions.filter(
+        (action) => !/^(sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|secretsmanager:GetSecretValue|logs:.*)$/.test(action),
+      ),
+    ).toEqual([]);
     expect(statements.filter((s) => actionsOf(s).includes("sqs:SendMessage")).flatMap(resourcesOf)).toEqual([arnOf(base.id(alertsQueue))]);
     expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("secretsmanager:")))).toEqual([
       expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: refTo(base.id(base.stack.webhookToken)) }),
     ]);
-    expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:"))).flatMap(resourcesOf)).toEqual([arnOf(base.id(fn.logGroup))]);
+    expect(statements.filter((s) => actionsOf(s).some((action) => action.startsWith("logs:"))).flatMap(resourcesOf)).toEqual([
+      arnOf(base.id(fn.logGroup)),
+    ]);
   });
 
-  it("lets the router consume the queue, dead-letter to the DLQ, use its tables " +
-    "and its routing keys — but not send to the alerts queue", () => {
-    const { alertsQueue, deadLetterQueue, stateTable, windowsTable } = base.stack.storage;
-    const statements = statementsOf(base.json, base.id(base.stack.router.role));
-    const on = (resource: unknown) => statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap(actionsOf);
-    expect(on(arnOf(base.id(alertsQueue)))).toEqual(expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]));
-    expect(on(arnOf(base.id(alertsQueue)))).not.toContain("sqs:SendMessage");
-    expect(on(arnOf(base.id(deadLetterQueue)))).toContain("sqs:SendMessage");
-    expect(on(arnOf(base.id(stateTable))).sort()).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
-    expect(on(arnOf(base.id(windowsTable))).every((action) => /^dynamodb:(GetItem|Query|Scan)$/.test(action))).toBe(true);
-    const secretStatement = statements.find((s) => actionsOf(s).includes("secretsmanager:GetSecretValue"))!;
-    expect(JSON.stringify(secretStatement.Resource)).toContain(":secret:alert-relay/prod/routing-keys/*");
-    expect(envOf(base, base.stack.router.fn)).toMatchObject({
-      ROUTING_KEYS_SECRET_PREFIX: "alert-relay/prod/routing-keys",
-      STATE_TABLE_NAME: refTo(base.id(stateTable)),
-      WINDOWS_TABLE_NAME: refTo(base.id(windowsTable)),
-      DLQ_URL: refTo(base.id(deadLetterQueue)),
-      MAX_RECEIVE_COUNT: String(PIPELINE.maxReceiveCount),
-      PAGERDUTY_REGION: "us",
-    });
-    expect(envOf(base, base.stack.router.fn).ROUTES_JSON).toBeUndefined();
-  });
+  it(
+    "lets the router consume the queue, dead-letter to the DLQ, use its tables " +
+      "and its routing keys — but not send to the alerts queue",
+    () => {
+      const { alertsQueue, deadLetterQueue, stateTable, windowsTable } = base.stack.storage;
+      const statements = statementsOf(base.json, base.id(base.stack.router.role));
+      const on = (resource: unknown) =>
+        statements.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap(actionsOf);
+      expect(on(arnOf(base.id(alertsQueue)))).toEqual(
+        expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]),
+      );
+      expect(on(arnOf(base.id(alertsQueue)))).not.toContain("sqs:SendMessage");
+      expect(on(arnOf(base.id(deadLetterQueue)))).toContain("sqs:SendMessage");
+      expect(on(arnOf(base.id(stateTable))).sort()).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+      expect(on(arnOf(base.id(windowsTable))).every((action) => /^dynamodb:(GetItem|Query|Scan)$/.test(action))).toBe(true);
+      const secretStatement = statements.find((s) => actionsOf(s).includes("secretsmanager:GetSecretValue"))!;
+      expect(JSON.stringify(secretStatement.Resource)).toContain(":secret:alert-relay/prod/routing-keys/*");
+      expect(envOf(base, base.stack.router.fn)).toMatchObject({
+        ROUTING_KEYS_SECRET_PREFIX: "alert-relay/prod/routing-keys",
+        STATE_TABLE_NAME: refTo(base.id(stateTable)),
+        WINDOWS_TABLE_NAME: refTo(base.id(windowsTable)),
+        DLQ_URL: refTo(base.id(deadLetterQueue)),
+        MAX_RECEIVE_COUNT: String(PIPELINE.maxReceiveCount),
+        PAGERDUTY_REGION: "us",
+      });
+      expect(envOf(base, base.stack.router.fn).ROUTES_JSON).toBeUndefined();
+    },
+  );
 
   it("lets the sweep query the watch index and read windows and keys, with no queue access at all", () => {
     const statements = statementsOf(base.json, base.id(base.stack.sweep.role));
@@ -324,10 +388,14 @@ describe("least privilege", () => {
     const text = JSON.stringify(base.json);
     for (const value of Object.values(LEAK_CANDIDATES)) expect(text).not.toContain(value);
     const logicalIds = new Set(Object.keys(base.json.Resources));
-    const suspicious = stringValues(base.json).flatMap((value) => value.match(PAGERDUTY_KEY) ?? []).filter((match) => !logicalIds.has(match));
+    const suspicious = stringValues(base.json)
+      .flatMap((value) => value.match(PAGERDUTY_KEY) ?? [])
+      .filter((match) => !logicalIds.has(match));
     expect(suspicious).toEqual([]);
     // The token secret's value is generated by Secrets Manager at deploy time.
-    base.template.hasResourceProperties("AWS::SecretsManager::Secret", { GenerateSecretString: Match.objectLike({ ExcludePunctuation: true }) });
+    base.template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: Match.objectLike({ ExcludePunctuation: true }),
+    });
   });
 });
 
@@ -356,15 +424,22 @@ describe("operations", () => {
     expect(named("queue-age-high")).toMatchObject({ MetricName: "ApproximateAgeOfOldestMessage", Threshold: 900 });
     expect(named("router-errors")).toMatchObject({ MetricName: "Errors", Namespace: "AWS/Lambda" });
     expect(named("sweep-errors")).toMatchObject({ MetricName: "Errors", Namespace: "AWS/Lambda" });
-    expect(named("malformed-windows")).toMatchObject({ MetricName: METRIC.malformedWindows, Namespace: METRICS_NAMESPACE, Dimensions: [{ Name: "service", Value: "alert-relay" }] });
+    expect(named("malformed-windows")).toMatchObject({
+      MetricName: METRIC.malformedWindows,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: "service", Value: "alert-relay" }],
+    });
     const delivery = JSON.stringify(named("pagerduty-delivery-failures").Metrics);
-    for (const fragment of [METRIC.routerOutcomes, '"Value":"retry"', '"Value":"rejected"', METRIC.deadLettered, '"Value":"exhausted"']) expect(delivery).toContain(fragment);
+    for (const fragment of [METRIC.routerOutcomes, '"Value":"retry"', '"Value":"rejected"', METRIC.deadLettered, '"Value":"exhausted"'])
+      expect(delivery).toContain(fragment);
     expect(named("adapter-failures-not-empty")).toMatchObject({ MetricName: "ApproximateNumberOfMessagesVisible" });
   });
 
   it("leaves the ops topic without a subscription when no endpoint is given", () => {
     const opsTopicId = base.id(base.stack.operations.topic);
-    expect(ofType(base.json, "AWS::SNS::Subscription").filter(([, s]) => JSON.stringify(s.Properties?.TopicArn).includes(opsTopicId))).toEqual([]);
+    expect(
+      ofType(base.json, "AWS::SNS::Subscription").filter(([, s]) => JSON.stringify(s.Properties?.TopicArn).includes(opsTopicId)),
+    ).toEqual([]);
   });
 
   it("names the dashboard after the stack and the region, so one stage in two regions does not collide", () => {
@@ -374,7 +449,17 @@ describe("operations", () => {
 
   it("charts what came in, went out, was suppressed or rejected, and what got stuck", () => {
     const body = JSON.stringify(ofType(base.json, "AWS::CloudWatch::Dashboard")[0]![1].Properties!.DashboardBody);
-    for (const metric of [METRIC.alertsAccepted, METRIC.pagerDutyEvents, METRIC.routerOutcomes, METRIC.requestsRejected, METRIC.deadLettered, "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "Duration", "Errors"]) {
+    for (const metric of [
+      METRIC.alertsAccepted,
+      METRIC.pagerDutyEvents,
+      METRIC.routerOutcomes,
+      METRIC.requestsRejected,
+      METRIC.deadLettered,
+      "ApproximateNumberOfMessagesVisible",
+      "ApproximateAgeOfOldestMessage",
+      "Duration",
+      "Errors",
+    ]) {
       expect(body).toContain(metric);
     }
     for (const source of [...adapters.map((adapter) => adapter.name), "events-v2"]) expect(body).toContain(`\\"source\\",\\"${source}\\"`);
@@ -382,7 +467,14 @@ describe("operations", () => {
 
   it("publishes the output keys the CLI reads, one webhook URL per http adapter, the token secret and the key prefix", () => {
     const outputs = Object.keys(base.json.Outputs ?? {});
-    expect(outputs).toEqual(expect.arrayContaining([...Object.values(STACK_OUTPUTS), ...using("http").map((adapter) => webhookUrlOutput(adapter.name)), "WebhookTokenSecretArn", "RoutingKeysSecretPrefix"]));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        ...Object.values(STACK_OUTPUTS),
+        ...using("http").map((adapter) => webhookUrlOutput(adapter.name)),
+        "WebhookTokenSecretArn",
+        "RoutingKeysSecretPrefix",
+      ]),
+    );
     // The root, as the CLI's `send` and the local stack descriptor have it: they append webhooks/<source>.
     const baseUrl = JSON.stringify(base.json.Outputs![STACK_OUTPUTS.webhookBaseUrl]!.Value);
     expect(baseUrl).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",/);
@@ -409,7 +501,9 @@ describe("cdk-nag", () => {
     };
     // cdk.json's validation flags turn nag's error annotations into a failed synthesis; app.ts also fails on warnings.
     expect(() => synth({}, { beforeSynth: addUnencryptedQueue })).toThrow(/AwsSolutions-SQS2/);
-    expect(collected!.findings.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["AwsSolutions-SQS2", "AwsSolutions-SQS3", "AwsSolutions-SQS4"]));
+    expect(collected!.findings.map((finding) => finding.ruleId)).toEqual(
+      expect.arrayContaining(["AwsSolutions-SQS2", "AwsSolutions-SQS3", "AwsSolutions-SQS4"]),
+    );
   });
 });
 
@@ -434,26 +528,40 @@ describe("settings", () => {
   });
 
   it("grants kms:Decrypt on the secrets' customer-managed key, through Secrets Manager only, to every function that reads a secret", () => {
-    const readers = [custom.stack.router, custom.stack.sweep, custom.stack.pagerDutyEvents, ...using("http").map((adapter) => custom.stack.adapterFunctions.get(adapter.name)!)];
+    const readers = [
+      custom.stack.router,
+      custom.stack.sweep,
+      custom.stack.pagerDutyEvents,
+      ...using("http").map((adapter) => custom.stack.adapterFunctions.get(adapter.name)!),
+    ];
     for (const reader of readers) {
       const decrypt = statementsOf(custom.json, custom.id(reader.role)).filter((statement) => actionsOf(statement).includes("kms:Decrypt"));
       expect(decrypt).toEqual([
         expect.objectContaining({
           Action: "kms:Decrypt",
           Resource: SECRETS_KEY,
-          Condition: { StringEquals: { "kms:ViaService": { "Fn::Join": ["", ["secretsmanager.", { Ref: "AWS::Region" }, ".amazonaws.com"]] } } },
+          Condition: {
+            StringEquals: { "kms:ViaService": { "Fn::Join": ["", ["secretsmanager.", { Ref: "AWS::Region" }, ".amazonaws.com"]] } },
+          },
         }),
       ]);
     }
     // Without the setting nobody gets it.
     for (const reader of [base.stack.router, base.stack.pagerDutyEvents]) {
-      expect(statementsOf(base.json, base.id(reader.role)).filter((statement) => JSON.stringify(statement.Condition ?? {}).includes("kms:ViaService"))).toEqual([]);
+      expect(
+        statementsOf(base.json, base.id(reader.role)).filter((statement) =>
+          JSON.stringify(statement.Condition ?? {}).includes("kms:ViaService"),
+        ),
+      ).toEqual([]);
     }
   });
 
   it("names the stack, secrets prefix and PagerDuty region after the stage and settings", () => {
     expect(custom.stack.stackName).toBe("alert-relay-staging");
-    expect(envOf(custom, custom.stack.router.fn)).toMatchObject({ PAGERDUTY_REGION: "eu", ROUTING_KEYS_SECRET_PREFIX: "alert-relay/staging/routing-keys" });
+    expect(envOf(custom, custom.stack.router.fn)).toMatchObject({
+      PAGERDUTY_REGION: "eu",
+      ROUTING_KEYS_SECRET_PREFIX: "alert-relay/staging/routing-keys",
+    });
     expect(envOf(custom, custom.stack.adapterFunctions.get("cloudwatch")!.fn)).toMatchObject({ CLOUDWATCH_DEFAULT_SEVERITY: "critical" });
     expect(envOf(custom, custom.stack.adapterFunctions.get("prometheus")!.fn).CLOUDWATCH_DEFAULT_SEVERITY).toBeUndefined();
   });
@@ -466,7 +574,11 @@ describe("settings", () => {
   });
 
   it("applies batching, concurrency, retention and the destroy policy", () => {
-    custom.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 50, MaximumBatchingWindowInSeconds: 2, ScalingConfig: { MaximumConcurrency: 20 } });
+    custom.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
     for (const [, table] of ofType(custom.json, "AWS::DynamoDB::Table")) {
       expect(table.DeletionPolicy).toBe("Delete");
       expect(table.Properties).toMatchObject({ DeletionProtectionEnabled: false });
@@ -482,7 +594,9 @@ describe("settings", () => {
       detail: { alarmName: [{ "anything-but": { prefix: opsAlarmPrefix("alert-relay-staging") } }] },
     });
     const targets = rule.Properties!.Targets as { Arn: unknown; DeadLetterConfig?: unknown }[];
-    expect(targets.map((target) => target.Arn)).toEqual(using("eventbridge").map((adapter) => arnOf(custom.id(custom.stack.adapterFunctions.get(adapter.name)!.fn))));
+    expect(targets.map((target) => target.Arn)).toEqual(
+      using("eventbridge").map((adapter) => arnOf(custom.id(custom.stack.adapterFunctions.get(adapter.name)!.fn))),
+    );
     for (const target of targets) expect(target.DeadLetterConfig).toBeDefined();
   });
 
@@ -493,7 +607,9 @@ describe("settings", () => {
       Endpoint: "{{resolve:secretsmanager:alert-relay/staging/ops-alarm-endpoint:SecretString:::}}",
     });
     custom.template.resourceCountIs("AWS::SecretsManager::Secret", 0);
-    expect(envOf(custom, custom.stack.adapterFunctions.get("prometheus")!.fn)).toMatchObject({ WEBHOOK_TOKEN_SECRET: "alert-relay/staging/webhook-token" });
+    expect(envOf(custom, custom.stack.adapterFunctions.get("prometheus")!.fn)).toMatchObject({
+      WEBHOOK_TOKEN_SECRET: "alert-relay/staging/webhook-token",
+    });
     const statements = statementsOf(custom.json, custom.id(custom.stack.adapterFunctions.get("prometheus")!.role));
     expect(JSON.stringify(statements)).toContain(":secret:alert-relay/staging/webhook-token-??????");
     expect(custom.findings.findings).toEqual([]);
@@ -504,9 +620,13 @@ describe("settings", () => {
     // The adapter, the PagerDuty-compatible ingest (always deployed), the router and the sweep.
     expect(functionsOf(s)).toHaveLength(4);
     s.template.resourceCountIs("AWS::ApiGatewayV2::Route", 3);
-    expect(ofType(s.json, "AWS::SNS::Subscription").map(([, sub]) => sub.Properties)).toEqual([expect.objectContaining({ Protocol: "https", Endpoint: "https://ops.example.com/cloudwatch" })]);
+    expect(ofType(s.json, "AWS::SNS::Subscription").map(([, sub]) => sub.Properties)).toEqual([
+      expect.objectContaining({ Protocol: "https", Endpoint: "https://ops.example.com/cloudwatch" }),
+    ]);
     expect(s.stack.storage.adapterFailureQueue).toBeUndefined();
-    expect(ofType(s.json, "AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "lambda.alarms.cloudwatch.amazonaws.com")).toEqual([]);
+    expect(
+      ofType(s.json, "AWS::Lambda::Permission").filter(([, p]) => p.Properties?.Principal === "lambda.alarms.cloudwatch.amazonaws.com"),
+    ).toEqual([]);
     expect(Object.keys(s.json.Outputs ?? {}).filter((key) => key.startsWith("WebhookUrl"))).toEqual([webhookUrlOutput("prometheus")]);
     expect(s.findings.findings).toEqual([]);
   });
@@ -521,7 +641,10 @@ describe("settings", () => {
           alarmStateChangeRule: "yes",
           logRetentionDays: 31,
           routerMaxConcurrency: 1,
-          routes: { routes: [{ name: "x", matchers: ["team=a"], routingKey: "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345" }], defaultRoute: { routingKey: "default" } },
+          routes: {
+            routes: [{ name: "x", matchers: ["team=a"], routingKey: "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345" }],
+            defaultRoute: { routingKey: "default" },
+          },
           opsAlarmEndpoint: `https://events.pagerduty.com/integration/${"a1".repeat(16)}/enqueue`,
           adapterSettings: { prometheus: { ALERTS_QUEUE_URL: "x" } },
           secretsKmsKeyArns: "arn:aws:kms:eu-west-1:123456789012:alias/secrets",
@@ -533,7 +656,18 @@ describe("settings", () => {
     }
     expect(error).toBeInstanceOf(SettingsError);
     const message = (error as SettingsError).message;
-    for (const fragment of ['"nagios"', "pagerDutyRegion", "alarmStateChangeRule", "logRetentionDays", "routerMaxConcurrency", "looks like a PagerDuty routing key", "opsAlarmEndpoint contains an integration key", "ALERTS_QUEUE_URL", "secretsKmsKeyArns: \"arn:aws:kms:eu-west-1:123456789012:alias/secrets\" is not a KMS key ARN", "aws kms describe-key"]) {
+    for (const fragment of [
+      '"nagios"',
+      "pagerDutyRegion",
+      "alarmStateChangeRule",
+      "logRetentionDays",
+      "routerMaxConcurrency",
+      "looks like a PagerDuty routing key",
+      "opsAlarmEndpoint contains an integration key",
+      "ALERTS_QUEUE_URL",
+      'secretsKmsKeyArns: "arn:aws:kms:eu-west-1:123456789012:alias/secrets" is not a KMS key ARN',
+      "aws kms describe-key",
+    ]) {
       expect(message).toContain(fragment);
     }
     expect(message).not.toContain("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");
@@ -541,7 +675,9 @@ describe("settings", () => {
   });
 
   it("fails synth on an adapter setting the adapter itself rejects", () => {
-    expect(() => resolveSettings({ adapterSettings: JSON.stringify({ cloudwatch: { CLOUDWATCH_DEFAULT_SEVERITY: "loud" } }) })).toThrow(/adapterSettings\.cloudwatch: .*CLOUDWATCH_DEFAULT_SEVERITY/);
+    expect(() => resolveSettings({ adapterSettings: JSON.stringify({ cloudwatch: { CLOUDWATCH_DEFAULT_SEVERITY: "loud" } }) })).toThrow(
+      /adapterSettings\.cloudwatch: .*CLOUDWATCH_DEFAULT_SEVERITY/,
+    );
   });
 });
 
@@ -561,10 +697,14 @@ describe("bundling (real, offline, local esbuild)", () => {
     for (const asset of assets) {
       const bundle = join(outdir, asset, "index.mjs");
       expect(existsSync(`${bundle}.map`)).toBe(true);
-      const child = spawnSync(join(PROJECT_ROOT, "node_modules", ".bin", "node"), ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(bundle).href], {
-        env: { PATH: process.env.PATH ?? "", ...BUNDLE_LOAD_ENV },
-        encoding: "utf8",
-      });
+      const child = spawnSync(
+        join(PROJECT_ROOT, "node_modules", ".bin", "node"),
+        ["--input-type=module", "-e", "console.log(typeof (await import(process.argv[1])).handler)", pathToFileURL(bundle).href],
+        {
+          env: { PATH: process.env.PATH ?? "", ...BUNDLE_LOAD_ENV },
+          encoding: "utf8",
+        },
+      );
       expect(child.stderr).toBe("");
       expect(child.stdout.trim()).toBe("function");
     }

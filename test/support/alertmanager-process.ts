@@ -61,7 +61,10 @@ export async function startAlertmanager(binary: string, configYaml: string): Pro
   };
   try {
     const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Alertmanager did not start within ${ALERTMANAGER_WAIT_MS} ms:\n${log}`)), ALERTMANAGER_WAIT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`Alertmanager did not start within ${ALERTMANAGER_WAIT_MS} ms:\n${log}`)),
+        ALERTMANAGER_WAIT_MS,
+      );
       const onOutput = (chunk: Buffer) => {
         log += chunk.toString("utf8");
         const match = /msg="Listening on" address=(127\.0\.0\.1:\d+)/.exec(log);
@@ -79,14 +82,23 @@ export async function startAlertmanager(binary: string, configYaml: string): Pro
     });
     const apiBase = `http://${address}`;
     const deadline = Date.now() + ALERTMANAGER_WAIT_MS;
-    while (!(await fetch(`${apiBase}/-/ready`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${apiBase}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error(`Alertmanager not ready within ${ALERTMANAGER_WAIT_MS} ms:\n${log}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return {
       apiBase,
       async postAlerts(alerts) {
-        const response = await fetch(`${apiBase}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts) });
+        const response = await fetch(`${apiBase}/api/v2/alerts`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(alerts),
+        });
         if (response.status !== 200) throw new Error(`Alertmanager refused the alerts: ${response.status} ${await response.text()}`);
       },
       log: () => log,

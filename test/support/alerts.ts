@@ -2,7 +2,12 @@
 import { buildAlert } from "../../lib/alert/build.ts";
 import type { NormalizedAlert, Severity } from "../../lib/alert/schema.ts";
 
-export function alertAt(key: string, status: "firing" | "resolved", minute: number, options: { severity?: Severity; labels?: Record<string, string>; source?: string } = {}): NormalizedAlert {
+export function alertAt(
+  key: string,
+  status: "firing" | "resolved",
+  minute: number,
+  options: { severity?: Severity; labels?: Record<string, string>; source?: string } = {},
+): NormalizedAlert {
   const occurredAt = new Date(Date.UTC(2026, 10, 26, 17, 0) + minute * 60_000).toISOString();
   return buildAlert(
     {

@@ -18,7 +18,13 @@ export const echoAdapter = defineAdapter({
     return {
       alerts: parsed.alerts.map((alert) =>
         buildAlert(
-          { source: "echo", identity: `${ctx.config.prefix}:${alert.key}`, status: alert.status, severity: "warning", summary: [alert.summary, alert.key] },
+          {
+            source: "echo",
+            identity: `${ctx.config.prefix}:${alert.key}`,
+            status: alert.status,
+            severity: "warning",
+            summary: [alert.summary, alert.key],
+          },
           ctx,
         ),
       ),

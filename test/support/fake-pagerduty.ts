@@ -16,7 +16,13 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomUUID } from "node:crypto";
-import { EVENT_ACTIONS, MAX_EVENT_BYTES, type EventAction, type PagerDutyAlertEvent, type PagerDutyChangeEvent } from "../../lib/pagerduty/payloads.ts";
+import {
+  EVENT_ACTIONS,
+  MAX_EVENT_BYTES,
+  type EventAction,
+  type PagerDutyAlertEvent,
+  type PagerDutyChangeEvent,
+} from "../../lib/pagerduty/payloads.ts";
 import { SEVERITIES } from "../../lib/alert/schema.ts";
 
 export type FakeFault =
@@ -176,7 +182,15 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
         effect = "deduplicated";
       } else {
         const { summary, severity } = event.payload;
-        incidents.push({ routingKey: event.routing_key, dedupKey, status: "triggered", triggers: 1, summary, severity, openedAt: receivedAt });
+        incidents.push({
+          routingKey: event.routing_key,
+          dedupKey,
+          status: "triggered",
+          triggers: 1,
+          summary,
+          severity,
+          openedAt: receivedAt,
+        });
         effect = "opened";
       }
     } else if (!open) {
@@ -210,7 +224,8 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
 
   /** Validates and applies one request to an Events API path; returns the answer PagerDuty would give. */
   function processRequest(request: FakeRequest, rawBody: Buffer): Answer {
-    const errors = request.path === ALERT_PATH ? validateAlertRequest(request.headers, rawBody) : validateChangeRequest(request.headers, rawBody);
+    const errors =
+      request.path === ALERT_PATH ? validateAlertRequest(request.headers, rawBody) : validateChangeRequest(request.headers, rawBody);
     if (errors.length > 0) {
       rejected.push({ receivedAt: request.receivedAt, path: request.path, errors, body: request.body });
       return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors } };
@@ -262,14 +277,19 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
       status: null,
     };
     requests.push(request);
-    if (path !== ALERT_PATH && path !== CHANGE_PATH) return answer(res, request, { status: 404, body: { status: "not found", message: `no such path ${path}` } });
+    if (path !== ALERT_PATH && path !== CHANGE_PATH)
+      return answer(res, request, { status: 404, body: { status: "not found", message: `no such path ${path}` } });
     if (req.method !== "POST") return answer(res, request, { status: 405, body: { status: "method not allowed", message: "use POST" } });
 
     const fault = faultFor(request);
     if (!fault) return answer(res, request, processRequest(request, rawBody));
     request.fault = fault;
     if ("status" in fault) {
-      return answer(res, request, { status: fault.status, body: fault.body ?? defaultFaultBody(fault.status), retryAfter: fault.retryAfter });
+      return answer(res, request, {
+        status: fault.status,
+        body: fault.body ?? defaultFaultBody(fault.status),
+        retryAfter: fault.retryAfter,
+      });
     }
     if (fault.kind === "reset") {
       if (fault.afterProcessing) processRequest(request, rawBody);
@@ -414,7 +434,8 @@ const requiredText =
   (errors, value, path) => {
     if (value === undefined) errors.push(`'${path}' is missing`);
     else if (typeof value !== "string" || value.trim() === "") errors.push(`'${path}' must be a non-empty string`);
-    else if (maxChars !== undefined && value.length > maxChars) errors.push(`'${path}' must be at most ${maxChars} characters, got ${value.length}`);
+    else if (maxChars !== undefined && value.length > maxChars)
+      errors.push(`'${path}' must be at most ${maxChars} characters, got ${value.length}`);
   };
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -430,7 +451,12 @@ const optionalObject: Check = (errors, value, path) => {
   if (value !== undefined && !isObject(value)) errors.push(`'${path}' must be a JSON object`);
 };
 
-function checkArray(errors: string[], value: unknown, path: string, checkItem: (item: Record<string, unknown>, itemPath: string) => void): void {
+function checkArray(
+  errors: string[],
+  value: unknown,
+  path: string,
+  checkItem: (item: Record<string, unknown>, itemPath: string) => void,
+): void {
   if (value === undefined) return;
   if (!Array.isArray(value)) {
     errors.push(`'${path}' must be an array`);

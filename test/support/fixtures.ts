@@ -57,8 +57,10 @@ export function fixtureSetProblems(adapter: string, fixtures: readonly Pick<Fixt
   }
   const unexpected = fixtures.filter((fixture) => fixture.expected === undefined).map((fixture) => fixture.file);
   if (unexpected.length > 0) {
-    problems.push(`${unexpected.join(", ")} in ${dir} ${unexpected.length === 1 ? "has" : "have"} no ` +
-      `.expected.json: run npm run fixtures:update ${adapter}, then read git diff ${dir}`);
+    problems.push(
+      `${unexpected.join(", ")} in ${dir} ${unexpected.length === 1 ? "has" : "have"} no ` +
+        `.expected.json: run npm run fixtures:update ${adapter}, then read git diff ${dir}`,
+    );
   }
   return problems;
 }

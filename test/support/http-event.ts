@@ -1,7 +1,10 @@
 /** Builds the API Gateway HTTP API v2 event a webhook call becomes (also what the local server builds). */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
-export function httpEvent(body: string | undefined, options: { method?: string; headers?: Record<string, string>; path?: string; base64?: boolean } = {}): APIGatewayProxyEventV2 {
+export function httpEvent(
+  body: string | undefined,
+  options: { method?: string; headers?: Record<string, string>; path?: string; base64?: boolean } = {},
+): APIGatewayProxyEventV2 {
   const path = options.path ?? "/webhooks/test";
   const method = options.method ?? "POST";
   return {

@@ -17,7 +17,13 @@ import { createTelemetry, type Telemetry } from "../../lib/platform/observabilit
 import { lambdaContext } from "./lambda-context.ts";
 
 /** The five HTTP entries of the stack, by path. */
-export const HTTP_ENTRIES = ["/webhooks/prometheus", "/webhooks/datadog", "/webhooks/cloudwatch", "/v2/enqueue", "/v2/change/enqueue"] as const;
+export const HTTP_ENTRIES = [
+  "/webhooks/prometheus",
+  "/webhooks/datadog",
+  "/webhooks/cloudwatch",
+  "/v2/enqueue",
+  "/v2/change/enqueue",
+] as const;
 export type HttpEntry = (typeof HTTP_ENTRIES)[number];
 
 /** Captures what is written to stdout and stderr (where Powertools' logger writes) until restored. */
@@ -53,7 +59,13 @@ export function directEntries(options: { token?: string; loud?: boolean } = {}) 
   const byAdapter = new Map(
     adapters.map((adapter) => [
       adapter.name,
-      createAdapterHandler(adapter, { ...loud(createTelemetry("adapter", { source: adapter.name })), env, now, webhookToken: webhookTokenFromEnv(env), publisher }),
+      createAdapterHandler(adapter, {
+        ...loud(createTelemetry("adapter", { source: adapter.name })),
+        env,
+        now,
+        webhookToken: webhookTokenFromEnv(env),
+        publisher,
+      }),
     ]),
   );
   const events = createPagerDutyEventsHandler({

@@ -56,7 +56,14 @@ export async function startRouterHarness(): Promise<RouterHarness> {
     }),
   );
   const store = createDynamoStateStore({ doc, tableName });
-  const pagerDuty = createPagerDutyClient({ baseUrl: fake.url, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 400, rateLimitBaseMs: 20, maxAttempts: 4 });
+  const pagerDuty = createPagerDutyClient({
+    baseUrl: fake.url,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    requestTimeoutMs: 400,
+    rateLimitBaseMs: 20,
+    maxAttempts: 4,
+  });
   let findWindow: (alert: NormalizedAlert, now: Date) => SuppressionMatch | undefined = () => undefined;
   let route: (alert: NormalizedAlert) => RouteMatch = () => ({ route: "default", routingKeyRef: "default" });
   const resolveKey = async (ref: string) => {

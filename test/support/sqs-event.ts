@@ -2,7 +2,10 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 
 /** `sentAt`: when the message was first sent (epoch ms), default now: the router gives up on a message by its age. */
-export function sqsRecord(body: string, options: { messageId?: string; receiveCount?: number; sentAt?: number; receiptHandle?: string } = {}): SQSRecord {
+export function sqsRecord(
+  body: string,
+  options: { messageId?: string; receiveCount?: number; sentAt?: number; receiptHandle?: string } = {},
+): SQSRecord {
   const sentAt = String(options.sentAt ?? Date.now());
   return {
     messageId: options.messageId ?? `m-${Math.random().toString(36).slice(2)}`,

@@ -75,7 +75,10 @@ export const cloudwatch = defineAdapter<CloudWatchConfig>({
   }),
   normalize(payload, ctx) {
     if (!isObject(payload)) {
-      reject("wrong_shape", `expected a JSON object (SNS event, SNS notification, EventBridge event or alarm action), got ${describe(payload)}`);
+      reject(
+        "wrong_shape",
+        `expected a JSON object (SNS event, SNS notification, EventBridge event or alarm action), got ${describe(payload)}`,
+      );
     }
     const alerts: NormalizedAlert[] = [];
     const notices: string[] = [];
@@ -113,7 +116,11 @@ function readSnsEvent(payload: Json): AlarmChange[] {
     if (!isObject(record)) reject("wrong_shape", `an SNS record must be an object, got ${describe(record)}`, path);
     const source = record.EventSource ?? record.eventSource;
     if (source !== undefined && source !== "aws:sns") {
-      reject("wrong_shape", `record from ${describe(source)}, not aws:sns: only SNS records carry CloudWatch alarms`, `${path}.EventSource`);
+      reject(
+        "wrong_shape",
+        `record from ${describe(source)}, not aws:sns: only SNS records carry CloudWatch alarms`,
+        `${path}.EventSource`,
+      );
     }
     const sns = record.Sns;
     if (!isObject(sns)) reject("wrong_shape", `an SNS record needs an Sns object, got ${describe(sns)}`, `${path}.Sns`);
@@ -132,7 +139,11 @@ function readSnsHttpBody(body: Json): (AlarmChange | Notice)[] {
     case "UnsubscribeConfirmation":
       return [{ notice: subscriptionNotice(body) }];
     default:
-      reject("unsupported_event", `SNS message type ${describe(body.Type)} is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation`, "Type");
+      reject(
+        "unsupported_event",
+        `SNS message type ${describe(body.Type)} is not Notification, SubscriptionConfirmation or UnsubscribeConfirmation`,
+        "Type",
+      );
   }
 }
 
@@ -146,8 +157,12 @@ function readSnsMessage(message: unknown, path: string, arrival: Arrival, notifi
     try {
       parsed = JSON.parse(message);
     } catch {
-      reject("wrong_shape", `SNS Message is not JSON (starts ${JSON.stringify(truncate(message.trim(), 60))}): ` +
-        `this topic should carry only CloudWatch alarm notifications`, path);
+      reject(
+        "wrong_shape",
+        `SNS Message is not JSON (starts ${JSON.stringify(truncate(message.trim(), 60))}): ` +
+          `this topic should carry only CloudWatch alarm notifications`,
+        path,
+      );
     }
   }
   if (!isObject(parsed)) reject("wrong_shape", `SNS Message must be a CloudWatch alarm JSON object, got ${describe(parsed)}`, path);
@@ -232,7 +247,11 @@ function metricsOfTrigger(trigger: Json): { metrics: MetricRef[]; expressions: s
       if (expression) expressions.push(expression);
       const metric = isObject(query.MetricStat) && isObject(query.MetricStat.Metric) ? query.MetricStat.Metric : undefined;
       if (metric) {
-        metrics.push({ name: optString(metric.MetricName), namespace: optString(metric.Namespace), dimensions: dimensionPairs(metric.Dimensions) });
+        metrics.push({
+          name: optString(metric.MetricName),
+          namespace: optString(metric.Namespace),
+          dimensions: dimensionPairs(metric.Dimensions),
+        });
       }
     }
   }
@@ -248,18 +267,27 @@ function subscriptionNotice(body: Json): string {
     ? `aws sns confirm-subscription${region && isRegionCode(region) ? ` --region ${region}` : ""} ` +
       `--topic-arn ${truncate(topicArn, 512)} --token ${truncate(token, 1024)}`
     : undefined;
-  const how = [subscribeUrl ? `open ${truncate(subscribeUrl, 2048)}` : undefined, cli ? `run \`${cli}\`` : undefined].filter(Boolean).join(" or ");
-  const caution = subscribeUrl && !isSnsEndpoint(subscribeUrl)
-    ? " Caution: the SubscribeURL does not point at an sns.<region>.amazonaws.com " +
-      "endpoint, so this request may not come from SNS; do not open it."
-    : "";
+  const how = [subscribeUrl ? `open ${truncate(subscribeUrl, 2048)}` : undefined, cli ? `run \`${cli}\`` : undefined]
+    .filter(Boolean)
+    .join(" or ");
+  const caution =
+    subscribeUrl && !isSnsEndpoint(subscribeUrl)
+      ? " Caution: the SubscribeURL does not point at an sns.<region>.amazonaws.com " +
+        "endpoint, so this request may not come from SNS; do not open it."
+      : "";
   if (body.Type === "UnsubscribeConfirmation") {
-    return `SNS reports that this endpoint was unsubscribed from ${topicArn}; no alarms will arrive from that topic.` +
-      (how ? ` To subscribe again, ${how}.` : "") + caution;
+    return (
+      `SNS reports that this endpoint was unsubscribed from ${topicArn}; no alarms will arrive from that topic.` +
+      (how ? ` To subscribe again, ${how}.` : "") +
+      caution
+    );
   }
-  return `SNS subscription to ${topicArn} is waiting for confirmation; alert-relay fetches nothing, so confirm it by hand: ` +
+  return (
+    `SNS subscription to ${topicArn} is waiting for confirmation; alert-relay fetches nothing, so confirm it by hand: ` +
     (how || "request a new confirmation in the SNS console") +
-    ". The token expires after 3 days; after that, request a new confirmation in the SNS console." + caution;
+    ". The token expires after 3 days; after that, request a new confirmation in the SNS console." +
+    caution
+  );
 }
 
 function isSnsEndpoint(url: string): boolean {
@@ -277,10 +305,18 @@ function isSnsEndpoint(url: string): boolean {
 function readEventBridge(event: Json, path: string, arrival: Arrival, notification: Json): AlarmChange {
   const at = (field: string) => (path ? `${path}.${field}` : field);
   if (event.source !== "aws.cloudwatch") {
-    reject("unsupported_event", `EventBridge event from ${describe(event.source)}: this adapter takes aws.cloudwatch alarm state changes`, at("source"));
+    reject(
+      "unsupported_event",
+      `EventBridge event from ${describe(event.source)}: this adapter takes aws.cloudwatch alarm state changes`,
+      at("source"),
+    );
   }
   if (event["detail-type"] !== STATE_CHANGE_DETAIL_TYPE) {
-    reject("unsupported_event", `EventBridge detail-type ${describe(event["detail-type"])} is not "${STATE_CHANGE_DETAIL_TYPE}"; narrow the rule's event pattern`, at("detail-type"));
+    reject(
+      "unsupported_event",
+      `EventBridge detail-type ${describe(event["detail-type"])} is not "${STATE_CHANGE_DETAIL_TYPE}"; narrow the rule's event pattern`,
+      at("detail-type"),
+    );
   }
   const resources: unknown[] = Array.isArray(event.resources) ? event.resources : [];
   const arnText = resources.find((resource) => parseAlarmArn(resource) !== undefined);
@@ -459,11 +495,35 @@ function dimensionPairs(value: unknown): (readonly [string, string])[] {
  * `sourceHost` (PagerDuty's "source"), so incidents show the instance, function or table.
  */
 const RESOURCE_DIMENSIONS = [
-  "InstanceId", "DBInstanceIdentifier", "DBClusterIdentifier", "CacheClusterId", "ReplicationGroupId",
-  "FunctionName", "LoadBalancer", "LoadBalancerName", "TargetGroup", "AutoScalingGroupName",
-  "ServiceName", "ClusterName", "DomainName", "QueueName", "TableName", "BucketName", "StreamName",
-  "DeliveryStreamName", "TopicName", "StateMachineArn", "ApiName", "ApiId", "DistributionId",
-  "NatGatewayId", "VolumeId", "FileSystemId", "Host", "host", "hostname",
+  "InstanceId",
+  "DBInstanceIdentifier",
+  "DBClusterIdentifier",
+  "CacheClusterId",
+  "ReplicationGroupId",
+  "FunctionName",
+  "LoadBalancer",
+  "LoadBalancerName",
+  "TargetGroup",
+  "AutoScalingGroupName",
+  "ServiceName",
+  "ClusterName",
+  "DomainName",
+  "QueueName",
+  "TableName",
+  "BucketName",
+  "StreamName",
+  "DeliveryStreamName",
+  "TopicName",
+  "StateMachineArn",
+  "ApiName",
+  "ApiId",
+  "DistributionId",
+  "NatGatewayId",
+  "VolumeId",
+  "FileSystemId",
+  "Host",
+  "host",
+  "hostname",
 ];
 
 function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContext): NormalizedAlert | Notice {
@@ -483,11 +543,13 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
   }
   const status = statusOf(change.state, policy);
   if (!status) {
-    const howToPage = policySource === "CLOUDWATCH_INSUFFICIENT_DATA"
-      ? 'set CLOUDWATCH_INSUFFICIENT_DATA=firing, or add "insufficient_data: firing" to the alarm description'
-      : 'change the marker in the alarm description to "insufficient_data: firing"';
+    const howToPage =
+      policySource === "CLOUDWATCH_INSUFFICIENT_DATA"
+        ? 'set CLOUDWATCH_INSUFFICIENT_DATA=firing, or add "insufficient_data: firing" to the alarm description'
+        : 'change the marker in the alarm description to "insufficient_data: firing"';
     return {
-      notice: `CloudWatch alarm "${truncate(change.alarmName, 256)}" (${change.account}, ${change.region}) went to INSUFFICIENT_DATA: ` +
+      notice:
+        `CloudWatch alarm "${truncate(change.alarmName, 256)}" (${change.account}, ${change.region}) went to INSUFFICIENT_DATA: ` +
         `no alert sent (policy "ignore", from ${policySource}). Missing data is not health, so it never resolves an incident; ` +
         `to page on it, ${howToPage}.`,
     };
@@ -507,7 +569,9 @@ function toAlert(change: AlarmChange, config: CloudWatchConfig, ctx: BuildContex
     for (const [name, value] of metric.dimensions) if (!dimensions.has(name)) dimensions.set(name, value);
   }
   // buildAlert lets a `severity` label override severity; a log-level dimension must not outrank the marker.
-  const dimensionLabels = Object.fromEntries([...dimensions].map(([name, value]) => [name === "severity" ? "dimension_severity" : name, value]));
+  const dimensionLabels = Object.fromEntries(
+    [...dimensions].map(([name, value]) => [name === "severity" ? "dimension_severity" : name, value]),
+  );
   const resource = RESOURCE_DIMENSIONS.find((name) => dimensions.has(name));
 
   // Later entries win, so the adapter's own labels cannot be shadowed by a dimension of the same name.

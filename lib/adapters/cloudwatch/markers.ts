@@ -34,7 +34,8 @@ const MARKER_KEYS: Readonly<Record<string, keyof Omit<DescriptionMarkers, "label
  * token. Brackets, parentheses, quotes, commas and semicolons end the token so `[severity:high]`
  * and `severity: high, team: web` both read naturally.
  */
-const MARKER = /(?<![\w-])(severity|class|insufficient[_-]data|runbook(?:[_-]url)?|team|service|environment|env)[ \t]*[:=][ \t]*["']?([^\s"',;|\])]+)/gi;
+const MARKER =
+  /(?<![\w-])(severity|class|insufficient[_-]data|runbook(?:[_-]url)?|team|service|environment|env)[ \t]*[:=][ \t]*["']?([^\s"',;|\])]+)/gi;
 const URL_IN_TEXT = /https?:\/\/[^\s<>"'\])]+/g;
 const TRAILING_PUNCTUATION = /[.,:;!?]+$/;
 

@@ -57,7 +57,16 @@ export const FIELD_ALIASES = {
 type Field = keyof typeof FIELD_ALIASES;
 
 /** Containers some templates put every variable under (`{"metadata": {"ALERT_ID": …}}`). */
-export const WRAPPER_KEYS: ReadonlySet<string> = new Set(["metadata", "data", "payload", "datadog", "attributes", "fields", "details", "variables"]);
+export const WRAPPER_KEYS: ReadonlySet<string> = new Set([
+  "metadata",
+  "data",
+  "payload",
+  "datadog",
+  "attributes",
+  "fields",
+  "details",
+  "variables",
+]);
 
 interface TransitionMeaning {
   /** How Datadog spells it, for summaries and details. */
@@ -202,7 +211,10 @@ function readList(index: PayloadIndex, field: "tags" | "scope"): { items: string
       }
       const text = textOf(value, path, LIST_EXPECTED);
       if (text === undefined) continue;
-      const items = text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+      const items = text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
       if (items.length > 0) return { items, raw: text };
     }
   }
@@ -355,8 +367,8 @@ export const datadog = defineAdapter<DatadogConfig>({
       return reject(
         "wrong_shape",
         'no alert identity: add "monitor_id": "$ALERT_ID" and "scope": "$ALERT_SCOPE" (or "cycle_key": "$ALERT_CYCLE_KEY", or ' +
-        '"aggreg_key": "$AGGREG_KEY") to the Datadog webhook payload; see the recommended template in ' +
-        'lib/adapters/datadog/README.md',
+          '"aggreg_key": "$AGGREG_KEY") to the Datadog webhook payload; see the recommended template in ' +
+          "lib/adapters/datadog/README.md",
       );
     }
 
@@ -365,7 +377,11 @@ export const datadog = defineAdapter<DatadogConfig>({
     if (transitionField) {
       const known = TRANSITIONS.get(transitionKey(transitionField.text));
       if (!known) {
-        return reject("unsupported_event", `unknown alert transition "${truncate(transitionField.text, 80)}"; expected one of ${KNOWN_TRANSITIONS}`, transitionField.path);
+        return reject(
+          "unsupported_event",
+          `unknown alert transition "${truncate(transitionField.text, 80)}"; expected one of ${KNOWN_TRANSITIONS}`,
+          transitionField.path,
+        );
       }
       transition = known;
     } else if (titleParts.transition) {
@@ -374,7 +390,7 @@ export const datadog = defineAdapter<DatadogConfig>({
       return reject(
         "wrong_shape",
         'no alert transition: add "transition": "$ALERT_TRANSITION" to the Datadog webhook ' +
-        'payload (the title has no [Triggered]/[Recovered] prefix to read it from)',
+          "payload (the title has no [Triggered]/[Recovered] prefix to read it from)",
       );
     }
 
@@ -386,7 +402,10 @@ export const datadog = defineAdapter<DatadogConfig>({
     const priority =
       read("priority", (text) => PRIORITY.test(text))?.text.toUpperCase() ??
       titleParts.priority ??
-      tagLabels.get("priority")?.find((value) => PRIORITY.test(value))?.toUpperCase();
+      tagLabels
+        .get("priority")
+        ?.find((value) => PRIORITY.test(value))
+        ?.toUpperCase();
     const alertType = read("alertType")?.text;
     const severity =
       parseSeverity(priority) ??
@@ -395,7 +414,10 @@ export const datadog = defineAdapter<DatadogConfig>({
       ctx.config.defaultSeverity;
 
     const alertname =
-      parseTitle(alertTitle ?? "").name || titleParts.name || firstLine(message) || (monitorId === undefined ? "Datadog alert" : `Datadog monitor ${monitorId}`);
+      parseTitle(alertTitle ?? "").name ||
+      titleParts.name ||
+      firstLine(message) ||
+      (monitorId === undefined ? "Datadog alert" : `Datadog monitor ${monitorId}`);
     // No prototype, so tags named `constructor` or `__proto__` are ordinary labels.
     const labels = Object.create(null) as Record<string, string>;
     labels.alertname = alertname;
@@ -415,7 +437,9 @@ export const datadog = defineAdapter<DatadogConfig>({
     const site = eventLink === undefined ? undefined : DATADOG_SITE.exec(eventLink)?.[0];
     const monitorUrl =
       monitorLink?.url ??
-      (site && monitorId !== undefined ? `${site}/monitors/${encodeURIComponent(monitorId)}${scope ? `?group=${encodeURIComponent(scope)}` : ""}` : undefined);
+      (site && monitorId !== undefined
+        ? `${site}/monitors/${encodeURIComponent(monitorId)}${scope ? `?group=${encodeURIComponent(scope)}` : ""}`
+        : undefined);
     const snapshot = read("snapshot")?.text ?? (eventMessage === undefined ? undefined : METRIC_GRAPH.exec(eventMessage)?.[1]);
     const orgId = read("orgId")?.text;
     const orgName = read("orgName")?.text;

@@ -51,8 +51,22 @@ const NOT_SUMMARY_LABELS = new Set(["alertname", "severity"]);
 
 /** Labels kept first when an alert has more than the contract allows: what routes, suppresses and describes it. */
 const ROUTING_LABELS = [
-  "alertname", "severity", "class", "team", "service", "env", "environment", "region", "cluster", "namespace",
-  "job", "instance", "pod", "node", "component", "group",
+  "alertname",
+  "severity",
+  "class",
+  "team",
+  "service",
+  "env",
+  "environment",
+  "region",
+  "cluster",
+  "namespace",
+  "job",
+  "instance",
+  "pod",
+  "node",
+  "component",
+  "group",
 ] as const;
 
 const NO_ANNOTATIONS: StringMap = Object.freeze({}) as StringMap;
@@ -129,7 +143,11 @@ function readAlert(raw: unknown, index: number, notification: Notification): Ale
   if (!isObject(raw)) reject("wrong_shape", `an alert must be an object, got ${describe(raw)}`, `alerts.${index}`);
   const labels = raw.labels;
   if (!isObject(labels)) {
-    reject("wrong_shape", `an alert needs a labels object (its label set is its identity), got ${describe(labels)}`, `alerts.${index}.labels`);
+    reject(
+      "wrong_shape",
+      `an alert needs a labels object (its label set is its identity), got ${describe(labels)}`,
+      `alerts.${index}.labels`,
+    );
   }
   const labelCount = countStringValues(labels);
   if (labelCount < 0) rejectNonString(labels, `alerts.${index}.labels`, "label");
@@ -139,7 +157,8 @@ function readAlert(raw: unknown, index: number, notification: Notification): Ale
   if (annotations == null) {
     annotations = NO_ANNOTATIONS;
   } else {
-    if (!isObject(annotations)) reject("wrong_shape", `annotations must be an object, got ${describe(annotations)}`, `alerts.${index}.annotations`);
+    if (!isObject(annotations))
+      reject("wrong_shape", `annotations must be an object, got ${describe(annotations)}`, `alerts.${index}.annotations`);
     if (countStringValues(annotations) < 0) rejectNonString(annotations, `alerts.${index}.annotations`, "annotation");
   }
 
@@ -207,7 +226,12 @@ function toAlert(raw: unknown, index: number, notification: Notification, config
       // A resolve without endsAt did end by the time it reached us; startsAt would put the
       // resolve at the moment the problem began, no later than the firing it ends.
       occurredAt: firing ? startsAt : endsAt,
-      summary: [annotations.summary, annotations.description, annotations.message, hasText(annotations) ? undefined : fallbackSummary(labels)],
+      summary: [
+        annotations.summary,
+        annotations.description,
+        annotations.message,
+        hasText(annotations) ? undefined : fallbackSummary(labels),
+      ],
       sourceHost: labels.instance || labels.pod || labels.node || labels.host || labels.job || externalHost(notification) || "alertmanager",
       component: labels.component || labels.service || labels.job,
       group: labels.group || labels.namespace || labels.cluster,
@@ -335,7 +359,7 @@ function fnvText(text: string, state: Int32Array): void {
     for (let b = 0; b < count; b += 1) {
       const x = lo ^ (count === 1 ? code : utf8Bytes[b]!);
       // The carry of x * 0x1b3 out of the low half, from 16-bit pieces so every value stays int32.
-      const carry = (((x >>> 16) * 0x1b3) + (((x & 0xffff) * 0x1b3) >>> 16)) >>> 16;
+      const carry = ((x >>> 16) * 0x1b3 + (((x & 0xffff) * 0x1b3) >>> 16)) >>> 16;
       hi = (Math.imul(hi, 0x1b3) + (x << 8) + carry) | 0;
       lo = Math.imul(x, 0x1b3);
     }

@@ -72,13 +72,17 @@ export const dlqListCommand: Command = {
           letter.reason ?? NO_REASON,
         ];
       });
-      for (const line of table(["MESSAGE ID", "ORIGINAL ID", "FAILED AT", "RECEIVES", "ALERT", "REASON"], rows, { maxWidths: { ALERT: 60, REASON: 120 } })) {
+      for (const line of table(["MESSAGE ID", "ORIGINAL ID", "FAILED AT", "RECEIVES", "ALERT", "REASON"], rows, {
+        maxWidths: { ALERT: 60, REASON: 120 },
+      })) {
         io.out(line);
       }
       io.out("");
       const total = letters.length >= max ? await approximateCount(target.sqs, queueUrl) : undefined;
-      io.out(`${plural(letters.length, "message")}` +
-        `${total !== undefined && total > letters.length ? ` shown of about ${total} (--max to read more)` : ""}.`);
+      io.out(
+        `${plural(letters.length, "message")}` +
+          `${total !== undefined && total > letters.length ? ` shown of about ${total} (--max to read more)` : ""}.`,
+      );
       io.out("Move them back to the alerts queue once the cause is fixed: alert-relay dlq redrive <message id>… (or --all)");
       return EXIT.ok;
     });

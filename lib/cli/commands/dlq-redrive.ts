@@ -5,7 +5,13 @@ import { EXIT, UsageError, type Command } from "../io.ts";
 import { SQS_BATCH, alertLine, receiveDeadLetters, release, type DeadLetter } from "../dlq.ts";
 import { parseMax } from "./dlq-list.ts";
 
-const OPTIONS = { all: { type: "boolean" }, max: { type: "string" }, ...WHERE_OPTIONS, ...RESOURCE_OPTIONS.deadLetterQueueUrl, ...RESOURCE_OPTIONS.alertsQueueUrl } as const;
+const OPTIONS = {
+  all: { type: "boolean" },
+  max: { type: "string" },
+  ...WHERE_OPTIONS,
+  ...RESOURCE_OPTIONS.deadLetterQueueUrl,
+  ...RESOURCE_OPTIONS.alertsQueueUrl,
+} as const;
 
 const DEFAULT_MAX = 1000;
 /** Covers reading up to --max messages and moving them; if the CLI dies, what it held reappears after this. */
@@ -38,11 +44,15 @@ async function move(sqs: SQSClient, from: string, to: string, letters: readonly 
       }),
     );
     const byId = (id: string | undefined) => batch[Number(id?.slice(1))]!;
-    for (const failure of sent.Failed ?? []) result.failed.push({ letter: byId(failure.Id), error: `${failure.Code}: ${failure.Message ?? ""}` });
+    for (const failure of sent.Failed ?? [])
+      result.failed.push({ letter: byId(failure.Id), error: `${failure.Code}: ${failure.Message ?? ""}` });
     const copied = (sent.Successful ?? []).map((entry) => byId(entry.Id));
     if (copied.length === 0) continue;
     const deleted = await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: from, Entries: copied.map((letter, index) => ({ Id: `m${index}`, ReceiptHandle: letter.receiptHandle })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: from,
+        Entries: copied.map((letter, index) => ({ Id: `m${index}`, ReceiptHandle: letter.receiptHandle })),
+      }),
     );
     const notDeleted = new Set((deleted.Failed ?? []).map((failure) => Number(failure.Id?.slice(1))));
     copied.forEach((letter, index) => (notDeleted.has(index) ? result.undeleted : result.moved).push(letter));
@@ -72,13 +82,18 @@ export const dlqRedriveCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(args, OPTIONS, true);
     if (values.all && positionals.length > 0) throw new UsageError("give either --all or message ids, not both");
-    if (!values.all && positionals.length === 0) throw new UsageError("name the messages to move (alert-relay dlq list shows their ids), or pass --all");
+    if (!values.all && positionals.length === 0)
+      throw new UsageError("name the messages to move (alert-relay dlq list shows their ids), or pass --all");
     const max = parseMax(values.max, DEFAULT_MAX);
     return withTarget(io, values, ["deadLetterQueueUrl", "alertsQueueUrl"], async (target) => {
       const { sqs, deadLetterQueueUrl: dlq, alertsQueueUrl: alerts } = target;
       const letters = await receiveDeadLetters(sqs, dlq, { max, visibilitySeconds: REDRIVE_VISIBILITY_SECONDS });
       const wanted = new Set(positionals);
-      const chosen = values.all ? letters : letters.filter((letter) => wanted.has(letter.messageId) || (letter.originalMessageId !== undefined && wanted.has(letter.originalMessageId)));
+      const chosen = values.all
+        ? letters
+        : letters.filter(
+            (letter) => wanted.has(letter.messageId) || (letter.originalMessageId !== undefined && wanted.has(letter.originalMessageId)),
+          );
       const found = new Set(chosen.flatMap((letter) => [letter.messageId, letter.originalMessageId]));
       const unknown = positionals.filter((id) => !found.has(id));
       if (unknown.length > 0) {
@@ -100,11 +115,18 @@ export const dlqRedriveCommand: Command = {
         return EXIT.ok;
       }
       const result = await move(sqs, dlq, alerts, chosen);
-      await release(sqs, dlq, result.failed.map(({ letter }) => letter));
-      io.out(`Moved ${plural(result.moved.length + result.undeleted.length, "message")} from the ` +
-        `dead-letter queue to the alerts queue of the ${target.description}:`);
+      await release(
+        sqs,
+        dlq,
+        result.failed.map(({ letter }) => letter),
+      );
+      io.out(
+        `Moved ${plural(result.moved.length + result.undeleted.length, "message")} from the ` +
+          `dead-letter queue to the alerts queue of the ${target.description}:`,
+      );
       for (const letter of [...result.moved, ...result.undeleted]) io.out(`  ${letter.messageId}  ${alertLine(letter)}`);
-      for (const letter of result.undeleted) io.err(`copied but not deleted from the DLQ (it will show up there again; redriving it twice is harmless): ${letter.messageId}`);
+      for (const letter of result.undeleted)
+        io.err(`copied but not deleted from the DLQ (it will show up there again; redriving it twice is harmless): ${letter.messageId}`);
       for (const { letter, error } of result.failed) io.err(`not moved, still in the DLQ: ${letter.messageId}: ${error}`);
       if (letters.length >= max && values.all) io.out(`Read the first ${max} messages only; run it again to move more.`);
       io.out("The router picks them up within seconds; it is idempotent, so a message it handled before does not page twice.");

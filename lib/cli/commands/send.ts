@@ -28,7 +28,8 @@ export const sendCommand: Command = {
     if (!source) throw new UsageError(`name a source: ${adapterNames().join(", ")}`);
     if (!file) throw new UsageError("name the payload file, or - for standard input");
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
-    if (!/^[a-z][a-z0-9-]*$/.test(source)) throw new UsageError(`${JSON.stringify(source)} is not a source name (lowercase letters, digits and -)`);
+    if (!/^[a-z][a-z0-9-]*$/.test(source))
+      throw new UsageError(`${JSON.stringify(source)} is not a source name (lowercase letters, digits and -)`);
     let body: string;
     try {
       body = file === "-" ? await io.readStdin() : await io.readFile(file);
@@ -56,13 +57,20 @@ export const sendCommand: Command = {
       const text = await response.text();
       io.out(`POST ${withoutCredentials(url)} → ${response.status} ${response.statusText}`);
       if (text) io.out(pretty(text));
-      if (response.status === 401 || response.status === 403) io.err(token ? "the token was refused; check --token or WEBHOOK_TOKEN" : "the webhook wants a token: pass --token or set WEBHOOK_TOKEN");
+      if (response.status === 401 || response.status === 403)
+        io.err(
+          token ? "the token was refused; check --token or WEBHOOK_TOKEN" : "the webhook wants a token: pass --token or set WEBHOOK_TOKEN",
+        );
       if (response.status === 404) {
         io.err(
           adapterNames().includes(source)
             ? // Registered here but unknown there: the stack runs code from before the adapter was added.
               `${source} is registered in lib/adapters/registry.ts but the ${target.description} does not know it: ` +
-                (values.url ? "restart or redeploy what answers there" : target.description.startsWith("local") ? "restart npm start (it reads the registry when it starts)" : "deploy again (npx cdk deploy)")
+                (values.url
+                  ? "restart or redeploy what answers there"
+                  : target.description.startsWith("local")
+                    ? "restart npm start (it reads the registry when it starts)"
+                    : "deploy again (npx cdk deploy)")
             : `no adapter named ${source}; registered: ${adapterNames().join(", ")}`,
         );
       }

@@ -20,7 +20,10 @@ const OPTIONS = {
  * The whole state table in one scan, split: the problems (items with a status, as the state store's
  * list() has them) and the heartbeat trackers (`itemType: "heartbeat"`, lib/state-table/heartbeat-store.ts).
  */
-async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
+async function scanStateTable(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<{ problems: ProblemState[]; heartbeats: HeartbeatRecord[]; internal: Map<string, number> }> {
   const problemItems: Record<string, unknown>[] = [];
   const alertItems = new Map<string, Record<string, unknown>>();
   const heartbeats: HeartbeatRecord[] = [];
@@ -31,7 +34,8 @@ async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): P
       // A problem's alert is part of the problem: paired with it below, not counted apart.
       else if (isAlertItem(item)) alertItems.set(item.dedupKey as string, item);
       else if (item.itemType === HEARTBEAT_ITEM_TYPE) heartbeats.push(item as HeartbeatRecord);
-      else if (isInternalRecord(item)) internal.set(internalKind(item as { dedupKey: string }), (internal.get(internalKind(item as { dedupKey: string })) ?? 0) + 1);
+      else if (isInternalRecord(item))
+        internal.set(internalKind(item as { dedupKey: string }), (internal.get(internalKind(item as { dedupKey: string })) ?? 0) + 1);
     }
   }
   const problems = problemItems.map((item) => problemFromItem(item, alertItems.get(alertItemKey(item.dedupKey as string))));
@@ -41,8 +45,11 @@ async function scanStateTable(doc: DynamoDBDocumentClient, tableName: string): P
 /** Counters and pacing records share the table: counted, never listed as problems. */
 function internalLine(internal: Map<string, number>): string[] {
   if (internal.size === 0) return [];
-  return ["", `Not problems: ${[...internal].map(([kind, n]) => plural(n, kind)).join(", ")} ` +
-    `(alert-relay's own records; state show <key> explains one).`];
+  return [
+    "",
+    `Not problems: ${[...internal].map(([kind, n]) => plural(n, kind)).join(", ")} ` +
+      `(alert-relay's own records; state show <key> explains one).`,
+  ];
 }
 
 export const stateListCommand: Command = {
@@ -69,7 +76,9 @@ export const stateListCommand: Command = {
       const problems = scanned.problems.filter((state) => !isExpired(state, now) && (!values.firing || state.status === "firing"));
       // Heartbeat trackers share the table but are not problems: listed after the problems, not with --firing.
       const heartbeats = values.firing ? [] : scanned.heartbeats;
-      problems.sort((a, b) => Number(b.status === "firing") - Number(a.status === "firing") || (b.lastSeenAt ?? "").localeCompare(a.lastSeenAt ?? ""));
+      problems.sort(
+        (a, b) => Number(b.status === "firing") - Number(a.status === "firing") || (b.lastSeenAt ?? "").localeCompare(a.lastSeenAt ?? ""),
+      );
       if (values.json) {
         io.out(toJson(problems));
         return EXIT.ok;

@@ -36,7 +36,8 @@ export const stateShowCommand: Command = {
     const { values, positionals } = parseFlags(args, OPTIONS, true);
     const [dedupKey, ...extra] = positionals;
     if (!dedupKey) throw new UsageError("name the problem's dedupKey (alert-relay state list shows them)");
-    if (extra.length > 0) throw new UsageError(`show one problem at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
+    if (extra.length > 0)
+      throw new UsageError(`show one problem at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
     return withTarget(io, values, ["stateTable"], async (target) => {
       const now = io.now();
       const store = createDynamoStateStore({ doc: target.doc, tableName: target.stateTable });
@@ -44,7 +45,13 @@ export const stateShowCommand: Command = {
       // Counters and other records alert-relay keeps in the table are shown as what they are, not as problems.
       if (state && isInternalRecord(state)) {
         if (values.json) io.out(toJson(state));
-        else for (const line of describeInternalRecord(state as unknown as { dedupKey: string } & Record<string, unknown>, now, target.description)) io.out(printable(line));
+        else
+          for (const line of describeInternalRecord(
+            state as unknown as { dedupKey: string } & Record<string, unknown>,
+            now,
+            target.description,
+          ))
+            io.out(printable(line));
         return EXIT.ok;
       }
       if (!state || isExpired(state, now)) {
@@ -62,18 +69,24 @@ export const stateShowCommand: Command = {
         return EXIT.ok;
       }
       // A heartbeat tracker (heartbeat:<name>) shares the table: shown as a heartbeat, with its "missing" problem.
-      const lines = isHeartbeatItem(state) ? describeHeartbeat(state, await store.get(missingDedupKey(state.name)), now, target.description) : describeProblem(state, now, target.description);
+      const lines = isHeartbeatItem(state)
+        ? describeHeartbeat(state, await store.get(missingDedupKey(state.name)), now, target.description)
+        : describeProblem(state, now, target.description);
       for (const line of lines) io.out(printable(line));
       if (state.kind) {
         // Membership lives on each member's item: paged through, however many there are.
         const aggregates = createAggregateStore({ doc: target.doc, tableName: target.stateTable });
         const members: ProblemState[] = [];
         for await (const member of aggregates.members(state)) members.push(member);
-        const newest = values.members ? members : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
+        const newest = values.members
+          ? members
+          : members.sort((a, b) => b.transitionAt.localeCompare(a.transitionAt)).slice(0, MEMBERS_SHOWN);
         const shown = await withAlerts(target.doc, target.stateTable, newest);
         io.out("");
-        io.out(`Members of this episode (${members.length}, from their own ` +
-          `items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`);
+        io.out(
+          `Members of this episode (${members.length}, from their own ` +
+            `items${members.length > shown.length ? `; the newest ${shown.length} here, --members lists all` : ""}):`,
+        );
         for (const line of memberLines(shown, now)) io.out(printable(`  ${line}`));
       }
       return EXIT.ok;
@@ -95,11 +108,13 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     "What the source says:",
     `  It is ${state.status} since ${at(state.transitionAt)}, severity ${state.severity}.`,
     `  Last event: alert ${state.lastAlertId}, which happened at ${at(state.eventAt)}; last ` +
-    `seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
+      `seen ${at(state.lastSeenAt)}, first seen ${at(state.firstSeenAt)}.`,
     ...(alert?.summary ? [`  Summary: ${alert.summary}`] : []),
     ...(labels.length > 0 ? [`  Labels: ${labels.join(", ")}`] : []),
     // Only a firing's alert is kept whole: later events are counted, not kept.
-    ...(alert && alert.id !== state.lastAlertId ? [`  (Summary and labels are those of alert ${alert.id}, the firing PagerDuty hears about.)`] : []),
+    ...(alert && alert.id !== state.lastAlertId
+      ? [`  (Summary and labels are those of alert ${alert.id}, the firing PagerDuty hears about.)`]
+      : []),
     `  Events: ${state.seen ?? 0} seen; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
       `${state.stale ?? 0} stale (older than the recorded state, so ignored).`,
     "",

@@ -49,13 +49,16 @@ const WEEKLY_EXAMPLE = "'sat,sun 02:00-04:00 Europe/Berlin'";
  */
 export function parseWeekly(text: string): ScheduleItem {
   const parts = /^\s*(\S+)\s+(\S+?)\s*[-–]\s*(\S+)\s+(\S+)\s*$/.exec(text);
-  if (!parts) throw new UsageError(`--weekly ${JSON.stringify(text)}: write <days> <start>-<end> <time zone>, e.g. --weekly ${WEEKLY_EXAMPLE}`);
+  if (!parts)
+    throw new UsageError(`--weekly ${JSON.stringify(text)}: write <days> <start>-<end> <time zone>, e.g. --weekly ${WEEKLY_EXAMPLE}`);
   const [, daysText, start, end, zone] = parts as unknown as [string, string, string, string, string];
   const days = daysText.split(",");
   const unknown = days.filter((day) => !parseWeekday(day));
   if (unknown.length > 0) {
-    throw new UsageError(`--weekly: ${unknown.map((day) => JSON.stringify(day)).join(", ")} is not a day; write days ` +
-      `separated by commas (mon,tue,…,sun), e.g. --weekly ${WEEKLY_EXAMPLE}`);
+    throw new UsageError(
+      `--weekly: ${unknown.map((day) => JSON.stringify(day)).join(", ")} is not a day; write days ` +
+        `separated by commas (mon,tue,…,sun), e.g. --weekly ${WEEKLY_EXAMPLE}`,
+    );
   }
   for (const time of [start, end]) {
     const parsed = parseTimeOfDay(time);
@@ -125,7 +128,7 @@ export const suppressAddCommand: Command = {
     "example:",
     "  alert-relay suppress add --match service=checkout --match 'env=~prod|staging' --for 2h --reason \"database failover drill\"",
     "  alert-relay suppress add --match service=postgres --match env=prod --weekly " +
-    "'sun 02:00-04:00 Europe/Berlin' --reason \"weekly vacuum\"",
+      "'sun 02:00-04:00 Europe/Berlin' --reason \"weekly vacuum\"",
   ].join("\n"),
 
   async run(args, io) {
@@ -134,7 +137,13 @@ export const suppressAddCommand: Command = {
     if (matchers.length === 0) throw new UsageError("name what to suppress with --match, e.g. --match service=checkout");
     if (values.reason === undefined) throw new UsageError('say why with --reason, e.g. --reason "database failover drill"');
     const now = io.now();
-    const base: WindowBase = { id: values.id ?? defaultWindowId(matchers), enabled: true, matchers, reason: values.reason, createdBy: values.by ?? whoAmI(io.env) };
+    const base: WindowBase = {
+      id: values.id ?? defaultWindowId(matchers),
+      enabled: true,
+      matchers,
+      reason: values.reason,
+      createdBy: values.by ?? whoAmI(io.env),
+    };
     const item = values.weekly === undefined ? oneOffItem(values, base, now) : recurringItem(values, base, now);
     if ("notWritten" in item) {
       io.err(`the window was not written: ${item.notWritten}`);
@@ -182,8 +191,10 @@ type Unwritten = { notWritten: string };
 
 function oneOffItem(values: AddValues, base: WindowBase, now: Date): WindowItem | Unwritten {
   if ((values.for === undefined) === (values.until === undefined)) {
-    throw new UsageError("give exactly one of --for <duration> or --until <time> (or --weekly for a " +
-      "recurring window): a one-off window from the CLI always ends");
+    throw new UsageError(
+      "give exactly one of --for <duration> or --until <time> (or --weekly for a " +
+        "recurring window): a one-off window from the CLI always ends",
+    );
   }
   const startsAt = values.from === undefined ? now : parseTime("from", values.from, now);
   let endsAt: Date;
@@ -202,7 +213,9 @@ function oneOffItem(values: AddValues, base: WindowBase, now: Date): WindowItem 
 /** Bounds only when asked for: a recurring window usually runs until someone disables it. */
 function recurringItem(values: AddValues, base: WindowBase, now: Date): WindowItem | Unwritten {
   if (values.for !== undefined) {
-    throw new UsageError("--for sets a one-off window's length; with --weekly each occurrence's times are in the schedule (use --until to end the series)");
+    throw new UsageError(
+      "--for sets a one-off window's length; with --weekly each occurrence's times are in the schedule (use --until to end the series)",
+    );
   }
   const schedule = parseWeekly(values.weekly!);
   const startsAt = values.from === undefined ? undefined : parseTime("from", values.from, now);
@@ -222,8 +235,8 @@ function recurringItem(values: AddValues, base: WindowBase, now: Date): WindowIt
  */
 function whenLines(window: SuppressionWindow, now: Date): { fields: string[]; takesEffect: string } {
   const { startsAt, endsAt, schedule } = window;
-  const withinRefresh = `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each ` +
-    `router instance re-reads the windows table that often).`;
+  const withinRefresh =
+    `It takes effect within ~${PIPELINE.windowRefreshSeconds} s (each ` + `router instance re-reads the windows table that often).`;
   if (schedule) {
     const current = currentOccurrence(window, now);
     const next = nextOccurrence(window, now);

@@ -22,7 +22,8 @@ export const suppressEndCommand: Command = {
     const { values, positionals } = parseFlags(args, OPTIONS, true);
     const [id, ...extra] = positionals;
     if (!id) throw new UsageError("name the window to end (alert-relay suppress list shows the ids)");
-    if (extra.length > 0) throw new UsageError(`end one window at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
+    if (extra.length > 0)
+      throw new UsageError(`end one window at a time; unexpected ${extra.map((text) => JSON.stringify(text)).join(" ")}`);
     return withTarget(io, values, ["windowsTable"], async (target) => {
       const now = io.now();
       const store = windowStoreOf(target);
@@ -45,7 +46,7 @@ export const suppressEndCommand: Command = {
       if (result.item.enabled === false) io.out("(It was disabled already, so it was not suppressing anything.)");
       io.out(
         `Routers stop applying it within ~${PIPELINE.windowRefreshSeconds} s; problems it held back that are ` +
-        `still firing are paged by the sweep within ~${PIPELINE.sweepIntervalSeconds} s.`,
+          `still firing are paged by the sweep within ~${PIPELINE.sweepIntervalSeconds} s.`,
       );
       return EXIT.ok;
     });

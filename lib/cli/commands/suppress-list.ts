@@ -24,11 +24,14 @@ export const suppressListCommand: Command = {
     "options:",
     ...optionLines([
       ["--all", "also expired and disabled windows"],
-      ["--json", "one JSON array: { id, state, item, currentOccurrence?, nextOccurrence?, " +
-        "problems? } per window (occurrences of recurring windows, UTC)"],
+      [
+        "--json",
+        "one JSON array: { id, state, item, currentOccurrence?, nextOccurrence?, " +
+          "problems? } per window (occurrences of recurring windows, UTC)",
+      ],
     ]),
-    "recurring windows: SCHEDULE says when they repeat (\"Sun 02:00–04:00 Europe/Berlin\"), STARTS shows",
-    "        \"now, until <end of this occurrence>\" or \"next: <next occurrence>\" (UTC), ENDS the end of the series",
+    'recurring windows: SCHEDULE says when they repeat ("Sun 02:00–04:00 Europe/Berlin"), STARTS shows',
+    '        "now, until <end of this occurrence>" or "next: <next occurrence>" (UTC), ENDS the end of the series',
     "states: active (suppressing now), pending (starts later; a recurring window between occurrences), expired, disabled (enabled=false),",
     "        MALFORMED (the router ignores it: it suppresses nothing; `suppress validate` says why)",
     "",
@@ -42,7 +45,17 @@ export const suppressListCommand: Command = {
       const all = await loadListedWindows(target, now);
       const shown = values.all ? all : all.filter((listed) => DEFAULT_STATES.includes(listed.state));
       if (values.json) {
-        io.out(toJson(shown.map((listed) => ({ id: listed.id, state: listed.state, item: listed.item, ...occurrences(listed, now), ...(listed.problems ? { problems: listed.problems } : {}) }))));
+        io.out(
+          toJson(
+            shown.map((listed) => ({
+              id: listed.id,
+              state: listed.state,
+              item: listed.item,
+              ...occurrences(listed, now),
+              ...(listed.problems ? { problems: listed.problems } : {}),
+            })),
+          ),
+        );
         return EXIT.ok;
       }
       io.out(`Suppression windows in the ${target.description} (table ${target.windowsTable}), at ${isoSeconds(now)}`);
@@ -61,7 +74,9 @@ export const suppressListCommand: Command = {
         typeof listed.item.reason === "string" ? listed.item.reason : "",
         typeof listed.item.createdBy === "string" ? listed.item.createdBy : "",
       ]);
-      for (const line of table(["STATE", "ID", "MATCHERS", "SCHEDULE", "STARTS", "ENDS", "REASON", "CREATED BY"], rows, { maxWidths: { MATCHERS: 60, REASON: 50 } })) {
+      for (const line of table(["STATE", "ID", "MATCHERS", "SCHEDULE", "STARTS", "ENDS", "REASON", "CREATED BY"], rows, {
+        maxWidths: { MATCHERS: 60, REASON: 50 },
+      })) {
         io.out(line);
       }
       io.out("");
@@ -95,8 +110,10 @@ function reportMalformed(listed: readonly ListedWindow[], out: (line: string) =>
   const malformed = listed.filter((window) => window.state === "malformed");
   if (malformed.length === 0) return;
   out("");
-  out(`!! ${plural(malformed.length, "malformed window")}: the router ignores ` +
-    `${malformed.length === 1 ? "it" : "them"}, so ${malformed.length === 1 ? "it suppresses" : "they suppress"} NOTHING:`);
+  out(
+    `!! ${plural(malformed.length, "malformed window")}: the router ignores ` +
+      `${malformed.length === 1 ? "it" : "them"}, so ${malformed.length === 1 ? "it suppresses" : "they suppress"} NOTHING:`,
+  );
   for (const window of malformed) {
     for (const problem of window.problems ?? []) out(`!!   ${printable(window.id)}: ${printable(problem)}`);
   }

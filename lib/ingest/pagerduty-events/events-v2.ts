@@ -15,7 +15,11 @@ import { randomUUID } from "node:crypto";
 import { buildAlert, parseTimestamp, sanitizeLabels } from "../../alert/build.ts";
 import { LIMITS, boundDetails, hasUnsafeChars, oneLine, truncate } from "../../alert/limits.ts";
 import { SEVERITIES, type NormalizedAlert, type Severity } from "../../alert/schema.ts";
-import { ACKNOWLEDGE_MESSAGE_KIND, ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION, type AcknowledgeMessage } from "../../messages/acknowledge-message.ts";
+import {
+  ACKNOWLEDGE_MESSAGE_KIND,
+  ACKNOWLEDGE_MESSAGE_SCHEMA_VERSION,
+  type AcknowledgeMessage,
+} from "../../messages/acknowledge-message.ts";
 import { CHANGE_MESSAGE_KIND, CHANGE_MESSAGE_SCHEMA_VERSION, type ChangeMessage } from "../../messages/change-message.ts";
 
 /** The alerts', acknowledges' and change messages' `source`: what `source=` matchers in windows and routes see. */
@@ -47,7 +51,8 @@ export const ERRORS = {
   eventAction: `'event_action' is invalid (must be one of: ${EVENT_ACTIONS.join(", ")})`,
   severity: `'payload.severity' is invalid (must be one of: ${SEVERITIES.join(", ")})`,
   dedupKeyLength: `Length of 'dedup_key' is incorrect (should be at most ${LIMITS.dedupKeyChars} characters)`,
-  dedupKeyReserved: (prefix: string) => `'dedup_key' is invalid (may not start with "${prefix}": alert-relay keeps such keys for its own records)`,
+  dedupKeyReserved: (prefix: string) =>
+    `'dedup_key' is invalid (may not start with "${prefix}": alert-relay keeps such keys for its own records)`,
   invalidRoutingKey: "Invalid routing key",
 } as const;
 
@@ -145,7 +150,10 @@ function detailsOf(customDetails: unknown): Json {
  * every top-level custom detail whose value is a string of at most MAX_DETAIL_LABEL_CHARS, in
  * order, up to the contract's LIMITS.labels. Names are made matcher-safe (`free space` → `free_space`).
  */
-export function labelsFor(fields: Partial<Record<(typeof FIELD_LABELS)[number], string | undefined>>, customDetails: unknown): Record<string, string> {
+export function labelsFor(
+  fields: Partial<Record<(typeof FIELD_LABELS)[number], string | undefined>>,
+  customDetails: unknown,
+): Record<string, string> {
   const own = sanitizeLabels(fields);
   const fromDetails: Json = {};
   if (isObject(customDetails)) {
@@ -274,7 +282,8 @@ export function readChangeEvent(body: Json, ctx: ReadContext): ChangeEventResult
   const visibleSource = source === undefined ? "" : oneLine(source);
   if (visibleSource) event.payload.source = truncate(visibleSource, LIMITS.fieldChars);
   if (timestamp !== undefined) event.payload.timestamp = timestamp;
-  if (payload.custom_details !== undefined && payload.custom_details !== null) event.payload.custom_details = boundDetails(detailsOf(payload.custom_details));
+  if (payload.custom_details !== undefined && payload.custom_details !== null)
+    event.payload.custom_details = boundDetails(detailsOf(payload.custom_details));
   const links: NonNullable<ChangeMessage["event"]["links"]> = [];
   for (const link of arrayOf(body.links)) {
     const href = optional(link.href);

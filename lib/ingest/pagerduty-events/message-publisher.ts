@@ -24,7 +24,10 @@ export function createSqsMessagePublisher(options: SqsMessagePublisherOptions): 
         await send([entry]);
       } catch (error) {
         const reason = error instanceof PublishError ? error.reason : (error as Error).message;
-        throw new Error(`${describeKind(message.kind)} ${message.id} could not be put on the queue after ${maxAttempts} attempts: ${reason}`, { cause: error });
+        throw new Error(
+          `${describeKind(message.kind)} ${message.id} could not be put on the queue after ${maxAttempts} attempts: ${reason}`,
+          { cause: error },
+        );
       }
     },
   };

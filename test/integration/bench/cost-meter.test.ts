@@ -35,15 +35,39 @@ describe("the cost bench's DynamoDB meter", () => {
     await doc.send(new UpdateCommand({ TableName: TABLE, Key: { dedupKey: "k" }, UpdateExpression: "REMOVE payload" }));
     expect(tally.writeUnits).toBe(6);
     // A small item stays at one unit; entering the watch index adds one index unit.
-    await doc.send(new UpdateCommand({ TableName: TABLE, Key: { dedupKey: "k" }, UpdateExpression: "SET watch = :w, watchAt = :a", ExpressionAttributeValues: { ":w": "due", ":a": "2026-12-02T00:00:00Z" } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { dedupKey: "k" },
+        UpdateExpression: "SET watch = :w, watchAt = :a",
+        ExpressionAttributeValues: { ":w": "due", ":a": "2026-12-02T00:00:00Z" },
+      }),
+    );
     expect([tally.writeUnits, tally.indexWriteUnits]).toEqual([7, 1]);
     // Moving within the index: the old entry removed, the new one written.
-    await doc.send(new UpdateCommand({ TableName: TABLE, Key: { dedupKey: "k" }, UpdateExpression: "SET watchAt = :a", ExpressionAttributeValues: { ":a": "2026-12-02T00:01:00Z" } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { dedupKey: "k" },
+        UpdateExpression: "SET watchAt = :a",
+        ExpressionAttributeValues: { ":a": "2026-12-02T00:01:00Z" },
+      }),
+    );
     expect(tally.indexWriteUnits).toBe(3);
 
     await doc.send(new PutCommand({ TableName: TABLE, Item: { dedupKey: "c", payload: big } }));
     const before = tally.writeUnits;
-    await expect(doc.send(new UpdateCommand({ TableName: TABLE, Key: { dedupKey: "c" }, UpdateExpression: "SET x = :x", ConditionExpression: "attribute_not_exists(dedupKey)", ExpressionAttributeValues: { ":x": 1 } }))).rejects.toThrow();
+    await expect(
+      doc.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { dedupKey: "c" },
+          UpdateExpression: "SET x = :x",
+          ConditionExpression: "attribute_not_exists(dedupKey)",
+          ExpressionAttributeValues: { ":x": 1 },
+        }),
+      ),
+    ).rejects.toThrow();
     expect(tally.writeUnits - before).toBe(3);
     expect(tally.failedConditionalWrites).toBe(1);
 

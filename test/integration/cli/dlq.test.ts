@@ -1,6 +1,12 @@
 /** `dlq list|redrive` against local SQS, with messages dead-lettered the way the router does it. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+} from "@aws-sdk/client-sqs";
 import { createSqsDeadLetterSink } from "../../../lib/router/dead-letter.ts";
 import { alertAt } from "../../support/alerts.ts";
 import { startCliHarness, type CliHarness } from "../../support/cli-harness.ts";
@@ -28,13 +34,18 @@ async function drain(queueUrl: string): Promise<Message[]> {
     );
     if (Messages.length === 0) return messages;
     messages.push(...Messages);
-    await Promise.all(Messages.map((message) => h.sqs.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }))));
+    await Promise.all(
+      Messages.map((message) => h.sqs.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }))),
+    );
   }
 }
 
 async function counts(queueUrl: string): Promise<{ visible: number; hidden: number }> {
   const { Attributes = {} } = await h.sqs.client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return { visible: Number(Attributes.ApproximateNumberOfMessages), hidden: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
 }
@@ -44,7 +55,11 @@ async function deadLetterThree(): Promise<void> {
   await sink().send(JSON.stringify(ALERT), "gave up after 5 receives: PagerDuty answered 503", { messageId: "orig-1", receiveCount: 5 });
   await sink().send("not json", "message body is not JSON", { messageId: "orig-2", receiveCount: 1 });
   await h.sqs.client.send(
-    new SendMessageCommand({ QueueUrl: dlq, MessageBody: JSON.stringify(alertAt("disk-full", "resolved", 1)), MessageAttributes: { source: { DataType: "String", StringValue: "echo" } } }),
+    new SendMessageCommand({
+      QueueUrl: dlq,
+      MessageBody: JSON.stringify(alertAt("disk-full", "resolved", 1)),
+      MessageAttributes: { source: { DataType: "String", StringValue: "echo" } },
+    }),
   );
 }
 
@@ -67,8 +82,15 @@ describe("dlq list", () => {
       ALERT: "checkout-latency firing",
       REASON: "gave up after 5 receives: PagerDuty answered 503",
     });
-    expect(rows.find((row) => row["ORIGINAL ID"] === "orig-2")).toMatchObject({ ALERT: "(not JSON, 8 bytes)", REASON: "message body is not JSON" });
-    expect(rows.find((row) => row["ORIGINAL ID"] === "")).toMatchObject({ ALERT: "disk-full resolved", RECEIVES: "?", REASON: expect.stringContaining("none recorded: SQS moved it") });
+    expect(rows.find((row) => row["ORIGINAL ID"] === "orig-2")).toMatchObject({
+      ALERT: "(not JSON, 8 bytes)",
+      REASON: "message body is not JSON",
+    });
+    expect(rows.find((row) => row["ORIGINAL ID"] === "")).toMatchObject({
+      ALERT: "disk-full resolved",
+      RECEIVES: "?",
+      REASON: expect.stringContaining("none recorded: SQS moved it"),
+    });
     expect(run.out).toContain("3 messages.");
   });
 

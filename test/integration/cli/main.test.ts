@@ -81,7 +81,9 @@ describe("a deployed stack (--stack)", () => {
       [STACK_OUTPUTS.webhookBaseUrl]: "https://abc.execute-api.eu-west-1.amazonaws.com/",
       ...overrides,
     }).flatMap(([OutputKey, OutputValue]) => (OutputValue ? [{ OutputKey, OutputValue }] : []));
-  const stack = (outputList = outputs()) => ({ Stacks: [{ StackName: "alert-relay-prod", CreationTime: new Date(), StackStatus: "CREATE_COMPLETE" as const, Outputs: outputList }] });
+  const stack = (outputList = outputs()) => ({
+    Stacks: [{ StackName: "alert-relay-prod", CreationTime: new Date(), StackStatus: "CREATE_COMPLETE" as const, Outputs: outputList }],
+  });
 
   beforeEach(() => {
     cfn.reset();
@@ -90,7 +92,12 @@ describe("a deployed stack (--stack)", () => {
 
   it("finds the tables through the stack's outputs, in the region asked for", async () => {
     cfn.on(DescribeStacksCommand, { StackName: "alert-relay-prod" }).resolves(stack());
-    await h.doc.send(new PutCommand({ TableName: "cli-windows", Item: { id: "deployed-window", enabled: true, matchers: ["a=b"], reason: "r", createdBy: "me" } }));
+    await h.doc.send(
+      new PutCommand({
+        TableName: "cli-windows",
+        Item: { id: "deployed-window", enabled: true, matchers: ["a=b"], reason: "r", createdBy: "me" },
+      }),
+    );
     const run = await runCaptured(["suppress", "list", "--stack", "alert-relay-prod", "--region", "eu-west-1"], { aws });
     expect(run.err).toBe("");
     expect(run.code).toBe(0);
@@ -103,11 +110,15 @@ describe("a deployed stack (--stack)", () => {
     cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error("Stack with id nope does not exist"), { name: "ValidationError" }));
     const run = await runCaptured(["state", "list", "--stack", "nope", "--region", "eu-west-1"], { aws });
     expect(run.code).toBe(1);
-    expect(run.err).toContain("stack nope was not found in eu-west-1 (AWS said: Stack with id nope does not exist); check the name with --stack");
+    expect(run.err).toContain(
+      "stack nope was not found in eu-west-1 (AWS said: Stack with id nope does not exist); check the name with --stack",
+    );
   });
 
   it("says there are no credentials, with AWS's words", async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
     const run = await runCaptured(["dlq", "list", "--stack", "alert-relay-prod"], { aws, env: { AWS_REGION: "eu-west-1" } });
     expect(run.code).toBe(1);
     expect(run.err).toContain("no usable AWS credentials (AWS said: Could not load credentials from any providers)");
@@ -119,7 +130,10 @@ describe("a deployed stack (--stack)", () => {
     expect(run.code).toBe(1);
     expect(run.err).toContain(`stack alert-relay-prod has no output ${STACK_OUTPUTS.deadLetterQueueUrl}`);
     expect(run.err).toContain("pass --dlq-url");
-    const overridden = await runCaptured(["dlq", "list", "--stack", "alert-relay-prod", "--region", "eu-west-1", "--dlq-url", h.descriptor.queues.deadLetter], { aws });
+    const overridden = await runCaptured(
+      ["dlq", "list", "--stack", "alert-relay-prod", "--region", "eu-west-1", "--dlq-url", h.descriptor.queues.deadLetter],
+      { aws },
+    );
     expect(overridden.code).toBe(0);
   });
 });

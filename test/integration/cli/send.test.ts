@@ -55,10 +55,18 @@ const PAYLOAD = '{"version":"4","status":"firing","alerts":[]}';
 
 describe("send", () => {
   it("POSTs the file to the stack's webhook with the token from WEBHOOK_TOKEN, and prints status and body", async () => {
-    const run = await h.run(["send", "prometheus", "payload.json"], { files: { "payload.json": PAYLOAD }, env: { WEBHOOK_TOKEN: "s3cret-token" } });
+    const run = await h.run(["send", "prometheus", "payload.json"], {
+      files: { "payload.json": PAYLOAD },
+      env: { WEBHOOK_TOKEN: "s3cret-token" },
+    });
     expect(run.code).toBe(0);
     expect(received).toEqual([
-      expect.objectContaining({ method: "POST", url: "/webhooks/prometheus", body: PAYLOAD, headers: expect.objectContaining({ authorization: "Bearer s3cret-token", "content-type": "application/json" }) }),
+      expect.objectContaining({
+        method: "POST",
+        url: "/webhooks/prometheus",
+        body: PAYLOAD,
+        headers: expect.objectContaining({ authorization: "Bearer s3cret-token", "content-type": "application/json" }),
+      }),
     ]);
     expect(run.out).toContain(`POST ${url}/webhooks/prometheus → 202 Accepted`);
     expect(run.out).toContain('"queued": [\n    "a1"\n  ]');
@@ -68,7 +76,11 @@ describe("send", () => {
   it("reads standard input for -, and --token wins over the environment", async () => {
     const run = await h.run(["send", "datadog", "-", "--token", "from-flag"], { stdin: PAYLOAD, env: { WEBHOOK_TOKEN: "from-env" } });
     expect(run.code).toBe(0);
-    expect(received[0]).toMatchObject({ url: "/webhooks/datadog", body: PAYLOAD, headers: expect.objectContaining({ authorization: "Bearer from-flag" }) });
+    expect(received[0]).toMatchObject({
+      url: "/webhooks/datadog",
+      body: PAYLOAD,
+      headers: expect.objectContaining({ authorization: "Bearer from-flag" }),
+    });
     expect(run.out).not.toContain("from-flag");
   });
 
@@ -89,8 +101,10 @@ describe("send", () => {
     answer = { status: 404, body: JSON.stringify({ error: 'no adapter named "prometheus"' }) };
     const run = await h.run(["send", "prometheus", "-"], { stdin: PAYLOAD });
     expect(run.code).toBe(1);
-    expect(run.err).toBe(`prometheus is registered in lib/adapters/registry.ts but the local stack at ${url} does ` +
-      `not know it: restart npm start (it reads the registry when it starts)`);
+    expect(run.err).toBe(
+      `prometheus is registered in lib/adapters/registry.ts but the local stack at ${url} does ` +
+        `not know it: restart npm start (it reads the registry when it starts)`,
+    );
     const unknown = await h.run(["send", "grafana", "-"], { stdin: PAYLOAD });
     expect(unknown.err).toMatch(/^no adapter named grafana; registered: /);
   });

@@ -21,7 +21,9 @@ beforeAll(async () => {
     store: createDynamoStateStore({ doc: h.doc, tableName: "cli-state" }),
     aggregates: createAggregateStore({ doc: h.doc, tableName: "cli-state" }),
     policies: {
-      groups: [{ name: "checkout-outage", matchers: parseMatcherList(["service=checkout"]).matchers, groupBy: ["service"], windowMs: 10 * MINUTE }],
+      groups: [
+        { name: "checkout-outage", matchers: parseMatcherList(["service=checkout"]).matchers, groupBy: ["service"], windowMs: 10 * MINUTE },
+      ],
       flapping: { changes: 3, withinMs: 10 * MINUTE, stableMs: 120 * MINUTE },
     },
     findWindow: async () => undefined,
@@ -34,7 +36,12 @@ beforeAll(async () => {
   for (const n of [1, 2, 3]) await router.handleAlert(alertAt(`checkout-${n}`, "firing", 0, { labels: { service: "checkout" } }), deadline);
   clock = T0 + 2 * MINUTE;
   await router.handleAlert(alertAt("checkout-1", "resolved", 2, { labels: { service: "checkout" } }), deadline);
-  for (const [minute, status] of [[3, "firing"], [4, "resolved"], [5, "firing"], [6, "resolved"]] as const) {
+  for (const [minute, status] of [
+    [3, "firing"],
+    [4, "resolved"],
+    [5, "firing"],
+    [6, "resolved"],
+  ] as const) {
     clock = T0 + minute * MINUTE;
     await router.handleAlert(alertAt("bouncy", status, minute), deadline);
     await router.handleAlert(alertAt("bouncy-again", status, minute), deadline);
@@ -52,7 +59,8 @@ beforeAll(async () => {
     deliver: async () => ({ outcome: "accepted" }),
     now: () => new Date(clock),
   });
-  for (let n = 0; n < 25; n += 1) await stormy.handleAlert(alertAt(`stormy-${n}`, "firing", 9, { labels: { service: n % 3 ? "search" : "cart" } }), deadline);
+  for (let n = 0; n < 25; n += 1)
+    await stormy.handleAlert(alertAt(`stormy-${n}`, "firing", 9, { labels: { service: n % 3 ? "search" : "cart" } }), deadline);
   // A pacing record, as the runtime's pacer writes it.
   await createPacer({ doc: h.doc, tableName: "cli-state", now: () => NOW }).admit("default", false);
 });

@@ -17,7 +17,14 @@ async function trigger(key: string, route: string, at: string) {
   const state = (await store.get(key))!;
   const claim = { claimId: `c-${key}`, action: "trigger" as const, severity: state.severity, routingKeyRef: route, route, until: later(1) };
   expect(await store.claim(state, claim, SEEN)).toBe(true);
-  await store.confirm(key, claim.claimId, { action: "trigger", routingKeyRef: route, route, severity: state.severity, alertId: state.lastAlertId, at });
+  await store.confirm(key, claim.claimId, {
+    action: "trigger",
+    routingKeyRef: route,
+    route,
+    severity: state.severity,
+    alertId: state.lastAlertId,
+    at,
+  });
 }
 
 beforeAll(async () => {
@@ -35,13 +42,32 @@ beforeAll(async () => {
   await trigger("disk-full", "default", later(0));
   await store.record(alertAt("disk-full", "resolved", 10), SEEN);
   const resolved = (await store.get("disk-full"))!;
-  await store.claim(resolved, { claimId: "r1", action: "resolve", severity: "error", routingKeyRef: "default", route: "default", until: later(1) }, SEEN);
-  await store.confirm("disk-full", "r1", { action: "resolve", routingKeyRef: "default", route: "default", severity: "error", alertId: resolved.lastAlertId, at: later(0) });
+  await store.claim(
+    resolved,
+    { claimId: "r1", action: "resolve", severity: "error", routingKeyRef: "default", route: "default", until: later(1) },
+    SEEN,
+  );
+  await store.confirm("disk-full", "r1", {
+    action: "resolve",
+    routingKeyRef: "default",
+    route: "default",
+    severity: "error",
+    alertId: resolved.lastAlertId,
+    at: later(0),
+  });
   // A delivery in flight past NOW, and one that failed.
   await store.record(alertAt("db-down", "firing", 4), SEEN);
-  await store.claim((await store.get("db-down"))!, { claimId: "d1", action: "trigger", severity: "error", routingKeyRef: "default", route: "default", until: "2026-11-26T18:05:00.000Z" }, SEEN);
+  await store.claim(
+    (await store.get("db-down"))!,
+    { claimId: "d1", action: "trigger", severity: "error", routingKeyRef: "default", route: "default", until: "2026-11-26T18:05:00.000Z" },
+    SEEN,
+  );
   await store.record(alertAt("queue-lag", "firing", 5), SEEN);
-  await store.claim((await store.get("queue-lag"))!, { claimId: "q1", action: "trigger", severity: "error", routingKeyRef: "default", route: "default", until: later(1) }, SEEN);
+  await store.claim(
+    (await store.get("queue-lag"))!,
+    { claimId: "q1", action: "trigger", severity: "error", routingKeyRef: "default", route: "default", until: later(1) },
+    SEEN,
+  );
   await store.release("queue-lag", "q1", "PagerDuty answered 400: Invalid routing key");
   // A late firing after the resolve of the same problem: counted as stale, never applied.
   await store.record(alertAt("flappy", "resolved", 20), SEEN);
@@ -93,7 +119,14 @@ describe("state list", () => {
 
   it("prints the stored items with --json", async () => {
     const items = JSON.parse((await h.run(["state", "list", "--json"])).out) as { dedupKey: string }[];
-    expect(items.map((item) => item.dedupKey).sort()).toEqual(["checkout-latency", "db-down", "disk-full", "flappy", "payments-errors", "queue-lag"]);
+    expect(items.map((item) => item.dedupKey).sort()).toEqual([
+      "checkout-latency",
+      "db-down",
+      "disk-full",
+      "flappy",
+      "payments-errors",
+      "queue-lag",
+    ]);
     expect(items.find((item) => item.dedupKey === "payments-errors")).toEqual(await store.get("payments-errors"));
   });
 });
@@ -103,7 +136,9 @@ describe("state show", () => {
     const run = await h.run(["state", "show", "payments-errors"]);
     expect(run.code).toBe(0);
     expect(run.out).toContain("It is firing since 2026-11-26T17:02:00Z (58m ago), severity critical.");
-    expect(run.out).toContain("PagerDuty was told: trigger at 2026-11-26T17:30:00Z (30m ago) on routing key ref 'payments' (route payments), severity critical");
+    expect(run.out).toContain(
+      "PagerDuty was told: trigger at 2026-11-26T17:30:00Z (30m ago) on routing key ref 'payments' (route payments), severity critical",
+    );
     expect(run.out).toContain("So PagerDuty has it open");
     expect(run.out).toContain("Kept while firing");
   });

@@ -38,7 +38,20 @@ beforeEach(clearWindows);
 
 describe("suppress add", () => {
   it("writes a window the router's parser accepts, and says when it ends and takes effect", async () => {
-    const run = await h.run(["suppress", "add", "--match", "service=checkout", "--match", "env=~prod|staging", "--for", "2h", "--reason", "database failover drill", "--by", "ops@example.com"]);
+    const run = await h.run([
+      "suppress",
+      "add",
+      "--match",
+      "service=checkout",
+      "--match",
+      "env=~prod|staging",
+      "--for",
+      "2h",
+      "--reason",
+      "database failover drill",
+      "--by",
+      "ops@example.com",
+    ]);
     expect(run.code).toBe(0);
     const id = /Created suppression window (\S+)/.exec(run.out)?.[1];
     expect(id).toMatch(/^checkout-prod-staging-[0-9a-f]{4}$/);
@@ -58,20 +71,37 @@ describe("suppress add", () => {
   });
 
   it("defaults createdBy to $USER@hostname and accepts an explicit id", async () => {
-    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h30m", "--reason", "upgrade", "--id", "db-upgrade"], { env: { USER: "alice" } });
+    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h30m", "--reason", "upgrade", "--id", "db-upgrade"], {
+      env: { USER: "alice" },
+    });
     expect(run.code).toBe(0);
     expect(await getWindow("db-upgrade")).toMatchObject({ createdBy: `alice@${hostname()}`, endsAt: at(90) });
   });
 
   it("uses the OS account when $USER, $LOGNAME and $USERNAME are unset", async () => {
-    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h", "--reason", "upgrade", "--id", "no-user"], { env: {} });
+    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h", "--reason", "upgrade", "--id", "no-user"], {
+      env: {},
+    });
     expect(run.code).toBe(0);
     expect((await getWindow("no-user"))?.createdBy).toBe(`${userInfo().username}@${hostname()}`);
     expect(whoAmI({ USER: "" }, () => undefined)).toBe(`unknown@${hostname()}`);
   });
 
   it("prints the fields first (ends, reason, created by), then when it takes effect, as docs/cli.md shows", async () => {
-    const run = await h.run(["suppress", "add", "--match", "team=db", "--for", "1h", "--reason", "upgrade", "--by", "ops@example.com", "--id", "ordered"]);
+    const run = await h.run([
+      "suppress",
+      "add",
+      "--match",
+      "team=db",
+      "--for",
+      "1h",
+      "--reason",
+      "upgrade",
+      "--by",
+      "ops@example.com",
+      "--id",
+      "ordered",
+    ]);
     const lines = run.out.split("\n");
     const index = (prefix: string) => lines.findIndex((line) => line.trimStart().startsWith(prefix));
     expect(index("ends")).toBeGreaterThan(0);
@@ -81,14 +111,29 @@ describe("suppress add", () => {
   });
 
   it("takes --from and --until as ISO times with a zone, and says a later start takes effect then", async () => {
-    const run = await h.run(["suppress", "add", "--match", "service=api", "--from", "2026-11-26T20:00:00+01:00", "--until", "2026-11-26T21:00:00Z", "--reason", "x", "--id", "later"]);
+    const run = await h.run([
+      "suppress",
+      "add",
+      "--match",
+      "service=api",
+      "--from",
+      "2026-11-26T20:00:00+01:00",
+      "--until",
+      "2026-11-26T21:00:00Z",
+      "--reason",
+      "x",
+      "--id",
+      "later",
+    ]);
     expect(run.code).toBe(0);
     expect(await getWindow("later")).toMatchObject({ startsAt: "2026-11-26T19:00:00.000Z", endsAt: "2026-11-26T21:00:00.000Z" });
     expect(run.out).toContain("It takes effect at 2026-11-26T19:00:00Z (in 1h).");
   });
 
   it("takes relative times: --from +1h --for 30m", async () => {
-    expect((await h.run(["suppress", "add", "--match", "a=b", "--from", "+1h", "--for", "30m", "--reason", "x", "--id", "rel"])).code).toBe(0);
+    expect((await h.run(["suppress", "add", "--match", "a=b", "--from", "+1h", "--for", "30m", "--reason", "x", "--id", "rel"])).code).toBe(
+      0,
+    );
     expect(await getWindow("rel")).toMatchObject({ startsAt: at(60), endsAt: at(90) });
   });
 
@@ -130,7 +175,11 @@ describe("suppress add", () => {
     ["no --reason", ["--match", "a=b", "--for", "1h"], "--reason"],
     ["no --match", ["--for", "1h", "--reason", "x"], "--match"],
     ["neither --for nor --until", ["--match", "a=b", "--reason", "x"], "exactly one of --for"],
-    ["both --for and --until", ["--match", "a=b", "--for", "1h", "--until", "2026-11-27T00:00:00Z", "--reason", "x"], "exactly one of --for"],
+    [
+      "both --for and --until",
+      ["--match", "a=b", "--for", "1h", "--until", "2026-11-27T00:00:00Z", "--reason", "x"],
+      "exactly one of --for",
+    ],
     ["a duration it cannot read", ["--match", "a=b", "--for", "2 hours", "--reason", "x"], "is not a duration like 30m, 2h, 1d or 1h30m"],
     ["a time without a zone", ["--match", "a=b", "--until", "2026-11-27T03:00", "--reason", "x"], "has no time zone; add Z for UTC"],
   ])("is a usage error (exit 2) with %s", async (_case, args, message) => {
@@ -182,19 +231,36 @@ describe("suppress list", () => {
   it("shows a malformed item's zone-less times as written, not with the Z whose absence is the problem", async () => {
     await putRaw(window("w-no-zone", { startsAt: "2026-11-26T19:00:00", endsAt: "2026-11-26T21:00:00+01:00" }));
     const run = await h.run(["suppress", "list"]);
-    expect(rowOf(run.out, "w-no-zone")).toMatchObject({ STATE: "MALFORMED", STARTS: "2026-11-26T19:00:00", ENDS: "2026-11-26T20:00:00Z (in 2h)" });
+    expect(rowOf(run.out, "w-no-zone")).toMatchObject({
+      STATE: "MALFORMED",
+      STARTS: "2026-11-26T19:00:00",
+      ENDS: "2026-11-26T20:00:00Z (in 2h)",
+    });
     expect(run.out).toContain('w-no-zone: startsAt "2026-11-26T19:00:00" has no time zone');
   });
 
   it("shows everything with --all, an ended window as 'ended … ago'", async () => {
     const run = await h.run(["suppress", "list", "--all"]);
-    expect(rowOf(run.out, "w-expired")).toMatchObject({ STATE: "expired", STARTS: "2026-11-26T13:00:00Z (5h ago)", ENDS: "2026-11-26T15:00:00Z (ended 3h ago)" });
+    expect(rowOf(run.out, "w-expired")).toMatchObject({
+      STATE: "expired",
+      STARTS: "2026-11-26T13:00:00Z (5h ago)",
+      ENDS: "2026-11-26T15:00:00Z (ended 3h ago)",
+    });
     expect(rowOf(run.out, "w-disabled")).toMatchObject({ STATE: "disabled", STARTS: "when written", ENDS: "never (until disabled)" });
   });
 
   it("prints JSON with --json: state, item, and problems for malformed ones", async () => {
-    const listed = JSON.parse((await h.run(["suppress", "list", "--json"])).out) as { id: string; state: string; item: { id: string }; problems?: string[] }[];
-    expect(Object.fromEntries(listed.map((entry) => [entry.id, entry.state]))).toEqual({ "w-active": "active", "w-pending": "pending", "w-malformed": "malformed" });
+    const listed = JSON.parse((await h.run(["suppress", "list", "--json"])).out) as {
+      id: string;
+      state: string;
+      item: { id: string };
+      problems?: string[];
+    }[];
+    expect(Object.fromEntries(listed.map((entry) => [entry.id, entry.state]))).toEqual({
+      "w-active": "active",
+      "w-pending": "pending",
+      "w-malformed": "malformed",
+    });
     expect(listed.find((entry) => entry.id === "w-malformed")?.problems).toEqual([expect.stringContaining("matchers is empty")]);
     expect(listed.find((entry) => entry.id === "w-active")?.item).toEqual(window("w-active", { startsAt: at(-60), endsAt: at(80) }));
     const all = JSON.parse((await h.run(["suppress", "list", "--all", "--json"])).out) as unknown[];
@@ -227,14 +293,23 @@ describe("recurring windows (suppress add --weekly, suppress list)", () => {
 
   it("says 'now, until' the occurrence's end while one is in progress", async () => {
     await putRaw(window("w-nightly", { schedule: { days: ["thu"], start: "17:30", end: "20:00", timeZone: "UTC" } }));
-    expect(rowOf((await h.run(["suppress", "list"])).out, "w-nightly")).toMatchObject({ STATE: "active", STARTS: "now, until 2026-11-26T20:00:00Z (in 2h)" });
+    expect(rowOf((await h.run(["suppress", "list"])).out, "w-nightly")).toMatchObject({
+      STATE: "active",
+      STARTS: "now, until 2026-11-26T20:00:00Z (in 2h)",
+    });
   });
 
   it("gives the current and next occurrence as UTC instants with --json", async () => {
     await putRaw(window("j-weekly", { schedule: weekly }));
     await putRaw(window("j-nightly", { schedule: { days: ["thu"], start: "17:30", end: "20:00", timeZone: "UTC" } }));
-    const listed = JSON.parse((await h.run(["suppress", "list", "--json"])).out) as { id: string; currentOccurrence?: unknown; nextOccurrence?: unknown }[];
-    expect(listed.find((window) => window.id === "j-weekly")).toMatchObject({ nextOccurrence: { start: "2026-11-29T01:00:00.000Z", end: "2026-11-29T03:00:00.000Z" } });
+    const listed = JSON.parse((await h.run(["suppress", "list", "--json"])).out) as {
+      id: string;
+      currentOccurrence?: unknown;
+      nextOccurrence?: unknown;
+    }[];
+    expect(listed.find((window) => window.id === "j-weekly")).toMatchObject({
+      nextOccurrence: { start: "2026-11-29T01:00:00.000Z", end: "2026-11-29T03:00:00.000Z" },
+    });
     expect(listed.find((window) => window.id === "j-weekly")?.currentOccurrence).toBeUndefined();
     expect(listed.find((window) => window.id === "j-nightly")).toMatchObject({
       currentOccurrence: { start: "2026-11-26T17:30:00.000Z", end: "2026-11-26T20:00:00.000Z" },
@@ -250,10 +325,30 @@ describe("recurring windows (suppress add --weekly, suppress list)", () => {
   });
 
   it("add --weekly writes the schedule the router reads, without inventing bounds", async () => {
-    const run = await h.run(["suppress", "add", "--match", "service=postgres", "--match", "env=prod", "--weekly", "sun 02:00-04:00 Europe/Berlin", "--reason", "weekly vacuum", "--id", "weekly-db-maintenance", "--by", "dba@example.com"]);
+    const run = await h.run([
+      "suppress",
+      "add",
+      "--match",
+      "service=postgres",
+      "--match",
+      "env=prod",
+      "--weekly",
+      "sun 02:00-04:00 Europe/Berlin",
+      "--reason",
+      "weekly vacuum",
+      "--id",
+      "weekly-db-maintenance",
+      "--by",
+      "dba@example.com",
+    ]);
     expect(run.code).toBe(0);
     const item = await getWindow("weekly-db-maintenance");
-    expect(item).toMatchObject({ matchers: ["service=postgres", "env=prod"], schedule: weekly, reason: "weekly vacuum", createdBy: "dba@example.com" });
+    expect(item).toMatchObject({
+      matchers: ["service=postgres", "env=prod"],
+      schedule: weekly,
+      reason: "weekly vacuum",
+      createdBy: "dba@example.com",
+    });
     expect(item?.startsAt).toBeUndefined();
     expect(item?.endsAt).toBeUndefined();
     expect(parseWindowItem(item).ok).toBe(true);
@@ -262,9 +357,25 @@ describe("recurring windows (suppress add --weekly, suppress list)", () => {
   });
 
   it("add --weekly takes several days, an overnight range and --until for the end of the series", async () => {
-    const run = await h.run(["suppress", "add", "--match", "a=b", "--weekly", "Fri,sat 22:00-02:00 utc", "--until", "2026-12-31T00:00:00Z", "--reason", "x", "--id", "nights"]);
+    const run = await h.run([
+      "suppress",
+      "add",
+      "--match",
+      "a=b",
+      "--weekly",
+      "Fri,sat 22:00-02:00 utc",
+      "--until",
+      "2026-12-31T00:00:00Z",
+      "--reason",
+      "x",
+      "--id",
+      "nights",
+    ]);
     expect(run.code).toBe(0);
-    expect(await getWindow("nights")).toMatchObject({ schedule: { days: ["Fri", "sat"], start: "22:00", end: "02:00", timeZone: "UTC" }, endsAt: "2026-12-31T00:00:00.000Z" });
+    expect(await getWindow("nights")).toMatchObject({
+      schedule: { days: ["Fri", "sat"], start: "22:00", end: "02:00", timeZone: "UTC" },
+      endsAt: "2026-12-31T00:00:00.000Z",
+    });
     expect(run.out).toContain("repeats     Fri, Sat 22:00–02:00 (next day) UTC");
   });
 
@@ -273,7 +384,11 @@ describe("recurring windows (suppress add --weekly, suppress list)", () => {
     ["an unknown day", ["--weekly", "sun,funday 02:00-04:00 UTC"], '"funday" is not a day'],
     ["an unknown zone", ["--weekly", "sun 02:00-04:00 Europe/Berln"], '"Europe/Berln" is not a time zone this system knows'],
     ["a bad time", ["--weekly", "sun 2am-4am UTC"], '"2am" is not a 24-hour time'],
-    ["--for with --weekly", ["--weekly", "sun 02:00-04:00 UTC", "--for", "2h"], "with --weekly each occurrence's times are in the schedule"],
+    [
+      "--for with --weekly",
+      ["--weekly", "sun 02:00-04:00 UTC", "--for", "2h"],
+      "with --weekly each occurrence's times are in the schedule",
+    ],
   ])("is a usage error (exit 2) with %s", async (_case, args, message) => {
     const run = await h.run(["suppress", "add", "--match", "a=b", "--reason", "x", ...args]);
     expect(run.code).toBe(2);
@@ -289,7 +404,9 @@ describe("suppress end", () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain("Ended suppression window w-end at 2026-11-26T18:00:00Z");
     expect(await getWindow("w-end")).toMatchObject({ endsAt: NOW.toISOString(), enabled: true });
-    expect(rowOf((await h.run(["suppress", "list", "--all"], { now: new Date(NOW.getTime() + 1000) })).out, "w-end")?.STATE).toBe("expired");
+    expect(rowOf((await h.run(["suppress", "list", "--all"], { now: new Date(NOW.getTime() + 1000) })).out, "w-end")?.STATE).toBe(
+      "expired",
+    );
   });
 
   it("says a window already ended, and changes nothing", async () => {

@@ -50,7 +50,11 @@ async function printed(fn: () => Promise<unknown>): Promise<string> {
   return written.join("");
 }
 
-const lines = (text: string) => text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+const lines = (text: string) =>
+  text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 interface EmfRecord {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
@@ -77,11 +81,20 @@ function metricSums(records: Record<string, unknown>[]): Record<string, number> 
 }
 
 function routerHandler() {
-  return createRouterHandler({ ...createTelemetry("router"), router: h.router(), deadLetters: { send: async () => {} }, maxReceiveCount: 3, safetyMarginMs: 500 });
+  return createRouterHandler({
+    ...createTelemetry("router"),
+    router: h.router(),
+    deadLetters: { send: async () => {} },
+    maxReceiveCount: 3,
+    safetyMarginMs: 500,
+  });
 }
 
 const handle = (handler: ReturnType<typeof routerHandler>, bodies: readonly object[], receiveCount = 1) =>
-  handler(sqsEvent(bodies.map((body) => sqsRecord(JSON.stringify(body), { receiveCount }))), lambdaContext("alert-relay-router", 10_000)) as Promise<SQSBatchResponse>;
+  handler(
+    sqsEvent(bodies.map((body) => sqsRecord(JSON.stringify(body), { receiveCount }))),
+    lambdaContext("alert-relay-router", 10_000),
+  ) as Promise<SQSBatchResponse>;
 
 describe("router log bytes at the default level", () => {
   it.each([
@@ -92,8 +105,13 @@ describe("router log bytes at the default level", () => {
     const handler = routerHandler();
     const first = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0)])));
     // What changed PagerDuty is still said at INFO, with what names the alert.
-    expect(first).toContainEqual(expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "delivered", dedupKey: expect.stringContaining(key) }));
-    expect(metricSums(first)).toMatchObject({ [`${METRIC.routerOutcomes} outcome=delivered`]: 1, [`${METRIC.pagerDutyEvents} action=trigger`]: 1 });
+    expect(first).toContainEqual(
+      expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "delivered", dedupKey: expect.stringContaining(key) }),
+    );
+    expect(metricSums(first)).toMatchObject({
+      [`${METRIC.routerOutcomes} outcome=delivered`]: 1,
+      [`${METRIC.pagerDutyEvents} action=trigger`]: 1,
+    });
 
     const duplicates = 20;
     const text = await printed(async () => {
@@ -108,16 +126,19 @@ describe("router log bytes at the default level", () => {
     expect(h.fake.events).toHaveLength(1);
   });
 
-  it("still emits what the delivery-failures alarm sums: RouterOutcomes retry and DeadLettered exhausted, with a WARN-or-worse line", async () => {
-    const key = `down-${(n += 1)}`;
-    const handler = routerHandler();
-    h.fake.down();
-    const waiting = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0), alertAt(`${key}-b`, "firing", 0)])));
-    expect(metricSums(waiting)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 2 });
-    expect(waiting).toContainEqual(expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "retry" }));
+  it(
+    "still emits what the delivery-failures alarm sums: RouterOutcomes retry " + "and DeadLettered exhausted, with a WARN-or-worse line",
+    async () => {
+      const key = `down-${(n += 1)}`;
+      const handler = routerHandler();
+      h.fake.down();
+      const waiting = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0), alertAt(`${key}-b`, "firing", 0)])));
+      expect(metricSums(waiting)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 2 });
+      expect(waiting).toContainEqual(expect.objectContaining({ level: "INFO", message: "alert routed", outcome: "retry" }));
 
-    const last = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0)], 3)));
-    expect(metricSums(last)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 1, [`${METRIC.deadLettered} reason=exhausted`]: 1 });
-    expect(last).toContainEqual(expect.objectContaining({ level: "ERROR", message: "message dead-lettered", kind: "exhausted" }));
-  });
+      const last = lines(await printed(() => handle(handler, [alertAt(key, "firing", 0)], 3)));
+      expect(metricSums(last)).toEqual({ [`${METRIC.routerOutcomes} outcome=retry`]: 1, [`${METRIC.deadLettered} reason=exhausted`]: 1 });
+      expect(last).toContainEqual(expect.objectContaining({ level: "ERROR", message: "message dead-lettered", kind: "exhausted" }));
+    },
+  );
 });

@@ -26,7 +26,13 @@ const iso = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_
 
 beforeAll(async () => {
   [db, fake] = await Promise.all([startDynalite(), startFakePagerDuty()]);
-  await createTable(db.endpoint, { TableName: "state", KeySchema: STATE_TABLE.keySchema, AttributeDefinitions: STATE_TABLE.attributeDefinitions, GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes, BillingMode: "PAY_PER_REQUEST" });
+  await createTable(db.endpoint, {
+    TableName: "state",
+    KeySchema: STATE_TABLE.keySchema,
+    AttributeDefinitions: STATE_TABLE.attributeDefinitions,
+    GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes,
+    BillingMode: "PAY_PER_REQUEST",
+  });
   await createTable(db.endpoint, windowsTableDefinition("windows"));
   doc = documentClient(dynamoClient(db.endpoint));
   runtime = createRouterRuntime(
@@ -38,7 +44,10 @@ beforeAll(async () => {
       PAGERDUTY_EVENTS_URL: fake.url,
       PAGERDUTY_ROUTING_KEY: KEYS.default,
       PAGERDUTY_ROUTING_KEY_PAYMENTS: KEYS.payments,
-      ROUTES_JSON: JSON.stringify({ routes: [{ name: "payments", matchers: ["team=payments"], routingKey: "payments" }], defaultRoute: { routingKey: "default" } }),
+      ROUTES_JSON: JSON.stringify({
+        routes: [{ name: "payments", matchers: ["team=payments"], routingKey: "payments" }],
+        defaultRoute: { routingKey: "default" },
+      }),
     },
     { doc, telemetry },
   );
@@ -48,7 +57,12 @@ beforeEach(() => fake.reset());
 
 const putWindow = (item: Record<string, unknown>) => doc.send(new PutCommand({ TableName: "windows", Item: item }));
 const window = (id: string, matcher: string, extra: Record<string, unknown> = {}) => ({
-  id, enabled: true, matchers: [matcher], reason: "test", createdBy: "ops@example.com", ...extra,
+  id,
+  enabled: true,
+  matchers: [matcher],
+  reason: "test",
+  createdBy: "ops@example.com",
+  ...extra,
 });
 
 describe("router runtime: suppression windows from the table", () => {
@@ -71,14 +85,24 @@ describe("router runtime: suppression windows from the table", () => {
     await putWindow({ id: "w-malformed", enabled: true, matchers: [], reason: "oops", createdBy: "ops@example.com" });
     await putWindow({ id: "w-bad-regex", enabled: true, matchers: ["case=~(malformed"], reason: "oops", createdBy: "ops@example.com" });
     // A second runtime in the same process (another poller, the sweep) shares what was said.
-    const other = createRouterRuntime({ STATE_TABLE_NAME: "state", WINDOWS_TABLE_NAME: "windows", WINDOW_REFRESH_MS: "0" }, { doc, telemetry });
+    const other = createRouterRuntime(
+      { STATE_TABLE_NAME: "state", WINDOWS_TABLE_NAME: "windows", WINDOW_REFRESH_MS: "0" },
+      { doc, telemetry },
+    );
     for (let read = 0; read < 3; read += 1) {
-      const outcome = await runtime.router.handleAlert(alertAt(`win-malformed-${read}`, "firing", 0, { labels: { case: "malformed" } }), soon());
+      const outcome = await runtime.router.handleAlert(
+        alertAt(`win-malformed-${read}`, "firing", 0, { labels: { case: "malformed" } }),
+        soon(),
+      );
       expect(outcome.outcome).toBe("delivered");
       await other.router.handleAlert(alertAt(`win-malformed-other-${read}`, "firing", 0, { labels: { case: "other" } }), soon());
     }
     const said = () => errorLog.mock.calls.filter(([message]) => String(message).includes("is malformed and ignored"));
-    expect(said().map(([message]) => String(message)).sort()).toEqual([
+    expect(
+      said()
+        .map(([message]) => String(message))
+        .sort(),
+    ).toEqual([
       expect.stringMatching(
         new RegExp(
           String.raw`^Suppression window "w-bad-regex" is malformed and ignored \(it suppresses nothing until fixed\): ` +
@@ -105,6 +129,9 @@ describe("router runtime: suppression windows from the table", () => {
     const report = await sweepWatched(runtime.store, runtime.router, soon());
     expect(report).toMatchObject({ delivered: 1, failed: [] });
     await runtime.router.handleAlert(alertAt("win-ends", "resolved", 5, { labels: { case: "ends", team: "payments" } }), soon());
-    expect(fake.events.map((e) => [e.action, e.routingKey])).toEqual([["trigger", KEYS.payments], ["resolve", KEYS.payments]]);
+    expect(fake.events.map((e) => [e.action, e.routingKey])).toEqual([
+      ["trigger", KEYS.payments],
+      ["resolve", KEYS.payments],
+    ]);
   });
 });

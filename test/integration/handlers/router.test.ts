@@ -43,8 +43,14 @@ function handler(overrides: Partial<RouterHandlerDeps> = {}) {
 }
 
 async function dlqMessages() {
-  const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }));
-  return Messages.map((m) => ({ body: m.Body, reason: m.MessageAttributes?.reason?.StringValue, originalMessageId: m.MessageAttributes?.originalMessageId?.StringValue }));
+  const { Messages = [] } = await sqs.client.send(
+    new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+  );
+  return Messages.map((m) => ({
+    body: m.Body,
+    reason: m.MessageAttributes?.reason?.StringValue,
+    originalMessageId: m.MessageAttributes?.originalMessageId?.StringValue,
+  }));
 }
 
 describe("router handler", () => {
@@ -58,7 +64,12 @@ describe("router handler", () => {
     ];
     const response = (await handler()(sqsEvent(records), lambdaContext("router", 10_000))) as SQSBatchResponse;
     expect(response.batchItemFailures).toEqual([]);
-    expect(h.fake.openIncidents().map((i) => i.dedupKey).sort()).toEqual(keys);
+    expect(
+      h.fake
+        .openIncidents()
+        .map((i) => i.dedupKey)
+        .sort(),
+    ).toEqual(keys);
     const dead = await dlqMessages();
     expect(dead.map((d) => [d.originalMessageId, d.reason]).sort()).toEqual([
       ["poison-1", "message body is not JSON"],
@@ -71,9 +82,15 @@ describe("router handler", () => {
     const key = `wait-${(n += 1)}`;
     h.fake.down();
     const body = JSON.stringify(alertAt(key, "firing", 0));
-    const first = (await handler()(sqsEvent([sqsRecord(body, { messageId: "w-1", receiveCount: 1 })]), lambdaContext("router", 10_000))) as SQSBatchResponse;
+    const first = (await handler()(
+      sqsEvent([sqsRecord(body, { messageId: "w-1", receiveCount: 1 })]),
+      lambdaContext("router", 10_000),
+    )) as SQSBatchResponse;
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: "w-1" }]);
-    const last = (await handler()(sqsEvent([sqsRecord(body, { messageId: "w-1", receiveCount: 3 })]), lambdaContext("router", 10_000))) as SQSBatchResponse;
+    const last = (await handler()(
+      sqsEvent([sqsRecord(body, { messageId: "w-1", receiveCount: 3 })]),
+      lambdaContext("router", 10_000),
+    )) as SQSBatchResponse;
     expect(last.batchItemFailures).toEqual([]);
     const dead = await dlqMessages();
     expect(dead).toEqual([{ body, originalMessageId: "w-1", reason: expect.stringMatching(/^gave up after 3 receives: 503/) }]);
@@ -83,10 +100,19 @@ describe("router handler", () => {
   it("dead-letters an event PagerDuty refuses, with PagerDuty's error text", async () => {
     const key = `refused-${(n += 1)}`;
     h.setRoute(() => ({ route: "broken", routingKeyRef: "invalid" }));
-    const response = (await handler()(sqsEvent([sqsRecord(JSON.stringify(alertAt(key, "firing", 0)), { messageId: "r-1" })]), lambdaContext("router", 10_000))) as SQSBatchResponse;
+    const response = (await handler()(
+      sqsEvent([sqsRecord(JSON.stringify(alertAt(key, "firing", 0)), { messageId: "r-1" })]),
+      lambdaContext("router", 10_000),
+    )) as SQSBatchResponse;
     expect(response.batchItemFailures).toEqual([]);
     const dead = await dlqMessages();
-    expect(dead).toEqual([{ body: expect.any(String), originalMessageId: "r-1", reason: expect.stringMatching(/^PagerDuty rejected the trigger: 400.*routing_key/) }]);
+    expect(dead).toEqual([
+      {
+        body: expect.any(String),
+        originalMessageId: "r-1",
+        reason: expect.stringMatching(/^PagerDuty rejected the trigger: 400.*routing_key/),
+      },
+    ]);
   });
 
   it("brings a message that must wait back after a short backoff that grows per receive and honours Retry-After", async () => {
@@ -95,11 +121,18 @@ describe("router handler", () => {
     const redeliverIn = async (receipt: string, seconds: number) => {
       waits.push([receipt, seconds]);
     };
-    const many = { ...createTelemetry("router"), maxReceiveCount: 1000, redelivery: { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 3_600_000 } };
+    const many = {
+      ...createTelemetry("router"),
+      maxReceiveCount: 1000,
+      redelivery: { baseMs: 1_000, maxMs: 60_000, giveUpAfterMs: 3_600_000 },
+    };
     h.fake.down({ status: 503 });
     const body = JSON.stringify(alertAt(key, "firing", 0));
     for (const receiveCount of [1, 2, 3, 8]) {
-      const response = (await handler({ ...many, redeliverIn })(sqsEvent([sqsRecord(body, { messageId: "b-1", receiveCount, receiptHandle: `r${receiveCount}` })]), lambdaContext("router", 3_000))) as SQSBatchResponse;
+      const response = (await handler({ ...many, redeliverIn })(
+        sqsEvent([sqsRecord(body, { messageId: "b-1", receiveCount, receiptHandle: `r${receiveCount}` })]),
+        lambdaContext("router", 3_000),
+      )) as SQSBatchResponse;
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: "b-1" }]);
     }
     h.fake.recover();
@@ -115,8 +148,14 @@ describe("router handler", () => {
     expect(await dlqMessages()).toEqual([]);
 
     // A router that says how long (PagerDuty's Retry-After, a paused key) is not asked again sooner.
-    const waiting: Router = { handleAlert: async () => ({ outcome: "retry", reason: "429 rate limited", retryAfterMs: 42_000 }), reconcileKey: async () => undefined };
-    await handler({ ...many, router: waiting, redeliverIn })(sqsEvent([sqsRecord(body, { messageId: "b-2", receiveCount: 1, receiptHandle: "ra" })]), lambdaContext("router", 3_000));
+    const waiting: Router = {
+      handleAlert: async () => ({ outcome: "retry", reason: "429 rate limited", retryAfterMs: 42_000 }),
+      reconcileKey: async () => undefined,
+    };
+    await handler({ ...many, router: waiting, redeliverIn })(
+      sqsEvent([sqsRecord(body, { messageId: "b-2", receiveCount: 1, receiptHandle: "ra" })]),
+      lambdaContext("router", 3_000),
+    );
     expect(waits.at(-1)).toEqual(["ra", 42]);
   });
 
@@ -124,13 +163,21 @@ describe("router handler", () => {
     const key = `old-${(n += 1)}`;
     h.fake.down({ status: 503 });
     const body = JSON.stringify(alertAt(key, "firing", 0));
-    const young = (await handler({ maxReceiveCount: 1000 })(sqsEvent([sqsRecord(body, { messageId: "o-1", receiveCount: 200, sentAt: Date.now() - 5 * 3_600_000 })]), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    const young = (await handler({ maxReceiveCount: 1000 })(
+      sqsEvent([sqsRecord(body, { messageId: "o-1", receiveCount: 200, sentAt: Date.now() - 5 * 3_600_000 })]),
+      lambdaContext("router", 3_000),
+    )) as SQSBatchResponse;
     expect(young.batchItemFailures).toEqual([{ itemIdentifier: "o-1" }]);
     expect(await dlqMessages()).toEqual([]);
-    const old = (await handler({ maxReceiveCount: 1000 })(sqsEvent([sqsRecord(body, { messageId: "o-1", receiveCount: 201, sentAt: Date.now() - 6 * 3_600_000 - 1_000 })]), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    const old = (await handler({ maxReceiveCount: 1000 })(
+      sqsEvent([sqsRecord(body, { messageId: "o-1", receiveCount: 201, sentAt: Date.now() - 6 * 3_600_000 - 1_000 })]),
+      lambdaContext("router", 3_000),
+    )) as SQSBatchResponse;
     h.fake.recover();
     expect(old.batchItemFailures).toEqual([]);
-    expect(await dlqMessages()).toEqual([{ body, originalMessageId: "o-1", reason: expect.stringMatching(/^gave up after 6h \(201 receives\): 503/) }]);
+    expect(await dlqMessages()).toEqual([
+      { body, originalMessageId: "o-1", reason: expect.stringMatching(/^gave up after 6h \(201 receives\): 503/) },
+    ]);
   });
 
   it("records an exception while routing as the message's reason: retried, then in the DLQ with what went wrong", async () => {
@@ -141,11 +188,23 @@ describe("router handler", () => {
       reconcileKey: async () => undefined,
     };
     const body = JSON.stringify(alertAt(`throws-${(n += 1)}`, "firing", 0));
-    const first = (await handler({ router: throwing })(sqsEvent([sqsRecord(body, { messageId: "e-1", receiveCount: 1 }), sqsRecord(JSON.stringify(alertAt(`fine-${n}`, "firing", 0)))]), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    const first = (await handler({ router: throwing })(
+      sqsEvent([sqsRecord(body, { messageId: "e-1", receiveCount: 1 }), sqsRecord(JSON.stringify(alertAt(`fine-${n}`, "firing", 0)))]),
+      lambdaContext("router", 3_000),
+    )) as SQSBatchResponse;
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: "e-1" }, expect.anything()]);
-    const last = (await handler({ router: throwing })(sqsEvent([sqsRecord(body, { messageId: "e-1", receiveCount: 3 })]), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    const last = (await handler({ router: throwing })(
+      sqsEvent([sqsRecord(body, { messageId: "e-1", receiveCount: 3 })]),
+      lambdaContext("router", 3_000),
+    )) as SQSBatchResponse;
     expect(last.batchItemFailures).toEqual([]);
-    expect(await dlqMessages()).toEqual([{ body, originalMessageId: "e-1", reason: "gave up after 3 receives: routing failed with an error: TypeError: Unsupported type passed: [object Object]" }]);
+    expect(await dlqMessages()).toEqual([
+      {
+        body,
+        originalMessageId: "e-1",
+        reason: "gave up after 3 receives: routing failed with an error: TypeError: Unsupported type passed: [object Object]",
+      },
+    ]);
   });
 });
 
@@ -153,9 +212,16 @@ describe("the end of a PagerDuty outage", () => {
   it("delivers everything owed as soon as one delivery gets through, without waiting for each message to come back", async () => {
     const keys = [1, 2, 3].map((i) => `drain-${(n += 1)}-${i}`);
     const router = h.router();
-    const one = handler({ router, maxReceiveCount: 1000, drainOwed: async (deadline) => (await drainOwed(h.store, router, deadline)).delivered });
+    const one = handler({
+      router,
+      maxReceiveCount: 1000,
+      drainOwed: async (deadline) => (await drainOwed(h.store, router, deadline)).delivered,
+    });
     h.fake.down({ status: 503 });
-    const failed = (await one(sqsEvent(keys.map((key) => sqsRecord(JSON.stringify(alertAt(key, "firing", 0))))), lambdaContext("router", 3_000))) as SQSBatchResponse;
+    const failed = (await one(
+      sqsEvent(keys.map((key) => sqsRecord(JSON.stringify(alertAt(key, "firing", 0))))),
+      lambdaContext("router", 3_000),
+    )) as SQSBatchResponse;
     expect(failed.batchItemFailures).toHaveLength(3);
     h.fake.recover();
     // The first message back after the outage gets through; the other two are still waiting out their backoff.
@@ -176,7 +242,8 @@ describe("no drain without an outage", () => {
     ];
     const scripted: Router = { handleAlert: async () => outcomes.shift()!, reconcileKey: async () => undefined };
     const one = handler({ router: scripted, maxReceiveCount: 1000, drainOwed: async () => ((drains += 1), 0) });
-    for (let i = 0; i < 2; i += 1) await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(`pace-${(n += 1)}`, "firing", 0)))]), lambdaContext("router", 3_000));
+    for (let i = 0; i < 2; i += 1)
+      await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(`pace-${(n += 1)}`, "firing", 0)))]), lambdaContext("router", 3_000));
     expect(drains).toBe(0);
   });
 });

@@ -35,7 +35,18 @@ beforeAll(async () => {
   );
   const beat = (alertname: string) =>
     runtime.router.handleAlert(
-      buildAlert({ source: "prometheus", identity: `prometheus:${alertname}`, status: "firing", severity: "info", occurredAt: "2026-11-20T00:00:00Z", summary: [alertname], labels: { alertname } }, { receivedAt: new Date(clock).toISOString() }),
+      buildAlert(
+        {
+          source: "prometheus",
+          identity: `prometheus:${alertname}`,
+          status: "firing",
+          severity: "info",
+          occurredAt: "2026-11-20T00:00:00Z",
+          summary: [alertname],
+          labels: { alertname },
+        },
+        { receivedAt: new Date(clock).toISOString() },
+      ),
       Date.now() + 5_000,
     );
   await runtime.heartbeats.sweep(Date.now() + 5_000);
@@ -72,7 +83,10 @@ describe("state commands with heartbeats", () => {
 
   it("state list --json and --firing stay about problems", async () => {
     const json = JSON.parse((await h.run(["state", "list", "--json"])).out) as { dedupKey: string }[];
-    expect(json.map((item) => item.dedupKey).sort()).toEqual(["heartbeat-missing:datadog-heartbeat", "heartbeat-missing:prometheus-watchdog"]);
+    expect(json.map((item) => item.dedupKey).sort()).toEqual([
+      "heartbeat-missing:datadog-heartbeat",
+      "heartbeat-missing:prometheus-watchdog",
+    ]);
     expect((await h.run(["state", "list", "--firing"])).out).not.toContain("HEARTBEAT");
   });
 

@@ -27,7 +27,13 @@ let clock = 0;
 const now = () => new Date(clock);
 const soon = () => Date.now() + 5_000;
 
-const WATCHDOG = { name: "prometheus-watchdog", description: "Prometheus → Alertmanager → alert-relay", matchers: ["alertname=Watchdog"], interval: "5m", labels: { team: "platform" } };
+const WATCHDOG = {
+  name: "prometheus-watchdog",
+  description: "Prometheus → Alertmanager → alert-relay",
+  matchers: ["alertname=Watchdog"],
+  interval: "5m",
+  labels: { team: "platform" },
+};
 const MISSING_KEY = "heartbeat-missing:prometheus-watchdog";
 
 beforeAll(async () => {
@@ -55,7 +61,13 @@ interface Relay {
 /** A router runtime with its own state table, these heartbeats, and team=platform routed to its own key. */
 async function relay(heartbeats: object[]): Promise<Relay> {
   const table = `hb-state-${(tables += 1)}`;
-  await createTable(db.endpoint, { TableName: table, KeySchema: STATE_TABLE.keySchema, AttributeDefinitions: STATE_TABLE.attributeDefinitions, GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes, BillingMode: "PAY_PER_REQUEST" });
+  await createTable(db.endpoint, {
+    TableName: table,
+    KeySchema: STATE_TABLE.keySchema,
+    AttributeDefinitions: STATE_TABLE.attributeDefinitions,
+    GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes,
+    BillingMode: "PAY_PER_REQUEST",
+  });
   const telemetry = createTelemetry("router");
   const runtime = createRouterRuntime(
     {
@@ -65,7 +77,11 @@ async function relay(heartbeats: object[]): Promise<Relay> {
       PAGERDUTY_EVENTS_URL: fake.url,
       PAGERDUTY_ROUTING_KEY: KEYS.default,
       PAGERDUTY_ROUTING_KEY_PLATFORM: KEYS.platform,
-      ROUTES_JSON: JSON.stringify({ routes: [{ name: "platform", matchers: ["team=platform"], routingKey: "platform" }], defaultRoute: { routingKey: "default" }, heartbeats }),
+      ROUTES_JSON: JSON.stringify({
+        routes: [{ name: "platform", matchers: ["team=platform"], routingKey: "platform" }],
+        defaultRoute: { routingKey: "default" },
+        heartbeats,
+      }),
     },
     { doc, telemetry, now },
   );
@@ -102,12 +118,22 @@ describe("heartbeats through the router runtime", () => {
   it("records Watchdog beats and never pages them, nor while they keep coming", async () => {
     const { runtime, sweep, tracker } = await relay([WATCHDOG]);
     for (let beat = 0; beat < 4; beat += 1) {
-      expect(await runtime.router.handleAlert(watchdogBeat(), soon())).toEqual({ outcome: "heartbeat", name: "prometheus-watchdog", why: `beat recorded at ${now().toISOString()}` });
+      expect(await runtime.router.handleAlert(watchdogBeat(), soon())).toEqual({
+        outcome: "heartbeat",
+        name: "prometheus-watchdog",
+        why: `beat recorded at ${now().toISOString()}`,
+      });
       clock += 2 * MINUTE;
       expect(await sweep()).toEqual({ checked: 1, missing: [], back: [], failed: [], unfinished: false });
     }
     expect(fake.requests).toHaveLength(0);
-    expect(await tracker()).toMatchObject({ itemType: "heartbeat", name: "prometheus-watchdog", beats: 4, lastBeatSource: "prometheus", intervalMs: 5 * MINUTE });
+    expect(await tracker()).toMatchObject({
+      itemType: "heartbeat",
+      name: "prometheus-watchdog",
+      beats: 4,
+      lastBeatSource: "prometheus",
+      intervalMs: 5 * MINUTE,
+    });
     // Not a problem: the problem listings skip the tracker.
     const problems = [];
     for await (const problem of runtime.store.list()) problems.push(problem);
@@ -140,13 +166,17 @@ describe("heartbeats through the router runtime", () => {
       expect.objectContaining({
         dedupKey: MISSING_KEY,
         severity: "critical",
-        summary: "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen " +
+        summary:
+          "No heartbeat from prometheus-watchdog for 7m (expected every 5m); last seen " +
           "2026-11-26T17:00:00Z — Prometheus → Alertmanager → alert-relay",
       }),
     ]);
     const missingLogs = () => warn.mock.calls.filter(([message]) => message === "heartbeat missing");
     expect(missingLogs()).toHaveLength(1);
-    expect(warn).toHaveBeenCalledWith("heartbeat missing", expect.objectContaining({ heartbeat: "prometheus-watchdog", missingSince: new Date(lastBeat + 5 * MINUTE).toISOString() }));
+    expect(warn).toHaveBeenCalledWith(
+      "heartbeat missing",
+      expect.objectContaining({ heartbeat: "prometheus-watchdog", missingSince: new Date(lastBeat + 5 * MINUTE).toISOString() }),
+    );
 
     // The next runs of the sweep, one retried through the Lambda handler, two racing each other.
     clock += MINUTE;
@@ -157,7 +187,11 @@ describe("heartbeats through the router runtime", () => {
     await Promise.all([sweep(), sweep()]);
     expect(fake.triggerCount(MISSING_KEY)).toBe(1);
     expect(missingLogs()).toHaveLength(1);
-    expect(await runtime.store.get(MISSING_KEY)).toMatchObject({ status: "firing", transitionAt: new Date(lastBeat + 5 * MINUTE).toISOString(), told: { action: "trigger", routingKeyRef: "platform" } });
+    expect(await runtime.store.get(MISSING_KEY)).toMatchObject({
+      status: "firing",
+      transitionAt: new Date(lastBeat + 5 * MINUTE).toISOString(),
+      told: { action: "trigger", routingKeyRef: "platform" },
+    });
 
     // Beats come back: the next sweep resolves where it triggered; nothing after that.
     clock += MINUTE;
@@ -174,7 +208,11 @@ describe("heartbeats through the router runtime", () => {
       ["resolve", KEYS.platform],
     ]);
     expect(fake.openIncidents()).toEqual([]);
-    expect(await runtime.store.get(MISSING_KEY)).toMatchObject({ status: "resolved", transitionAt: returning.receivedAt, told: { action: "resolve" } });
+    expect(await runtime.store.get(MISSING_KEY)).toMatchObject({
+      status: "resolved",
+      transitionAt: returning.receivedAt,
+      told: { action: "resolve" },
+    });
 
     // And a second outage pages again, once.
     clock += 6 * MINUTE;
@@ -184,7 +222,9 @@ describe("heartbeats through the router runtime", () => {
   });
 
   it("pages for a heartbeat that never beat, an interval after watching began", async () => {
-    const { sweep, tracker } = await relay([{ name: "datadog-heartbeat", matchers: ["source=datadog", "alertname=heartbeat"], interval: "1m", severity: "error" }]);
+    const { sweep, tracker } = await relay([
+      { name: "datadog-heartbeat", matchers: ["source=datadog", "alertname=heartbeat"], interval: "1m", severity: "error" },
+    ]);
     expect((await sweep()).missing).toEqual([]);
     expect(await tracker("datadog-heartbeat")).toMatchObject({ watchingSince: now().toISOString(), intervalMs: MINUTE });
     clock += 61_000;
@@ -194,7 +234,8 @@ describe("heartbeats through the router runtime", () => {
         dedupKey: "heartbeat-missing:datadog-heartbeat",
         routingKey: KEYS.default,
         severity: "error",
-        summary: "No heartbeat from datadog-heartbeat for 1m 1s (expected every 1m); none seen " +
+        summary:
+          "No heartbeat from datadog-heartbeat for 1m 1s (expected every 1m); none seen " +
           "since alert-relay began watching at 2026-11-26T17:00:00Z",
       }),
     ]);
@@ -202,26 +243,54 @@ describe("heartbeats through the router runtime", () => {
 
   it("neither records nor pages a resolved Watchdog (Alertmanager resolves it when Prometheus stops)", async () => {
     const { runtime, tracker } = await relay([WATCHDOG]);
-    expect(await runtime.router.handleAlert(watchdogBeat(clock, "resolved"), soon())).toMatchObject({ outcome: "heartbeat", why: expect.stringContaining("not a beat") });
+    expect(await runtime.router.handleAlert(watchdogBeat(clock, "resolved"), soon())).toMatchObject({
+      outcome: "heartbeat",
+      why: expect.stringContaining("not a beat"),
+    });
     expect(await tracker()).toBeUndefined();
     expect(fake.requests).toHaveLength(0);
   });
 
   it("routes every other alert as before", async () => {
     const { runtime } = await relay([WATCHDOG]);
-    const other = buildAlert({ source: "prometheus", identity: "prometheus:HighLatency:1", status: "firing", severity: "error", summary: ["slow"], labels: { alertname: "HighLatency" } }, { receivedAt: now().toISOString() });
+    const other = buildAlert(
+      {
+        source: "prometheus",
+        identity: "prometheus:HighLatency:1",
+        status: "firing",
+        severity: "error",
+        summary: ["slow"],
+        labels: { alertname: "HighLatency" },
+      },
+      { receivedAt: now().toISOString() },
+    );
     expect((await runtime.router.handleAlert(other, soon())).outcome).toBe("delivered");
     expect(fake.triggerCount("prometheus:HighLatency:1")).toBe(1);
   });
 
   it("lets a suppression window on the heartbeat label hold the page back", async () => {
     const { sweep, runtime } = await relay([{ ...WATCHDOG, name: "windowed" }]);
-    await doc.send(new PutCommand({ TableName: "windows", Item: { id: "hb-maintenance", enabled: true, matchers: ["heartbeat=windowed"], reason: "Prometheus upgrade", createdBy: "ops@example.com" } }));
+    await doc.send(
+      new PutCommand({
+        TableName: "windows",
+        Item: {
+          id: "hb-maintenance",
+          enabled: true,
+          matchers: ["heartbeat=windowed"],
+          reason: "Prometheus upgrade",
+          createdBy: "ops@example.com",
+        },
+      }),
+    );
     await sweep();
     clock += 6 * MINUTE;
     expect((await sweep()).missing).toEqual(["windowed"]);
     expect(fake.requests).toHaveLength(0);
-    expect(await runtime.store.get("heartbeat-missing:windowed")).toMatchObject({ status: "firing", suppressedBy: "hb-maintenance", watch: "suppressed" });
+    expect(await runtime.store.get("heartbeat-missing:windowed")).toMatchObject({
+      status: "firing",
+      suppressedBy: "hb-maintenance",
+      watch: "suppressed",
+    });
   });
 
   it("when PagerDuty fails, reports it and the next sweep delivers the trigger, once", async () => {

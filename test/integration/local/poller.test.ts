@@ -16,7 +16,10 @@ afterAll(() => sqs.close());
 async function queue(maxReceiveCount = 10) {
   n += 1;
   const dlq = await sqs.createQueue(`poller-dlq-${n}`);
-  const main = await sqs.createQueue(`poller-${n}`, { VisibilityTimeout: "1", RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }) });
+  const main = await sqs.createQueue(`poller-${n}`, {
+    VisibilityTimeout: "1",
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+  });
   return { main, dlq };
 }
 
@@ -24,18 +27,35 @@ async function send(url: string, bodies: string[]) {
   await sqs.client.send(
     new SendMessageBatchCommand({
       QueueUrl: url,
-      Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body, MessageAttributes: { source: { DataType: "String", StringValue: "test" } } })),
+      Entries: bodies.map((body, i) => ({
+        Id: String(i),
+        MessageBody: body,
+        MessageAttributes: { source: { DataType: "String", StringValue: "test" } },
+      })),
     }),
   );
 }
 
 async function depth(url: string): Promise<number> {
-  const { Attributes = {} } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+  const { Attributes = {} } = await sqs.client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
 
 function poller(main: { url: string; arn: string }, handler: SqsHandler, extra: { maxPollers?: number } = {}): Poller {
-  return startPoller({ sqs: sqs.client, queueUrl: main.url, queueArn: main.arn, region: "us-east-1", routerTimeoutMs: 800, createHandler: () => handler, ...extra });
+  return startPoller({
+    sqs: sqs.client,
+    queueUrl: main.url,
+    queueArn: main.arn,
+    region: "us-east-1",
+    routerTimeoutMs: 800,
+    createHandler: () => handler,
+    ...extra,
+  });
 }
 
 describe("SQS poller (Lambda's event source, locally)", () => {
@@ -47,7 +67,11 @@ describe("SQS poller (Lambda's event source, locally)", () => {
     const p = poller(main, async (event, context) => {
       events.push(event);
       remaining.push(context.getRemainingTimeInMillis());
-      return { batchItemFailures: event.Records.filter((r) => r.body === "fail" && r.attributes.ApproximateReceiveCount === "1").map((r) => ({ itemIdentifier: r.messageId })) };
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === "fail" && r.attributes.ApproximateReceiveCount === "1").map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
     });
     try {
       await waitFor(async () => (await depth(main.url)) === 0, 5_000, "the queue to empty");
@@ -93,8 +117,14 @@ describe("SQS poller (Lambda's event source, locally)", () => {
 
   it("scales up to maxPollers while there is work, and stop() waits for batches in progress", async () => {
     const { main } = await queue();
-    await send(main.url, Array.from({ length: 10 }, (_, i) => `m-${i}`));
-    await send(main.url, Array.from({ length: 10 }, (_, i) => `n-${i}`));
+    await send(
+      main.url,
+      Array.from({ length: 10 }, (_, i) => `m-${i}`),
+    );
+    await send(
+      main.url,
+      Array.from({ length: 10 }, (_, i) => `n-${i}`),
+    );
     let concurrent = 0;
     let peak = 0;
     let finished = 0;

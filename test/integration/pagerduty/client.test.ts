@@ -126,7 +126,13 @@ describe("PagerDuty client against the fake", () => {
     const { client, inMs } = harness({ requestTimeoutMs: 100, maxAttempts: 2 });
     const result = await client.send(trigger(), { deadline: inMs(10_000) });
     // A timed-out request may still be processed: the result says its fate is unknown.
-    expect(result).toEqual({ outcome: "retry_later", reason: "timeout after 100 ms", stoppedBy: "max_attempts", attempts: 2, uncertain: true });
+    expect(result).toEqual({
+      outcome: "retry_later",
+      reason: "timeout after 100 ms",
+      stoppedBy: "max_attempts",
+      attempts: 2,
+      uncertain: true,
+    });
   });
 
   it("says when an accepted event followed an attempt with no answer, and not when a refused connection sent nothing", async () => {
@@ -207,7 +213,12 @@ describe("PagerDuty client against the fake", () => {
     const { client, now } = harness({ minAttemptMs: 100 });
     for (const deadline of [now() - 1, now() + 50]) {
       const result = await client.send(trigger(), { deadline });
-      expect(result).toMatchObject({ outcome: "retry_later", stoppedBy: "deadline", attempts: 0, reason: expect.stringMatching(/deadline reached before the first attempt/) });
+      expect(result).toMatchObject({
+        outcome: "retry_later",
+        stoppedBy: "deadline",
+        attempts: 0,
+        reason: expect.stringMatching(/deadline reached before the first attempt/),
+      });
     }
     expect(fake.requests).toEqual([]);
   });
@@ -231,7 +242,10 @@ describe("PagerDuty client against the fake", () => {
   it("delivers change events through the same retry loop", async () => {
     fake.failNext(1, { status: 503 });
     const { client, inMs } = harness();
-    const result = await client.sendChange({ routing_key: ROUTING_KEY, payload: { summary: "deployed checkout v42" } }, { deadline: inMs(10_000) });
+    const result = await client.sendChange(
+      { routing_key: ROUTING_KEY, payload: { summary: "deployed checkout v42" } },
+      { deadline: inMs(10_000) },
+    );
     expect(result).toEqual({ outcome: "accepted", attempts: 2, latencyMs: expect.any(Number) });
     expect(fake.requests.map((r) => r.path)).toEqual(["/v2/change/enqueue", "/v2/change/enqueue"]);
     expect(fake.changeEvents).toHaveLength(1);
@@ -267,26 +281,35 @@ describe("PagerDuty client rate-limit gate", () => {
     expect(sleeps).toHaveLength(1);
   });
 
-  it("holds a key PagerDuty failed on (holdAfterFailureMs), so the sends after " +
-    "it fail fast instead of each waiting out the outage", async () => {
-    fake.down({ status: 503 });
-    const { client, sleeps, inMs } = harness({ maxAttempts: 2, holdAfterFailureMs: 2_000, maxGateWaitMs: 1_000 });
-    const first = await client.send(trigger(), { deadline: inMs(30_000) });
-    expect(first).toMatchObject({ outcome: "retry_later", reason: "503 from PagerDuty", attempts: 2 });
-    const requests = fake.requests.length;
-    const sleptBefore = sleeps.length;
-    const next = await client.send(trigger(), { deadline: inMs(30_000) });
-    // No request, no sleep: back at once, with how long the key is held and why.
-    expect(next).toMatchObject({ outcome: "retry_later", attempts: 0, reason: expect.stringMatching(/^503 from PagerDuty: routing key R0…7f \(32 chars\) is held back/) });
-    expect(next.outcome === "retry_later" && next.retryAfterMs).toBeGreaterThan(1_500);
-    expect(fake.requests.length).toBe(requests);
-    expect(sleeps.length).toBe(sleptBefore);
-    // Other keys are not held; a success opens the key again.
-    expect(await client.send(trigger(OTHER_ROUTING_KEY), { deadline: inMs(30_000) })).toMatchObject({ outcome: "retry_later", attempts: 2 });
-    fake.recover();
-    const { client: waiting, inMs: later } = harness({ holdAfterFailureMs: 2_000 });
-    expect(await waiting.send(trigger(), { deadline: later(30_000) })).toMatchObject({ outcome: "accepted" });
-  });
+  it(
+    "holds a key PagerDuty failed on (holdAfterFailureMs), so the sends after " + "it fail fast instead of each waiting out the outage",
+    async () => {
+      fake.down({ status: 503 });
+      const { client, sleeps, inMs } = harness({ maxAttempts: 2, holdAfterFailureMs: 2_000, maxGateWaitMs: 1_000 });
+      const first = await client.send(trigger(), { deadline: inMs(30_000) });
+      expect(first).toMatchObject({ outcome: "retry_later", reason: "503 from PagerDuty", attempts: 2 });
+      const requests = fake.requests.length;
+      const sleptBefore = sleeps.length;
+      const next = await client.send(trigger(), { deadline: inMs(30_000) });
+      // No request, no sleep: back at once, with how long the key is held and why.
+      expect(next).toMatchObject({
+        outcome: "retry_later",
+        attempts: 0,
+        reason: expect.stringMatching(/^503 from PagerDuty: routing key R0…7f \(32 chars\) is held back/),
+      });
+      expect(next.outcome === "retry_later" && next.retryAfterMs).toBeGreaterThan(1_500);
+      expect(fake.requests.length).toBe(requests);
+      expect(sleeps.length).toBe(sleptBefore);
+      // Other keys are not held; a success opens the key again.
+      expect(await client.send(trigger(OTHER_ROUTING_KEY), { deadline: inMs(30_000) })).toMatchObject({
+        outcome: "retry_later",
+        attempts: 2,
+      });
+      fake.recover();
+      const { client: waiting, inMs: later } = harness({ holdAfterFailureMs: 2_000 });
+      expect(await waiting.send(trigger(), { deadline: later(30_000) })).toMatchObject({ outcome: "accepted" });
+    },
+  );
 
   it("lets only maxInFlightPerKey requests to one key await PagerDuty; another send gives up after maxGateWaitMs", async () => {
     fake.failWhile(() => true, { kind: "slow", ms: 300 });
@@ -294,7 +317,10 @@ describe("PagerDuty client rate-limit gate", () => {
     const results = await Promise.all([1, 2, 3].map(() => client.send(trigger(), { deadline: inMs(10_000) })));
     fake.recover();
     expect(results.filter((result) => result.outcome === "accepted")).toHaveLength(2);
-    expect(results.find((result) => result.outcome === "retry_later")).toMatchObject({ attempts: 0, reason: expect.stringMatching(/has 2 requests awaiting PagerDuty's answer/) });
+    expect(results.find((result) => result.outcome === "retry_later")).toMatchObject({
+      attempts: 0,
+      reason: expect.stringMatching(/has 2 requests awaiting PagerDuty's answer/),
+    });
     // Other keys have places of their own.
     expect(await client.send(trigger(OTHER_ROUTING_KEY), { deadline: inMs(10_000) })).toMatchObject({ outcome: "accepted" });
   });
@@ -355,23 +381,35 @@ describe("PagerDuty client response parsing", () => {
   });
 
   it("takes the dedup key PagerDuty answers with", async () => {
-    const { client, deadline } = stubbed([Response.json({ status: "success", message: "Event processed", dedup_key: "pd-key" }, { status: 202 })]);
+    const { client, deadline } = stubbed([
+      Response.json({ status: "success", message: "Event processed", dedup_key: "pd-key" }, { status: 202 }),
+    ]);
     expect(await client.send(trigger(), { deadline })).toMatchObject({ outcome: "accepted", dedupKey: "pd-key" });
   });
 
   it("rejects other 4xx without retrying, using the text body when it is not JSON", async () => {
     const { client, calls, deadline } = stubbed([new Response("  forbidden\n  here ", { status: 403 })]);
-    expect(await client.send(trigger(), { deadline })).toEqual({ outcome: "rejected", status: 403, message: "forbidden here", errors: [], attempts: 1 });
+    expect(await client.send(trigger(), { deadline })).toEqual({
+      outcome: "rejected",
+      status: 403,
+      message: "forbidden here",
+      errors: [],
+      attempts: 1,
+    });
     expect(calls).toHaveLength(1);
   });
 
   it("keeps non-string errors readable", async () => {
-    const { client, deadline } = stubbed([Response.json({ message: "Event object is invalid", errors: ["a", { field: "b" }] }, { status: 400 })]);
+    const { client, deadline } = stubbed([
+      Response.json({ message: "Event object is invalid", errors: ["a", { field: "b" }] }, { status: 400 }),
+    ]);
     expect(await client.send(trigger(), { deadline })).toMatchObject({ errors: ["a", '{"field":"b"}'] });
   });
 
   it("names the system error of a failed connection", async () => {
-    const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" }) });
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" }),
+    });
     const { client, deadline } = stubbed([refused], { maxAttempts: 1 });
     expect(await client.send(trigger(), { deadline })).toMatchObject({ outcome: "retry_later", reason: "ECONNREFUSED" });
   });

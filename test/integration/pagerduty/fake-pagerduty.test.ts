@@ -63,7 +63,14 @@ describe("fake PagerDuty: validation", () => {
     expect(response.status).toBe(202);
     expect(response.json).toEqual({ status: "success", message: "Event processed", dedup_key: "disk-full" });
     expect(fake.events).toHaveLength(1);
-    expect(fake.events[0]).toMatchObject({ receivedAt: clock, routingKey: ROUTING_KEY, action: "trigger", dedupKey: "disk-full", effect: "opened", event });
+    expect(fake.events[0]).toMatchObject({
+      receivedAt: clock,
+      routingKey: ROUTING_KEY,
+      action: "trigger",
+      dedupKey: "disk-full",
+      effect: "opened",
+      event,
+    });
     expect(fake.rejected).toEqual([]);
   });
 
@@ -106,7 +113,10 @@ describe("fake PagerDuty: validation", () => {
     const response = await post(body);
     expect(response.status).toBe(400);
     expect(response.json).toMatchObject({ status: "invalid event", message: "Event object is invalid" });
-    expect((response.json?.errors as string[]).some((e) => error.test(e)), JSON.stringify(response.json?.errors)).toBe(true);
+    expect(
+      (response.json?.errors as string[]).some((e) => error.test(e)),
+      JSON.stringify(response.json?.errors),
+    ).toBe(true);
     expect(fake.rejected).toHaveLength(1);
     expect(fake.events).toHaveLength(0);
     expect(fake.incidents()).toHaveLength(0);
@@ -160,7 +170,15 @@ describe("fake PagerDuty: incident state", () => {
     clock = 2000;
     expect((await post(trigger())).json?.dedup_key).toBe("disk-full");
     expect(fake.incidents()).toEqual([
-      { routingKey: ROUTING_KEY, dedupKey: "disk-full", status: "triggered", triggers: 2, summary: "disk full on db-1", severity: "critical", openedAt: 1000 },
+      {
+        routingKey: ROUTING_KEY,
+        dedupKey: "disk-full",
+        status: "triggered",
+        triggers: 2,
+        summary: "disk full on db-1",
+        severity: "critical",
+        openedAt: 1000,
+      },
     ]);
     clock = 3000;
     await post(followUp("acknowledge"));
@@ -231,10 +249,15 @@ describe("fake PagerDuty: incident state", () => {
 });
 
 describe("fake PagerDuty: change events", () => {
-  const change = (payload: Record<string, unknown> = {}) => ({ routing_key: ROUTING_KEY, payload: { summary: "deployed checkout v42", ...payload } });
+  const change = (payload: Record<string, unknown> = {}) => ({
+    routing_key: ROUTING_KEY,
+    payload: { summary: "deployed checkout v42", ...payload },
+  });
 
   it("records a valid change event without touching incidents", async () => {
-    const response = await post(change({ source: "ci", timestamp: "2026-11-26T18:00:00Z", custom_details: { sha: "abc" } }), { path: "/v2/change/enqueue" });
+    const response = await post(change({ source: "ci", timestamp: "2026-11-26T18:00:00Z", custom_details: { sha: "abc" } }), {
+      path: "/v2/change/enqueue",
+    });
     expect(response.status).toBe(202);
     expect(fake.changeEvents).toHaveLength(1);
     expect(fake.changeEvents[0]?.event.payload.summary).toBe("deployed checkout v42");
@@ -294,7 +317,9 @@ describe("fake PagerDuty: fault injection", () => {
 
   it("never answers a timeout without ms, until the client gives up", async () => {
     fake.failNext(1, { kind: "timeout" });
-    await expect(fetch(`${fake.url}/v2/enqueue`, { method: "POST", body: "{}", signal: AbortSignal.timeout(100) })).rejects.toThrow(/timeout/i);
+    await expect(fetch(`${fake.url}/v2/enqueue`, { method: "POST", body: "{}", signal: AbortSignal.timeout(100) })).rejects.toThrow(
+      /timeout/i,
+    );
     expect(fake.requests[0]?.status).toBeNull();
   });
 

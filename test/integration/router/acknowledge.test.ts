@@ -40,7 +40,11 @@ function queued(body: Record<string, unknown>): string {
   return JSON.stringify(result.action === "acknowledge" ? result.message : result.alert);
 }
 const trigger = (dedupKey: string, customDetails: Record<string, string> = {}) =>
-  queued({ event_action: "trigger", dedup_key: dedupKey, payload: { summary: `${dedupKey} is down`, source: "db-1", severity: "critical", custom_details: customDetails } });
+  queued({
+    event_action: "trigger",
+    dedup_key: dedupKey,
+    payload: { summary: `${dedupKey} is down`, source: "db-1", severity: "critical", custom_details: customDetails },
+  });
 const acknowledge = (dedupKey: string) => queued({ event_action: "acknowledge", dedup_key: dedupKey });
 const resolve = (dedupKey: string) => queued({ event_action: "resolve", dedup_key: dedupKey });
 
@@ -56,7 +60,10 @@ function setup(options: { policies?: RouterDeps["policies"]; keys?: Record<strin
   const counted: string[] = [];
   vi.spyOn(telemetry.metrics, "singleMetric").mockImplementation(() => {
     let dimension = "";
-    const single = { addDimension: (name: string, value: string) => void (dimension = `${name}=${value}`), addMetric: (name: string) => void counted.push(`${name} ${dimension}`) };
+    const single = {
+      addDimension: (name: string, value: string) => void (dimension = `${name}=${value}`),
+      addMetric: (name: string) => void counted.push(`${name} ${dimension}`),
+    };
     return single as unknown as ReturnType<typeof telemetry.metrics.singleMetric>;
   });
   const client = createPagerDutyClient({ baseUrl: h.fake.url, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 400, maxAttempts: 3 });
@@ -66,7 +73,9 @@ function setup(options: { policies?: RouterDeps["policies"]; keys?: Record<strin
     if (!key) throw new Error(`no key for ${ref}`);
     return key;
   });
-  const aggregates = options.policies ? { aggregates: createAggregateStore({ doc: h.doc, tableName: h.tableName }), policies: options.policies } : {};
+  const aggregates = options.policies
+    ? { aggregates: createAggregateStore({ doc: h.doc, tableName: h.tableName }), policies: options.policies }
+    : {};
   const handler = createRouterHandler({
     ...telemetry,
     router: h.router(aggregates),
@@ -78,7 +87,10 @@ function setup(options: { policies?: RouterDeps["policies"]; keys?: Record<strin
   let n = 0;
   /** Handles one message; returns the ids SQS must bring back. */
   const handle = async (body: string, receiveCount = 1) => {
-    const response = (await handler(sqsEvent([sqsRecord(body, { messageId: `${prefix}-m${(n += 1)}`, receiveCount })]), lambdaContext("router", 10_000))) as SQSBatchResponse;
+    const response = (await handler(
+      sqsEvent([sqsRecord(body, { messageId: `${prefix}-m${(n += 1)}`, receiveCount })]),
+      lambdaContext("router", 10_000),
+    )) as SQSBatchResponse;
     return response.batchItemFailures.map((failure) => failure.itemIdentifier);
   };
   return { handle, dead, routed, counted };
@@ -91,17 +103,25 @@ describe("acknowledges through the router", () => {
     const { handle, dead, routed, counted } = setup();
     const key = `${prefix}/db-1/disk`;
     expect(await handle(trigger(key))).toEqual([]);
-    expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: key, routingKey: ROUTING_KEYS.default, status: "triggered" })]);
+    expect(h.fake.openIncidents()).toEqual([
+      expect.objectContaining({ dedupKey: key, routingKey: ROUTING_KEYS.default, status: "triggered" }),
+    ]);
     const before = await h.store.get(key);
 
     h.setRoute(() => ({ route: "payments", routingKeyRef: "payments" }));
     expect(await handle(acknowledge(key))).toEqual([]);
     expect(acksSent()).toEqual([
-      expect.objectContaining({ routingKey: ROUTING_KEYS.default, effect: "acknowledged", event: { routing_key: ROUTING_KEYS.default, event_action: "acknowledge", dedup_key: key } }),
+      expect.objectContaining({
+        routingKey: ROUTING_KEYS.default,
+        effect: "acknowledged",
+        event: { routing_key: ROUTING_KEYS.default, event_action: "acknowledge", dedup_key: key },
+      }),
     ]);
     expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: key, status: "acknowledged" })]);
     expect(routed).toEqual([expect.objectContaining({ outcome: "relayed", route: "default", routingKeyRef: "default", dedupKey: key })]);
-    expect(counted).toEqual(expect.arrayContaining([`${METRIC.routerOutcomes} outcome=relayed`, `${METRIC.pagerDutyEvents} action=acknowledge`]));
+    expect(counted).toEqual(
+      expect.arrayContaining([`${METRIC.routerOutcomes} outcome=relayed`, `${METRIC.pagerDutyEvents} action=acknowledge`]),
+    );
     // No state is written for an acknowledge.
     expect(await h.store.get(key)).toEqual(before);
 
@@ -120,7 +140,9 @@ describe("acknowledges through the router", () => {
     // The first receive of a fresh acknowledge waits once: its trigger may be right behind it.
     const neverSeen = acknowledge(`${prefix}/never-seen`);
     expect(await handle(neverSeen)).toHaveLength(1);
-    expect(routed.splice(0)).toEqual([expect.objectContaining({ outcome: "in_flight", why: expect.stringContaining("its trigger may still be on its way") })]);
+    expect(routed.splice(0)).toEqual([
+      expect.objectContaining({ outcome: "in_flight", why: expect.stringContaining("its trigger may still be on its way") }),
+    ]);
     expect(await handle(neverSeen, 2)).toEqual([]);
 
     const resolvedKey = `${prefix}/resolved`;
@@ -155,7 +177,12 @@ describe("acknowledges through the router", () => {
   });
 
   it("does not acknowledge a group incident for one of its members: the other members share it", async () => {
-    const group = { name: `${prefix}-disks`, matchers: parseMatcherList(["source=events-v2", `team=${prefix}`]).matchers, groupBy: ["team"], windowMs: 600_000 };
+    const group = {
+      name: `${prefix}-disks`,
+      matchers: parseMatcherList(["source=events-v2", `team=${prefix}`]).matchers,
+      groupBy: ["team"],
+      windowMs: 600_000,
+    };
     const { handle, routed } = setup({ policies: { groups: [group] } });
     const [first, second] = [`${prefix}/db-1`, `${prefix}/db-2`];
     await handle(trigger(first, { team: prefix }));
@@ -165,13 +192,20 @@ describe("acknowledges through the router", () => {
 
     expect(await handle(acknowledge(first))).toEqual([]);
     // Nor the group's own key, should a sender learn it from PagerDuty: the ingest refuses it.
-    expect(readAlertEvent({ routing_key: "the-senders-key", event_action: "acknowledge", dedup_key: groupKey }, { receivedAt: new Date().toISOString() })).toMatchObject({
+    expect(
+      readAlertEvent(
+        { routing_key: "the-senders-key", event_action: "acknowledge", dedup_key: groupKey },
+        { receivedAt: new Date().toISOString() },
+      ),
+    ).toMatchObject({
       ok: false,
       errors: [expect.stringContaining(`may not start with "group:"`)],
     });
     expect(acksSent()).toEqual([]);
     expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: groupKey, status: "triggered" })]);
-    expect(routed).toEqual([expect.objectContaining({ outcome: "not_relayed", reason: "aggregate", why: expect.stringContaining(`group incident ${groupKey}`) })]);
+    expect(routed).toEqual([
+      expect.objectContaining({ outcome: "not_relayed", reason: "aggregate", why: expect.stringContaining(`group incident ${groupKey}`) }),
+    ]);
   });
 
   it("dead-letters an acknowledge PagerDuty refuses, with PagerDuty's reason", async () => {
@@ -181,7 +215,12 @@ describe("acknowledges through the router", () => {
     const { handle, dead, routed } = setup({ keys: { default: "too-short" } });
     expect(await handle(acknowledge(key))).toEqual([]);
     expect(routed).toEqual([expect.objectContaining({ outcome: "rejected" })]);
-    expect(dead).toEqual([{ body: expect.stringContaining('"kind":"pagerduty-acknowledge"'), reason: expect.stringMatching(/^PagerDuty refused the acknowledge: 400 .*routing_key/) }]);
+    expect(dead).toEqual([
+      {
+        body: expect.stringContaining('"kind":"pagerduty-acknowledge"'),
+        reason: expect.stringMatching(/^PagerDuty refused the acknowledge: 400 .*routing_key/),
+      },
+    ]);
     expect(h.fake.openIncidents()).toEqual([expect.objectContaining({ dedupKey: key, status: "triggered" })]);
   });
 
@@ -207,7 +246,9 @@ describe("acknowledges through the router", () => {
     const { handle, dead } = setup();
     const message = JSON.parse(acknowledge(`${prefix}/x`)) as Record<string, unknown>;
     await handle(JSON.stringify({ ...message, dedupKey: "" }));
-    expect(dead).toEqual([{ body: expect.any(String), reason: expect.stringMatching(/^acknowledge message does not match schema v1: dedupKey:/) }]);
+    expect(dead).toEqual([
+      { body: expect.any(String), reason: expect.stringMatching(/^acknowledge message does not match schema v1: dedupKey:/) },
+    ]);
     const without = setup({ acknowledgements: false });
     await without.handle(JSON.stringify(message));
     expect(without.dead).toEqual([{ body: expect.any(String), reason: "this router has no acknowledge delivery configured" }]);

@@ -56,12 +56,24 @@ describe("incident grouping", () => {
   it("pages once for related alerts, lists them, and resolves only when every member has resolved", async () => {
     const r = router({ groups: [rule(`${prefix}-outage`, [`service=${prefix}-checkout`], ["service"])] });
     const groupKey = `group:${prefix}-outage:service=${prefix}-checkout`;
-    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "grouped", into: groupKey, kind: "group", actions: ["trigger"] });
+    expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({
+      outcome: "grouped",
+      into: groupKey,
+      kind: "group",
+      actions: ["trigger"],
+    });
     at(1);
-    expect(await r.handleAlert(checkout(2, "firing", 1, "critical"), soon())).toMatchObject({ outcome: "grouped", into: groupKey, actions: ["trigger"] });
+    expect(await r.handleAlert(checkout(2, "firing", 1, "critical"), soon())).toMatchObject({
+      outcome: "grouped",
+      into: groupKey,
+      actions: ["trigger"],
+    });
     expect(await r.handleAlert(checkout(3, "firing", 1), soon())).toMatchObject({ outcome: "grouped", actions: [] });
     // Duplicates of members cost nothing more.
-    expect(await r.handleAlert(checkout(3, "firing", 1), soon())).toMatchObject({ outcome: "deduplicated", why: `pages through ${groupKey}` });
+    expect(await r.handleAlert(checkout(3, "firing", 1), soon())).toMatchObject({
+      outcome: "deduplicated",
+      why: `pages through ${groupKey}`,
+    });
 
     // One incident; the critical member raised it (a trigger to the same dedup key, no new incident).
     expect(h.fake.incidents()).toHaveLength(1);
@@ -96,9 +108,12 @@ describe("incident grouping", () => {
     await r.handleAlert(alertAt(`${prefix}-other`, "firing", 0, { labels: { service: `${prefix}-search` } }), soon());
     at(6);
     expect(await r.handleAlert(checkout(2, "firing", 6), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
-    expect(h.fake.incidents().map((incident) => incident.dedupKey).sort()).toEqual(
-      [`group:${prefix}-outage:service=${prefix}-checkout`, `${prefix}-checkout-2`, `${prefix}-other`].sort(),
-    );
+    expect(
+      h.fake
+        .incidents()
+        .map((incident) => incident.dedupKey)
+        .sort(),
+    ).toEqual([`group:${prefix}-outage:service=${prefix}-checkout`, `${prefix}-checkout-2`, `${prefix}-other`].sort());
   });
 
   it("opens a new incident when a member fires after the whole group resolved", async () => {
@@ -116,7 +131,11 @@ describe("incident grouping", () => {
     const groupKey = `group:${prefix}-outage:service=${prefix}-checkout`;
     h.fake.down();
     expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "grouped", into: groupKey, actions: [] });
-    expect((await h.store.get(`${prefix}-checkout-1`))?.aggregate).toMatchObject({ key: groupKey, kind: "group", synced: { status: "firing" } });
+    expect((await h.store.get(`${prefix}-checkout-1`))?.aggregate).toMatchObject({
+      key: groupKey,
+      kind: "group",
+      synced: { status: "firing" },
+    });
     h.fake.recover();
     // The redelivered member is counted already; the group's trigger is owed and the sweep sends it.
     expect(await r.handleAlert(checkout(1, "firing", 0), soon())).toMatchObject({ outcome: "deduplicated" });
@@ -135,7 +154,9 @@ describe("incident grouping", () => {
       // Like SQS: whatever asked to be retried comes back until it settles.
       let pending = [...members, ...members];
       for (let round = 0; round < 10 && pending.length > 0; round += 1) {
-        const outcomes = await Promise.all(pending.map((n, i) => instances[i % instances.length]!.handleAlert(checkout(n, status, minute), soon())));
+        const outcomes = await Promise.all(
+          pending.map((n, i) => instances[i % instances.length]!.handleAlert(checkout(n, status, minute), soon())),
+        );
         pending = pending.filter((_, i) => outcomes[i]!.outcome === "retry" || outcomes[i]!.outcome === "in_flight");
       }
       expect(pending).toEqual([]);
@@ -151,37 +172,53 @@ describe("incident grouping", () => {
 });
 
 describe("storm protection", () => {
-  it("above the rate, new problems on one routing key share one storm incident; " +
-    "it resolves with them and the key returns to normal", async () => {
-    h.setRoute((alert) => (alert.labels.team === "payments" ? { route: "payments", routingKeyRef: "payments" } : { route: "default", routingKeyRef: "default" }));
-    const r = router({ storm: { newIncidentsPerMinute: 5 } });
-    const storm = Array.from({ length: 20 }, (_, n) => alertAt(`${prefix}-storm-${n}`, "firing", 0, { labels: { service: "checkout" } }));
-    const outcomes = [];
-    for (const alert of storm) outcomes.push(await r.handleAlert(alert, soon()));
-    // Another key is not affected by the storm on "default".
-    expect(await r.handleAlert(alertAt(`${prefix}-payments`, "firing", 0, { labels: { team: "payments" } }), soon())).toMatchObject({ outcome: "delivered" });
+  it(
+    "above the rate, new problems on one routing key share one storm incident; " + "it resolves with them and the key returns to normal",
+    async () => {
+      h.setRoute((alert) =>
+        alert.labels.team === "payments"
+          ? { route: "payments", routingKeyRef: "payments" }
+          : { route: "default", routingKeyRef: "default" },
+      );
+      const r = router({ storm: { newIncidentsPerMinute: 5 } });
+      const storm = Array.from({ length: 20 }, (_, n) => alertAt(`${prefix}-storm-${n}`, "firing", 0, { labels: { service: "checkout" } }));
+      const outcomes = [];
+      for (const alert of storm) outcomes.push(await r.handleAlert(alert, soon()));
+      // Another key is not affected by the storm on "default".
+      expect(await r.handleAlert(alertAt(`${prefix}-payments`, "firing", 0, { labels: { team: "payments" } }), soon())).toMatchObject({
+        outcome: "delivered",
+      });
 
-    expect(outcomes.filter((outcome) => outcome.outcome === "delivered")).toHaveLength(5);
-    expect(outcomes.filter((outcome) => outcome.outcome === "grouped")).toHaveLength(15);
-    const incidents = h.fake.incidents();
-    expect(incidents).toHaveLength(7);
-    const stormIncident = incidents.find((incident) => incident.dedupKey === "storm:default")!;
-    expect(stormIncident.summary).toMatch(/^Alert storm on default: 1 problem firing/);
+      expect(outcomes.filter((outcome) => outcome.outcome === "delivered")).toHaveLength(5);
+      expect(outcomes.filter((outcome) => outcome.outcome === "grouped")).toHaveLength(15);
+      const incidents = h.fake.incidents();
+      expect(incidents).toHaveLength(7);
+      const stormIncident = incidents.find((incident) => incident.dedupKey === "storm:default")!;
+      expect(stormIncident.summary).toMatch(/^Alert storm on default: 1 problem firing/);
 
-    // The storm is over a minute later: the next new problem pages on its own, and the sweep
-    // brings the storm incident's member list up to date in one update.
-    at(2);
-    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ failed: [] });
-    const update = h.fake.events.filter((event) => event.dedupKey === "storm:default").at(-1)!;
-    expect(update).toMatchObject({ dedupKey: "storm:default", action: "trigger", effect: "deduplicated" });
-    expect((update.event as PagerDutyTriggerEvent).payload.summary).toMatch(/^Alert storm on default: 15 problems firing/);
-    expect(await r.handleAlert(alertAt(`${prefix}-after`, "firing", 2), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+      // The storm is over a minute later: the next new problem pages on its own, and the sweep
+      // brings the storm incident's member list up to date in one update.
+      at(2);
+      expect(await sweepWatched(h.store, r, soon())).toMatchObject({ failed: [] });
+      const update = h.fake.events.filter((event) => event.dedupKey === "storm:default").at(-1)!;
+      expect(update).toMatchObject({ dedupKey: "storm:default", action: "trigger", effect: "deduplicated" });
+      expect((update.event as PagerDutyTriggerEvent).payload.summary).toMatch(/^Alert storm on default: 15 problems firing/);
+      expect(await r.handleAlert(alertAt(`${prefix}-after`, "firing", 2), soon())).toMatchObject({
+        outcome: "delivered",
+        actions: ["trigger"],
+      });
 
-    at(4);
-    for (const alert of storm) await r.handleAlert(alertAt(alert.dedupKey, "resolved", 4), soon());
-    expect(h.fake.openIncidents().map((incident) => incident.dedupKey).sort()).toEqual([`${prefix}-after`, `${prefix}-payments`].sort());
-    expect(await h.store.get("storm:default")).toMatchObject({ status: "resolved", memberCount: 15, firingCount: 0 });
-  });
+      at(4);
+      for (const alert of storm) await r.handleAlert(alertAt(alert.dedupKey, "resolved", 4), soon());
+      expect(
+        h.fake
+          .openIncidents()
+          .map((incident) => incident.dedupKey)
+          .sort(),
+      ).toEqual([`${prefix}-after`, `${prefix}-payments`].sort());
+      expect(await h.store.get("storm:default")).toMatchObject({ status: "resolved", memberCount: 15, firingCount: 0 });
+    },
+  );
 });
 
 describe("storm protection when PagerDuty fails", () => {
@@ -199,9 +236,17 @@ describe("storm protection when PagerDuty fails", () => {
     at(102);
     expect(await r.handleAlert(stormed, soon())).toMatchObject({ outcome: "deduplicated", why: "pages through storm:default" });
     await sweepWatched(h.store, r, soon());
-    expect(h.fake.incidents().map((incident) => incident.dedupKey).sort()).toEqual([`${prefix}-first`, "storm:default"].sort());
+    expect(
+      h.fake
+        .incidents()
+        .map((incident) => incident.dedupKey)
+        .sort(),
+    ).toEqual([`${prefix}-first`, "storm:default"].sort());
     at(103);
-    expect(await r.handleAlert(alertAt(`${prefix}-stormed`, "resolved", 103), soon())).toMatchObject({ outcome: "grouped", actions: ["resolve"] });
+    expect(await r.handleAlert(alertAt(`${prefix}-stormed`, "resolved", 103), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["resolve"],
+    });
     expect(h.fake.openIncidents().map((incident) => incident.dedupKey)).toEqual([`${prefix}-first`]);
   });
 });
@@ -246,14 +291,24 @@ describe("flapping", () => {
   it("holds the resolve of a flapping problem until it is stable, then the sweep resolves it once", async () => {
     const r = router({ flapping });
     const key = `${prefix}-flappy`;
-    for (const [minute, status] of [[0, "firing"], [1, "resolved"], [2, "firing"]] as const) {
+    for (const [minute, status] of [
+      [0, "firing"],
+      [1, "resolved"],
+      [2, "firing"],
+    ] as const) {
       at(minute);
       expect(await r.handleAlert(alertAt(key, status, minute), soon())).toMatchObject({ outcome: "delivered" });
     }
     at(3);
-    expect(await r.handleAlert(alertAt(key, "resolved", 3), soon())).toMatchObject({ outcome: "held", until: new Date(T0 + 8 * MINUTE).toISOString() });
+    expect(await r.handleAlert(alertAt(key, "resolved", 3), soon())).toMatchObject({
+      outcome: "held",
+      until: new Date(T0 + 8 * MINUTE).toISOString(),
+    });
     at(4);
-    expect(await r.handleAlert(alertAt(key, "firing", 4), soon())).toMatchObject({ outcome: "deduplicated", why: "already triggered in PagerDuty" });
+    expect(await r.handleAlert(alertAt(key, "firing", 4), soon())).toMatchObject({
+      outcome: "deduplicated",
+      why: "already triggered in PagerDuty",
+    });
     at(5);
     expect(await r.handleAlert(alertAt(key, "resolved", 5), soon())).toMatchObject({ outcome: "held" });
     expect(h.fake.openIncidents()).toHaveLength(1);
@@ -282,7 +337,13 @@ describe("flapping", () => {
   it("sends nothing more when a flapping problem settles firing", async () => {
     const r = router({ flapping });
     const key = `${prefix}-settles-firing`;
-    for (const [minute, status] of [[0, "firing"], [1, "resolved"], [2, "firing"], [3, "resolved"], [4, "firing"]] as const) {
+    for (const [minute, status] of [
+      [0, "firing"],
+      [1, "resolved"],
+      [2, "firing"],
+      [3, "resolved"],
+      [4, "firing"],
+    ] as const) {
       at(minute);
       await r.handleAlert(alertAt(key, status, minute), soon());
     }
@@ -310,7 +371,12 @@ describe("flapping", () => {
   it("does not hold a problem that changes rarely", async () => {
     const r = router({ flapping });
     const key = `${prefix}-calm`;
-    for (const [minute, status] of [[0, "firing"], [20, "resolved"], [40, "firing"], [60, "resolved"]] as const) {
+    for (const [minute, status] of [
+      [0, "firing"],
+      [20, "resolved"],
+      [40, "firing"],
+      [60, "resolved"],
+    ] as const) {
       at(minute);
       expect(await r.handleAlert(alertAt(key, status, minute), soon())).toMatchObject({ outcome: "delivered" });
     }

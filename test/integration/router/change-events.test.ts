@@ -19,7 +19,11 @@ import { startFakePagerDuty, type FakePagerDuty } from "../../support/fake-pager
 import { lambdaContext } from "../../support/lambda-context.ts";
 import { sqsEvent, sqsRecord } from "../../support/sqs-event.ts";
 
-const KEYS: Record<string, string> = { default: "R0defaultdefaultdefaultdefault01", "payments-deploys": "R0paymentspaymentspaymentspays02", broken: "too-short" };
+const KEYS: Record<string, string> = {
+  default: "R0defaultdefaultdefaultdefault01",
+  "payments-deploys": "R0paymentspaymentspaymentspays02",
+  broken: "too-short",
+};
 const ROUTES = parseRoutesConfig({
   routes: [
     { name: "payments", matchers: ["team=payments", "source=events-v2"], routingKey: "payments-deploys" },
@@ -37,7 +41,12 @@ beforeEach(() => fake.reset());
 
 function changeMessage(customDetails: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ChangeMessage {
   const result = readChangeEvent(
-    { routing_key: "sender-key", payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: customDetails }, links: [{ href: "https://ci.example.com/42" }], ...extra },
+    {
+      routing_key: "sender-key",
+      payload: { summary: "Deployed checkout v42", source: "ci.example.com", custom_details: customDetails },
+      links: [{ href: "https://ci.example.com/42" }],
+      ...extra,
+    },
     { receivedAt: "2026-11-26T18:00:00.000Z" },
   );
   if (!result.ok) throw new Error(result.errors.join("; "));
@@ -61,11 +70,14 @@ function setup(options: { changeEvents?: boolean } = {}) {
     ...createTelemetry("router"),
     router: { handleAlert } as unknown as Router,
     deadLetters,
-    ...(options.changeEvents === false ? {} : { changeEvents: createChangeEventRouter({ route: (subject) => resolveRoute(ROUTES, subject), send: sender() }) }),
+    ...(options.changeEvents === false
+      ? {}
+      : { changeEvents: createChangeEventRouter({ route: (subject) => resolveRoute(ROUTES, subject), send: sender() }) }),
     maxReceiveCount: 3,
     safetyMarginMs: 100,
   });
-  const run = async (...records: ReturnType<typeof sqsRecord>[]) => (await handler(sqsEvent(records), lambdaContext("router", 10_000))) as SQSBatchResponse;
+  const run = async (...records: ReturnType<typeof sqsRecord>[]) =>
+    (await handler(sqsEvent(records), lambdaContext("router", 10_000))) as SQSBatchResponse;
   return { run, dead, handleAlert };
 }
 
@@ -88,8 +100,15 @@ describe("change events through the router", () => {
   });
 
   it("matches a change event as severity info: a route for critical alerts does not take it", () => {
-    const router = createChangeEventRouter({ route: (subject) => resolveRoute(ROUTES, subject), send: async () => ({ outcome: "accepted" }) });
-    return expect(router.handleChange(changeMessage({ team: "other" }), Date.now() + 1000)).resolves.toEqual({ outcome: "delivered", route: "default", routingKeyRef: "default" });
+    const router = createChangeEventRouter({
+      route: (subject) => resolveRoute(ROUTES, subject),
+      send: async () => ({ outcome: "accepted" }),
+    });
+    return expect(router.handleChange(changeMessage({ team: "other" }), Date.now() + 1000)).resolves.toEqual({
+      outcome: "delivered",
+      route: "default",
+      routingKeyRef: "default",
+    });
   });
 
   it("dead-letters a change event PagerDuty refuses, with PagerDuty's reason, and goes on with the batch", async () => {
@@ -98,13 +117,19 @@ describe("change events through the router", () => {
     if (!alert.ok || alert.action === "acknowledge") throw new Error("unexpected");
     const response = await run(sqsRecord(JSON.stringify(changeMessage({ team: "broken" }))), sqsRecord(JSON.stringify(alert.alert)));
     expect(response.batchItemFailures).toEqual([]);
-    expect(dead).toEqual([{ body: expect.stringContaining('"kind":"pagerduty-change"'), reason: expect.stringMatching(/^PagerDuty refused the change event: 400 .*routing_key/) }]);
+    expect(dead).toEqual([
+      {
+        body: expect.stringContaining('"kind":"pagerduty-change"'),
+        reason: expect.stringMatching(/^PagerDuty refused the change event: 400 .*routing_key/),
+      },
+    ]);
     expect(handleAlert).toHaveBeenCalledTimes(1);
   });
 
   it("leaves a change event it cannot send yet on the queue, and dead-letters it on the last receive with the reason", async () => {
     const { run, dead } = setup();
-    const record = (receiveCount: number) => sqsRecord(JSON.stringify(changeMessage({ team: "nokey" })), { messageId: "m-nokey", receiveCount });
+    const record = (receiveCount: number) =>
+      sqsRecord(JSON.stringify(changeMessage({ team: "nokey" })), { messageId: "m-nokey", receiveCount });
     expect((await run(record(1))).batchItemFailures).toEqual([{ itemIdentifier: "m-nokey" }]);
     expect(dead).toEqual([]);
     fake.down();
@@ -112,13 +137,20 @@ describe("change events through the router", () => {
     expect(down.batchItemFailures).toEqual([{ itemIdentifier: "m-down" }]);
     fake.recover();
     expect((await run(record(3))).batchItemFailures).toEqual([]);
-    expect(dead).toEqual([{ body: expect.any(String), reason: expect.stringMatching(/^gave up after 3 receives: no routing key for "missing"/) }]);
+    expect(dead).toEqual([
+      { body: expect.any(String), reason: expect.stringMatching(/^gave up after 3 receives: no routing key for "missing"/) },
+    ]);
   });
 
   it("dead-letters a malformed change message, and one a router without change delivery receives", async () => {
     const { run, dead } = setup();
     await run(sqsRecord(JSON.stringify({ ...changeMessage(), event: { payload: {} } })));
-    expect(dead).toEqual([{ body: expect.any(String), reason: expect.stringMatching(/^change event message does not match schema v1: event\.payload\.summary/) }]);
+    expect(dead).toEqual([
+      {
+        body: expect.any(String),
+        reason: expect.stringMatching(/^change event message does not match schema v1: event\.payload\.summary/),
+      },
+    ]);
     const without = setup({ changeEvents: false });
     await without.run(sqsRecord(JSON.stringify(changeMessage())));
     expect(without.dead).toEqual([{ body: expect.any(String), reason: "this router has no change-event delivery configured" }]);

@@ -22,7 +22,13 @@ let doc: ReturnType<typeof documentClient>;
 
 beforeAll(async () => {
   [db, fake] = await Promise.all([startDynalite(), startFakePagerDuty()]);
-  await createTable(db.endpoint, { TableName: "state", KeySchema: STATE_TABLE.keySchema, AttributeDefinitions: STATE_TABLE.attributeDefinitions, GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes, BillingMode: "PAY_PER_REQUEST" });
+  await createTable(db.endpoint, {
+    TableName: "state",
+    KeySchema: STATE_TABLE.keySchema,
+    AttributeDefinitions: STATE_TABLE.attributeDefinitions,
+    GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes,
+    BillingMode: "PAY_PER_REQUEST",
+  });
   await createTable(db.endpoint, windowsTableDefinition("windows"));
   doc = documentClient(dynamoClient(db.endpoint));
 });
@@ -30,7 +36,14 @@ afterAll(async () => Promise.all([fake.close(), db.close()]));
 
 const runtimeAt = (now?: () => Date) =>
   createRouterRuntime(
-    { STATE_TABLE_NAME: "state", WINDOWS_TABLE_NAME: "windows", DLQ_URL: "http://127.0.0.1:1/unused", WINDOW_REFRESH_MS: "0", PAGERDUTY_EVENTS_URL: fake.url, PAGERDUTY_ROUTING_KEY: "D".repeat(32) },
+    {
+      STATE_TABLE_NAME: "state",
+      WINDOWS_TABLE_NAME: "windows",
+      DLQ_URL: "http://127.0.0.1:1/unused",
+      WINDOW_REFRESH_MS: "0",
+      PAGERDUTY_EVENTS_URL: fake.url,
+      PAGERDUTY_ROUTING_KEY: "D".repeat(32),
+    },
     { doc, ...(now ? { now } : {}) },
   );
 const soon = () => Date.now() + 5_000;
@@ -45,13 +58,23 @@ function scheduleAroundNow(weekdayShift = 0) {
   const start = new Date(minute.getTime() - 60 * MINUTE);
   const minuteOfDay = minute.getUTCHours() * 60 + minute.getUTCMinutes();
   return {
-    schedule: { days: [DAYS[(start.getUTCDay() + weekdayShift) % 7]!], start: hhmm(minuteOfDay - 60), end: hhmm(minuteOfDay + 60), timeZone: "UTC" },
+    schedule: {
+      days: [DAYS[(start.getUTCDay() + weekdayShift) % 7]!],
+      start: hhmm(minuteOfDay - 60),
+      end: hhmm(minuteOfDay + 60),
+      timeZone: "UTC",
+    },
     occurrenceEnd: new Date(minute.getTime() + 60 * MINUTE),
   };
 }
 
 const putWindow = (id: string, matcher: string, schedule: Record<string, unknown>) =>
-  doc.send(new PutCommand({ TableName: "windows", Item: { id, enabled: true, matchers: [matcher], schedule, reason: "weekly vacuum", createdBy: "dba@example.com" } }));
+  doc.send(
+    new PutCommand({
+      TableName: "windows",
+      Item: { id, enabled: true, matchers: [matcher], schedule, reason: "weekly vacuum", createdBy: "dba@example.com" },
+    }),
+  );
 
 describe("router runtime: a recurring window from the table", () => {
   it("suppresses during an occurrence, watches until the occurrence ends, and the sweep pages then", async () => {
@@ -66,15 +89,24 @@ describe("router runtime: a recurring window from the table", () => {
     expect(fake.triggerCount("recurring-now")).toBe(0);
 
     // Still inside the occurrence the sweep leaves it alone; once it has ended, it pages.
-    expect(await sweepWatched(runtime.store, runtimeAt(() => new Date(occurrenceEnd.getTime() - 1000)).router, soon())).toMatchObject({ stillSuppressed: 1, delivered: 0 });
-    expect(await sweepWatched(runtime.store, runtimeAt(() => new Date(occurrenceEnd.getTime() + 1000)).router, soon())).toMatchObject({ delivered: 1, failed: [] });
+    expect(await sweepWatched(runtime.store, runtimeAt(() => new Date(occurrenceEnd.getTime() - 1000)).router, soon())).toMatchObject({
+      stillSuppressed: 1,
+      delivered: 0,
+    });
+    expect(await sweepWatched(runtime.store, runtimeAt(() => new Date(occurrenceEnd.getTime() + 1000)).router, soon())).toMatchObject({
+      delivered: 1,
+      failed: [],
+    });
     expect(fake.triggerCount("recurring-now")).toBe(1);
   });
 
   it("does not suppress outside its occurrences (same times, another weekday)", async () => {
     const { schedule } = scheduleAroundNow(3);
     await putWindow("w-weekly-other-day", "case=recurring-other", schedule);
-    const outcome = await runtimeAt().router.handleAlert(alertAt("recurring-other", "firing", 0, { labels: { case: "recurring-other" } }), soon());
+    const outcome = await runtimeAt().router.handleAlert(
+      alertAt("recurring-other", "firing", 0, { labels: { case: "recurring-other" } }),
+      soon(),
+    );
     expect(outcome.outcome).toBe("delivered");
     expect(fake.triggerCount("recurring-other")).toBe(1);
   });

@@ -31,7 +31,10 @@ describe("router on dynalite and the fake PagerDuty", () => {
     expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "deduplicated" });
     expect(await router.handleAlert(resolved, soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
     expect(await router.handleAlert(resolved, soon())).toMatchObject({ outcome: "deduplicated" });
-    expect(h.fake.events.map((e) => [e.action, e.effect])).toEqual([["trigger", "opened"], ["resolve", "resolved"]]);
+    expect(h.fake.events.map((e) => [e.action, e.effect])).toEqual([
+      ["trigger", "opened"],
+      ["resolve", "resolved"],
+    ]);
     expect(h.fake.openIncidents()).toHaveLength(0);
     const state = await h.store.get(key);
     expect(state).toMatchObject({ seen: 4, deduplicated: 2, told: { action: "resolve" } });
@@ -71,7 +74,12 @@ describe("router on dynalite and the fake PagerDuty", () => {
     const key = freshKey("race");
     const [a, b] = [h.router(), h.router()];
     const firing = alertAt(key, "firing", 0);
-    const outcomes = await Promise.all([a.handleAlert(firing, soon()), b.handleAlert(firing, soon()), a.handleAlert(firing, soon()), b.handleAlert(firing, soon())]);
+    const outcomes = await Promise.all([
+      a.handleAlert(firing, soon()),
+      b.handleAlert(firing, soon()),
+      a.handleAlert(firing, soon()),
+      b.handleAlert(firing, soon()),
+    ]);
     expect(outcomes.filter((o) => o.outcome === "delivered")).toHaveLength(1);
     expect(h.fake.triggerCount(key)).toBe(1);
   });
@@ -79,7 +87,10 @@ describe("router on dynalite and the fake PagerDuty", () => {
   it("ignores a late firing after a resolve, and a resolve that arrives before its trigger opens nothing", async () => {
     const router = h.router();
     const key = freshKey("order");
-    expect(await router.handleAlert(alertAt(key, "resolved", 10), soon())).toMatchObject({ outcome: "deduplicated", why: "PagerDuty never heard of this problem" });
+    expect(await router.handleAlert(alertAt(key, "resolved", 10), soon())).toMatchObject({
+      outcome: "deduplicated",
+      why: "PagerDuty never heard of this problem",
+    });
     expect(await router.handleAlert(alertAt(key, "firing", 2), soon())).toMatchObject({ outcome: "stale" });
     expect(h.fake.events).toHaveLength(0);
     expect((await h.store.get(key))?.stale).toBe(1);
@@ -111,11 +122,16 @@ describe("router on dynalite and the fake PagerDuty", () => {
   it("routes by matchers and resolves on the key it triggered on, even after routing changes", async () => {
     const router = h.router();
     const key = freshKey("routing");
-    h.setRoute((alert) => (alert.labels.team === "payments" ? { route: "payments", routingKeyRef: "payments" } : { route: "default", routingKeyRef: "default" }));
+    h.setRoute((alert) =>
+      alert.labels.team === "payments" ? { route: "payments", routingKeyRef: "payments" } : { route: "default", routingKeyRef: "default" },
+    );
     await router.handleAlert(alertAt(key, "firing", 0, { labels: { team: "payments" } }), soon());
     h.setRoute(() => ({ route: "default", routingKeyRef: "default" }));
     await router.handleAlert(alertAt(key, "resolved", 5, { labels: { team: "payments" } }), soon());
-    expect(h.fake.events.map((e) => [e.action, e.routingKey])).toEqual([["trigger", ROUTING_KEYS.payments], ["resolve", ROUTING_KEYS.payments]]);
+    expect(h.fake.events.map((e) => [e.action, e.routingKey])).toEqual([
+      ["trigger", ROUTING_KEYS.payments],
+      ["resolve", ROUTING_KEYS.payments],
+    ]);
     expect(h.fake.openIncidents()).toHaveLength(0);
   });
 
@@ -125,7 +141,12 @@ describe("router on dynalite and the fake PagerDuty", () => {
     h.setWindow(() => ({ id: "maint-1", reason: "failover drill", endsAt: "2026-11-27T03:00:00Z" }));
     expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toEqual({ outcome: "suppressed", windowId: "maint-1" });
     expect(await router.handleAlert(alertAt(key, "firing", 0), soon())).toEqual({ outcome: "suppressed", windowId: "maint-1" });
-    expect(await h.store.get(key)).toMatchObject({ suppressedBy: "maint-1", suppressedReason: "failover drill", suppressed: 1, watch: "suppressed" });
+    expect(await h.store.get(key)).toMatchObject({
+      suppressedBy: "maint-1",
+      suppressedReason: "failover drill",
+      suppressed: 1,
+      watch: "suppressed",
+    });
     const watched: string[] = [];
     for await (const k of h.store.watched()) watched.push(k);
     expect(watched).toContain(key);
@@ -161,7 +182,10 @@ describe("router on dynalite and the fake PagerDuty", () => {
     const key = freshKey("invalid");
     h.setRoute(() => ({ route: "broken", routingKeyRef: "invalid" }));
     const outcome = await router.handleAlert(alertAt(key, "firing", 0), soon());
-    expect(outcome).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/^PagerDuty rejected the trigger: 400 .*routing_key/) });
+    expect(outcome).toMatchObject({
+      outcome: "rejected",
+      reason: expect.stringMatching(/^PagerDuty rejected the trigger: 400 .*routing_key/),
+    });
     expect(h.fake.requests).toHaveLength(1);
     expect((await h.store.get(key))?.lastDeliveryError).toMatch(/routing_key/);
   });

@@ -41,7 +41,11 @@ function meteredStore() {
   const client = new DynamoDBClient({ endpoint: h.endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS });
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { ReturnConsumedCapacity?: string; Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue> };
+      const input = args.input as {
+        ReturnConsumedCapacity?: string;
+        Key?: Record<string, AttributeValue>;
+        Item?: Record<string, AttributeValue>;
+      };
       const command = context.commandName!;
       if (!/^(Update|Put|Delete)Item/.test(command)) {
         reads.push(command);
@@ -52,7 +56,11 @@ function meteredStore() {
       const key = typeof named === "string" ? named : (named as AttributeValue).S!;
       try {
         const output = await next(args);
-        writes.push({ command, key, units: (output.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? Number.NaN });
+        writes.push({
+          command,
+          key,
+          units: (output.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? Number.NaN,
+        });
         return output;
       } catch (error) {
         writes.push({ command: `${command} (condition failed)`, key, units: Number.NaN });
@@ -62,7 +70,12 @@ function meteredStore() {
     { step: "initialize", name: "meterWrites" },
   );
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return { store: createDynamoStateStore({ doc, tableName: h.tableName }), writes, reads, reset: () => void (writes.length = 0, reads.length = 0) };
+  return {
+    store: createDynamoStateStore({ doc, tableName: h.tableName }),
+    writes,
+    reads,
+    reset: () => void ((writes.length = 0), (reads.length = 0)),
+  };
 }
 
 async function itemBytes(dedupKey: string): Promise<number> {
@@ -105,25 +118,32 @@ describe("a duplicate costs one write unit", () => {
     metered.reset();
     expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
     // The resolve's own writes are one unit each; only the alert item's expiry is charged on its size.
-    expect(metered.writes.filter((w) => w.key === key).map((w) => w.units)).toEqual(metered.writes.filter((w) => w.key === key).map(() => 1));
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.units)).toEqual(
+      metered.writes.filter((w) => w.key === key).map(() => 1),
+    );
     expect(metered.writes.filter((w) => w.key !== key).map((w) => w.key)).toEqual([alertItemKey(key)]);
-    const { Item } = await h.doc.send(new GetCommand({ TableName: h.tableName, Key: { dedupKey: alertItemKey(key) }, ConsistentRead: true }));
+    const { Item } = await h.doc.send(
+      new GetCommand({ TableName: h.tableName, Key: { dedupKey: alertItemKey(key) }, ConsistentRead: true }),
+    );
     const state = await h.store.get(key);
     expect(Item?.expiresAt).toBe(state!.expiresAt);
   });
 
-  it("a firing re-sent after its resolve (as Alertmanager does) is stale: one 1-unit write, and the alert item is not touched", async () => {
-    const metered = meteredStore();
-    const router = h.router({ store: metered.store });
-    const key = "hot-stale";
-    const firing = bigAlert(key, 0);
-    expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
-    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
-    metered.reset();
-    expect(await router.handleAlert({ ...firing, id: `${firing.id}-resent` }, soon())).toMatchObject({ outcome: "stale" });
-    expect(metered.writes).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
-    expect((await h.store.get(key))!.lastAlert).toEqual(firing);
-  });
+  it(
+    "a firing re-sent after its resolve (as Alertmanager does) is stale: " + "one 1-unit write, and the alert item is not touched",
+    async () => {
+      const metered = meteredStore();
+      const router = h.router({ store: metered.store });
+      const key = "hot-stale";
+      const firing = bigAlert(key, 0);
+      expect(await router.handleAlert(firing, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+      expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+      metered.reset();
+      expect(await router.handleAlert({ ...firing, id: `${firing.id}-resent` }, soon())).toMatchObject({ outcome: "stale" });
+      expect(metered.writes).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+      expect((await h.store.get(key))!.lastAlert).toEqual(firing);
+    },
+  );
 
   it("the full alert is what state reads and the sweep pages with, after duplicates with other content", async () => {
     const metered = meteredStore();
@@ -138,7 +158,9 @@ describe("a duplicate costs one write unit", () => {
 
     const report = await sweepWatched(h.store, h.router(), soon(), Date.now, 8, 0);
     expect(report).toMatchObject({ delivered: 1, recovered: 1 });
-    const sent = h.fake.events.find((e) => e.dedupKey === key)!.event as { payload: { summary: string; custom_details: Record<string, unknown> } };
+    const sent = h.fake.events.find((e) => e.dedupKey === key)!.event as {
+      payload: { summary: string; custom_details: Record<string, unknown> };
+    };
     expect(sent.payload.summary).toBe(firing.summary);
     expect(sent.payload.custom_details).toMatchObject({ description: "d".repeat(1_500) });
   });
@@ -156,7 +178,12 @@ describe("a duplicate costs one write unit", () => {
     expect(await router.handleAlert({ ...bigAlert(key, 5), summary: "an old copy" }, soon())).toMatchObject({ outcome: "deduplicated" });
     expect((await h.store.get(key))!.lastAlert).toEqual(second);
     // An alert item older than the state's firing (put back by hand) is not paired: the state's own fields stand in.
-    await h.doc.send(new PutCommand({ TableName: h.tableName, Item: { dedupKey: alertItemKey(key), alert: storedAlert(first), occurredAt: first.occurredAt } }));
+    await h.doc.send(
+      new PutCommand({
+        TableName: h.tableName,
+        Item: { dedupKey: alertItemKey(key), alert: storedAlert(first), occurredAt: first.occurredAt },
+      }),
+    );
     const state = await h.store.get(key);
     expect(state!.lastAlert).toMatchObject({ summary: key, labels: {}, status: "firing", severity: second.severity });
   });
@@ -169,8 +196,21 @@ describe("a duplicate costs one write unit", () => {
       new PutCommand({
         TableName: h.tableName,
         Item: {
-          dedupKey: key, source: "echo", status: "firing", severity: firing.severity, transitionAt: at, eventAt: at, firstSeenAt: at, lastSeenAt: at,
-          lastAlertId: firing.id, lastAlert: storedAlert(firing), seen: 1, deduplicated: 0, suppressed: 0, stale: 0, changes: [at],
+          dedupKey: key,
+          source: "echo",
+          status: "firing",
+          severity: firing.severity,
+          transitionAt: at,
+          eventAt: at,
+          firstSeenAt: at,
+          lastSeenAt: at,
+          lastAlertId: firing.id,
+          lastAlert: storedAlert(firing),
+          seen: 1,
+          deduplicated: 0,
+          suppressed: 0,
+          stale: 0,
+          changes: [at],
           told: { action: "trigger", routingKeyRef: "default", route: "default", severity: firing.severity, alertId: firing.id, at },
           openIn: { routingKeyRef: "default", route: "default" },
         },

@@ -40,7 +40,16 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
 
-const event = (ok: boolean, id: string) => ({ id, checkId: "disk-7", checkName: "DiskFull", ok, time: 1_764_180_000, title: "Disk 95% full on db-1", service: "postgres", team: "storage" });
+const event = (ok: boolean, id: string) => ({
+  id,
+  checkId: "disk-7",
+  checkName: "DiskFull",
+  ok,
+  time: 1_764_180_000,
+  title: "Disk 95% full on db-1",
+  service: "postgres",
+  team: "storage",
+});
 
 describe("the guide's example adapter", () => {
   it("is named as the guide says a name must be", () => {
@@ -70,7 +79,10 @@ describe("the guide's example adapter", () => {
   });
 
   it("rejects what it cannot read with a path, and never throws for any JSON", () => {
-    expect(myTool.normalize({ events: [{ ...event(false, "n-4"), checkId: "" }] }, ctx)).toMatchObject({ ok: false, rejection: { code: "wrong_shape", path: "events.0.checkId" } });
+    expect(myTool.normalize({ events: [{ ...event(false, "n-4"), checkId: "" }] }, ctx)).toMatchObject({
+      ok: false,
+      rejection: { code: "wrong_shape", path: "events.0.checkId" },
+    });
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const result = myTool.normalize(value, ctx);

@@ -14,7 +14,9 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adap
   const run = (payload: unknown) => adapter.normalize(payload, { receivedAt: FIXTURE_RECEIVED_AT, config });
 
   it(`has a valid name and at least ${MIN_FIXTURES} fixtures, each with an expected output`, () => {
-    expect(adapter.name, "an adapter name is 2-40 lower-case letters, digits and dashes, starting with a letter").toMatch(/^[a-z][a-z0-9-]{1,39}$/);
+    expect(adapter.name, "an adapter name is 2-40 lower-case letters, digits and dashes, starting with a letter").toMatch(
+      /^[a-z][a-z0-9-]{1,39}$/,
+    );
     expect(fixtureSetProblems(adapter.name, fixtures)).toEqual([]);
   });
 
@@ -45,12 +47,15 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adap
     expect(
       pairs.length,
       `no problem has both a firing and a resolved fixture: add e.g. lib/adapters/${adapter.name}/fixtures/<problem>.firing.json ` +
-      `and <problem>.resolved.json (same <problem> before the first dot)`,
+        `and <problem>.resolved.json (same <problem> before the first dot)`,
     ).toBeGreaterThan(0);
     for (const [problem, { firing, resolved }] of pairs) {
       for (const key of resolved) {
-        expect(firing.has(key), `${problem}: the resolved alert's dedupKey ${key} differs from the firing one's; build identity from ` +
-          `what stays the same from firing to resolved (docs/adding-an-adapter.md, "Identity")`).toBe(true);
+        expect(
+          firing.has(key),
+          `${problem}: the resolved alert's dedupKey ${key} differs from the firing one's; build identity from ` +
+            `what stays the same from firing to resolved (docs/adding-an-adapter.md, "Identity")`,
+        ).toBe(true);
       }
     }
   });
@@ -70,12 +75,16 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))("adap
     const payloads = fixtures.map((f) => f.payload).filter((p) => p !== null && typeof p === "object");
     if (payloads.length === 0) return;
     fc.assert(
-      fc.property(fc.constantFrom(...payloads), fc.array(fc.tuple(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 4 }), (payload, edits) => {
-        const mutated = mutate(structuredClone(payload), edits);
-        const result = run(mutated);
-        if (result.ok) for (const alert of result.alerts) parseAlert(alert);
-        else expect(result.rejection.message.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.constantFrom(...payloads),
+        fc.array(fc.tuple(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 4 }),
+        (payload, edits) => {
+          const mutated = mutate(structuredClone(payload), edits);
+          const result = run(mutated);
+          if (result.ok) for (const alert of result.alerts) parseAlert(alert);
+          else expect(result.rejection.message.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

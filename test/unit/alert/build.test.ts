@@ -25,7 +25,11 @@ describe("limits", () => {
     expect(boundDedupKey("short")).toBe("short");
   });
   it("keeps details under the limit and says what it dropped", () => {
-    const details = boundDetails({ small: "ok", huge: "y".repeat(LIMITS.detailStringChars * 2), many: Array.from({ length: 100 }, () => "z".repeat(2000)) });
+    const details = boundDetails({
+      small: "ok",
+      huge: "y".repeat(LIMITS.detailStringChars * 2),
+      many: Array.from({ length: 100 }, () => "z".repeat(2000)),
+    });
     expect(JSON.stringify(details).length).toBeLessThanOrEqual(LIMITS.detailsChars);
     expect(details.small).toBe("ok");
     expect(details._truncated).toMatch(/dropped .*many/);
@@ -35,10 +39,15 @@ describe("limits", () => {
 describe("buildAlert", () => {
   it("produces schema-valid alerts for arbitrary text fields and labels", () => {
     fc.assert(
-      fc.property(fc.string(), fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null))), fc.string({ maxLength: 400 }), (summary, labels, identity) => {
-        const alert = buildAlert({ ...draft, identity: identity || "k", summary: [summary], labels }, ctx);
-        expect(() => parseAlert(alert)).not.toThrow();
-      }),
+      fc.property(
+        fc.string(),
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null))),
+        fc.string({ maxLength: 400 }),
+        (summary, labels, identity) => {
+          const alert = buildAlert({ ...draft, identity: identity || "k", summary: [summary], labels }, ctx);
+          expect(() => parseAlert(alert)).not.toThrow();
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -63,7 +72,14 @@ describe("buildAlert", () => {
     expect(buildAlert({ ...draft, status: "resolved", occurredAt: "2026-11-26T17:00:00.000Z" }, ctx).id).not.toBe(a.id);
   });
   it("keeps only http(s) links and https images", () => {
-    const alert = buildAlert({ ...draft, links: [{ href: "javascript:alert(1)" }, { href: "https://a.example/x", text: " Run\nbook " }], images: [{ src: "http://insecure.example/i.png" }, { src: "https://ok.example/i.png" }] }, ctx);
+    const alert = buildAlert(
+      {
+        ...draft,
+        links: [{ href: "javascript:alert(1)" }, { href: "https://a.example/x", text: " Run\nbook " }],
+        images: [{ src: "http://insecure.example/i.png" }, { src: "https://ok.example/i.png" }],
+      },
+      ctx,
+    );
     expect(alert.links).toEqual([{ href: "https://a.example/x", text: "Run book" }]);
     expect(alert.images).toEqual([{ src: "https://ok.example/i.png" }]);
   });
@@ -86,11 +102,19 @@ describe("parseTimestamp", () => {
 
 describe("dedup keys alert-relay keeps for itself", () => {
   const alert = (source: string, identity: string) =>
-    buildAlert({ source, identity, status: "resolved", severity: "error", occurredAt: "2026-11-27T03:00:00Z", summary: ["x"], labels: {} }, { receivedAt: "2026-11-27T03:00:00Z" });
+    buildAlert(
+      { source, identity, status: "resolved", severity: "error", occurredAt: "2026-11-27T03:00:00Z", summary: ["x"], labels: {} },
+      { receivedAt: "2026-11-27T03:00:00Z" },
+    );
 
-  it.each(["storm:default", "group:checkout-outage", "rate:default", "heartbeat:watchdog", "heartbeat-missing:watchdog"])("refuses %s from a source outside alert-relay", (key) => {
-    expect(() => parseAlert(alert("echo", key))).toThrow(/dedupKey: may not start with ".+:": alert-relay keeps such keys for its own records/);
-  });
+  it.each(["storm:default", "group:checkout-outage", "rate:default", "heartbeat:watchdog", "heartbeat-missing:watchdog"])(
+    "refuses %s from a source outside alert-relay",
+    (key) => {
+      expect(() => parseAlert(alert("echo", key))).toThrow(
+        /dedupKey: may not start with ".+:": alert-relay keeps such keys for its own records/,
+      );
+    },
+  );
 
   it("lets alert-relay's own alerts and ordinary keys through", () => {
     expect(parseAlert(alert("alert-relay", "heartbeat-missing:watchdog")).dedupKey).toBe("heartbeat-missing:watchdog");

@@ -25,7 +25,10 @@ describe("safe text in the alert contract", () => {
         component: HOSTILE,
         group: HOSTILE,
         class: HOSTILE,
-        links: [{ href: "https://ok.example/", text: HOSTILE }, { href: "https://bad.example/\u202Eevil", text: "x" }],
+        links: [
+          { href: "https://ok.example/", text: HOSTILE },
+          { href: "https://bad.example/\u202Eevil", text: "x" },
+        ],
         images: [{ src: "https://img.example/a.png", alt: HOSTILE }],
         details: { text: `line 1\n\tline 2${HOSTILE}`, [`key${HOSTILE}`]: 1, nested: { deep: HOSTILE } },
         labels: { [`name${HOSTILE}`]: HOSTILE },
@@ -34,17 +37,24 @@ describe("safe text in the alert contract", () => {
     );
     expect(alert.summary).toBe("[2J[Hokgnp.exex31m");
     expect(alert.sourceHost).toBe("host[2J[Hokgnp.exex31m");
-    for (const text of [alert.component, alert.group, alert.class, alert.links[0]!.text, alert.images[0]!.alt]) expect(text).toBe(alert.summary);
+    for (const text of [alert.component, alert.group, alert.class, alert.links[0]!.text, alert.images[0]!.alt])
+      expect(text).toBe(alert.summary);
     // A link whose address holds a bidi override is dropped, not rewritten.
     expect(alert.links.map((link) => link.href)).toEqual(["https://ok.example/"]);
     // Details keep tab and newline (multi-line messages), lose the rest.
-    expect(alert.details).toEqual({ text: "line 1\n\tline 2[2J[Hokgnp.exex31m", "key[2J[Hokgnp.exex31m": 1, nested: { deep: "[2J[Hokgnp.exex31m" } });
+    expect(alert.details).toEqual({
+      text: "line 1\n\tline 2[2J[Hokgnp.exex31m",
+      "key[2J[Hokgnp.exex31m": 1,
+      nested: { deep: "[2J[Hokgnp.exex31m" },
+    });
     expect(alert.labels).toEqual({ "name[2J[Hokgnp.exex31m": "[2J[Hokgnp.exex31m" });
     expect(() => parseAlert(alert)).not.toThrow();
   });
 
   it("falls back to the generated summary when nothing visible is left", () => {
-    expect(buildAlert({ source: "echo", identity: "k", status: "firing", severity: "info", summary: ["\u0000\u001b", "  "] }, ctx).summary).toBe("echo alert k");
+    expect(
+      buildAlert({ source: "echo", identity: "k", status: "firing", severity: "info", summary: ["\u0000\u001b", "  "] }, ctx).summary,
+    ).toBe("echo alert k");
   });
 
   it("the schema refuses an alert built by hand with a control character in its summary", () => {
@@ -53,8 +63,18 @@ describe("safe text in the alert contract", () => {
   });
 
   it("change events get the same rule", () => {
-    const result = readChangeEvent({ routing_key: "r", payload: { summary: `deploy ${HOSTILE}`, source: HOSTILE }, links: [{ href: "https://x.example/", text: HOSTILE }] }, ctx);
-    expect(result.ok && result.message.event).toEqual({ payload: { summary: "deploy [2J[Hokgnp.exex31m", source: "[2J[Hokgnp.exex31m" }, links: [{ href: "https://x.example/", text: "[2J[Hokgnp.exex31m" }] });
+    const result = readChangeEvent(
+      {
+        routing_key: "r",
+        payload: { summary: `deploy ${HOSTILE}`, source: HOSTILE },
+        links: [{ href: "https://x.example/", text: HOSTILE }],
+      },
+      ctx,
+    );
+    expect(result.ok && result.message.event).toEqual({
+      payload: { summary: "deploy [2J[Hokgnp.exex31m", source: "[2J[Hokgnp.exex31m" },
+      links: [{ href: "https://x.example/", text: "[2J[Hokgnp.exex31m" }],
+    });
   });
 
   it("safeText leaves no unsafe character in any string, and keeps safe strings as they are", () => {

@@ -40,14 +40,23 @@ describe("durations", () => {
 
 describe("table", () => {
   it("aligns columns, cuts long cells, leaves no trailing spaces and neutralises control characters", () => {
-    const lines = table(["ID", "REASON", "BY"], [["a", "short", ""], ["longer-id", "x".repeat(30), "ops\u001b[31m"]], { maxWidths: { REASON: 10 } });
+    const lines = table(
+      ["ID", "REASON", "BY"],
+      [
+        ["a", "short", ""],
+        ["longer-id", "x".repeat(30), "ops\u001b[31m"],
+      ],
+      { maxWidths: { REASON: 10 } },
+    );
     expect(lines).toEqual(["ID         REASON      BY", "a          short", `longer-id  ${"x".repeat(9)}…  ops [31m`]);
   });
 });
 
 describe("default window ids", () => {
   it("read the required values plus a random suffix", () => {
-    expect(defaultWindowId(["service=checkout", "env=~prod|staging", "alertname!=Watchdog"])).toMatch(/^checkout-prod-staging-[0-9a-f]{4}$/);
+    expect(defaultWindowId(["service=checkout", "env=~prod|staging", "alertname!=Watchdog"])).toMatch(
+      /^checkout-prod-staging-[0-9a-f]{4}$/,
+    );
     expect(defaultWindowId(['team="Data Platform"'])).toMatch(/^data-platform-[0-9a-f]{4}$/);
     expect(defaultWindowId(["alertname!~Watch.*"])).toMatch(/^window-[0-9a-f]{4}$/);
     expect(new Set(Array.from({ length: 5 }, () => defaultWindowId(["a=b"]))).size).toBeGreaterThan(1);

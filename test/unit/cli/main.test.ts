@@ -6,12 +6,15 @@ import { runCaptured } from "../../support/cli-run.ts";
 const words = (name: string) => name.split(" ");
 
 describe("help and usage errors", () => {
-  it.each(commands.map((command) => [command.name, command] as const))("%s --help prints its summary and usage, exit 0", async (name, command) => {
-    const run = await runCaptured([...words(name), "--help"]);
-    expect(run.code).toBe(0);
-    expect(run.out).toContain(command.summary);
-    expect(run.out).toContain(`usage: ${command.usage}`);
-  });
+  it.each(commands.map((command) => [command.name, command] as const))(
+    "%s --help prints its summary and usage, exit 0",
+    async (name, command) => {
+      const run = await runCaptured([...words(name), "--help"]);
+      expect(run.code).toBe(0);
+      expect(run.out).toContain(command.summary);
+      expect(run.out).toContain(`usage: ${command.usage}`);
+    },
+  );
 
   it("explains where the ops commands act in their help", async () => {
     for (const name of ["suppress add", "suppress list", "state show", "dlq redrive", "send"]) {

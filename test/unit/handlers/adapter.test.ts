@@ -30,7 +30,12 @@ function setup(options: { token?: string; failPublish?: boolean; maxBodyBytes?: 
   return { call, bodyOf, published, warn, handler };
 }
 
-const good = JSON.stringify({ alerts: [{ key: "a", status: "firing" }, { key: "b", status: "resolved" }] });
+const good = JSON.stringify({
+  alerts: [
+    { key: "a", status: "firing" },
+    { key: "b", status: "resolved" },
+  ],
+});
 
 describe("adapter handler over HTTP", () => {
   it("queues every alert and answers 202 with their ids", async () => {
@@ -74,7 +79,16 @@ describe("adapter handler over HTTP", () => {
 
   it("answers 422 naming the field path for JSON of the wrong shape", async () => {
     const { call, bodyOf, published } = setup();
-    const response = await call(httpEvent(JSON.stringify({ alerts: [{ key: "a", status: "firing" }, { key: "", status: "firing" }] })));
+    const response = await call(
+      httpEvent(
+        JSON.stringify({
+          alerts: [
+            { key: "a", status: "firing" },
+            { key: "", status: "firing" },
+          ],
+        }),
+      ),
+    );
     expect(response.statusCode).toBe(422);
     expect(bodyOf(response)).toMatchObject({ reason: "wrong_shape", path: "alerts.1.key" });
     expect(published).toHaveLength(0);

@@ -8,7 +8,13 @@ import { createHeartbeatSweep, withHeartbeats } from "../../../lib/heartbeat/mon
 import type { HeartbeatStore } from "../../../lib/heartbeat/heartbeat.ts";
 import type { HeartbeatRecord } from "../../../lib/heartbeat/heartbeat.ts";
 
-const declaration = (name: string): HeartbeatDeclaration => ({ name, matchers: [parseMatcher(`alertname=${name}`)], intervalMs: 60_000, severity: "critical", labels: {} });
+const declaration = (name: string): HeartbeatDeclaration => ({
+  name,
+  matchers: [parseMatcher(`alertname=${name}`)],
+  intervalMs: 60_000,
+  severity: "critical",
+  labels: {},
+});
 const telemetry = createTelemetry("router");
 const now = () => new Date("2026-11-26T17:00:00Z");
 
@@ -20,7 +26,14 @@ function memoryStore(failFor: string[] = []): HeartbeatStore {
     },
     async watch(name, intervalMs, at) {
       if (failFor.includes(name)) throw new Error(`DynamoDB is unhappy about ${name}`);
-      const record: HeartbeatRecord = { dedupKey: `heartbeat:${name}`, itemType: "heartbeat", name, intervalMs, watchingSince: at.toISOString(), ...records.get(name) };
+      const record: HeartbeatRecord = {
+        dedupKey: `heartbeat:${name}`,
+        itemType: "heartbeat",
+        name,
+        intervalMs,
+        watchingSince: at.toISOString(),
+        ...records.get(name),
+      };
       records.set(name, record);
       return record;
     },
@@ -40,12 +53,32 @@ describe("withHeartbeats", () => {
 
 describe("the sweep's heartbeat check", () => {
   it("checks every declared heartbeat, and one failing does not stop the others", async () => {
-    const sweep = createHeartbeatSweep({ declarations: [declaration("a"), declaration("b"), declaration("c")], store: memoryStore(["b"]), telemetry, now, router, problems: { get: async () => undefined } });
-    expect(await sweep.sweep(Date.now() + 5_000)).toEqual({ checked: 3, missing: [], back: [], failed: [{ name: "b", reason: "DynamoDB is unhappy about b" }], unfinished: false });
+    const sweep = createHeartbeatSweep({
+      declarations: [declaration("a"), declaration("b"), declaration("c")],
+      store: memoryStore(["b"]),
+      telemetry,
+      now,
+      router,
+      problems: { get: async () => undefined },
+    });
+    expect(await sweep.sweep(Date.now() + 5_000)).toEqual({
+      checked: 3,
+      missing: [],
+      back: [],
+      failed: [{ name: "b", reason: "DynamoDB is unhappy about b" }],
+      unfinished: false,
+    });
   });
 
   it("stops at the deadline and says so; the next run checks the rest", async () => {
-    const sweep = createHeartbeatSweep({ declarations: [declaration("a")], store: memoryStore(), telemetry, now, router, problems: { get: async () => undefined } });
+    const sweep = createHeartbeatSweep({
+      declarations: [declaration("a")],
+      store: memoryStore(),
+      telemetry,
+      now,
+      router,
+      problems: { get: async () => undefined },
+    });
     expect(await sweep.sweep(Date.now() - 1)).toEqual({ checked: 0, missing: [], back: [], failed: [], unfinished: true });
   });
 });

@@ -72,15 +72,25 @@ describe("/v2 strictness and bearer tokens", () => {
   it("refuses a numeric summary and source as PagerDuty does", async () => {
     const entries = directEntries();
     const answer = await entries.http(
-      httpEvent(JSON.stringify({ routing_key: "r".repeat(32), event_action: "trigger", payload: { summary: 42, source: 7, severity: "info" } }), { path: "/v2/enqueue" }),
+      httpEvent(
+        JSON.stringify({ routing_key: "r".repeat(32), event_action: "trigger", payload: { summary: 42, source: 7, severity: "info" } }),
+        { path: "/v2/enqueue" },
+      ),
     );
     expect(answer.statusCode).toBe(400);
-    expect(JSON.parse(String(answer.body)).errors).toEqual(["'payload.summary' is invalid (must be a string)", "'payload.source' is invalid (must be a string)"]);
+    expect(JSON.parse(String(answer.body)).errors).toEqual([
+      "'payload.summary' is invalid (must be a string)",
+      "'payload.source' is invalid (must be a string)",
+    ]);
   });
 
   it.each(HTTP_ENTRIES)("%s refuses `Bearer <token> extra`", async (path) => {
     const entries = directEntries({ token: TOKEN });
-    const body = JSON.stringify({ routing_key: "wrong-key", event_action: "trigger", payload: { summary: "s", source: "h", severity: "info" } });
+    const body = JSON.stringify({
+      routing_key: "wrong-key",
+      event_action: "trigger",
+      payload: { summary: "s", source: "h", severity: "info" },
+    });
     const answer = await entries.http(httpEvent(body, { path, headers: { authorization: `Bearer ${TOKEN} extra` } }));
     expect(answer.statusCode).toBe(path.startsWith("/v2") ? 400 : 401);
     expect(entries.queued).toEqual([]);

@@ -22,7 +22,16 @@ describe("parseJsonBody", () => {
 
 describe("normalizeText", () => {
   it("turns an adapter rejection into 422 naming the path", () => {
-    const result = normalizeText(echoAdapter, JSON.stringify({ alerts: [{ key: "a", status: "firing" }, { key: "b", status: "up" }] }), ctx);
+    const result = normalizeText(
+      echoAdapter,
+      JSON.stringify({
+        alerts: [
+          { key: "a", status: "firing" },
+          { key: "b", status: "up" },
+        ],
+      }),
+      ctx,
+    );
     expect(result).toMatchObject({ ok: false, status: 422, reason: "wrong_shape", path: "alerts.1.status" });
     expect(!result.ok && result.message).toContain("(at alerts.1.status)");
   });

@@ -12,7 +12,14 @@ const sqsMock = mockClient(SQSClient);
 // The unit lane shares one module graph: give SQSClient back to the files after this one.
 afterAll(() => sqsMock.restore());
 const queueUrl = "http://sqs.local/123456789012/alerts";
-const message: AcknowledgeMessage = { kind: "pagerduty-acknowledge", schema: 1, id: "events-v2-acknowledge:1", source: "events-v2", dedupKey: "db-1/disk", receivedAt: "2026-11-26T18:04:00.000Z" };
+const message: AcknowledgeMessage = {
+  kind: "pagerduty-acknowledge",
+  schema: 1,
+  id: "events-v2-acknowledge:1",
+  source: "events-v2",
+  dedupKey: "db-1/disk",
+  receivedAt: "2026-11-26T18:04:00.000Z",
+};
 
 beforeEach(() => sqsMock.reset());
 
@@ -33,9 +40,18 @@ describe("createSqsMessagePublisher", () => {
   });
 
   it("retries with full-jitter backoff, then succeeds", async () => {
-    sqsMock.on(SendMessageBatchCommand).rejectsOnce(new Error("socket hang up")).resolvesOnce({ Failed: [{ Id: "0", Code: "InternalError", SenderFault: false }] }).resolves({ Failed: [] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(new Error("socket hang up"))
+      .resolvesOnce({ Failed: [{ Id: "0", Code: "InternalError", SenderFault: false }] })
+      .resolves({ Failed: [] });
     const delays: number[] = [];
-    await createSqsMessagePublisher({ sqs: new SQSClient({}), queueUrl, sleep: async (ms) => void delays.push(ms), random: () => 1 }).publish(message);
+    await createSqsMessagePublisher({
+      sqs: new SQSClient({}),
+      queueUrl,
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 1,
+    }).publish(message);
     expect(delays).toEqual([100, 200]);
   });
 
@@ -44,13 +60,17 @@ describe("createSqsMessagePublisher", () => {
     const error = await createSqsMessagePublisher({ sqs: new SQSClient({}), queueUrl, sleep: async () => {} })
       .publish(message)
       .catch((e: unknown) => e);
-    expect((error as Error).message).toBe("acknowledge events-v2-acknowledge:1 could not be put on the queue after 4 attempts: ServiceUnavailable");
+    expect((error as Error).message).toBe(
+      "acknowledge events-v2-acknowledge:1 could not be put on the queue after 4 attempts: ServiceUnavailable",
+    );
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(4);
   });
 
   it("refuses a message that breaks its schema, before sending", async () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [] });
-    await expect(createSqsMessagePublisher({ sqs: new SQSClient({}), queueUrl }).publish({ ...message, dedupKey: "" })).rejects.toThrow(/dedupKey/);
+    await expect(createSqsMessagePublisher({ sqs: new SQSClient({}), queueUrl }).publish({ ...message, dedupKey: "" })).rejects.toThrow(
+      /dedupKey/,
+    );
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 });

@@ -90,7 +90,10 @@ function setup(options: { token?: string; failPublish?: boolean } = {}) {
   });
   const post = async (body: unknown, opts: { path?: string; headers?: Record<string, string>; method?: string } = {}) => {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    const response = (await handler(httpEvent(text, { path: opts.path ?? "/v2/enqueue", ...opts }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const response = (await handler(
+      httpEvent(text, { path: opts.path ?? "/v2/enqueue", ...opts }),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
     return { status: response.statusCode, body: JSON.parse(response.body as string) as Record<string, unknown>, headers: response.headers };
   };
   return { post, published, changes, acks, logged, addMetric };
@@ -141,7 +144,13 @@ describe("alert events (POST /v2/enqueue)", () => {
     expect((await post(minimalTrigger())).body).toEqual({ status: "success", message: "Event processed", dedup_key: "generated-1" });
     expect((await post(minimalTrigger({ dedup_key: " " }))).body).toMatchObject({ dedup_key: "generated-2" });
     expect(published.map((alert) => alert.dedupKey)).toEqual(["generated-1", "generated-2"]);
-    expect(published[0]).toMatchObject({ summary: "Checkout latency high", sourceHost: "web-1", severity: "error", labels: { source_host: "web-1" }, details: {} });
+    expect(published[0]).toMatchObject({
+      summary: "Checkout latency high",
+      sourceHost: "web-1",
+      severity: "error",
+      labels: { source_host: "web-1" },
+      details: {},
+    });
   });
 
   it("turns a resolve (routing_key, event_action, dedup_key only) into a resolved alert the contract accepts", async () => {
@@ -149,7 +158,14 @@ describe("alert events (POST /v2/enqueue)", () => {
     const answer = await post({ routing_key: ROUTING_KEY, event_action: "resolve", dedup_key: "srv01/mysql" });
     expect(answer).toMatchObject({ status: 202, body: { status: "success", message: "Event processed", dedup_key: "srv01/mysql" } });
     expect(published).toEqual([
-      expect.objectContaining({ source: "events-v2", dedupKey: "srv01/mysql", status: "resolved", occurredAt: NOW, summary: "events-v2 alert srv01/mysql", labels: {} }),
+      expect.objectContaining({
+        source: "events-v2",
+        dedupKey: "srv01/mysql",
+        status: "resolved",
+        occurredAt: NOW,
+        summary: "events-v2 alert srv01/mysql",
+        labels: {},
+      }),
     ]);
   });
 
@@ -159,7 +175,16 @@ describe("alert events (POST /v2/enqueue)", () => {
     expect(answer).toMatchObject({ status: 202, body: { status: "success", message: "Event processed", dedup_key: "srv01/mysql" } });
     // Not an alert: the normalized contract knows firing and resolved only.
     expect(published).toEqual([]);
-    expect(acks).toEqual([{ kind: "pagerduty-acknowledge", schema: 1, id: expect.stringMatching(/^events-v2-acknowledge:/), source: "events-v2", dedupKey: "srv01/mysql", receivedAt: NOW }]);
+    expect(acks).toEqual([
+      {
+        kind: "pagerduty-acknowledge",
+        schema: 1,
+        id: expect.stringMatching(/^events-v2-acknowledge:/),
+        source: "events-v2",
+        dedupKey: "srv01/mysql",
+        receivedAt: NOW,
+      },
+    ]);
     expect(JSON.stringify(acks)).not.toContain(ROUTING_KEY);
     expect(logged).toContainEqual(["acknowledge queued", { acknowledgeId: acks[0]!.id, dedupKey: "srv01/mysql" }]);
     expect(addMetric).toHaveBeenCalledWith(METRIC.acknowledgesAccepted, "Count", 1);
@@ -183,12 +208,24 @@ describe("alert events (POST /v2/enqueue)", () => {
   // PagerDuty's rules (reference: /work/shared/reference/pagerduty-events-v2.md), one row each; every error is listed at once.
   const invalid: [string, unknown, string[]][] = [
     ["no event_action", { routing_key: ROUTING_KEY }, ["'event_action' is missing or blank"]],
-    ["an unknown event_action", { routing_key: ROUTING_KEY, event_action: "create" }, ["'event_action' is invalid (must be one of: trigger, acknowledge, resolve)"]],
+    [
+      "an unknown event_action",
+      { routing_key: ROUTING_KEY, event_action: "create" },
+      ["'event_action' is invalid (must be one of: trigger, acknowledge, resolve)"],
+    ],
     ["no routing_key", { event_action: "resolve", dedup_key: "x" }, ["'routing_key' is missing or blank"]],
     ["a blank routing_key", { routing_key: " ", event_action: "resolve", dedup_key: "x" }, ["'routing_key' is missing or blank"]],
     ["a resolve without dedup_key", { routing_key: ROUTING_KEY, event_action: "resolve" }, ["'dedup_key' is missing or blank"]],
-    ["an acknowledge with a blank dedup_key", { routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "" }, ["'dedup_key' is missing or blank"]],
-    ["a dedup_key over 255 characters", minimalTrigger({ dedup_key: "k".repeat(256) }), ["Length of 'dedup_key' is incorrect (should be at most 255 characters)"]],
+    [
+      "an acknowledge with a blank dedup_key",
+      { routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "" },
+      ["'dedup_key' is missing or blank"],
+    ],
+    [
+      "a dedup_key over 255 characters",
+      minimalTrigger({ dedup_key: "k".repeat(256) }),
+      ["Length of 'dedup_key' is incorrect (should be at most 255 characters)"],
+    ],
     ["a dedup_key that is an object", minimalTrigger({ dedup_key: { id: 1 } }), ["'dedup_key' is invalid (must be a string)"]],
     // A sender's resolve for "storm:default" would otherwise close alert-relay's storm incident.
     [
@@ -207,11 +244,27 @@ describe("alert events (POST /v2/enqueue)", () => {
       { routing_key: ROUTING_KEY, event_action: "trigger", payload: {} },
       ["'payload.summary' is missing or blank", "'payload.source' is missing or blank", "'payload.severity' is missing or blank"],
     ],
-    ["severity Info (PagerDuty takes lower case only)", minimalTrigger({ payload: { summary: "s", source: "h", severity: "Info" } }), ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"]],
-    ["severity high (a synonym, not PagerDuty's word)", minimalTrigger({ payload: { summary: "s", source: "h", severity: "high" } }), ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"]],
-    ["a summary that is an object", minimalTrigger({ payload: { summary: { text: "s" }, source: "h", severity: "info" } }), ["'payload.summary' is invalid (must be a string)"]],
+    [
+      "severity Info (PagerDuty takes lower case only)",
+      minimalTrigger({ payload: { summary: "s", source: "h", severity: "Info" } }),
+      ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"],
+    ],
+    [
+      "severity high (a synonym, not PagerDuty's word)",
+      minimalTrigger({ payload: { summary: "s", source: "h", severity: "high" } }),
+      ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"],
+    ],
+    [
+      "a summary that is an object",
+      minimalTrigger({ payload: { summary: { text: "s" }, source: "h", severity: "info" } }),
+      ["'payload.summary' is invalid (must be a string)"],
+    ],
     // PagerDuty's schema types these as strings and refuses numbers and booleans; they are not turned into text.
-    ["a numeric summary and a boolean source", minimalTrigger({ payload: { summary: 503, source: true, severity: "info" } }), ["'payload.summary' is invalid (must be a string)", "'payload.source' is invalid (must be a string)"]],
+    [
+      "a numeric summary and a boolean source",
+      minimalTrigger({ payload: { summary: 503, source: true, severity: "info" } }),
+      ["'payload.summary' is invalid (must be a string)", "'payload.source' is invalid (must be a string)"],
+    ],
     ["a numeric dedup_key", minimalTrigger({ dedup_key: 12345 }), ["'dedup_key' is invalid (must be a string)"]],
     [
       "several problems at once",
@@ -236,10 +289,14 @@ describe("alert events (POST /v2/enqueue)", () => {
 
   it("answers a body that is not a JSON object as PagerDuty answers one it cannot parse", async () => {
     const { post } = setup();
-    for (const body of ["routing_key=abc&event_action=trigger", "", "[1,2]", "\"text\""]) {
+    for (const body of ["routing_key=abc&event_action=trigger", "", "[1,2]", '"text"']) {
       const answer = await post(body);
       expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ status: "Unrecognized object", message: "Event object format is unrecognized", errors: [expect.any(String)] });
+      expect(answer.body).toMatchObject({
+        status: "Unrecognized object",
+        message: "Event object format is unrecognized",
+        errors: [expect.any(String)],
+      });
     }
     expect((await post("{oops")).body.errors).toEqual(["JSON parse error"]);
   });
@@ -248,10 +305,22 @@ describe("alert events (POST /v2/enqueue)", () => {
     const { post, published } = setup();
     const answer = await post(
       minimalTrigger({
-        links: [{ href: "javascript:alert(1)" }, "not-an-object", { text: "no href" }, { href: "https://runbook.example.com/checkout", text: "Runbook" }],
+        links: [
+          { href: "javascript:alert(1)" },
+          "not-an-object",
+          { text: "no href" },
+          { href: "https://runbook.example.com/checkout", text: "Runbook" },
+        ],
         images: [{ src: "http://insecure.example.com/x.png" }, { src: "https://grafana.example.com/x.png", alt: "graph" }],
         client_url: 42,
-        payload: { summary: "503", source: "web-1", severity: "warning", component: { nested: true }, timestamp: "yesterday", custom_details: "plain text details" },
+        payload: {
+          summary: "503",
+          source: "web-1",
+          severity: "warning",
+          component: { nested: true },
+          timestamp: "yesterday",
+          custom_details: "plain text details",
+        },
       }),
     );
     expect(answer.status).toBe(202);
@@ -266,7 +335,11 @@ describe("alert events (POST /v2/enqueue)", () => {
 
   it("bounds what PagerDuty allows but the contract does not: summary to 1024, details to 32 K", async () => {
     const { post, published } = setup();
-    const answer = await post(minimalTrigger({ payload: { summary: "s".repeat(3000), source: "h", severity: "info", custom_details: { log: "x".repeat(100_000) } } }));
+    const answer = await post(
+      minimalTrigger({
+        payload: { summary: "s".repeat(3000), source: "h", severity: "info", custom_details: { log: "x".repeat(100_000) } },
+      }),
+    );
     expect(answer.status).toBe(202);
     expect(published[0]!.summary).toHaveLength(LIMITS.summaryChars);
     expect(JSON.stringify(published[0]!.details).length).toBeLessThanOrEqual(LIMITS.detailsChars);
@@ -299,12 +372,17 @@ describe("the routing_key is the sender's credential", () => {
   it("answers a wrong or missing key as PagerDuty answers one, queues nothing, and never logs the key", async () => {
     const { post, published, logged, addMetric } = setup({ token: TOKEN });
     const wrong = await post(PAGERDUTY_EXAMPLE);
-    expect(wrong).toMatchObject({ status: 400, body: { status: "invalid event", message: "Event object is invalid", errors: ["Invalid routing key"] } });
+    expect(wrong).toMatchObject({
+      status: 400,
+      body: { status: "invalid event", message: "Event object is invalid", errors: ["Invalid routing key"] },
+    });
     const wrongBearer = await post(PAGERDUTY_EXAMPLE, { headers: { authorization: "Bearer nope" } });
     expect(wrongBearer.body.errors).toEqual(["Invalid routing key"]);
     const { routing_key: _key, ...withoutKey } = PAGERDUTY_EXAMPLE;
     expect((await post(withoutKey)).body.errors).toEqual(["'routing_key' is missing or blank"]);
-    expect((await post({ routing_key: ROUTING_KEY, payload: { summary: "deploy" } }, { path: "/v2/change/enqueue" })).body.errors).toEqual(["Invalid routing key"]);
+    expect((await post({ routing_key: ROUTING_KEY, payload: { summary: "deploy" } }, { path: "/v2/change/enqueue" })).body.errors).toEqual([
+      "Invalid routing key",
+    ]);
     expect(published).toEqual([]);
     expect(addMetric).not.toHaveBeenCalledWith(METRIC.alertsAccepted, expect.anything(), expect.anything());
     expect(logged).toContainEqual(["input rejected", expect.objectContaining({ reason: "unauthorized" })]);
@@ -319,7 +397,10 @@ describe("the routing_key is the sender's credential", () => {
   it("never puts the routing_key on the queue", async () => {
     const { post, published, changes } = setup();
     await post(PAGERDUTY_EXAMPLE);
-    await post({ routing_key: ROUTING_KEY, payload: { summary: "deploy", custom_details: { sha: "abc" } } }, { path: "/v2/change/enqueue" });
+    await post(
+      { routing_key: ROUTING_KEY, payload: { summary: "deploy", custom_details: { sha: "abc" } } },
+      { path: "/v2/change/enqueue" },
+    );
     expect(JSON.stringify([published, changes])).not.toContain(ROUTING_KEY);
   });
 });
@@ -370,7 +451,11 @@ describe("change events (POST /v2/change/enqueue)", () => {
       [{ payload: { summary: " " } }, ["'routing_key' is missing or blank", "'payload.summary' is missing or blank"]],
     ] as const) {
       const answer = await post(body, { path: "/v2/change/enqueue" });
-      expect(answer).toEqual({ status: 400, headers: expect.anything(), body: { status: "invalid event", message: "Event object is invalid", errors } });
+      expect(answer).toEqual({
+        status: 400,
+        headers: expect.anything(),
+        body: { status: "invalid event", message: "Event object is invalid", errors },
+      });
     }
     expect(changes).toEqual([]);
   });
@@ -385,7 +470,17 @@ describe("labels from an event", () => {
   it("takes the event's own fields, then short top-level string details; never lets a detail override them or severity", () => {
     const labels = labelsFor(
       { source_host: "web-1", component: "db", client: "Grafana" },
-      { severity: "info", source_host: "spoofed", component: "spoofed", team: "payments", count: 3, nested: { a: "b" }, long: "x".repeat(MAX_DETAIL_LABEL_CHARS + 1), "env name": "prod", dedupKey: "other" },
+      {
+        severity: "info",
+        source_host: "spoofed",
+        component: "spoofed",
+        team: "payments",
+        count: 3,
+        nested: { a: "b" },
+        long: "x".repeat(MAX_DETAIL_LABEL_CHARS + 1),
+        "env name": "prod",
+        dedupKey: "other",
+      },
     );
     expect(labels).toEqual({ source_host: "web-1", component: "db", client: "Grafana", team: "payments", env_name: "prod" });
   });
@@ -398,7 +493,10 @@ describe("labels from an event", () => {
   });
 
   it("keeps payload.severity even when a detail says otherwise", () => {
-    const result = readAlertEvent(minimalTrigger({ payload: { summary: "s", source: "h", severity: "warning", custom_details: { severity: "critical" } } }), { receivedAt: NOW });
+    const result = readAlertEvent(
+      minimalTrigger({ payload: { summary: "s", source: "h", severity: "warning", custom_details: { severity: "critical" } } }),
+      { receivedAt: NOW },
+    );
     expect(result).toMatchObject({ ok: true, alert: { severity: "warning" } });
   });
 });

@@ -48,7 +48,11 @@ describe("HTTP request → API Gateway HTTP API event (payload 2.0)", () => {
   });
 
   it("base64-encodes a body that is not text, and leaves an empty body out", () => {
-    const binary = toApiGatewayEvent(request({ headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0xff, 0x00]) }), "POST /webhooks/x", at);
+    const binary = toApiGatewayEvent(
+      request({ headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0xff, 0x00]) }),
+      "POST /webhooks/x",
+      at,
+    );
     expect(binary).toMatchObject({ isBase64Encoded: true, body: "/wA=" });
     const empty = toApiGatewayEvent(request({ body: Buffer.alloc(0) }), "POST /webhooks/x", at);
     expect(empty.body).toBeUndefined();

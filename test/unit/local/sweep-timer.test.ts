@@ -3,7 +3,15 @@ import type { SweepReport } from "../../../lib/router/sweep.ts";
 import { startSweepTimer } from "../../../lib/local/sweep-timer.ts";
 import { waitFor } from "../../support/wait-for.ts";
 
-const report = (checked: number): SweepReport => ({ checked, delivered: 0, recovered: 0, stillSuppressed: 0, stillHeld: 0, failed: [], unfinished: false });
+const report = (checked: number): SweepReport => ({
+  checked,
+  delivered: 0,
+  recovered: 0,
+  stillSuppressed: 0,
+  stillHeld: 0,
+  failed: [],
+  unfinished: false,
+});
 
 describe("sweep timer", () => {
   it("runs the handler every interval after the previous run, never two at once, and stop() waits for a run", async () => {

@@ -6,9 +6,7 @@ import { formatMatcher, matches, matchesValue, parseMatcher, type Matcher } from
 const TRICKY = Array.from('ab Z09"\\\n\t,=~!{}.*|é😀');
 const NAME_CHARS = Array.from("abcXYZ019_.-:/,{}@é");
 
-const name = fc
-  .string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 12 })
-  .filter((text) => !text.startsWith("{"));
+const name = fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 12 }).filter((text) => !text.startsWith("{"));
 const value = fc.string({ unit: fc.constantFrom(...TRICKY), maxLength: 16 });
 /** Regexes that compile and pass the backtracking check: alternations of words, optionally with wildcards. */
 const regexSource = fc

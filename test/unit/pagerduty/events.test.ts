@@ -39,7 +39,9 @@ describe("toPagerDutyEvent", () => {
         },
       },
       links: [{ href: "https://runbooks.example.com/checkout-latency", text: "Runbook" }],
-      images: [{ src: "https://grafana.example.com/render/latency.png", href: "https://grafana.example.com/d/latency", alt: "p99 latency" }],
+      images: [
+        { src: "https://grafana.example.com/render/latency.png", href: "https://grafana.example.com/d/latency", alt: "p99 latency" },
+      ],
       client: "alert-relay",
       client_url: "https://relay.example.com",
     });
@@ -157,7 +159,10 @@ describe("fitEventSize", () => {
   });
 
   it("fits change events the same way", () => {
-    const change: PagerDutyChangeEvent = { routing_key: ROUTING_KEY, payload: { summary: "deploy 42", custom_details: { log: "ü".repeat(300_000) } } };
+    const change: PagerDutyChangeEvent = {
+      routing_key: ROUTING_KEY,
+      payload: { summary: "deploy 42", custom_details: { log: "ü".repeat(300_000) } },
+    };
     const fitted = fitEventSize(change);
     expect(eventBytes(fitted)).toBeLessThanOrEqual(MAX_EVENT_BYTES);
     expect(fitted.payload.summary).toBe("deploy 42");
@@ -180,7 +185,9 @@ describe("eventsEndpoint", () => {
   it("takes the full endpoint as written in Alertmanager's and PagerDuty's docs (…/v2/enqueue) as its base", () => {
     expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://events.pagerduty.com/v2/enqueue" })).toBe("https://events.pagerduty.com");
     expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9999/v2/enqueue/" })).toBe("http://127.0.0.1:9999");
-    expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://proxy.example.com/pagerduty/v2/change/enqueue" })).toBe("https://proxy.example.com/pagerduty");
+    expect(eventsEndpoint({ PAGERDUTY_EVENTS_URL: "https://proxy.example.com/pagerduty/v2/change/enqueue" })).toBe(
+      "https://proxy.example.com/pagerduty",
+    );
   });
 
   it("prefers PAGERDUTY_EVENTS_URL, without a trailing slash", () => {

@@ -28,12 +28,18 @@ function linesOf(log: (telemetry: ReturnType<typeof createTelemetry>) => void): 
   const telemetry = createTelemetry("router");
   telemetry.logger.addContext({ ...lambdaContext("alert-relay-router"), awsRequestId: "c0ffee00-0000-4000-8000-000000000001" });
   log(telemetry);
-  return written.join("").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  return written
+    .join("")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe("log lines", () => {
   it("keep level, message, time, request id and the line's own fields, and drop what the log group already says", () => {
-    const [line] = linesOf(({ logger }) => logger.info("alert routed", { outcome: "deduplicated", dedupKey: "prometheus:HighLatency:5aa4" }));
+    const [line] = linesOf(({ logger }) =>
+      logger.info("alert routed", { outcome: "deduplicated", dedupKey: "prometheus:HighLatency:5aa4" }),
+    );
     // cold_start is said only when true (Powertools decides it once per process).
     const { cold_start: coldStart, ...rest } = line!;
     expect(coldStart ?? true).toBe(true);

@@ -40,8 +40,12 @@ describe("the redaction rule", () => {
   });
 
   it("replaces credential-named fields at any depth but keeps references to them", () => {
-    const json = redactedJson({ a: { routing_key: KEY, Authorization: `Bearer ${KEY}`, apiKey: "k", password: "p", routingKeyRef: "payments", dedupKey: "x" } });
-    expect(JSON.parse(json)).toEqual({ a: { routing_key: REDACTED, Authorization: REDACTED, apiKey: REDACTED, password: REDACTED, routingKeyRef: "payments", dedupKey: "x" } });
+    const json = redactedJson({
+      a: { routing_key: KEY, Authorization: `Bearer ${KEY}`, apiKey: "k", password: "p", routingKeyRef: "payments", dedupKey: "x" },
+    });
+    expect(JSON.parse(json)).toEqual({
+      a: { routing_key: REDACTED, Authorization: REDACTED, apiKey: REDACTED, password: REDACTED, routingKeyRef: "payments", dedupKey: "x" },
+    });
     expect(isSecretName("routingKeyRef")).toBe(false);
     expect(isSecretName("x-api-key")).toBe(true);
   });
@@ -58,8 +62,14 @@ describe("the DLQ reason", () => {
     const { createSqsDeadLetterSink } = await import("../../../lib/router/dead-letter.ts");
     rememberSecret("dlq-routing-key-0123456789abcdef");
     const sent: { MessageAttributes?: Record<string, { StringValue?: string }> }[] = [];
-    const sink = createSqsDeadLetterSink({ send: async (command: { input: (typeof sent)[number] }) => void sent.push(command.input) } as never, "http://q");
-    await sink.send("{}", 'PagerDuty refused: routing key dlq-routing-key-0123456789abcdef; request had "routing_key":"other-key-123"', { messageId: "m", receiveCount: 1 });
+    const sink = createSqsDeadLetterSink(
+      { send: async (command: { input: (typeof sent)[number] }) => void sent.push(command.input) } as never,
+      "http://q",
+    );
+    await sink.send("{}", 'PagerDuty refused: routing key dlq-routing-key-0123456789abcdef; request had "routing_key":"other-key-123"', {
+      messageId: "m",
+      receiveCount: 1,
+    });
     const reason = sent[0]!.MessageAttributes!.reason!.StringValue!;
     expect(reason).toBe('PagerDuty refused: routing key (redacted); request had "routing_key":"(redacted)"');
   });

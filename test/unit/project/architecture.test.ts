@@ -52,7 +52,9 @@ describe("docs/architecture.md", () => {
   const rank = new Map(layers.flatMap((layer, i) => layer.map((folder) => [folder, i] as const)));
 
   it("draws every folder of lib/ in exactly one layer", () => {
-    const folders = readdirSync(lib, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(lib, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     const drawn = layers.flat();
     expect(new Set(drawn).size, "a folder drawn in two layers").toBe(drawn.length);
     expect([...drawn].sort()).toEqual([...folders].sort());

@@ -24,7 +24,9 @@ describe("test lanes", () => {
   });
 
   it("holds only the lanes and their shared helpers at the top of test/", () => {
-    const folders = readdirSync("test", { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const folders = readdirSync("test", { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
     expect(folders.sort()).toEqual([...LANES, "support"].sort());
   });
 

@@ -13,7 +13,14 @@ const queueUrl = "http://sqs.local/123456789012/alerts";
 function alerts(count: number, summaryChars = 10): NormalizedAlert[] {
   return Array.from({ length: count }, (_, i) =>
     buildAlert(
-      { source: "echo", identity: `k${i}`, status: "firing", severity: "error", summary: [`alert ${i} ${"x".repeat(summaryChars)}`], details: { blob: "y".repeat(summaryChars * 3) } },
+      {
+        source: "echo",
+        identity: `k${i}`,
+        status: "firing",
+        severity: "error",
+        summary: [`alert ${i} ${"x".repeat(summaryChars)}`],
+        details: { blob: "y".repeat(summaryChars * 3) },
+      },
       { receivedAt: "2026-11-26T18:00:00.000Z" },
     ),
   );
@@ -21,13 +28,19 @@ function alerts(count: number, summaryChars = 10): NormalizedAlert[] {
 
 const noSleep = async () => {};
 const sentBodies = () =>
-  sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input as SendMessageBatchCommandInput).Entries!.map((e) => e.MessageBody!));
+  sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => (call.args[0].input as SendMessageBatchCommandInput).Entries!.map((e) => e.MessageBody!));
 
 beforeEach(() => sqsMock.reset());
 
 describe("planBatches", () => {
   it("never puts more than 10 entries or more than the byte limit in one batch, and keeps order", () => {
-    const entries = [...Array.from({ length: 23 }, (_, i) => ({ i, bytes: 100 })), { i: 23, bytes: MAX_BATCH_BYTES - 50 }, { i: 24, bytes: 100 }];
+    const entries = [
+      ...Array.from({ length: 23 }, (_, i) => ({ i, bytes: 100 })),
+      { i: 23, bytes: MAX_BATCH_BYTES - 50 },
+      { i: 24, bytes: 100 },
+    ];
     const batches = planBatches(entries);
     for (const batch of batches) {
       expect(batch.length).toBeLessThanOrEqual(10);
@@ -58,10 +71,17 @@ describe("createSqsPublisher", () => {
   it("retries only the entries a partially failed batch reports, then succeeds", async () => {
     sqsMock
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Failed: [{ Id: "1", Code: "InternalError", SenderFault: false }, { Id: "3", Code: "InternalError", SenderFault: false }] })
+      .resolvesOnce({
+        Failed: [
+          { Id: "1", Code: "InternalError", SenderFault: false },
+          { Id: "3", Code: "InternalError", SenderFault: false },
+        ],
+      })
       .resolves({ Failed: [] });
     const delays: number[] = [];
-    await createSqsPublisher({ sqs: new SQSClient({}), queueUrl, sleep: async (ms) => void delays.push(ms), random: () => 1 }).publish(alerts(4));
+    await createSqsPublisher({ sqs: new SQSClient({}), queueUrl, sleep: async (ms) => void delays.push(ms), random: () => 1 }).publish(
+      alerts(4),
+    );
     const calls = sqsMock.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.args[0].input.Entries!.map((e) => e.Id)).toEqual(["1", "3"]);
@@ -69,9 +89,15 @@ describe("createSqsPublisher", () => {
   });
 
   it("retries a thrown error and backs off exponentially", async () => {
-    sqsMock.on(SendMessageBatchCommand).rejectsOnce(new Error("socket hang up")).rejectsOnce(new Error("socket hang up")).resolves({ Failed: [] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(new Error("socket hang up"))
+      .rejectsOnce(new Error("socket hang up"))
+      .resolves({ Failed: [] });
     const delays: number[] = [];
-    await createSqsPublisher({ sqs: new SQSClient({}), queueUrl, sleep: async (ms) => void delays.push(ms), random: () => 1 }).publish(alerts(2));
+    await createSqsPublisher({ sqs: new SQSClient({}), queueUrl, sleep: async (ms) => void delays.push(ms), random: () => 1 }).publish(
+      alerts(2),
+    );
     expect(delays).toEqual([100, 200]);
   });
 

@@ -14,7 +14,10 @@ const later = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
 const openIn = { routingKeyRef: "payments", route: "payments-team" };
 
 function state(overrides: Partial<ProblemState> = {}): ProblemState {
-  const alert = buildAlert({ source: "events-v2", identity: "db-1/disk", status: overrides.status ?? "firing", severity: "critical", summary: ["s"] }, { receivedAt: "2026-11-26T18:00:00.000Z" });
+  const alert = buildAlert(
+    { source: "events-v2", identity: "db-1/disk", status: overrides.status ?? "firing", severity: "critical", summary: ["s"] },
+    { receivedAt: "2026-11-26T18:00:00.000Z" },
+  );
   return {
     dedupKey: "db-1/disk",
     source: "events-v2",
@@ -33,44 +36,85 @@ function state(overrides: Partial<ProblemState> = {}): ProblemState {
     ...overrides,
   };
 }
-const told = (action: "trigger" | "resolve"): ToldRecord => ({ action, severity: "critical", ...openIn, alertId: "a", at: "2026-11-26T18:00:01.000Z" });
+const told = (action: "trigger" | "resolve"): ToldRecord => ({
+  action,
+  severity: "critical",
+  ...openIn,
+  alertId: "a",
+  at: "2026-11-26T18:00:01.000Z",
+});
 const triggerClaim = (until: string) => ({ claimId: "c", action: "trigger" as const, severity: "critical" as const, ...openIn, until });
 
 describe("decideAcknowledge", () => {
   it("relays to where the trigger went when PagerDuty has the problem's own incident", () => {
-    expect(decideAcknowledge(state({ told: told("trigger"), openIn }), NOW)).toEqual({ kind: "relay", to: openIn, why: "PagerDuty has the trigger" });
+    expect(decideAcknowledge(state({ told: told("trigger"), openIn }), NOW)).toEqual({
+      kind: "relay",
+      to: openIn,
+      why: "PagerDuty has the trigger",
+    });
     // A severity raise being delivered does not matter: the incident is there.
-    expect(decideAcknowledge(state({ told: told("trigger"), openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toMatchObject({ kind: "relay", to: openIn });
+    expect(decideAcknowledge(state({ told: told("trigger"), openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toMatchObject({
+      kind: "relay",
+      to: openIn,
+    });
   });
 
-  it("relays after an unconfirmed trigger no one is delivering any more " +
-    "(PagerDuty may have it; an acknowledge for nothing is dropped)", () => {
-    expect(decideAcknowledge(state({ openIn }), NOW)).toEqual({ kind: "relay", to: openIn, why: "PagerDuty may have the trigger (not confirmed)" });
-    expect(decideAcknowledge(state({ openIn, delivery: triggerClaim(later(-1)) }), NOW)).toMatchObject({ kind: "relay" });
-  });
+  it(
+    "relays after an unconfirmed trigger no one is delivering any more " + "(PagerDuty may have it; an acknowledge for nothing is dropped)",
+    () => {
+      expect(decideAcknowledge(state({ openIn }), NOW)).toEqual({
+        kind: "relay",
+        to: openIn,
+        why: "PagerDuty may have the trigger (not confirmed)",
+      });
+      expect(decideAcknowledge(state({ openIn, delivery: triggerClaim(later(-1)) }), NOW)).toMatchObject({ kind: "relay" });
+    },
+  );
 
   it("waits while the first trigger is being delivered, so the acknowledge does not overtake it", () => {
-    expect(decideAcknowledge(state({ openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toEqual({ kind: "wait", why: "the trigger is being delivered; the acknowledge follows it" });
+    expect(decideAcknowledge(state({ openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toEqual({
+      kind: "wait",
+      why: "the trigger is being delivered; the acknowledge follows it",
+    });
     // Also for a new episode after a resolve.
-    expect(decideAcknowledge(state({ told: told("resolve"), openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toMatchObject({ kind: "wait" });
+    expect(decideAcknowledge(state({ told: told("resolve"), openIn, delivery: triggerClaim(later(5_000)) }), NOW)).toMatchObject({
+      kind: "wait",
+    });
   });
 
   it("drops an acknowledge for an unknown or resolved problem", () => {
     expect(decideAcknowledge(undefined, NOW)).toMatchObject({ kind: "drop", reason: "unknown" });
-    expect(decideAcknowledge(state({ status: "resolved", told: told("resolve") }), NOW)).toEqual({ kind: "drop", reason: "resolved", why: "the problem is resolved" });
+    expect(decideAcknowledge(state({ status: "resolved", told: told("resolve") }), NOW)).toEqual({
+      kind: "drop",
+      reason: "resolved",
+      why: "the problem is resolved",
+    });
     // Even while its resolve is still to be delivered (or held while flapping): the resolve closes the incident.
-    expect(decideAcknowledge(state({ status: "resolved", told: told("trigger"), openIn }), NOW)).toMatchObject({ kind: "drop", reason: "resolved" });
+    expect(decideAcknowledge(state({ status: "resolved", told: told("trigger"), openIn }), NOW)).toMatchObject({
+      kind: "drop",
+      reason: "resolved",
+    });
   });
 
   it("waits once for a trigger that may be right behind a young acknowledge, unless a window holds the trigger back", () => {
-    expect(decideAcknowledge(undefined, NOW, true)).toMatchObject({ kind: "wait", why: expect.stringContaining("its trigger may still be on its way") });
+    expect(decideAcknowledge(undefined, NOW, true)).toMatchObject({
+      kind: "wait",
+      why: expect.stringContaining("its trigger may still be on its way"),
+    });
     expect(decideAcknowledge(state({}), NOW, true)).toMatchObject({ kind: "wait" });
     expect(decideAcknowledge(state({ suppressedBy: "db-maintenance" }), NOW, true)).toMatchObject({ kind: "drop", reason: "not_paged" });
-    expect(decideAcknowledge(state({ status: "resolved", told: told("resolve") }), NOW, true)).toMatchObject({ kind: "drop", reason: "resolved" });
+    expect(decideAcknowledge(state({ status: "resolved", told: told("resolve") }), NOW, true)).toMatchObject({
+      kind: "drop",
+      reason: "resolved",
+    });
   });
 
   it("drops an acknowledge for a problem PagerDuty was never told of, naming the window that held it back", () => {
-    expect(decideAcknowledge(state({}), NOW)).toEqual({ kind: "drop", reason: "not_paged", why: "PagerDuty was never told of this problem" });
+    expect(decideAcknowledge(state({}), NOW)).toEqual({
+      kind: "drop",
+      reason: "not_paged",
+      why: "PagerDuty was never told of this problem",
+    });
     expect(decideAcknowledge(state({ suppressedBy: "db-maintenance" }), NOW)).toEqual({
       kind: "drop",
       reason: "not_paged",
@@ -87,21 +131,39 @@ describe("decideAcknowledge", () => {
       reason: "aggregate",
       why: "the problem pages through the group incident group:disks:team=storage, which other problems share: acknowledge it in PagerDuty",
     });
-    const storm = state({ openIn, aggregate: { key: "storm:default", kind: "storm", rule: "default", synced: { status: "firing", at: "2026-11-26T18:00:00.000Z" } } });
-    expect(decideAcknowledge(storm, NOW)).toMatchObject({ kind: "drop", reason: "aggregate", why: expect.stringContaining("storm incident storm:default") });
+    const storm = state({
+      openIn,
+      aggregate: { key: "storm:default", kind: "storm", rule: "default", synced: { status: "firing", at: "2026-11-26T18:00:00.000Z" } },
+    });
+    expect(decideAcknowledge(storm, NOW)).toMatchObject({
+      kind: "drop",
+      reason: "aggregate",
+      why: expect.stringContaining("storm incident storm:default"),
+    });
     const aggregate = state({ dedupKey: "group:disks:team=storage", kind: "group", rule: "disks", told: told("trigger"), openIn });
     expect(decideAcknowledge(aggregate, NOW)).toMatchObject({ kind: "drop", reason: "aggregate" });
   });
 
   it("relays for a problem whose group membership has ended and that now pages on its own", () => {
     // The aggregate took in its resolve; this is a new episode with its own incident.
-    const ended = state({ told: told("trigger"), openIn, aggregate: { key: "group:disks", kind: "group", rule: "disks", synced: { status: "resolved", at: "2026-11-26T17:50:00.000Z" } } });
+    const ended = state({
+      told: told("trigger"),
+      openIn,
+      aggregate: { key: "group:disks", kind: "group", rule: "disks", synced: { status: "resolved", at: "2026-11-26T17:50:00.000Z" } },
+    });
     expect(decideAcknowledge(ended, NOW)).toMatchObject({ kind: "relay", to: openIn });
   });
 });
 
 describe("the acknowledge router", () => {
-  const message: AcknowledgeMessage = { kind: "pagerduty-acknowledge", schema: 1, id: "events-v2-acknowledge:1", source: "events-v2", dedupKey: "db-1/disk", receivedAt: "2026-11-26T18:04:00.000Z" };
+  const message: AcknowledgeMessage = {
+    kind: "pagerduty-acknowledge",
+    schema: 1,
+    id: "events-v2-acknowledge:1",
+    source: "events-v2",
+    dedupKey: "db-1/disk",
+    receivedAt: "2026-11-26T18:04:00.000Z",
+  };
   const paging = state({ told: told("trigger"), openIn });
 
   function setup(found: ProblemState | undefined, result: Awaited<ReturnType<SendAcknowledge>> = { outcome: "accepted" }) {
@@ -118,11 +180,15 @@ describe("the acknowledge router", () => {
   });
 
   it("turns PagerDuty's refusal into rejected and a failure into retry, and sends nothing it should not", async () => {
-    expect(await setup(paging, { outcome: "rejected", message: "400 Event object is invalid" }).router.handleAcknowledge(message, 1)).toEqual({
+    expect(
+      await setup(paging, { outcome: "rejected", message: "400 Event object is invalid" }).router.handleAcknowledge(message, 1),
+    ).toEqual({
       outcome: "rejected",
       reason: "PagerDuty refused the acknowledge: 400 Event object is invalid",
     });
-    expect(await setup(paging, { outcome: "retry_later", reason: "429 rate limited (after 3 attempts)" }).router.handleAcknowledge(message, 1)).toEqual({
+    expect(
+      await setup(paging, { outcome: "retry_later", reason: "429 rate limited (after 3 attempts)" }).router.handleAcknowledge(message, 1),
+    ).toEqual({
       outcome: "retry",
       reason: "429 rate limited (after 3 attempts)",
     });
@@ -135,7 +201,14 @@ describe("the acknowledge router", () => {
 });
 
 describe("the acknowledge message", () => {
-  const valid = { kind: "pagerduty-acknowledge", schema: 1, id: "events-v2-acknowledge:1", source: "events-v2", dedupKey: "db-1/disk", receivedAt: "2026-11-26T18:04:00.000Z" };
+  const valid = {
+    kind: "pagerduty-acknowledge",
+    schema: 1,
+    id: "events-v2-acknowledge:1",
+    source: "events-v2",
+    dedupKey: "db-1/disk",
+    receivedAt: "2026-11-26T18:04:00.000Z",
+  };
 
   it("is told apart from alerts and change events by its kind, and parsed by the same schema on both sides", () => {
     expect(queueMessageKind(valid)).toBe("pagerduty-acknowledge");

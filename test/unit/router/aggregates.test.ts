@@ -35,7 +35,10 @@ const T0 = Date.UTC(2026, 10, 26, 17, 0);
 const iso = (minutes: number) => new Date(T0 + minutes * MINUTE).toISOString();
 const NOW = new Date(T0 + 30 * MINUTE);
 
-function alert(labels: Record<string, string>, options: { severity?: Severity; summary?: string; identity?: string; sourceHost?: string } = {}): NormalizedAlert {
+function alert(
+  labels: Record<string, string>,
+  options: { severity?: Severity; summary?: string; identity?: string; sourceHost?: string } = {},
+): NormalizedAlert {
   return buildAlert(
     {
       source: "echo",
@@ -54,9 +57,21 @@ function alert(labels: Record<string, string>, options: { severity?: Severity; s
 function problem(overrides: Partial<ProblemState> = {}): ProblemState {
   const lastAlert = overrides.lastAlert ?? alert({ service: "checkout" });
   return {
-    dedupKey: lastAlert.dedupKey, source: "echo", status: "firing", severity: lastAlert.severity, transitionAt: iso(0), eventAt: iso(0),
-    firstSeenAt: iso(0), lastSeenAt: iso(0), lastAlertId: lastAlert.id, lastAlert,
-    seen: 1, deduplicated: 0, suppressed: 0, stale: 0, ...overrides,
+    dedupKey: lastAlert.dedupKey,
+    source: "echo",
+    status: "firing",
+    severity: lastAlert.severity,
+    transitionAt: iso(0),
+    eventAt: iso(0),
+    firstSeenAt: iso(0),
+    lastSeenAt: iso(0),
+    lastAlertId: lastAlert.id,
+    lastAlert,
+    seen: 1,
+    deduplicated: 0,
+    suppressed: 0,
+    stale: 0,
+    ...overrides,
   };
 }
 
@@ -76,27 +91,40 @@ describe("groupTargetFor", () => {
   });
 
   it("takes the first rule whose matchers all match", () => {
-    const rules = [rule("payments", ["service=payments"]), rule("checkout-staging", ["service=checkout", "env=staging"]), rule("checkout", ["service=checkout"], [], 5 * MINUTE), rule("everything", ["env=~.*"])];
+    const rules = [
+      rule("payments", ["service=payments"]),
+      rule("checkout-staging", ["service=checkout", "env=staging"]),
+      rule("checkout", ["service=checkout"], [], 5 * MINUTE),
+      rule("everything", ["env=~.*"]),
+    ];
     expect(groupTargetFor(rules, checkout)).toEqual({ key: "group:checkout", kind: "group", rule: "checkout", windowMs: 5 * MINUTE });
   });
 
   it("puts the group-by label values into the key, in the rule's order", () => {
-    expect(groupTargetFor([rule("outage", ["service=checkout"], ["env", "service"])], checkout)?.key).toBe("group:outage:env=prod,service=checkout");
+    expect(groupTargetFor([rule("outage", ["service=checkout"], ["env", "service"])], checkout)?.key).toBe(
+      "group:outage:env=prod,service=checkout",
+    );
   });
 
   it("gives different values different groups, and the same values the same group", () => {
     const rules = [rule("outage", ["service=~.+"], ["service"])];
     const payments = groupTargetFor(rules, alert({ service: "payments" }, { identity: "other" }));
     expect(payments?.key).toBe("group:outage:service=payments");
-    expect(groupTargetFor(rules, alert({ service: "checkout", pod: "a" }, { identity: "x" }))?.key).toBe(groupTargetFor(rules, alert({ service: "checkout", pod: "b" }, { identity: "y" }))?.key);
+    expect(groupTargetFor(rules, alert({ service: "checkout", pod: "a" }, { identity: "x" }))?.key).toBe(
+      groupTargetFor(rules, alert({ service: "checkout", pod: "b" }, { identity: "y" }))?.key,
+    );
   });
 
   it("uses an empty value for a group-by label the alert does not have", () => {
-    expect(groupTargetFor([rule("outage", ["service=checkout"], ["service", "region"])], checkout)?.key).toBe("group:outage:service=checkout,region=");
+    expect(groupTargetFor([rule("outage", ["service=checkout"], ["service", "region"])], checkout)?.key).toBe(
+      "group:outage:service=checkout,region=",
+    );
   });
 
   it("can group by the alert's own fields, as matchers see them", () => {
-    expect(groupTargetFor([rule("by-source", ["service=checkout"], ["source", "severity"])], checkout)?.key).toBe("group:by-source:source=echo,severity=error");
+    expect(groupTargetFor([rule("by-source", ["service=checkout"], ["source", "severity"])], checkout)?.key).toBe(
+      "group:by-source:source=echo,severity=error",
+    );
   });
 
   it("bounds a long key to 255 characters, keeping a readable prefix, and keeps long keys distinct", () => {
@@ -113,13 +141,18 @@ describe("groupTargetFor", () => {
 
   it("leaves a key of exactly 255 characters as it is", () => {
     const prefix = "group:outage:detail=";
-    const exact = groupTargetFor([rule("outage", ["service=checkout"], ["detail"])], alert({ service: "checkout", detail: "y".repeat(LIMITS.dedupKeyChars - prefix.length) }))!.key;
+    const exact = groupTargetFor(
+      [rule("outage", ["service=checkout"], ["detail"])],
+      alert({ service: "checkout", detail: "y".repeat(LIMITS.dedupKeyChars - prefix.length) }),
+    )!.key;
     expect(exact).toBe(`${prefix}${"y".repeat(LIMITS.dedupKeyChars - prefix.length)}`);
   });
 
   /** The subject is a plain object: an absent label must not be read through its prototype. */
   it("uses an empty value for an absent group-by label named like an Object.prototype member", () => {
-    expect(groupTargetFor([rule("outage", ["service=checkout"], ["toString", "constructor"])], checkout)?.key).toBe("group:outage:toString=,constructor=");
+    expect(groupTargetFor([rule("outage", ["service=checkout"], ["toString", "constructor"])], checkout)?.key).toBe(
+      "group:outage:toString=,constructor=",
+    );
   });
 });
 
@@ -139,7 +172,12 @@ describe("isAggregate", () => {
 });
 
 describe("activeMembership", () => {
-  const ref = (synced?: AggregateRef["synced"]): AggregateRef => ({ key: "group:outage", kind: "group", rule: "outage", ...(synced ? { synced } : {}) });
+  const ref = (synced?: AggregateRef["synced"]): AggregateRef => ({
+    key: "group:outage",
+    kind: "group",
+    rule: "outage",
+    ...(synced ? { synced } : {}),
+  });
 
   it("is undefined for a problem that never joined an aggregate", () => {
     expect(activeMembership(problem())).toBeUndefined();
@@ -164,7 +202,9 @@ describe("activeMembership", () => {
   it("ends when the member fires again after its resolve was taken in", () => {
     const resolved = ref({ status: "resolved", at: iso(5) });
     expect(activeMembership(problem({ aggregate: resolved, status: "firing", transitionAt: iso(6) }))).toBeUndefined();
-    expect(activeMembership(problem({ aggregate: resolved, status: "firing", transitionAt: new Date(T0 + 5 * MINUTE + 1).toISOString() }))).toBeUndefined();
+    expect(
+      activeMembership(problem({ aggregate: resolved, status: "firing", transitionAt: new Date(T0 + 5 * MINUTE + 1).toISOString() })),
+    ).toBeUndefined();
   });
 
   it("ends for any other state once the resolve was taken in: a later resolve is a new episode too", () => {
@@ -175,7 +215,12 @@ describe("activeMembership", () => {
 });
 
 describe("isSynced", () => {
-  const synced = (status: AlertStatus, at: string): AggregateRef => ({ key: "storm:default", kind: "storm", rule: "default", synced: { status, at } });
+  const synced = (status: AlertStatus, at: string): AggregateRef => ({
+    key: "storm:default",
+    kind: "storm",
+    rule: "default",
+    synced: { status, at },
+  });
 
   it("is true when the aggregate has taken in this very state", () => {
     expect(isSynced(problem({ status: "firing", transitionAt: iso(1) }), synced("firing", iso(1)))).toBe(true);
@@ -185,13 +230,21 @@ describe("isSynced", () => {
   it("is false for another status, another transition, or nothing taken in yet", () => {
     expect(isSynced(problem({ status: "resolved", transitionAt: iso(1) }), synced("firing", iso(1)))).toBe(false);
     expect(isSynced(problem({ status: "firing", transitionAt: iso(3) }), synced("firing", iso(1)))).toBe(false);
-    expect(isSynced(problem({ status: "firing", transitionAt: iso(1) }), { key: "storm:default", kind: "storm", rule: "default" })).toBe(false);
+    expect(isSynced(problem({ status: "firing", transitionAt: iso(1) }), { key: "storm:default", kind: "storm", rule: "default" })).toBe(
+      false,
+    );
   });
 });
 
 describe("sampleEntry", () => {
   it("keeps key, status, severity, transition time and summary", () => {
-    const state = problem({ status: "resolved", severity: "critical", transitionAt: iso(7), source: "cloudwatch", lastAlert: alert({}, { summary: "disk full" }) });
+    const state = problem({
+      status: "resolved",
+      severity: "critical",
+      transitionAt: iso(7),
+      source: "cloudwatch",
+      lastAlert: alert({}, { summary: "disk full" }),
+    });
     expect(sampleEntry(state)).toEqual({ d: "k", s: "resolved", v: "critical", t: iso(7), m: "disk full" });
   });
 
@@ -212,7 +265,10 @@ describe("sampleSlot", () => {
 
 describe("tallyKeys", () => {
   it("names the service and alert name a storm is summarised by, shortening long values", () => {
-    expect(tallyKeys(alert({ service: "checkout", alertname: "TargetDown", env: "prod" }))).toEqual(["service=checkout", "alertname=TargetDown"]);
+    expect(tallyKeys(alert({ service: "checkout", alertname: "TargetDown", env: "prod" }))).toEqual([
+      "service=checkout",
+      "alertname=TargetDown",
+    ]);
     expect(tallyKeys(alert({ env: "prod" }))).toEqual([]);
     expect(tallyKeys(alert({ service: "x".repeat(100) }))[0]).toHaveLength("service=".length + 60);
   });
@@ -223,7 +279,13 @@ describe("tallyKeys", () => {
 });
 
 describe("countChange", () => {
-  const ref = (synced?: AggregateRef["synced"]): AggregateRef => ({ key: "storm:default", kind: "storm", rule: "default", episode: iso(0), ...(synced ? { synced } : {}) });
+  const ref = (synced?: AggregateRef["synced"]): AggregateRef => ({
+    key: "storm:default",
+    kind: "storm",
+    rule: "default",
+    episode: iso(0),
+    ...(synced ? { synced } : {}),
+  });
   const member = (status: AlertStatus, minute: number, severity: Severity = "error") =>
     problem({ status, transitionAt: iso(minute), severity, lastAlert: alert({ service: "checkout", alertname: "Down" }, { severity }) });
 
@@ -239,17 +301,33 @@ describe("countChange", () => {
   });
 
   it("counts a member that resolved before it was counted as a member, not firing", () => {
-    expect(countChange(member("resolved", 2), ref())).toEqual({ op: `resolved@${iso(2)}`, members: 1, firing: 0, counted: { status: "resolved", at: iso(2) } });
+    expect(countChange(member("resolved", 2), ref())).toEqual({
+      op: `resolved@${iso(2)}`,
+      members: 1,
+      firing: 0,
+      counted: { status: "resolved", at: iso(2) },
+    });
   });
 
   it("takes back what the join added when a counted member resolves", () => {
     const counted = { status: "firing" as const, at: iso(1), v: "critical" as const, tally: ["service=checkout"] };
-    expect(countChange(member("resolved", 3, "warning"), ref(counted))).toEqual({ op: `resolved@${iso(3)}`, members: 0, firing: -1, severity: "critical", tally: ["service=checkout"], counted: { status: "resolved", at: iso(3) } });
+    expect(countChange(member("resolved", 3, "warning"), ref(counted))).toEqual({
+      op: `resolved@${iso(3)}`,
+      members: 0,
+      firing: -1,
+      severity: "critical",
+      tally: ["service=checkout"],
+      counted: { status: "resolved", at: iso(3) },
+    });
   });
 
   it("changes no count when a counted member fires again before its resolve was counted", () => {
     const counted = { status: "firing" as const, at: iso(1), v: "error" as const, tally: [] };
-    expect(countChange(member("firing", 4), ref(counted))).toMatchObject({ members: 0, firing: 0, counted: { status: "firing", at: iso(4), v: "error" } });
+    expect(countChange(member("firing", 4), ref(counted))).toMatchObject({
+      members: 0,
+      firing: 0,
+      counted: { status: "firing", at: iso(4), v: "error" },
+    });
   });
 
   it("is nothing for the very state already counted", () => {
@@ -266,7 +344,13 @@ describe("countChange", () => {
 
 describe("deriveAggregate", () => {
   const opener = { labels: { service: "checkout", env: "prod" }, sourceHost: "checkout-1", summary: "checkout is down" };
-  const entry = (d: string, s: AlertStatus, v: Severity, minute: number, m = `${d} at ${minute}`): SampleEntry => ({ d, s, v, t: iso(minute), m });
+  const entry = (d: string, s: AlertStatus, v: Severity, minute: number, m = `${d} at ${minute}`): SampleEntry => ({
+    d,
+    s,
+    v,
+    t: iso(minute),
+    m,
+  });
   const aggregate = (overrides: Partial<ProblemState> = {}): ProblemState =>
     problem({
       dedupKey: "group:outage:service=checkout",
@@ -286,18 +370,27 @@ describe("deriveAggregate", () => {
   it("takes its status from the item and its severity from the worst severity that has a firing member", () => {
     const { status, severity, alert: view } = deriveAggregate(aggregate(), NOW);
     expect([status, severity, view.status, view.severity]).toEqual(["firing", "error", "firing", "error"]);
-    expect(deriveAggregate(aggregate({ status: "resolved", firingCount: 0, severities: { critical: 0, error: 0, warning: 0, info: 0 } }), NOW).severity).toBe("info");
+    expect(
+      deriveAggregate(aggregate({ status: "resolved", firingCount: 0, severities: { critical: 0, error: 0, warning: 0, info: 0 } }), NOW)
+        .severity,
+    ).toBe("info");
   });
 
   it("summarises a group: how many of its members fire, with the newest firing member as the example", () => {
-    const sample = { s1: entry("a", "resolved", "error", 9, "a is down"), s2: entry("b", "firing", "error", 5, "b is down"), s3: entry("c", "firing", "error", 2, "c is down") };
+    const sample = {
+      s1: entry("a", "resolved", "error", 9, "a is down"),
+      s2: entry("b", "firing", "error", 5, "b is down"),
+      s3: entry("c", "firing", "error", 2, "c is down"),
+    };
     const view = deriveAggregate(aggregate({ sample }), NOW).alert;
     expect(view.summary).toBe("outage: 2 of 3 grouped alerts firing, e.g. b is down");
     expect(view.class).toBe("alert-group");
   });
 
   it("uses the opener's summary as the example when no sampled member fires, and the key without an opener", () => {
-    expect(deriveAggregate(aggregate({ firingCount: 0 }), NOW).alert.summary).toBe("outage: 0 of 3 grouped alerts firing, e.g. checkout is down");
+    expect(deriveAggregate(aggregate({ firingCount: 0 }), NOW).alert.summary).toBe(
+      "outage: 0 of 3 grouped alerts firing, e.g. checkout is down",
+    );
     const bare = deriveAggregate(aggregate({ opener: undefined, memberCount: 0, firingCount: 0 }), NOW).alert;
     expect(bare.summary).toBe("outage: 0 of 0 grouped alerts firing, e.g. group:outage:service=checkout");
     expect(bare.sourceHost).toBe("alert-relay");
@@ -305,11 +398,20 @@ describe("deriveAggregate", () => {
   });
 
   it("summarises a storm by how many problems fire and the top services and alert names, with singular and plural", () => {
-    const storm = (overrides: Partial<ProblemState>) => deriveAggregate(aggregate({ dedupKey: "storm:payments-high", kind: "storm", rule: "payments-high", ...overrides }), NOW).alert;
-    const tally = { "service=checkout": 7000, "service=payments": 2000, "service=cart": 5, "service=search": 4, "service=idle": 0, "alertname=TargetDown": 6000, "alertname=HighErrorRate": 3009 };
+    const storm = (overrides: Partial<ProblemState>) =>
+      deriveAggregate(aggregate({ dedupKey: "storm:payments-high", kind: "storm", rule: "payments-high", ...overrides }), NOW).alert;
+    const tally = {
+      "service=checkout": 7000,
+      "service=payments": 2000,
+      "service=cart": 5,
+      "service=search": 4,
+      "service=idle": 0,
+      "alertname=TargetDown": 6000,
+      "alertname=HighErrorRate": 3009,
+    };
     expect(storm({ firingCount: 9009, memberCount: 10_000, tally }).summary).toBe(
       "Alert storm on payments-high: 9009 problems firing (10000 in this storm); top services: checkout " +
-      "7000, payments 2000, cart 5; top alertnames: TargetDown 6000, HighErrorRate 3009",
+        "7000, payments 2000, cart 5; top alertnames: TargetDown 6000, HighErrorRate 3009",
     );
     expect(storm({ firingCount: 1, memberCount: 2, sample: { s1: entry("a", "firing", "error", 0, "a is down") } }).summary).toBe(
       "Alert storm on payments-high: 1 problem firing (2 in this storm), e.g. a is down",
@@ -318,16 +420,27 @@ describe("deriveAggregate", () => {
   });
 
   it("lists the top tallies of a label, most firing first, ties by name, zero counts left out", () => {
-    expect(topTallies({ tally: { "service=b": 2, "service=a": 2, "service=c": 9, "service=z": 0, "alertname=x": 50 } }, "service")).toEqual([
-      ["c", 9],
-      ["a", 2],
-      ["b", 2],
-    ]);
+    expect(topTallies({ tally: { "service=b": 2, "service=a": 2, "service=c": 9, "service=z": 0, "alertname=x": 50 } }, "service")).toEqual(
+      [
+        ["c", 9],
+        ["a", 2],
+        ["b", 2],
+      ],
+    );
   });
 
   it("is an alert from alert-relay under the aggregate's key, stamped with the time of deriving, its id naming the counts", () => {
     const view = deriveAggregate(aggregate(), NOW).alert;
-    expect(view).toMatchObject({ schema: 1, id: "group:outage:service=checkout@3/2", source: "alert-relay", dedupKey: "group:outage:service=checkout", occurredAt: NOW.toISOString(), sourceHost: "checkout-1", links: [], images: [] });
+    expect(view).toMatchObject({
+      schema: 1,
+      id: "group:outage:service=checkout@3/2",
+      source: "alert-relay",
+      dedupKey: "group:outage:service=checkout",
+      occurredAt: NOW.toISOString(),
+      sourceHost: "checkout-1",
+      links: [],
+      images: [],
+    });
     expect(deriveAggregate(aggregate({ firingCount: 1 }), NOW).alert.id).not.toBe(view.id);
   });
 
@@ -347,25 +460,47 @@ describe("deriveAggregate", () => {
         { dedupKey: "old", status: "resolved", severity: "warning", since: iso(0), summary: "old one" },
       ],
     });
-    expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.details).toMatchObject({ storm: "payments-high" });
+    expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.details).toMatchObject({
+      storm: "payments-high",
+    });
   });
 
-  it("labels the incident with the opener's labels and the group's or storm's " +
-    "name, unless the opener has as many labels as an alert may", () => {
-    expect(deriveAggregate(aggregate(), NOW).alert.labels).toEqual({ service: "checkout", env: "prod", alert_relay_group: "outage" });
-    expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.labels).toEqual({ service: "checkout", env: "prod", alert_relay_storm: "payments-high" });
-    const labels = Object.fromEntries(Array.from({ length: LIMITS.labels }, (_, i) => [`l${i}`, "v"]));
-    const view = deriveAggregate(aggregate({ opener: { ...opener, labels } }), NOW).alert;
-    expect(view.labels).toEqual(labels);
-    expect(() => parseAlert(view)).not.toThrow();
-  });
+  it(
+    "labels the incident with the opener's labels and the group's or storm's " +
+      "name, unless the opener has as many labels as an alert may",
+    () => {
+      expect(deriveAggregate(aggregate(), NOW).alert.labels).toEqual({ service: "checkout", env: "prod", alert_relay_group: "outage" });
+      expect(deriveAggregate(aggregate({ kind: "storm", rule: "payments-high" }), NOW).alert.labels).toEqual({
+        service: "checkout",
+        env: "prod",
+        alert_relay_storm: "payments-high",
+      });
+      const labels = Object.fromEntries(Array.from({ length: LIMITS.labels }, (_, i) => [`l${i}`, "v"]));
+      const view = deriveAggregate(aggregate({ opener: { ...opener, labels } }), NOW).alert;
+      expect(view.labels).toEqual(labels);
+      expect(() => parseAlert(view)).not.toThrow();
+    },
+  );
 
   it("passes the alert schema with a full sample of 255-character keys, a full tally and a long summary", () => {
     const key = (i: number) => `${String(i).padStart(3, "0")}${'"'.repeat(LIMITS.dedupKeyChars - 3)}`;
-    const sample = Object.fromEntries(Array.from({ length: SAMPLE_SLOTS }, (_, i) => [`s${i}`, entry(key(i), "firing", "critical", i, "\\".repeat(80))]));
-    const tally = Object.fromEntries(Array.from({ length: MAX_TALLY_KEYS }, (_, i) => [`service=${"x".repeat(58)}${String(i).padStart(2, "0")}`, i + 1]));
+    const sample = Object.fromEntries(
+      Array.from({ length: SAMPLE_SLOTS }, (_, i) => [`s${i}`, entry(key(i), "firing", "critical", i, "\\".repeat(80))]),
+    );
+    const tally = Object.fromEntries(
+      Array.from({ length: MAX_TALLY_KEYS }, (_, i) => [`service=${"x".repeat(58)}${String(i).padStart(2, "0")}`, i + 1]),
+    );
     const longKey = `storm:${"g".repeat(LIMITS.dedupKeyChars - 6)}`;
-    const view = deriveAggregate(aggregate({ dedupKey: longKey, kind: "storm", sample, tally, opener: { ...opener, summary: "o".repeat(LIMITS.summaryChars), sourceHost: "h".repeat(LIMITS.fieldChars) } }), NOW).alert;
+    const view = deriveAggregate(
+      aggregate({
+        dedupKey: longKey,
+        kind: "storm",
+        sample,
+        tally,
+        opener: { ...opener, summary: "o".repeat(LIMITS.summaryChars), sourceHost: "h".repeat(LIMITS.fieldChars) },
+      }),
+      NOW,
+    ).alert;
     expect(() => parseAlert(view)).not.toThrow();
     expect(view.id.length).toBeLessThanOrEqual(LIMITS.idChars);
     expect(view.summary.length).toBeLessThanOrEqual(LIMITS.summaryChars);

@@ -20,20 +20,47 @@ const policy: FlappingPolicy = { changes: 3, withinMs: 10 * MINUTE, stableMs: 5 
 
 function state(overrides: Partial<ProblemState>): ProblemState {
   const status = overrides.status ?? "firing";
-  const alert = buildAlert({ source: "echo", identity: "k", status, severity: "warning", occurredAt: overrides.transitionAt ?? iso(0), summary: ["s"] }, { receivedAt: iso(0) });
+  const alert = buildAlert(
+    { source: "echo", identity: "k", status, severity: "warning", occurredAt: overrides.transitionAt ?? iso(0), summary: ["s"] },
+    { receivedAt: iso(0) },
+  );
   return {
-    dedupKey: "k", source: "echo", status, severity: "warning", transitionAt: alert.occurredAt, eventAt: alert.occurredAt,
-    firstSeenAt: alert.receivedAt, lastSeenAt: alert.receivedAt, lastAlertId: alert.id, lastAlert: alert,
-    seen: 1, deduplicated: 0, suppressed: 0, stale: 0, ...overrides,
+    dedupKey: "k",
+    source: "echo",
+    status,
+    severity: "warning",
+    transitionAt: alert.occurredAt,
+    eventAt: alert.occurredAt,
+    firstSeenAt: alert.receivedAt,
+    lastSeenAt: alert.receivedAt,
+    lastAlertId: alert.id,
+    lastAlert: alert,
+    seen: 1,
+    deduplicated: 0,
+    suppressed: 0,
+    stale: 0,
+    ...overrides,
   };
 }
 const told = (action: "trigger" | "resolve", overrides: Partial<ToldRecord> = {}): ToldRecord => ({
-  action, severity: "warning", routingKeyRef: "payments", route: "payments", alertId: "a", at: iso(0), ...overrides,
+  action,
+  severity: "warning",
+  routingKeyRef: "payments",
+  route: "payments",
+  alertId: "a",
+  at: iso(0),
+  ...overrides,
 });
 
 describe("decide: a resolve while flapping", () => {
   /** Fired at 0, resolved at 1, fired at 2, resolved at 3: four changes in ten minutes, one more than allowed. */
-  const flapping = state({ status: "resolved", transitionAt: iso(3), changes: [iso(0), iso(1), iso(2), iso(3)], told: told("trigger"), openIn });
+  const flapping = state({
+    status: "resolved",
+    transitionAt: iso(3),
+    changes: [iso(0), iso(1), iso(2), iso(3)],
+    told: told("trigger"),
+    openIn,
+  });
 
   it("is held until it has stayed resolved for stableFor, with the time the sweep looks again", () => {
     const decision = decide(flapping, undefined, route, { now: at(3), flapping: policy });
@@ -42,17 +69,30 @@ describe("decide: a resolve while flapping", () => {
   });
 
   it("is still held a millisecond before the hold ends", () => {
-    expect(decide(flapping, undefined, route, { now: new Date(T0 + 8 * MINUTE - 1), flapping: policy })).toMatchObject({ kind: "hold", until: iso(8) });
+    expect(decide(flapping, undefined, route, { now: new Date(T0 + 8 * MINUTE - 1), flapping: policy })).toMatchObject({
+      kind: "hold",
+      until: iso(8),
+    });
   });
 
   it("goes out to the key it triggered on once the hold ends, and later", () => {
-    const resolve = { kind: "deliver", action: "resolve", routingKeyRef: "payments", route: "payments", severity: "warning", why: "resolved" };
+    const resolve = {
+      kind: "deliver",
+      action: "resolve",
+      routingKeyRef: "payments",
+      route: "payments",
+      severity: "warning",
+      why: "resolved",
+    };
     expect(decide(flapping, undefined, route, { now: at(8), flapping: policy })).toEqual(resolve);
     expect(decide(flapping, undefined, route, { now: at(60), flapping: policy })).toEqual(resolve);
   });
 
   it("holds for the policy's stableFor, not a fixed time", () => {
-    expect(decide(flapping, undefined, route, { now: at(3), flapping: { ...policy, stableMs: 90_000 } })).toMatchObject({ kind: "hold", until: new Date(T0 + 3 * MINUTE + 90_000).toISOString() });
+    expect(decide(flapping, undefined, route, { now: at(3), flapping: { ...policy, stableMs: 90_000 } })).toMatchObject({
+      kind: "hold",
+      until: new Date(T0 + 3 * MINUTE + 90_000).toISOString(),
+    });
   });
 
   it("is held even inside a suppression window: windows never hold back resolves, flapping does", () => {
@@ -65,7 +105,11 @@ describe("decide: a resolve while flapping", () => {
 
   it("goes out at once when the problem is not flapping: exactly `changes` changes", () => {
     const calm = { ...flapping, changes: [iso(1), iso(2), iso(3)] };
-    expect(decide(calm, undefined, route, { now: at(3), flapping: policy })).toMatchObject({ kind: "deliver", action: "resolve", routingKeyRef: "payments" });
+    expect(decide(calm, undefined, route, { now: at(3), flapping: policy })).toMatchObject({
+      kind: "deliver",
+      action: "resolve",
+      routingKeyRef: "payments",
+    });
   });
 
   it("goes out at once when the earlier changes are outside the window ending at the resolve", () => {
@@ -76,7 +120,10 @@ describe("decide: a resolve while flapping", () => {
   });
 
   it("goes out at once without recorded changes", () => {
-    expect(decide({ ...flapping, changes: undefined }, undefined, route, { now: at(3), flapping: policy })).toMatchObject({ kind: "deliver", action: "resolve" });
+    expect(decide({ ...flapping, changes: undefined }, undefined, route, { now: at(3), flapping: policy })).toMatchObject({
+      kind: "deliver",
+      action: "resolve",
+    });
   });
 
   it("goes out at once with flapping turned off or no hold context", () => {
@@ -86,20 +133,40 @@ describe("decide: a resolve while flapping", () => {
   });
 
   it("sends nothing when there is no open incident to resolve, flapping or not", () => {
-    expect(decide({ ...flapping, openIn: undefined }, undefined, route, { now: at(3), flapping: policy })).toEqual({ kind: "none", why: "already resolved in PagerDuty" });
-    expect(decide({ ...flapping, openIn: undefined, told: undefined }, undefined, route, { now: at(3), flapping: policy })).toEqual({ kind: "none", why: "PagerDuty never heard of this problem" });
+    expect(decide({ ...flapping, openIn: undefined }, undefined, route, { now: at(3), flapping: policy })).toEqual({
+      kind: "none",
+      why: "already resolved in PagerDuty",
+    });
+    expect(decide({ ...flapping, openIn: undefined, told: undefined }, undefined, route, { now: at(3), flapping: policy })).toEqual({
+      kind: "none",
+      why: "PagerDuty never heard of this problem",
+    });
   });
 
   it("follows docs/policies.md's worked example: a second resolve while flapping moves the hold to stableFor after it", () => {
     const again = { ...flapping, transitionAt: iso(5), changes: [iso(0), iso(1), iso(2), iso(3), iso(4), iso(5)] };
     expect(decide(again, undefined, route, { now: at(8) })).toMatchObject({ kind: "deliver" }); // no policy: not held
-    expect(decide(again, undefined, route, { now: at(8), flapping: policy })).toEqual({ kind: "hold", until: iso(10), why: expect.stringContaining("flapping (6 changes in 10m)") });
+    expect(decide(again, undefined, route, { now: at(8), flapping: policy })).toEqual({
+      kind: "hold",
+      until: iso(10),
+      why: expect.stringContaining("flapping (6 changes in 10m)"),
+    });
     expect(decide(again, undefined, route, { now: at(10), flapping: policy })).toMatchObject({ kind: "deliver", action: "resolve" });
   });
 
   it("does not hold a firing problem: flapping only delays resolves", () => {
-    const firing = state({ status: "firing", transitionAt: iso(4), changes: [iso(0), iso(1), iso(2), iso(3), iso(4)], told: told("resolve") });
-    expect(decide(firing, undefined, route, { now: at(4), flapping: policy })).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "default", why: "firing" });
+    const firing = state({
+      status: "firing",
+      transitionAt: iso(4),
+      changes: [iso(0), iso(1), iso(2), iso(3), iso(4)],
+      told: told("resolve"),
+    });
+    expect(decide(firing, undefined, route, { now: at(4), flapping: policy })).toMatchObject({
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: "default",
+      why: "firing",
+    });
   });
 });
 
@@ -123,13 +190,23 @@ describe("decide: updates of a group or storm incident", () => {
 
   it(`sends changed counts as one trigger update once ${AGGREGATE_UPDATE_MS / 1000}s have passed since PagerDuty last heard`, () => {
     const due = new Date(Date.parse(iso(0)) + AGGREGATE_UPDATE_MS);
-    expect(decide(aggregate(5, 2), undefined, route, { now: due })).toEqual({ kind: "deliver", action: "trigger", routingKeyRef: "payments", route: "payments", severity: "warning", why: news(5, 5, 2) });
+    expect(decide(aggregate(5, 2), undefined, route, { now: due })).toEqual({
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: "payments",
+      route: "payments",
+      severity: "warning",
+      why: news(5, 5, 2),
+    });
     expect(decide(aggregate(5, 2), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", action: "trigger" });
   });
 
   it("waits before that, saying what changed and when it goes", () => {
     const due = new Date(Date.parse(iso(0)) + AGGREGATE_UPDATE_MS);
-    expect(decide(aggregate(5, 2), undefined, route, { now: new Date(due.getTime() - 1) })).toEqual({ kind: "none", why: `${news(5, 5, 2)}: the update goes to PagerDuty at ${due.toISOString()}` });
+    expect(decide(aggregate(5, 2), undefined, route, { now: new Date(due.getTime() - 1) })).toEqual({
+      kind: "none",
+      why: `${news(5, 5, 2)}: the update goes to PagerDuty at ${due.toISOString()}`,
+    });
   });
 
   it("counts the wait from when PagerDuty last heard, not from when the incident opened", () => {
@@ -139,7 +216,10 @@ describe("decide: updates of a group or storm incident", () => {
   });
 
   it("updates when members resolve too: the firing count is what the summary says", () => {
-    expect(decide(aggregate(4, 4, { firingCount: 1 }), undefined, route, { now: at(30) })).toMatchObject({ kind: "deliver", why: news(4, 1, 4) });
+    expect(decide(aggregate(4, 4, { firingCount: 1 }), undefined, route, { now: at(30) })).toMatchObject({
+      kind: "deliver",
+      why: news(4, 1, 4),
+    });
   });
 
   it("sends nothing when the counts are what PagerDuty last heard", () => {
@@ -158,21 +238,40 @@ describe("decide: updates of a group or storm incident", () => {
 
   it("works the same for a storm incident", () => {
     const storm = aggregate(6, 1, { dedupKey: "storm:payments", kind: "storm", rule: "payments" });
-    expect(decide(storm, undefined, route, { now: at(1) })).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "payments", why: news(6, 6, 1) });
+    expect(decide(storm, undefined, route, { now: at(1) })).toMatchObject({
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: "payments",
+      why: news(6, 6, 1),
+    });
   });
 
   it("sends a severity raise at once, without waiting for the update interval", () => {
     const raised = aggregate(5, 2, { severity: "critical" });
-    expect(decide(raised, undefined, route, { now: at(0) })).toMatchObject({ kind: "deliver", action: "trigger", severity: "critical", why: "severity raised from warning to critical" });
+    expect(decide(raised, undefined, route, { now: at(0) })).toMatchObject({
+      kind: "deliver",
+      action: "trigger",
+      severity: "critical",
+      why: "severity raised from warning to critical",
+    });
   });
 
   it("triggers an aggregate PagerDuty has not heard of yet on its route", () => {
     const fresh = aggregate(3, undefined, { told: undefined, openIn: undefined });
-    expect(decide(fresh, undefined, route, { now: at(0) })).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "default", why: "firing" });
+    expect(decide(fresh, undefined, route, { now: at(0) })).toMatchObject({
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: "default",
+      why: "firing",
+    });
   });
 
   it("resolves an aggregate whose members all resolved on the key it triggered on", () => {
     const resolved = aggregate(3, 3, { status: "resolved", transitionAt: iso(20), firingCount: 0 });
-    expect(decide(resolved, undefined, route, { now: at(20) })).toMatchObject({ kind: "deliver", action: "resolve", routingKeyRef: "payments" });
+    expect(decide(resolved, undefined, route, { now: at(20) })).toMatchObject({
+      kind: "deliver",
+      action: "resolve",
+      routingKeyRef: "payments",
+    });
   });
 });

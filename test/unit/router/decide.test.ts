@@ -8,15 +8,35 @@ const otherRoute = { route: "payments", routingKeyRef: "payments" };
 const window = { id: "maint-1", reason: "drill", endsAt: "2026-11-27T03:00:00Z" };
 
 function state(overrides: Partial<ProblemState>): ProblemState {
-  const alert = buildAlert({ source: "echo", identity: "k", status: overrides.status ?? "firing", severity: "warning", summary: ["s"] }, { receivedAt: "2026-11-26T18:00:00.000Z" });
+  const alert = buildAlert(
+    { source: "echo", identity: "k", status: overrides.status ?? "firing", severity: "warning", summary: ["s"] },
+    { receivedAt: "2026-11-26T18:00:00.000Z" },
+  );
   return {
-    dedupKey: "k", source: "echo", status: "firing", severity: "warning", transitionAt: alert.occurredAt, eventAt: alert.occurredAt,
-    firstSeenAt: alert.receivedAt, lastSeenAt: alert.receivedAt, lastAlertId: alert.id, lastAlert: alert,
-    seen: 1, deduplicated: 0, suppressed: 0, stale: 0, ...overrides,
+    dedupKey: "k",
+    source: "echo",
+    status: "firing",
+    severity: "warning",
+    transitionAt: alert.occurredAt,
+    eventAt: alert.occurredAt,
+    firstSeenAt: alert.receivedAt,
+    lastSeenAt: alert.receivedAt,
+    lastAlertId: alert.id,
+    lastAlert: alert,
+    seen: 1,
+    deduplicated: 0,
+    suppressed: 0,
+    stale: 0,
+    ...overrides,
   };
 }
 const told = (action: "trigger" | "resolve", severity: ProblemState["severity"] = "warning") => ({
-  action, severity, routingKeyRef: "payments", route: "payments", alertId: "a", at: "2026-11-26T18:00:01.000Z",
+  action,
+  severity,
+  routingKeyRef: "payments",
+  route: "payments",
+  alertId: "a",
+  at: "2026-11-26T18:00:01.000Z",
 });
 
 describe("decide", () => {
@@ -27,7 +47,12 @@ describe("decide", () => {
     expect(decide(state({ told: told("trigger") }), undefined, route)).toMatchObject({ kind: "none" });
   });
   it("delivers a severity raise to the key of the original trigger, not a lowering", () => {
-    expect(decide(state({ severity: "critical", told: told("trigger", "warning") }), undefined, route)).toMatchObject({ kind: "deliver", action: "trigger", routingKeyRef: "payments", severity: "critical" });
+    expect(decide(state({ severity: "critical", told: told("trigger", "warning") }), undefined, route)).toMatchObject({
+      kind: "deliver",
+      action: "trigger",
+      routingKeyRef: "payments",
+      severity: "critical",
+    });
     expect(decide(state({ severity: "info", told: told("trigger", "warning") }), undefined, route)).toMatchObject({ kind: "none" });
   });
   it("resolves on the key it triggered on, even when routing changed", () => {
@@ -35,7 +60,10 @@ describe("decide", () => {
     expect(decide(resolved, undefined, route)).toMatchObject({ kind: "deliver", action: "resolve", routingKeyRef: "payments" });
   });
   it("sends no resolve for a problem PagerDuty never heard of, or already resolved", () => {
-    expect(decide(state({ status: "resolved" }), undefined, route)).toMatchObject({ kind: "none", why: "PagerDuty never heard of this problem" });
+    expect(decide(state({ status: "resolved" }), undefined, route)).toMatchObject({
+      kind: "none",
+      why: "PagerDuty never heard of this problem",
+    });
     expect(decide(state({ status: "resolved", told: told("resolve") }), undefined, route)).toMatchObject({ kind: "none" });
   });
   it("resolves after an unconfirmed trigger (a router died after sending it)", () => {

@@ -47,11 +47,15 @@ describe("recentChanges", () => {
 
   it("agrees with a direct count for any set of change times", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), { maxLength: MAX_RECORDED_CHANGES }), fc.integer({ min: 1, max: 20 * MINUTE }), (offsets, withinMs) => {
-        const changes = offsets.map((offset) => new Date(T0 + offset).toISOString());
-        const expected = offsets.filter((offset) => offset > -withinMs && offset <= 0).length;
-        expect(recentChanges(changes, new Date(T0), withinMs)).toBe(expected);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), { maxLength: MAX_RECORDED_CHANGES }),
+        fc.integer({ min: 1, max: 20 * MINUTE }),
+        (offsets, withinMs) => {
+          const changes = offsets.map((offset) => new Date(T0 + offset).toISOString());
+          const expected = offsets.filter((offset) => offset > -withinMs && offset <= 0).length;
+          expect(recentChanges(changes, new Date(T0), withinMs)).toBe(expected);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -7,12 +7,16 @@ const T = Date.UTC(2026, 10, 26, 17, 0);
 
 describe("decidePace", () => {
   /** Counts per slot, keyed by how many slots before the current one (0: the current slot). */
-  const slots = (counts: Record<number, number>) => Object.fromEntries(Object.entries(counts).map(([back, n]) => [`s${slotOf(T) - Number(back)}`, n]));
+  const slots = (counts: Record<number, number>) =>
+    Object.fromEntries(Object.entries(counts).map(([back, n]) => [`s${slotOf(T) - Number(back)}`, n]));
 
   it("admits new pages while the last minute holds no more than the budget less the share kept for resolves and updates", () => {
     expect(decidePace(undefined, T, 100, false)).toEqual({ admit: true });
     expect(decidePace({ w: slots({ 0: 30, 5: 50 }) }, T, 100, false)).toEqual({ admit: true });
-    expect(decidePace({ w: slots({ 0: 31, 5: 50 }) }, T, 100, false)).toMatchObject({ admit: false, why: "80 events in the last minute, the budget for new pages is 80 (of 100)" });
+    expect(decidePace({ w: slots({ 0: 31, 5: 50 }) }, T, 100, false)).toMatchObject({
+      admit: false,
+      why: "80 events in the last minute, the budget for new pages is 80 (of 100)",
+    });
   });
 
   it("admits resolves and aggregate updates up to the whole budget", () => {
@@ -34,7 +38,11 @@ describe("decidePace", () => {
   });
 
   it("waits out a 429 pause whatever the budget says", () => {
-    expect(decidePace({ pausedUntil: T + 7_000 }, T, 100, true)).toMatchObject({ admit: false, waitMs: 7_000, why: expect.stringContaining("429") });
+    expect(decidePace({ pausedUntil: T + 7_000 }, T, 100, true)).toMatchObject({
+      admit: false,
+      waitMs: 7_000,
+      why: expect.stringContaining("429"),
+    });
     expect(decidePace({ pausedUntil: T - 1 }, T, 100, true)).toEqual({ admit: true });
   });
 

@@ -31,7 +31,9 @@ describe("sweepWatched", () => {
         await tick();
         running -= 1;
         if (dedupKey === "k7") throw new Error("item unreadable");
-        return outcomes[Number(dedupKey.slice(1)) % 5] ?? { outcome: "deduplicated" as const, why: "nothing to do", recorded: "repeat" as const };
+        return (
+          outcomes[Number(dedupKey.slice(1)) % 5] ?? { outcome: "deduplicated" as const, why: "nothing to do", recorded: "repeat" as const }
+        );
       },
     };
     const report = await sweepWatched(storeOf(keys), router, Date.now() + 10_000, Date.now, 4);

@@ -72,14 +72,21 @@ describe("file resolver", () => {
   const file = (text: string) => () => text;
 
   it("reads a JSON object of name → key", async () => {
-    const resolver = createFileRoutingKeyResolver("keys.json", file(JSON.stringify({ default: KEY_DEFAULT, "payments-high": KEY_PAYMENTS })));
+    const resolver = createFileRoutingKeyResolver(
+      "keys.json",
+      file(JSON.stringify({ default: KEY_DEFAULT, "payments-high": KEY_PAYMENTS })),
+    );
     expect(await resolver.resolve("payments-high")).toBe(KEY_PAYMENTS);
     expect(resolver.hasAnyKey()).toBe(true);
-    await expect(resolver.resolve("dba")).rejects.toThrow('no PagerDuty routing key named "dba": add "dba" to ROUTING_KEYS_FILE "keys.json"');
+    await expect(resolver.resolve("dba")).rejects.toThrow(
+      'no PagerDuty routing key named "dba": add "dba" to ROUTING_KEYS_FILE "keys.json"',
+    );
   });
 
   it("fails at creation on an unreadable file", () => {
-    expect(() => createFileRoutingKeyResolver("/nonexistent/keys.json")).toThrow('ROUTING_KEYS_FILE "/nonexistent/keys.json" could not be read: ENOENT');
+    expect(() => createFileRoutingKeyResolver("/nonexistent/keys.json")).toThrow(
+      'ROUTING_KEYS_FILE "/nonexistent/keys.json" could not be read: ENOENT',
+    );
   });
 
   it("does not quote the file when its JSON is broken (it holds keys)", () => {
@@ -110,7 +117,9 @@ describe("choosing a resolver from the environment", () => {
     const path = join(dir, "keys.json");
     writeFileSync(path, JSON.stringify({ default: KEY_PAYMENTS }));
     try {
-      expect(await createLocalRoutingKeyResolver({ ROUTING_KEYS_FILE: path, PAGERDUTY_ROUTING_KEY: KEY_DEFAULT }).resolve("default")).toBe(KEY_PAYMENTS);
+      expect(await createLocalRoutingKeyResolver({ ROUTING_KEYS_FILE: path, PAGERDUTY_ROUTING_KEY: KEY_DEFAULT }).resolve("default")).toBe(
+        KEY_PAYMENTS,
+      );
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -118,9 +127,9 @@ describe("choosing a resolver from the environment", () => {
   });
 
   it("uses Secrets Manager when ROUTING_KEYS_SECRET_PREFIX is set", () => {
-    expect(routingKeyResolverFromEnv({ ROUTING_KEYS_SECRET_PREFIX: "alert-relay/routing-keys/", PAGERDUTY_ROUTING_KEY: KEY_DEFAULT }).location).toBe(
-      "Secrets Manager alert-relay/routing-keys/<name>",
-    );
+    expect(
+      routingKeyResolverFromEnv({ ROUTING_KEYS_SECRET_PREFIX: "alert-relay/routing-keys/", PAGERDUTY_ROUTING_KEY: KEY_DEFAULT }).location,
+    ).toBe("Secrets Manager alert-relay/routing-keys/<name>");
     expect(routingKeyResolverFromEnv({ PAGERDUTY_ROUTING_KEY: KEY_DEFAULT }).location).toContain("environment");
   });
 });
@@ -224,7 +233,10 @@ describe("Secrets Manager resolver", () => {
 
     it("does not remember a passing failure: the next read asks again", async () => {
       const resolver = createSecretsRoutingKeyResolver({ prefix: "relay-flaky" });
-      secretsManager.on(GetSecretValueCommand, { SecretId: "relay-flaky/dba" }).rejectsOnce(new Error("ThrottlingException")).resolves({ SecretString: KEY_PAYMENTS });
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: "relay-flaky/dba" })
+        .rejectsOnce(new Error("ThrottlingException"))
+        .resolves({ SecretString: KEY_PAYMENTS });
       await expect(resolver.resolve("dba")).rejects.toThrow(/ThrottlingException/);
       expect(await resolver.resolve("dba")).toBe(KEY_PAYMENTS);
       expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);

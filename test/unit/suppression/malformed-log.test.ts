@@ -25,8 +25,10 @@ describe("malformed window log", () => {
   it("says what is wrong in one sentence, and how to list them all", () => {
     expect(describeMalformedWindow("w", ["matchers is empty", "reason is missing"])).toBe(
       'Suppression window "w" is malformed and ignored (it suppresses nothing until fixed): matchers is empty; ' +
-      'reason is missing. List every malformed window with: npx alert-relay suppress validate',
+        "reason is missing. List every malformed window with: npx alert-relay suppress validate",
     );
-    expect(describeMalformedWindow(undefined, ["id is a number (3)"])).toMatch(/^A suppression window item without a usable id is malformed/);
+    expect(describeMalformedWindow(undefined, ["id is a number (3)"])).toMatch(
+      /^A suppression window item without a usable id is malformed/,
+    );
   });
 });

@@ -1,14 +1,28 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeSchedule, firstInstantReading, parseTimeZone, type WeeklySchedule } from "../../../lib/suppression/schedule.ts";
-import { currentOccurrence, currentOccurrenceEnd, findSuppressingWindow, nextOccurrence, windowState } from "../../../lib/suppression/suppress.ts";
+import {
+  currentOccurrence,
+  currentOccurrenceEnd,
+  findSuppressingWindow,
+  nextOccurrence,
+  windowState,
+} from "../../../lib/suppression/suppress.ts";
 import { parseWindowItem, type SuppressionWindow } from "../../../lib/suppression/window-item.ts";
 import { alertAt } from "../../support/alerts.ts";
 
 const at = (iso: string) => new Date(iso);
 
 function recurring(schedule: Record<string, unknown>, extra: Record<string, unknown> = {}): SuppressionWindow {
-  const result = parseWindowItem({ id: "weekly", enabled: true, matchers: ["service=postgres"], schedule, reason: "vacuum", createdBy: "dba@example.com", ...extra });
+  const result = parseWindowItem({
+    id: "weekly",
+    enabled: true,
+    matchers: ["service=postgres"],
+    schedule,
+    reason: "vacuum",
+    createdBy: "dba@example.com",
+    ...extra,
+  });
   if (!result.ok) throw new Error(result.problems.join("; "));
   return result.window;
 }
@@ -36,7 +50,10 @@ describe("recurring windows: occurrences", () => {
   });
 
   it("names the next occurrence in UTC, and the current one's end", () => {
-    expect(nextOccurrence(weekly, at("2026-11-26T18:00:00Z"))).toEqual({ start: at("2026-11-29T01:00:00Z"), end: at("2026-11-29T03:00:00Z") });
+    expect(nextOccurrence(weekly, at("2026-11-26T18:00:00Z"))).toEqual({
+      start: at("2026-11-29T01:00:00Z"),
+      end: at("2026-11-29T03:00:00Z"),
+    });
     expect(currentOccurrenceEnd(weekly, at("2026-11-29T02:00:00Z"))).toEqual(at("2026-11-29T03:00:00Z"));
     expect(currentOccurrenceEnd(weekly, at("2026-11-29T04:00:00Z"))).toBeUndefined();
   });
@@ -96,7 +113,10 @@ describe("recurring windows: occurrences", () => {
   it("stays within startsAt/endsAt, and expires when no occurrence is left", () => {
     const bounded = recurring(BERLIN_SUNDAY, { startsAt: "2026-11-29T02:00:00Z", endsAt: "2026-12-06T02:00:00Z" });
     expect(windowState(bounded, at("2026-11-29T01:30:00Z"))).toBe("pending");
-    expect(nextOccurrence(bounded, at("2026-11-29T01:30:00Z"))).toEqual({ start: at("2026-11-29T02:00:00Z"), end: at("2026-11-29T03:00:00Z") });
+    expect(nextOccurrence(bounded, at("2026-11-29T01:30:00Z"))).toEqual({
+      start: at("2026-11-29T02:00:00Z"),
+      end: at("2026-11-29T03:00:00Z"),
+    });
     expect(currentOccurrenceEnd(bounded, at("2026-12-06T01:30:00Z"))).toEqual(at("2026-12-06T02:00:00Z"));
     expect(windowState(bounded, at("2026-12-01T00:00:00Z"))).toBe("pending");
     expect(windowState(bounded, at("2026-12-06T02:00:00Z"))).toBe("expired");
@@ -117,7 +137,10 @@ describe("recurring windows: occurrences", () => {
   it.each([
     [BERLIN_SUNDAY, "Sun 02:00–04:00 Europe/Berlin"],
     [{ days: ["Sunday", "sat", "MON"], start: "22:00", end: "2:00", timeZone: "utc" }, "Mon, Sat, Sun 22:00–02:00 (next day) UTC"],
-    [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:30", end: "01:00", timeZone: "Asia/Kolkata" }, "Every day 00:30–01:00 Asia/Kolkata"],
+    [
+      { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:30", end: "01:00", timeZone: "Asia/Kolkata" },
+      "Every day 00:30–01:00 Asia/Kolkata",
+    ],
   ])("reads %j as %s", (schedule, words) => {
     expect(describeSchedule(recurring(schedule).schedule!)).toBe(words);
   });
@@ -138,11 +161,22 @@ const readers = new Map<string, Intl.DateTimeFormat>();
 function localClock(instant: number, zone: string) {
   let reader = readers.get(zone);
   if (!reader) {
-    reader = new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset" });
+    reader = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone,
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "longOffset",
+    });
     readers.set(zone, reader);
   }
   const parts = Object.fromEntries(reader.formatToParts(instant).map((part) => [part.type, part.value]));
-  return { day: DAY_NAMES.indexOf(parts.weekday!.toLowerCase() as (typeof DAY_NAMES)[number]), minute: Number(parts.hour) * 60 + Number(parts.minute), offset: parts.timeZoneName };
+  return {
+    day: DAY_NAMES.indexOf(parts.weekday!.toLowerCase() as (typeof DAY_NAMES)[number]),
+    minute: Number(parts.hour) * 60 + Number(parts.minute),
+    offset: parts.timeZoneName,
+  };
 }
 
 /** The plain wall-clock reading of a schedule: true on a day without a clock change. */

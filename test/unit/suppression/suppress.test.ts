@@ -79,9 +79,7 @@ describe("findSuppressingWindow", () => {
   });
 
   it("picks the smallest id whatever order the windows come in", () => {
-    const windows = ["m", "b", "z", "a-inactive"].map((id) =>
-      window({ id, ...(id === "a-inactive" ? { enabled: false } : {}) }),
-    );
+    const windows = ["m", "b", "z", "a-inactive"].map((id) => window({ id, ...(id === "a-inactive" ? { enabled: false } : {}) }));
     expect(findSuppressingWindow(windows, checkout, now)?.id).toBe("b");
     expect(findSuppressingWindow([...windows].reverse(), checkout, now)?.id).toBe("b");
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createWindowCache, DEFAULT_WINDOW_REFRESH_MS, type WindowCacheOptions, type WindowSource } from "../../../lib/suppression/window-cache.ts";
+import {
+  createWindowCache,
+  DEFAULT_WINDOW_REFRESH_MS,
+  type WindowCacheOptions,
+  type WindowSource,
+} from "../../../lib/suppression/window-cache.ts";
 import { alertAt } from "../../support/alerts.ts";
 
 function item(id: string, matchers: unknown = ["service=checkout"], extra: Record<string, unknown> = {}) {

@@ -82,14 +82,21 @@ describe("identity across arrival paths", () => {
   it("gives ALARM by SNS, EventBridge and alarm action and the later OK one dedupKey", () => {
     const key = "cloudwatch:123456789012:us-east-1:prod-web-HighCPU";
     expect([viaSns, viaEventBridge, viaAlarmAction, resolved].map((a) => a.dedupKey)).toEqual([key, key, key, key]);
-    expect([viaSns.status, viaEventBridge.status, viaAlarmAction.status, resolved.status]).toEqual(["firing", "firing", "firing", "resolved"]);
+    expect([viaSns.status, viaEventBridge.status, viaAlarmAction.status, resolved.status]).toEqual([
+      "firing",
+      "firing",
+      "firing",
+      "resolved",
+    ]);
   });
 
   it("gives one state change the same id whichever path delivered it, and the OK another", () => {
     expect(viaEventBridge.id).toBe(viaSns.id);
     expect(viaAlarmAction.id).toBe(viaSns.id);
     expect(resolved.id).not.toBe(viaSns.id);
-    expect(new Set([viaSns, viaEventBridge, viaAlarmAction].map((a) => a.details.arrival))).toEqual(new Set(["sns", "eventbridge", "alarm-action"]));
+    expect(new Set([viaSns, viaEventBridge, viaAlarmAction].map((a) => a.details.arrival))).toEqual(
+      new Set(["sns", "eventbridge", "alarm-action"]),
+    );
   });
 
   it("gives a redelivered SNS notification the same id and a later state change a new one", () => {
@@ -126,7 +133,9 @@ describe("identity across arrival paths", () => {
 
   it("keeps alarm names with colons whole when reading them from the ARN", () => {
     const name = "svc:checkout:latency";
-    const alert = onlyAlert(run(snsEvent(alarmMessage({ AlarmName: undefined, AlarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}` }))));
+    const alert = onlyAlert(
+      run(snsEvent(alarmMessage({ AlarmName: undefined, AlarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}` }))),
+    );
     expect(alert.dedupKey).toBe(`cloudwatch:123456789012:us-east-1:${name}`);
     expect(alert.labels.alertname).toBe(name);
   });
@@ -193,7 +202,13 @@ describe("regions", () => {
 
 describe("INSUFFICIENT_DATA", () => {
   const insufficient = (description: string) =>
-    snsEvent(alarmMessage({ NewStateValue: "INSUFFICIENT_DATA", NewStateReason: "Insufficient Data: 3 datapoints were unknown.", AlarmDescription: description }));
+    snsEvent(
+      alarmMessage({
+        NewStateValue: "INSUFFICIENT_DATA",
+        NewStateReason: "Insufficient Data: 3 datapoints were unknown.",
+        AlarmDescription: description,
+      }),
+    );
 
   it("sends no alert by default and says why in the notice", () => {
     const result = run(insufficient("disk almost full"));
@@ -246,7 +261,9 @@ describe("settings", () => {
 
   it("fails loudly on a typo", () => {
     expect(() => cloudwatch.config({ CLOUDWATCH_DEFAULT_SEVERITY: "severe" })).toThrow(/CLOUDWATCH_DEFAULT_SEVERITY="severe"/);
-    expect(() => cloudwatch.config({ CLOUDWATCH_INSUFFICIENT_DATA: "page" })).toThrow(/CLOUDWATCH_INSUFFICIENT_DATA="page".*ignore, firing, resolved/);
+    expect(() => cloudwatch.config({ CLOUDWATCH_INSUFFICIENT_DATA: "page" })).toThrow(
+      /CLOUDWATCH_INSUFFICIENT_DATA="page".*ignore, firing, resolved/,
+    );
   });
 });
 
@@ -288,7 +305,9 @@ describe("description markers", () => {
   });
 
   it("links the runbook and other URLs from the description", () => {
-    const alert = onlyAlert(run(withDescription("runbook: https://wiki.example.com/rb/cpu. Dashboard (https://grafana.example.com/d/abc).")));
+    const alert = onlyAlert(
+      run(withDescription("runbook: https://wiki.example.com/rb/cpu. Dashboard (https://grafana.example.com/d/abc).")),
+    );
     expect(alert.links.slice(1)).toEqual([
       { href: "https://wiki.example.com/rb/cpu", text: "Runbook" },
       { href: "https://grafana.example.com/d/abc", text: "Link from the alarm description" },
@@ -305,7 +324,10 @@ describe("description markers", () => {
 
   it("does not let a dimension shadow the adapter's own labels", () => {
     const message = alarmMessage();
-    (message.Trigger as Json).Dimensions = [{ name: "region", value: "moon-1" }, { name: "InstanceId", value: "i-1" }];
+    (message.Trigger as Json).Dimensions = [
+      { name: "region", value: "moon-1" },
+      { name: "InstanceId", value: "i-1" },
+    ];
     const alert = onlyAlert(run(snsEvent(message)));
     expect(alert.labels.region).toBe("us-east-1");
     expect(alert.labels.InstanceId).toBe("i-1");
@@ -317,7 +339,11 @@ describe("SNS events with several records", () => {
 
   it("produces one alert per record, in order", () => {
     const alerts = alertsOf(run(fixture("sns-batch.three-records.json")));
-    expect(alerts.map((a) => a.labels.alertname)).toEqual(["fulfilment-queue-backlog", "fulfilment-dlq-backlog", "orders-table-write-throttles"]);
+    expect(alerts.map((a) => a.labels.alertname)).toEqual([
+      "fulfilment-queue-backlog",
+      "fulfilment-dlq-backlog",
+      "orders-table-write-throttles",
+    ]);
     expect(new Set(alerts.map((a) => a.dedupKey)).size).toBe(3);
   });
 
@@ -338,14 +364,19 @@ describe("SNS events with several records", () => {
   });
 
   it("keeps the other records' alerts when one is an ignored INSUFFICIENT_DATA", () => {
-    const result = run(snsEvent(alarmMessage(), alarmMessage({ AlarmName: "quiet", AlarmArn: undefined, NewStateValue: "INSUFFICIENT_DATA" })));
+    const result = run(
+      snsEvent(alarmMessage(), alarmMessage({ AlarmName: "quiet", AlarmArn: undefined, NewStateValue: "INSUFFICIENT_DATA" })),
+    );
     expect(alertsOf(result)).toHaveLength(1);
     expect(result.ok && result.notice).toContain('"quiet"');
   });
 
   it("rejects an empty or non-SNS record list", () => {
     expect(run({ Records: [] })).toMatchObject({ ok: false, rejection: { path: "Records" } });
-    expect(run({ Records: [{ eventSource: "aws:sqs", body: "{}" }] })).toMatchObject({ ok: false, rejection: { path: "Records.0.EventSource" } });
+    expect(run({ Records: [{ eventSource: "aws:sqs", body: "{}" }] })).toMatchObject({
+      ok: false,
+      rejection: { path: "Records.0.EventSource" },
+    });
   });
 });
 
@@ -357,7 +388,9 @@ describe("SNS HTTP subscription handshake", () => {
     expect(result).toMatchObject({ ok: true, alerts: [] });
     const notice = result.ok ? (result.notice ?? "") : "";
     expect(notice).toContain(String(body.SubscribeURL));
-    expect(notice).toContain(`aws sns confirm-subscription --region us-east-1 --topic-arn ${String(body.TopicArn)} --token ${String(body.Token)}`);
+    expect(notice).toContain(
+      `aws sns confirm-subscription --region us-east-1 --topic-arn ${String(body.TopicArn)} --token ${String(body.Token)}`,
+    );
     expect(notice).not.toContain("Caution");
     expect(fetchSpy).not.toHaveBeenCalled();
   });
@@ -386,7 +419,12 @@ describe("SNS HTTP subscription handshake", () => {
 describe("alarm kinds", () => {
   it("describes a metric-math alarm by its metrics and keeps the expressions in details", () => {
     const alert = onlyAlert(run(fixture("lambda-error-rate.sns-http-alarm.json")));
-    expect(alert.labels).toMatchObject({ alarm_type: "metric-math", namespace: "AWS/Lambda", metric: "Errors,Invocations", FunctionName: "checkout-api" });
+    expect(alert.labels).toMatchObject({
+      alarm_type: "metric-math",
+      namespace: "AWS/Lambda",
+      metric: "Errors,Invocations",
+      FunctionName: "checkout-api",
+    });
     const trigger = alert.details.trigger as { Metrics: { Expression?: string }[]; TreatMissingData: string };
     expect(trigger.Metrics[0]!.Expression).toBe("100 * errors / invocations");
     expect(trigger.TreatMissingData).toBe("notBreaching");
@@ -426,7 +464,13 @@ describe("bounds", () => {
   const longReason = `Threshold Crossed: ${"92.1 (26/11/26 17:38:00), ".repeat(60)}`;
 
   it("keeps the summary within 1024 and the dedupKey within 255 for a 255-character alarm name", () => {
-    const alert = onlyAlert(run(snsEvent(alarmMessage({ AlarmName: longName, AlarmArn: undefined, NewStateReason: longReason, AlarmDescription: "x".repeat(1024) }))));
+    const alert = onlyAlert(
+      run(
+        snsEvent(
+          alarmMessage({ AlarmName: longName, AlarmArn: undefined, NewStateReason: longReason, AlarmDescription: "x".repeat(1024) }),
+        ),
+      ),
+    );
     expect(longName).toHaveLength(255);
     expect(alert.summary.length).toBeLessThanOrEqual(1024);
     expect(alert.summary.startsWith(`ALARM: ${longName} — Threshold Crossed`)).toBe(true);
@@ -449,7 +493,9 @@ describe("bounds", () => {
   });
 
   it("keeps details within the contract for a huge reasonData", () => {
-    const alert = onlyAlert(run(eventBridgeEvent({ state: { reasonData: JSON.stringify({ recentDatapoints: Array.from({ length: 5000 }, (_, i) => i) }) } })));
+    const alert = onlyAlert(
+      run(eventBridgeEvent({ state: { reasonData: JSON.stringify({ recentDatapoints: Array.from({ length: 5000 }, (_, i) => i) }) } })),
+    );
     expect(JSON.stringify(alert.details).length).toBeLessThanOrEqual(32_768);
   });
 });
@@ -459,7 +505,11 @@ describe("rejections", () => {
     ["a string", "ALARM", ""],
     ["an unrelated object", { hello: "world" }, ""],
     ["another EventBridge source", { ...fixture("high-cpu.eventbridge-alarm.json"), source: "aws.ec2" }, "source"],
-    ["an alarm configuration change", { ...fixture("high-cpu.eventbridge-alarm.json"), "detail-type": "CloudWatch Alarm Configuration Change" }, "detail-type"],
+    [
+      "an alarm configuration change",
+      { ...fixture("high-cpu.eventbridge-alarm.json"), "detail-type": "CloudWatch Alarm Configuration Change" },
+      "detail-type",
+    ],
     ["an EventBridge event without a state", { ...fixture("high-cpu.eventbridge-alarm.json"), detail: { alarmName: "x" } }, "detail.state"],
     ["an alarm action without alarmData", { ...fixture("high-cpu.alarm-action-alarm.json"), alarmData: null }, "alarmData"],
   ])("rejects %s, naming where", (_what, payload, path) => {

@@ -209,14 +209,25 @@ describe("dedupKey", () => {
 
   it("stays the same from Triggered to Recovered", () => {
     const firing = alertOf(withFields({ scope: "host:web-1", cycle_key: "1" }));
-    const resolved = alertOf(withFields({ scope: "host:web-1", cycle_key: "1", transition: "Recovered", title: "[Recovered] CPU high", id: "2", date: "1795715560000" }));
+    const resolved = alertOf(
+      withFields({
+        scope: "host:web-1",
+        cycle_key: "1",
+        transition: "Recovered",
+        title: "[Recovered] CPU high",
+        id: "2",
+        date: "1795715560000",
+      }),
+    );
     expect(resolved.status).toBe("resolved");
     expect(resolved.dedupKey).toBe(firing.dedupKey);
   });
 
   it("falls back to the cycle key, then the aggregation key", () => {
     expect(alertOf(withFields({ monitor_id: "" })).dedupKey).toBe("datadog:cycle:7421998014356002881");
-    expect(alertOf(withFields({ monitor_id: "", cycle_key: "$ALERT_CYCLE_KEY" })).dedupKey).toBe("datadog:aggreg:5f1e0c33c1a1b8d04e2a6f9e4d2b7a10");
+    expect(alertOf(withFields({ monitor_id: "", cycle_key: "$ALERT_CYCLE_KEY" })).dedupKey).toBe(
+      "datadog:aggreg:5f1e0c33c1a1b8d04e2a6f9e4d2b7a10",
+    );
   });
 
   it("reads the monitor and group from Datadog's default template (title and message links)", () => {
@@ -229,8 +240,10 @@ describe("dedupKey", () => {
       id: "8410325519900012345",
     });
     expect(alert.dedupKey).toBe("datadog:41305539:env:prod,service:orders-api");
-    expect(alert.details.message).toBe("Orders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539" +
-      "?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]");
+    expect(alert.details.message).toBe(
+      "Orders 5xx high\n\n[[Monitor Status](https://app.datadoghq.com/monitors/41305539" +
+        "?group=service%3Aorders-api%2Cenv%3Aprod&from_ts=1&link_source=monitor_notif)]",
+    );
   });
 
   it("ignores a link to some other monitor that a person wrote into the message", () => {
@@ -264,7 +277,11 @@ describe("tags → labels", () => {
   });
 
   it("gives a bare tag the value true and trims spaces", () => {
-    expect(alertOf(withFields({ tags: " monitor , team : web ,, env:prod " })).labels).toMatchObject({ monitor: "true", team: "web", env: "prod" });
+    expect(alertOf(withFields({ tags: " monitor , team : web ,, env:prod " })).labels).toMatchObject({
+      monitor: "true",
+      team: "web",
+      env: "prod",
+    });
   });
 
   it("joins the distinct values of a repeated key in order", () => {
@@ -294,7 +311,14 @@ describe("tags → labels", () => {
 describe("unset variables", () => {
   it("treats a literal $VARIABLE and empty text as absent", () => {
     const alert = alertOf(
-      withFields({ priority: "$ALERT_PRIORITY", alert_type: "warning", scope: "$ALERT_SCOPE", hostname: "$HOSTNAME", snapshot: "$SNAPSHOT", link: "" }),
+      withFields({
+        priority: "$ALERT_PRIORITY",
+        alert_type: "warning",
+        scope: "$ALERT_SCOPE",
+        hostname: "$HOSTNAME",
+        snapshot: "$SNAPSHOT",
+        link: "",
+      }),
     );
     expect(alert.severity).toBe("warning");
     expect(alert.dedupKey).toBe("datadog:41297781");
@@ -311,14 +335,72 @@ describe("unset variables", () => {
 
 describe("template key aliases", () => {
   const expected = alertOf(withFields({ priority: "P3", scope: "host:web-1" }));
-  const same = (alert: NormalizedAlert) => ({ dedupKey: alert.dedupKey, status: alert.status, severity: alert.severity, summary: alert.summary });
+  const same = (alert: NormalizedAlert) => ({
+    dedupKey: alert.dedupKey,
+    status: alert.status,
+    severity: alert.severity,
+    summary: alert.summary,
+  });
 
   it.each([
-    ["upper case", { ID: "8410325518813342190", EVENT_TITLE: triggered.title, ALERT_TRANSITION: "Triggered", ALERT_PRIORITY: "P3", ALERT_ID: "41297781", ALERT_SCOPE: "host:web-1", DATE: "1795714872000" }],
-    ["snake case", { event_id: "8410325518813342190", event_title: triggered.title, alert_transition: "Triggered", alert_priority: "P3", alert_id: "41297781", alert_scope: "host:web-1", date: "1795714872000" }],
-    ["camel case", { eventId: "8410325518813342190", eventTitle: triggered.title, alertTransition: "Triggered", alertPriority: "P3", alertId: "41297781", alertScope: "host:web-1", date: 1795714872000 }],
-    ["nested", { event: { id: "8410325518813342190", title: triggered.title }, alert: { transition: "Triggered", priority: "P3", id: "41297781", scope: "host:web-1" }, date: "1795714872000" }],
-    ["wrapped", { metadata: { ID: "8410325518813342190", EVENT_TITLE: triggered.title, ALERT_TRANSITION: "Triggered", ALERT_PRIORITY: "P3", ALERT_ID: "41297781", ALERT_SCOPE: "host:web-1", DATE: "1795714872000" } }],
+    [
+      "upper case",
+      {
+        ID: "8410325518813342190",
+        EVENT_TITLE: triggered.title,
+        ALERT_TRANSITION: "Triggered",
+        ALERT_PRIORITY: "P3",
+        ALERT_ID: "41297781",
+        ALERT_SCOPE: "host:web-1",
+        DATE: "1795714872000",
+      },
+    ],
+    [
+      "snake case",
+      {
+        event_id: "8410325518813342190",
+        event_title: triggered.title,
+        alert_transition: "Triggered",
+        alert_priority: "P3",
+        alert_id: "41297781",
+        alert_scope: "host:web-1",
+        date: "1795714872000",
+      },
+    ],
+    [
+      "camel case",
+      {
+        eventId: "8410325518813342190",
+        eventTitle: triggered.title,
+        alertTransition: "Triggered",
+        alertPriority: "P3",
+        alertId: "41297781",
+        alertScope: "host:web-1",
+        date: 1795714872000,
+      },
+    ],
+    [
+      "nested",
+      {
+        event: { id: "8410325518813342190", title: triggered.title },
+        alert: { transition: "Triggered", priority: "P3", id: "41297781", scope: "host:web-1" },
+        date: "1795714872000",
+      },
+    ],
+    [
+      "wrapped",
+      {
+        metadata: {
+          ID: "8410325518813342190",
+          EVENT_TITLE: triggered.title,
+          ALERT_TRANSITION: "Triggered",
+          ALERT_PRIORITY: "P3",
+          ALERT_ID: "41297781",
+          ALERT_SCOPE: "host:web-1",
+          DATE: "1795714872000",
+        },
+      },
+    ],
   ])("%s keys read the same as the recommended template", (_style, payload) => {
     expect(same(alertOf(payload))).toEqual(same(expected));
   });
@@ -352,12 +434,24 @@ describe("the rest of the alert", () => {
   });
 
   it("links the monitor on the event's Datadog site, and embeds only https snapshots", () => {
-    const alert = alertOf(withFields({ link: "https://app.datadoghq.eu/event/event?id=1", scope: "host:web-1", snapshot: "https://p.datadoghq.eu/snapshot/a.png" }));
+    const alert = alertOf(
+      withFields({
+        link: "https://app.datadoghq.eu/event/event?id=1",
+        scope: "host:web-1",
+        snapshot: "https://p.datadoghq.eu/snapshot/a.png",
+      }),
+    );
     expect(alert.links).toEqual([
       { href: "https://app.datadoghq.eu/monitors/41297781?group=host%3Aweb-1", text: "Datadog monitor" },
       { href: "https://app.datadoghq.eu/event/event?id=1", text: "Datadog event" },
     ]);
-    expect(alert.images).toEqual([{ src: "https://p.datadoghq.eu/snapshot/a.png", href: "https://app.datadoghq.eu/monitors/41297781?group=host%3Aweb-1", alt: "Datadog graph" }]);
+    expect(alert.images).toEqual([
+      {
+        src: "https://p.datadoghq.eu/snapshot/a.png",
+        href: "https://app.datadoghq.eu/monitors/41297781?group=host%3Aweb-1",
+        alt: "Datadog graph",
+      },
+    ]);
     expect(alertOf(withFields({ snapshot: "http://p.datadoghq.com/a.png" })).images).toEqual([]);
   });
 
@@ -394,7 +488,11 @@ describe("rejections", () => {
     [42, "a number"],
     [[triggered], "an array"],
   ])("rejects %j at the root", (payload, what) => {
-    expect(rejectionOf(payload)).toEqual({ code: "wrong_shape", message: `expected a JSON object (the webhook's payload template), got ${what}`, path: "" });
+    expect(rejectionOf(payload)).toEqual({
+      code: "wrong_shape",
+      message: `expected a JSON object (the webhook's payload template), got ${what}`,
+      path: "",
+    });
   });
 
   it("rejects a field of the wrong type with its path", () => {

@@ -14,7 +14,11 @@ function alertOf(overrides: Alert = {}): Alert {
   return {
     status: "firing",
     labels: { alertname: "HighLatency", severity: "critical", service: "checkout", instance: "web-1:9100", job: "node", team: "payments" },
-    annotations: { summary: "p99 latency above 500ms", description: "Latency has been high for 10 minutes.", runbook_url: "https://runbooks.example.com/latency" },
+    annotations: {
+      summary: "p99 latency above 500ms",
+      description: "Latency has been high for 10 minutes.",
+      runbook_url: "https://runbooks.example.com/latency",
+    },
     startsAt: "2026-11-26T17:40:00Z",
     endsAt: "0001-01-01T00:00:00Z",
     generatorURL: "http://prometheus.example.com:9090/graph?g0.expr=up",
@@ -112,7 +116,9 @@ describe("dedupKey", () => {
   it("does not depend on label order", () => {
     const labels = firing.labels as Record<string, string>;
     const reversed = Object.fromEntries(Object.entries(labels).reverse());
-    expect(only(payloadOf([alertOf({ labels: reversed })]), COMPUTE).dedupKey).toBe(only(payloadOf([alertOf({ labels })]), COMPUTE).dedupKey);
+    expect(only(payloadOf([alertOf({ labels: reversed })]), COMPUTE).dedupKey).toBe(
+      only(payloadOf([alertOf({ labels })]), COMPUTE).dedupKey,
+    );
   });
 
   it("is the same whether Alertmanager sent a fingerprint or not", () => {
@@ -170,7 +176,9 @@ describe("id", () => {
 describe("occurredAt", () => {
   it("is startsAt when firing and endsAt when resolved", () => {
     expect(only(payloadOf([alertOf()])).occurredAt).toBe("2026-11-26T17:40:00.000Z");
-    expect(only(payloadOf([alertOf({ status: "resolved", endsAt: "2026-11-26T17:55:30.5Z" })])).occurredAt).toBe("2026-11-26T17:55:30.500Z");
+    expect(only(payloadOf([alertOf({ status: "resolved", endsAt: "2026-11-26T17:55:30.5Z" })])).occurredAt).toBe(
+      "2026-11-26T17:55:30.500Z",
+    );
   });
 
   it("falls back to receivedAt when the time is missing, unset or unreadable", () => {
@@ -205,7 +213,9 @@ describe("severity", () => {
   });
 
   it("rejects a bad setting with the variable's name", () => {
-    expect(() => prometheus.config({ PROMETHEUS_DEFAULT_SEVERITY: "urgent" })).toThrow(/PROMETHEUS_DEFAULT_SEVERITY="urgent".*critical, error, warning, info/);
+    expect(() => prometheus.config({ PROMETHEUS_DEFAULT_SEVERITY: "urgent" })).toThrow(
+      /PROMETHEUS_DEFAULT_SEVERITY="urgent".*critical, error, warning, info/,
+    );
     expect(() => prometheus.config({ PROMETHEUS_FINGERPRINT: "trust" })).toThrow(/PROMETHEUS_FINGERPRINT="trust".*payload, compute/);
   });
 
@@ -226,13 +236,17 @@ describe("summary", () => {
 
   it("prefers summary, then description, then message", () => {
     expect(only(payloadOf([alertOf({ labels, annotations: { summary: "S", description: "D", message: "M" } })])).summary).toBe("S");
-    expect(only(payloadOf([alertOf({ labels, annotations: { summary: "  ", description: "D\n  more", message: "M" } })])).summary).toBe("D more");
+    expect(only(payloadOf([alertOf({ labels, annotations: { summary: "  ", description: "D\n  more", message: "M" } })])).summary).toBe(
+      "D more",
+    );
     expect(only(payloadOf([alertOf({ labels, annotations: { message: "M" } })])).summary).toBe("M");
   });
 
   it("falls back to the alertname and the labels that tell alerts apart", () => {
     expect(only(payloadOf([alertOf({ labels, annotations: {} })])).summary).toBe("HighLatency (service=checkout, instance=web-1)");
-    expect(only(payloadOf([alertOf({ labels: { alertname: "Odd", severity: "low", zone: "a", rack: "7" }, annotations: undefined })])).summary).toBe("Odd (zone=a, rack=7)");
+    expect(
+      only(payloadOf([alertOf({ labels: { alertname: "Odd", severity: "low", zone: "a", rack: "7" }, annotations: undefined })])).summary,
+    ).toBe("Odd (zone=a, rack=7)");
     expect(only(payloadOf([alertOf({ labels: { alertname: "Watchdog" }, annotations: null })])).summary).toBe("Watchdog");
     expect(only(payloadOf([alertOf({ labels: { job: "x" }, annotations: {} })])).summary).toBe("Alertmanager alert (job=x)");
   });
@@ -249,7 +263,12 @@ describe("description fields", () => {
     const alert = only(
       payloadOf([
         alertOf({
-          annotations: { summary: "S", runbook_url: "https://runbooks.example.com/x", dashboard: "not a url", dashboard_url: "https://grafana.example.com/d/1" },
+          annotations: {
+            summary: "S",
+            runbook_url: "https://runbooks.example.com/x",
+            dashboard: "not a url",
+            dashboard_url: "https://grafana.example.com/d/1",
+          },
           generatorURL: "",
         }),
       ]),
@@ -274,7 +293,9 @@ describe("description fields", () => {
   });
 
   it("takes component, group and class from labels, class defaulting to the alertname", () => {
-    const alert = only(payloadOf([alertOf({ labels: { alertname: "PodCrash", service: "api", job: "ksm", namespace: "shop", cluster: "eu-1" } })]));
+    const alert = only(
+      payloadOf([alertOf({ labels: { alertname: "PodCrash", service: "api", job: "ksm", namespace: "shop", cluster: "eu-1" } })]),
+    );
     expect([alert.component, alert.group, alert.class]).toEqual(["api", "shop", "PodCrash"]);
     const custom = only(payloadOf([alertOf({ labels: { alertname: "PodCrash", job: "ksm", cluster: "eu-1", class: "capacity" } })]));
     expect([custom.component, custom.group, custom.class]).toEqual(["ksm", "eu-1", "capacity"]);
@@ -283,7 +304,11 @@ describe("description fields", () => {
   it("keeps the source's facts in details, and only those that are set", () => {
     const alert = only(payloadOf([alertOf({ fingerprint: "0123456789abcdef" })], { truncatedAlerts: 2 }));
     expect(alert.details).toEqual({
-      annotations: { summary: "p99 latency above 500ms", description: "Latency has been high for 10 minutes.", runbook_url: "https://runbooks.example.com/latency" },
+      annotations: {
+        summary: "p99 latency above 500ms",
+        description: "Latency has been high for 10 minutes.",
+        runbook_url: "https://runbooks.example.com/latency",
+      },
       startsAt: "2026-11-26T17:40:00Z",
       fingerprint: "0123456789abcdef",
       receiver: "alert-relay",
@@ -313,7 +338,14 @@ describe("notices and tolerance", () => {
   });
 
   it("accepts other versions and unknown fields, noting a version other than 4", () => {
-    const alert = only(payloadOf([alertOf({ someNewField: { x: 1 } })], { version: "5", notification_reason: "repeat", routeLabels: { team: "x" }, status: "weird" }));
+    const alert = only(
+      payloadOf([alertOf({ someNewField: { x: 1 } })], {
+        version: "5",
+        notification_reason: "repeat",
+        routeLabels: { team: "x" },
+        status: "weird",
+      }),
+    );
     expect(alert.details.payloadVersion).toBe("5");
     expect(alert.status).toBe("firing");
   });
@@ -324,12 +356,32 @@ describe("rejections", () => {
     ["a non-object payload", [1, 2], "", /expected an Alertmanager webhook payload/],
     ["alerts missing", { version: "4" }, "alerts", /alerts must be an array.*got nothing/],
     ["alerts not an array", { alerts: { 0: alertOf() } }, "alerts", /alerts must be an array.*got an object/],
-    ["an alert that is not an object", payloadOf([alertOf(), "oops" as unknown as Alert]), "alerts.1", /an alert must be an object.*"oops"/],
+    [
+      "an alert that is not an object",
+      payloadOf([alertOf(), "oops" as unknown as Alert]),
+      "alerts.1",
+      /an alert must be an object.*"oops"/,
+    ],
     ["an alert without labels", payloadOf([alertOf({ labels: undefined })]), "alerts.0.labels", /needs a labels object/],
     ["an alert with empty labels", payloadOf([alertOf({ labels: {} })]), "alerts.0.labels", /at least one label/],
-    ["a label value that is not a string", payloadOf([alertOf(), alertOf(), alertOf({ labels: { alertname: "X", port: 9100 } })]), "alerts.2.labels.port", /label values must be strings, got number 9100/],
-    ["an annotation value that is not a string", payloadOf([alertOf({ annotations: { summary: ["a"] } })]), "alerts.0.annotations.summary", /annotation values must be strings, got an array/],
-    ["annotations that are not an object", payloadOf([alertOf({ annotations: "text" })]), "alerts.0.annotations", /annotations must be an object/],
+    [
+      "a label value that is not a string",
+      payloadOf([alertOf(), alertOf(), alertOf({ labels: { alertname: "X", port: 9100 } })]),
+      "alerts.2.labels.port",
+      /label values must be strings, got number 9100/,
+    ],
+    [
+      "an annotation value that is not a string",
+      payloadOf([alertOf({ annotations: { summary: ["a"] } })]),
+      "alerts.0.annotations.summary",
+      /annotation values must be strings, got an array/,
+    ],
+    [
+      "annotations that are not an object",
+      payloadOf([alertOf({ annotations: "text" })]),
+      "alerts.0.annotations",
+      /annotations must be an object/,
+    ],
     ["startsAt that is not a string", payloadOf([alertOf({ startsAt: 1795714800 })]), "alerts.0.startsAt", /expected a string, got number/],
     ["a negative truncatedAlerts", payloadOf([alertOf()], { truncatedAlerts: -1 }), "truncatedAlerts", /whole number/],
     ["an externalURL that is not a string", payloadOf([alertOf()], { externalURL: 42 }), "externalURL", /expected a string/],
