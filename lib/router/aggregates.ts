@@ -38,13 +38,14 @@ export interface AggregateRef {
   claim?: { id: string; until: string };
 }
 
-/** One recent change of a member, as the aggregate keeps a bounded sample of them (status, severity, time, summary, key). */
+/** One recent change of a member, as the aggregate keeps a bounded sample of them. Stored with one-letter names (table.ts). */
 export interface SampleEntry {
-  d: string;
-  s: AlertStatus;
-  v: Severity;
-  t: string;
-  m: string;
+  dedupKey: string;
+  status: AlertStatus;
+  severity: Severity;
+  /** When the member's status last changed. */
+  since: string;
+  summary: string;
 }
 
 /** A count change being applied by one router instance; kept on the aggregate until the member records it. */
@@ -209,11 +210,11 @@ export function sampleSlot(dedupKey: string): string {
 
 export function sampleEntry(state: ProblemState): SampleEntry {
   return {
-    d: state.dedupKey,
-    s: state.status,
-    v: state.severity,
-    t: state.transitionAt,
-    m: truncate(state.lastAlert?.summary ?? state.dedupKey, MEMBER_SUMMARY_CHARS),
+    dedupKey: state.dedupKey,
+    status: state.status,
+    severity: state.severity,
+    since: state.transitionAt,
+    summary: truncate(state.lastAlert?.summary ?? state.dedupKey, MEMBER_SUMMARY_CHARS),
   };
 }
 
@@ -256,9 +257,9 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
   const status: AlertStatus = item.status ?? (firing > 0 ? "firing" : "resolved");
   const severity = aggregateSeverity(item);
   // Newest first: the sample in PagerDuty shows what just changed.
-  const recent = Object.values(item.sample ?? {}).sort((a, b) => (a.t < b.t ? 1 : a.t > b.t ? -1 : 0));
+  const recent = Object.values(item.sample ?? {}).sort((a, b) => (a.since < b.since ? 1 : a.since > b.since ? -1 : 0));
   const opener = item.opener ?? { labels: {}, sourceHost: RELAY_SOURCE, summary: item.dedupKey };
-  const example = recent.find((entry) => entry.s === "firing")?.m ?? opener.summary;
+  const example = recent.find((entry) => entry.status === "firing")?.summary ?? opener.summary;
   const top = topPhrase(item);
   const summary =
     item.kind === "storm"
@@ -291,7 +292,7 @@ export function deriveAggregate(item: ProblemState, now: Date): { status: AlertS
       openedAt: item.openedAt,
       ...tallied,
       ...(item.untallied ? { untallied: item.untallied } : {}),
-      recent: recent.map((entry) => ({ dedupKey: entry.d, status: entry.s, severity: entry.v, since: entry.t, summary: entry.m })),
+      recent: recent.map(({ dedupKey, status, severity, since, summary }) => ({ dedupKey, status, severity, since, summary })),
     }),
     // The opener's labels route the aggregate where its first member would have gone.
     labels:

@@ -26,7 +26,14 @@ import {
 } from "../router/aggregates.ts";
 import type { ProblemState } from "../router/state.ts";
 import type { AggregateStore, ApplyResult } from "../router/stores.ts";
-import { DEFAULT_RESOLVED_RETENTION_SECONDS, conditionalUpdate, problemFromItem, readState, type UpdateInput } from "./table.ts";
+import {
+  DEFAULT_RESOLVED_RETENTION_SECONDS,
+  conditionalUpdate,
+  problemFromItem,
+  readState,
+  storedSampleEntry,
+  type UpdateInput,
+} from "./table.ts";
 
 export interface AggregateStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -78,7 +85,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     const cutoff = target.windowMs === undefined ? "" : new Date(now.getTime() - target.windowMs).toISOString();
     const slot = sampleSlot(member.dedupKey);
     const pending = (tally: string[]): PendingCount => ({ op: change.op, tally });
-    const common = { ":now": nowIso, ":entry": sampleEntry(member), ":firing": "firing", ":members": change.members };
+    const common = { ":now": nowIso, ":entry": storedSampleEntry(sampleEntry(member)), ":firing": "firing", ":members": change.members };
     const memberNames = { "#m": member.dedupKey, "#slot": slot };
     const requested = change.firing === 1 ? (change.tally ?? []) : [];
     // Open and within its window. The tally counts a member's keys while there is room for them; else
@@ -131,7 +138,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         ":zero": 0,
         ":severities": { ...ZERO_SEVERITIES, [member.severity]: 1 },
         ":tally": Object.fromEntries(tally.map((tallyKey) => [tallyKey, 1])),
-        ":sample": { [slot]: sampleEntry(member) },
+        ":sample": { [slot]: storedSampleEntry(sampleEntry(member)) },
         ":pendingMap": { [member.dedupKey]: pending(tally) },
         ":relay": RELAY_SOURCE,
         ":watch": "aggregate",
@@ -152,7 +159,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       ExpressionAttributeValues: {
         ...counts.values,
         ":pending": { op: change.op, tally: change.tally ?? [] },
-        ":entry": sampleEntry(member),
+        ":entry": storedSampleEntry(sampleEntry(member)),
         ":now": now.toISOString(),
         ":episode": ref.episode,
       },

@@ -14,6 +14,7 @@ import {
 import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX } from "../alert/relay-keys.ts";
 import { SCHEMA_VERSION, type NormalizedAlert } from "../alert/schema.ts";
+import type { SampleEntry } from "../router/aggregates.ts";
 import type { ProblemState } from "../router/state.ts";
 
 /** The table layout, shared by the local stack and the CDK stack so both create it the same way. */
@@ -75,11 +76,31 @@ function pairedAlert(state: Record<string, unknown>, alertItem: Record<string, u
 }
 
 /**
+ * An aggregate keeps up to 20 sample entries, rewritten on every member change, so on disk their
+ * fields have one-letter names (d, s, v, t, m); only this edge knows them.
+ */
+export function storedSampleEntry(entry: SampleEntry): Record<string, string> {
+  return { d: entry.dedupKey, s: entry.status, v: entry.severity, t: entry.since, m: entry.summary };
+}
+
+/** Entries already read (a state passed through problemFromItem again) stay as they are. */
+function sampleFromItem(stored: Record<string, Record<string, string>>): Record<string, SampleEntry> {
+  return Object.fromEntries(
+    Object.entries(stored).map(([slot, e]) => [
+      slot,
+      ("dedupKey" in e ? e : { dedupKey: e.d, status: e.s, severity: e.v, since: e.t, summary: e.m }) as SampleEntry,
+    ]),
+  );
+}
+
+/**
  * A state item as read from the table, with its alert: inline in an item of the old layout (text,
  * or a map in still older ones), else from its alert item when given and paired. Without either
  * the state has no alert (a write's answer; state.ts carryAlert).
  */
-export function problemFromItem(item: Record<string, unknown>, alertItem?: Record<string, unknown>): ProblemState {
+export function problemFromItem(stored: Record<string, unknown>, alertItem?: Record<string, unknown>): ProblemState {
+  const sample = stored.sample as Record<string, Record<string, string>> | undefined;
+  const item = sample ? { ...stored, sample: sampleFromItem(sample) } : stored;
   const inline = item.lastAlert;
   if (inline !== undefined)
     return (typeof inline === "string" ? { ...item, lastAlert: JSON.parse(inline) as NormalizedAlert } : item) as unknown as ProblemState;

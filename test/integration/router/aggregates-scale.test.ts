@@ -3,6 +3,7 @@
  * under redeliveries, racing instances and crashes between the steps of a count change, on
  * dynalite and the strict fake PagerDuty.
  */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../../support/router-harness.ts";
 import { alertAt } from "../../support/alerts.ts";
@@ -95,6 +96,11 @@ describe("a storm of any size", () => {
       });
       expect(storm.untallied).toBe(0);
       expect(Object.keys(storm.sample ?? {}).length).toBeLessThanOrEqual(20);
+      // Sample entries read with readable names; on disk they keep one-letter ones (mapped in state-table/table.ts only).
+      const [entry] = Object.values(storm.sample ?? {});
+      expect(entry).toMatchObject({ status: "firing", severity: "error", dedupKey: expect.any(String), summary: expect.any(String) });
+      const stored = (await h.doc.send(new GetCommand({ TableName: h.tableName, Key: { dedupKey: "storm:default" } }))).Item!;
+      expect(Object.keys(Object.values(stored.sample as Record<string, object>)[0]!).sort()).toEqual(["d", "m", "s", "t", "v"]);
       // The item stays small whatever the member count: counts, a bounded tally and sample.
       expect(JSON.stringify(storm).length).toBeLessThan(20_000);
       expect(h.fake.incidents().filter((incident) => incident.dedupKey === "storm:default")).toHaveLength(1);

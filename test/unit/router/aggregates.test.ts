@@ -245,13 +245,13 @@ describe("sampleEntry", () => {
       source: "cloudwatch",
       lastAlert: alert({}, { summary: "disk full" }),
     });
-    expect(sampleEntry(state)).toEqual({ d: "k", s: "resolved", v: "critical", t: iso(7), m: "disk full" });
+    expect(sampleEntry(state)).toEqual({ dedupKey: "k", status: "resolved", severity: "critical", since: iso(7), summary: "disk full" });
   });
 
   it("shortens a summary over 160 characters to 160 ending in an ellipsis, never splitting a character", () => {
-    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: "s".repeat(160) }) })).m).toBe("s".repeat(160));
-    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: `${"a".repeat(159)}bcdef` }) })).m).toBe(`${"a".repeat(159)}…`);
-    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: `${"a".repeat(158)}😀tail` }) })).m.isWellFormed()).toBe(true);
+    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: "s".repeat(160) }) })).summary).toBe("s".repeat(160));
+    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: `${"a".repeat(159)}bcdef` }) })).summary).toBe(`${"a".repeat(159)}…`);
+    expect(sampleEntry(problem({ lastAlert: alert({}, { summary: `${"a".repeat(158)}😀tail` }) })).summary.isWellFormed()).toBe(true);
   });
 });
 
@@ -344,12 +344,18 @@ describe("countChange", () => {
 
 describe("deriveAggregate", () => {
   const opener = { labels: { service: "checkout", env: "prod" }, sourceHost: "checkout-1", summary: "checkout is down" };
-  const entry = (d: string, s: AlertStatus, v: Severity, minute: number, m = `${d} at ${minute}`): SampleEntry => ({
-    d,
-    s,
-    v,
-    t: iso(minute),
-    m,
+  const entry = (
+    dedupKey: string,
+    status: AlertStatus,
+    severity: Severity,
+    minute: number,
+    summary = `${dedupKey} at ${minute}`,
+  ): SampleEntry => ({
+    dedupKey,
+    status,
+    severity,
+    since: iso(minute),
+    summary,
   });
   const aggregate = (overrides: Partial<ProblemState> = {}): ProblemState =>
     problem({
