@@ -45,7 +45,6 @@ import { createRouterRuntime, documentClient } from "../lib/handlers/router-runt
 import { createRouterHandler } from "../lib/handlers/router.ts";
 import { sweepWatched } from "../lib/router/sweep.ts";
 import { createPagerDutyDeliver } from "../lib/router/deliver.ts";
-import { createPagerDutyClient } from "../lib/pagerduty/client.ts";
 import { createTelemetry, type Telemetry } from "../lib/platform/observability.ts";
 import { PIPELINE } from "../lib/handlers/pipeline.ts";
 import { findAdapter } from "../lib/adapters/registry.ts";
@@ -55,8 +54,8 @@ import { DEFAULT_SECRET_MAX_AGE_SECONDS } from "../lib/routes/routing-keys.ts";
 import type { Deliver } from "../lib/router/router.ts";
 import { FUNCTION_MEMORY_MB, SYSTEM_LOG_LEVEL } from "../infra/bundling.ts";
 import { ACCESS_LOG_FIELDS } from "../infra/constructs/ingress.ts";
-import { generateStormWorkload, seededRandom, type Message } from "./storm-workload.ts";
-import { ROUTING_KEYS, STORM_ROUTES_CONFIG } from "./storm.ts";
+import { generateStormWorkload, type Message } from "./storm-workload.ts";
+import { ROUTING_KEYS, STORM_ROUTES_CONFIG, benchPagerDutyClient } from "./storm.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 /** us-east-1 list prices, looked up on 2026-12-02 (AWS pricing pages as quoted by the pages the search tool holds). */
@@ -293,15 +292,7 @@ async function runScenario(name: string, messages: readonly Message[], config: u
   let phase: keyof typeof phases = "alerts";
   await meterDynamo(client, raw, () => phases[phase], tables.state);
   try {
-    const pagerDuty = createPagerDutyClient({
-      baseUrl: fake.url,
-      maxAttempts: 3,
-      baseDelayMs: 5,
-      maxDelayMs: 20,
-      rateLimitBaseMs: 20,
-      rateLimitMaxMs: 200,
-      random: seededRandom(seed + 1),
-    });
+    const pagerDuty = benchPagerDutyClient(fake.url, seed);
     const keysUsed = new Set<string>();
     const toPagerDuty = createPagerDutyDeliver(pagerDuty, async (ref) => {
       const key = ROUTING_KEYS[ref];

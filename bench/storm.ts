@@ -50,6 +50,19 @@ const MAX_BUSY_JUMP_MS = 1_000;
 const WRITES = new Set(["UpdateItemCommand", "PutItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
 const READS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand", "TransactGetItemsCommand"]);
 
+/** The benches' PagerDuty client: short, seeded backoffs against the fake, so a simulated hour runs in seconds. */
+export function benchPagerDutyClient(baseUrl: string, seed: number) {
+  return createPagerDutyClient({
+    baseUrl,
+    maxAttempts: 3,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    rateLimitBaseMs: 20,
+    rateLimitMaxMs: 200,
+    random: seededRandom(seed + 1),
+  });
+}
+
 /** 32 characters, as PagerDuty issues integration keys; the fake refuses anything else. */
 export const ROUTING_KEYS: Readonly<Record<string, string>> = {
   "payments-high": "R1paymentshighpaymentshighpayme1",
@@ -241,15 +254,7 @@ async function simulate(options: SimulationOptions) {
 
     // PagerDuty's client works in real time (timeouts, backoff); the router's deadlines are simulated.
     // The wrapper hands the client as much real time as the router has simulated time left.
-    const pagerDuty = createPagerDutyClient({
-      baseUrl: fake.url,
-      maxAttempts: 3,
-      baseDelayMs: 5,
-      maxDelayMs: 20,
-      rateLimitBaseMs: 20,
-      rateLimitMaxMs: 200,
-      random: seededRandom(seed + 1),
-    });
+    const pagerDuty = benchPagerDutyClient(fake.url, seed);
     const toPagerDuty = createPagerDutyDeliver(pagerDuty, async (ref) => {
       const key = ROUTING_KEYS[ref];
       if (!key) throw new Error(`no routing key named ${ref}`);
