@@ -1,6 +1,7 @@
 /** Normalized alerts for router tests: one problem (`key`) at a point in time. */
 import { buildAlert } from "../../lib/alert/build.ts";
 import type { NormalizedAlert, Severity } from "../../lib/alert/schema.ts";
+import type { ProblemState } from "../../lib/router/state.ts";
 
 export function alertAt(
   key: string,
@@ -21,4 +22,25 @@ export function alertAt(
     },
     { receivedAt: occurredAt },
   );
+}
+
+/** The state of a problem the router has seen once, with `alert` as its last alert; overrides win. */
+export function stateSeenOnce(alert: NormalizedAlert, overrides: Partial<ProblemState> = {}): ProblemState {
+  return {
+    dedupKey: alert.dedupKey,
+    source: alert.source,
+    status: alert.status,
+    severity: alert.severity,
+    transitionAt: alert.occurredAt,
+    eventAt: alert.occurredAt,
+    firstSeenAt: alert.receivedAt,
+    lastSeenAt: alert.receivedAt,
+    lastAlertId: alert.id,
+    lastAlert: alert,
+    seen: 1,
+    deduplicated: 0,
+    suppressed: 0,
+    stale: 0,
+    ...overrides,
+  };
 }

@@ -8,6 +8,7 @@ import type { AcknowledgeMessage } from "../../../lib/messages/acknowledge-messa
 import { parseQueueMessage, queueMessageKind } from "../../../lib/messages/queue-message.ts";
 import { createAcknowledgeRouter, decideAcknowledge, type SendAcknowledge } from "../../../lib/router/acknowledge.ts";
 import type { ProblemState, ToldRecord } from "../../../lib/router/state.ts";
+import { stateSeenOnce } from "../../support/alerts.ts";
 
 const NOW = new Date("2026-11-26T18:05:00.000Z");
 const later = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
@@ -18,23 +19,7 @@ function state(overrides: Partial<ProblemState> = {}): ProblemState {
     { source: "events-v2", identity: "db-1/disk", status: overrides.status ?? "firing", severity: "critical", summary: ["s"] },
     { receivedAt: "2026-11-26T18:00:00.000Z" },
   );
-  return {
-    dedupKey: "db-1/disk",
-    source: "events-v2",
-    status: "firing",
-    severity: "critical",
-    transitionAt: alert.occurredAt,
-    eventAt: alert.occurredAt,
-    firstSeenAt: alert.receivedAt,
-    lastSeenAt: alert.receivedAt,
-    lastAlertId: alert.id,
-    lastAlert: alert,
-    seen: 1,
-    deduplicated: 0,
-    suppressed: 0,
-    stale: 0,
-    ...overrides,
-  };
+  return stateSeenOnce(alert, { dedupKey: "db-1/disk", ...overrides });
 }
 const told = (action: "trigger" | "resolve"): ToldRecord => ({
   action,

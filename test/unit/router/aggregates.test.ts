@@ -29,6 +29,7 @@ import { LIMITS } from "../../../lib/alert/limits.ts";
 import { SEVERITIES, parseAlert, type AlertStatus, type NormalizedAlert, type Severity } from "../../../lib/alert/schema.ts";
 import { parseMatcherList } from "../../../lib/matchers/matcher.ts";
 import type { GroupRule } from "../../../lib/routes/policies.ts";
+import { stateSeenOnce } from "../../support/alerts.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 17, 0);
@@ -56,23 +57,7 @@ function alert(
 
 function problem(overrides: Partial<ProblemState> = {}): ProblemState {
   const lastAlert = overrides.lastAlert ?? alert({ service: "checkout" });
-  return {
-    dedupKey: lastAlert.dedupKey,
-    source: "echo",
-    status: "firing",
-    severity: lastAlert.severity,
-    transitionAt: iso(0),
-    eventAt: iso(0),
-    firstSeenAt: iso(0),
-    lastSeenAt: iso(0),
-    lastAlertId: lastAlert.id,
-    lastAlert,
-    seen: 1,
-    deduplicated: 0,
-    suppressed: 0,
-    stale: 0,
-    ...overrides,
-  };
+  return stateSeenOnce(lastAlert, overrides);
 }
 
 const rule = (name: string, matchers: string[], groupBy: string[] = [], windowMs = 10 * MINUTE): GroupRule => ({

@@ -7,6 +7,7 @@ import { decide } from "../../../lib/router/decide.ts";
 import { AGGREGATE_UPDATE_MS, type ProblemState, type ToldRecord } from "../../../lib/router/state.ts";
 import { buildAlert } from "../../../lib/alert/build.ts";
 import type { FlappingPolicy } from "../../../lib/routes/policies.ts";
+import { stateSeenOnce } from "../../support/alerts.ts";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 11, 1, 9, 0);
@@ -24,23 +25,7 @@ function state(overrides: Partial<ProblemState>): ProblemState {
     { source: "echo", identity: "k", status, severity: "warning", occurredAt: overrides.transitionAt ?? iso(0), summary: ["s"] },
     { receivedAt: iso(0) },
   );
-  return {
-    dedupKey: "k",
-    source: "echo",
-    status,
-    severity: "warning",
-    transitionAt: alert.occurredAt,
-    eventAt: alert.occurredAt,
-    firstSeenAt: alert.receivedAt,
-    lastSeenAt: alert.receivedAt,
-    lastAlertId: alert.id,
-    lastAlert: alert,
-    seen: 1,
-    deduplicated: 0,
-    suppressed: 0,
-    stale: 0,
-    ...overrides,
-  };
+  return stateSeenOnce(alert, { dedupKey: "k", ...overrides });
 }
 const told = (action: "trigger" | "resolve", overrides: Partial<ToldRecord> = {}): ToldRecord => ({
   action,

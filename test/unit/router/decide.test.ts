@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decide } from "../../../lib/router/decide.ts";
 import type { ProblemState } from "../../../lib/router/state.ts";
 import { buildAlert } from "../../../lib/alert/build.ts";
+import { stateSeenOnce } from "../../support/alerts.ts";
 
 const route = { route: "default", routingKeyRef: "default" };
 const otherRoute = { route: "payments", routingKeyRef: "payments" };
@@ -12,23 +13,7 @@ function state(overrides: Partial<ProblemState>): ProblemState {
     { source: "echo", identity: "k", status: overrides.status ?? "firing", severity: "warning", summary: ["s"] },
     { receivedAt: "2026-11-26T18:00:00.000Z" },
   );
-  return {
-    dedupKey: "k",
-    source: "echo",
-    status: "firing",
-    severity: "warning",
-    transitionAt: alert.occurredAt,
-    eventAt: alert.occurredAt,
-    firstSeenAt: alert.receivedAt,
-    lastSeenAt: alert.receivedAt,
-    lastAlertId: alert.id,
-    lastAlert: alert,
-    seen: 1,
-    deduplicated: 0,
-    suppressed: 0,
-    stale: 0,
-    ...overrides,
-  };
+  return stateSeenOnce(alert, { dedupKey: "k", ...overrides });
 }
 const told = (action: "trigger" | "resolve", severity: ProblemState["severity"] = "warning") => ({
   action,
