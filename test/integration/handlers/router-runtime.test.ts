@@ -7,12 +7,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { PutCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../../lib/suppression/dynamo-window-store.ts";
 import { createRouterRuntime, documentClient, type RouterRuntime } from "../../../lib/handlers/router-runtime.ts";
 import { createTelemetry } from "../../../lib/platform/observability.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { alertAt } from "../../support/alerts.ts";
+import { stateTableDefinition } from "../../../lib/local/emulators.ts";
 
 const KEYS = { default: "D".repeat(32), payments: "P".repeat(32) };
 let db: Dynalite;
@@ -26,13 +26,7 @@ const iso = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_
 
 beforeAll(async () => {
   [db, fake] = await Promise.all([startDynalite(), startFakePagerDuty()]);
-  await createTable(db.endpoint, {
-    TableName: "state",
-    KeySchema: STATE_TABLE.keySchema,
-    AttributeDefinitions: STATE_TABLE.attributeDefinitions,
-    GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes,
-    BillingMode: "PAY_PER_REQUEST",
-  });
+  await createTable(db.endpoint, stateTableDefinition("state"));
   await createTable(db.endpoint, windowsTableDefinition("windows"));
   doc = documentClient(dynamoClient(db.endpoint));
   runtime = createRouterRuntime(

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynalite, createTable, dynamoClient, type Dynalite } from "../../support/dynalite.ts";
 import { startFakePagerDuty, type FakePagerDuty } from "../../support/fake-pagerduty.ts";
-import { STATE_TABLE } from "../../../lib/state-table/table.ts";
 import { windowsTableDefinition } from "../../../lib/suppression/dynamo-window-store.ts";
 import { createRouterRuntime, documentClient } from "../../../lib/handlers/router-runtime.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { alertAt } from "../../support/alerts.ts";
+import { stateTableDefinition } from "../../../lib/local/emulators.ts";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const MINUTE = 60_000;
@@ -22,13 +22,7 @@ let doc: ReturnType<typeof documentClient>;
 
 beforeAll(async () => {
   [db, fake] = await Promise.all([startDynalite(), startFakePagerDuty()]);
-  await createTable(db.endpoint, {
-    TableName: "state",
-    KeySchema: STATE_TABLE.keySchema,
-    AttributeDefinitions: STATE_TABLE.attributeDefinitions,
-    GlobalSecondaryIndexes: STATE_TABLE.globalSecondaryIndexes,
-    BillingMode: "PAY_PER_REQUEST",
-  });
+  await createTable(db.endpoint, stateTableDefinition("state"));
   await createTable(db.endpoint, windowsTableDefinition("windows"));
   doc = documentClient(dynamoClient(db.endpoint));
 });
