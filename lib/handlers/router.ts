@@ -14,6 +14,7 @@ import type { AcknowledgeMessage } from "../messages/acknowledge-message.ts";
 import { CHANGE_MESSAGE_KIND, type ChangeMessage } from "../messages/change-message.ts";
 import { readQueueBody } from "../messages/queue-message.ts";
 import { formatDuration } from "../platform/duration.ts";
+import { oneAtATimePerKey } from "../platform/one-at-a-time.ts";
 import { DimensionCounts, METRIC, MetricUnit, type Telemetry } from "../platform/observability.ts";
 import type { AcknowledgeOutcome, AcknowledgeRouter } from "../router/acknowledge.ts";
 import type { ChangeEventRouter, ChangeOutcome } from "../router/change-events.ts";
@@ -76,6 +77,8 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
   const redelivery = deps.redelivery ?? DEFAULT_REDELIVERY;
   const counts = new DimensionCounts(metrics);
+  // A batch's records run side by side, except two of one problem: those go in their batch order.
+  const perProblem = oneAtATimePerKey();
 
   async function deadLetter(record: SQSRecord, kind: "malformed" | "rejected" | "exhausted", reason: string, alert?: NormalizedAlert) {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
@@ -109,7 +112,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
       return message.kind === CHANGE_MESSAGE_KIND ? handleChange(record, message, deadline) : handleAcknowledge(record, message, deadline);
     }
     const { alert } = parsed;
-    const outcome = await router.handleAlert(alert, deadline);
+    const outcome = await perProblem(alert.dedupKey, () => router.handleAlert(alert, deadline));
     const sent = outcome.outcome === "delivered" || outcome.outcome === "grouped" ? outcome.actions : [];
     return settle(
       record,

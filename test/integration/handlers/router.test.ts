@@ -208,6 +208,50 @@ describe("router handler", () => {
   });
 });
 
+describe("messages of one problem in one batch", () => {
+  it("are routed one after another in batch order, while other problems' messages run alongside", async () => {
+    const [a, b] = [`order-${(n += 1)}-a`, `order-${n}-b`];
+    const real = h.router();
+    const active = new Map<string, number>();
+    const overlaps: string[] = [];
+    let mostAtOnce = 0;
+    const routed: string[] = [];
+    const probe: Router = {
+      ...real,
+      async handleAlert(alert, deadline) {
+        const running = (active.get(alert.dedupKey) ?? 0) + 1;
+        active.set(alert.dedupKey, running);
+        if (running > 1) overlaps.push(alert.dedupKey);
+        mostAtOnce = Math.max(
+          mostAtOnce,
+          [...active.values()].reduce((sum, v) => sum + v, 0),
+        );
+        try {
+          return await real.handleAlert(alert, deadline);
+        } finally {
+          routed.push(`${alert.dedupKey} ${alert.status}`);
+          active.set(alert.dedupKey, active.get(alert.dedupKey)! - 1);
+        }
+      },
+    };
+    // A firing, an HA peer's copy of it and its resolve, with another problem's messages between.
+    const records = [
+      alertAt(a, "firing", 0),
+      alertAt(b, "firing", 0),
+      alertAt(a, "firing", 0),
+      alertAt(b, "firing", 1),
+      alertAt(a, "resolved", 2),
+    ].map((alert, i) => sqsRecord(JSON.stringify(alert), { messageId: `order-${i}` }));
+    const response = (await handler({ router: probe })(sqsEvent(records), lambdaContext("router", 10_000))) as SQSBatchResponse;
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(overlaps).toEqual([]);
+    expect(mostAtOnce).toBe(2);
+    expect(routed.filter((r) => r.startsWith(a))).toEqual([`${a} firing`, `${a} firing`, `${a} resolved`]);
+    expect(h.fake.events.filter((e) => e.dedupKey === a).map((e) => e.action)).toEqual(["trigger", "resolve"]);
+  });
+});
+
 describe("the end of a PagerDuty outage", () => {
   it("delivers everything owed as soon as one delivery gets through, without waiting for each message to come back", async () => {
     const keys = [1, 2, 3].map((i) => `drain-${(n += 1)}-${i}`);
