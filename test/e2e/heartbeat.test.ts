@@ -68,11 +68,6 @@ async function beats(): Promise<number> {
   return (Item?.beats as number | undefined) ?? 0;
 }
 
-async function queueDrained(): Promise<boolean> {
-  const { sqs: queues } = (await stack.health()).emulators;
-  return queues.ok && queues.alerts.visible === 0 && queues.alerts.inFlight === 0;
-}
-
 const heartbeatEvents = () => fake.events.filter((event) => event.dedupKey === MISSING_KEY).map((event) => event.action);
 
 describe("heartbeats on the local stack", () => {
@@ -82,7 +77,7 @@ describe("heartbeats on the local stack", () => {
       await beat();
       await sleep(300);
     }
-    await waitFor(queueDrained, 5_000, "the beats to be routed");
+    await waitFor(() => t.queueDrained(), 5_000, "the beats to be routed");
     expect(await beats()).toBeGreaterThanOrEqual(5);
     expect(fake.requests).toHaveLength(0);
   });
@@ -105,7 +100,7 @@ describe("heartbeats on the local stack", () => {
     );
     await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.alerts, MessageBody: body }));
     await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.alerts, MessageBody: body }));
-    await waitFor(queueDrained, 5_000, "both copies to be routed");
+    await waitFor(() => t.queueDrained(), 5_000, "both copies to be routed");
     expect(await beats()).toBe(before + 1);
     expect(fake.requests).toHaveLength(0);
   });
@@ -137,7 +132,7 @@ describe("heartbeats on the local stack", () => {
       await beat();
       await sleep(300);
     }
-    await waitFor(queueDrained, 5_000, "the beats to be routed");
+    await waitFor(() => t.queueDrained(), 5_000, "the beats to be routed");
     await stack.sweepNow();
     expect(heartbeatEvents()).toEqual(["trigger", "resolve"]);
     expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey: MISSING_KEY, status: "resolved" })]);

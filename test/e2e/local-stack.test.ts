@@ -48,20 +48,6 @@ async function post(body: string, url = stack.webhooks.prometheus!): Promise<Rec
   return answer;
 }
 
-async function stateOf(dedupKey: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }));
-  return Item;
-}
-
-const requestsFor = (dedupKey: string) =>
-  fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
-const actionsFor = (dedupKey: string) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action);
-
-async function queueDrained(): Promise<boolean> {
-  const { sqs: queues } = (await stack.health()).emulators;
-  return queues.ok && queues.alerts.visible === 0 && queues.alerts.inFlight === 0;
-}
-
 /** The ops CLI as an operator runs it against `npm start`: it finds the stack through stack.json. */
 async function cli(...argv: string[]): Promise<CliRun> {
   const run = await runCaptured([...argv, "--stack-file", stack.stackFile], { now: new Date(), env: { USER: "e2e" } });
@@ -98,14 +84,14 @@ describe("local stack, end to end", () => {
 
   it("sends nothing for a duplicate", async () => {
     await post(notification(firing));
-    await waitFor(async () => (await stateOf(dedupKey))?.seen === 2, 5_000, "the duplicate to be recorded");
-    expect(requestsFor(dedupKey)).toHaveLength(1);
+    await waitFor(async () => (await t.stateOf(dedupKey))?.seen === 2, 5_000, "the duplicate to be recorded");
+    expect(t.requestsFor(dedupKey)).toHaveLength(1);
   });
 
   it("sends one resolve when the alert resolves", async () => {
     await post(notification({ ...firing, status: "resolved", endsAt: iso(0) }));
-    await waitFor(() => actionsFor(dedupKey).includes("resolve"), 5_000, "the resolve");
-    expect(actionsFor(dedupKey)).toEqual(["trigger", "resolve"]);
+    await waitFor(() => t.actionsFor(dedupKey).includes("resolve"), 5_000, "the resolve");
+    expect(t.actionsFor(dedupKey)).toEqual(["trigger", "resolve"]);
     expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey, status: "resolved" })]);
   });
 
@@ -132,11 +118,11 @@ describe("local stack, end to end", () => {
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification(suppressed));
       await waitFor(
-        async () => (await stateOf(dedupKeyOf(suppressed)))?.suppressedBy === windowId,
+        async () => (await t.stateOf(dedupKeyOf(suppressed)))?.suppressedBy === windowId,
         5_000,
         "the suppression to be recorded",
       );
-      expect(requestsFor(dedupKeyOf(suppressed))).toEqual([]);
+      expect(t.requestsFor(dedupKeyOf(suppressed))).toEqual([]);
     });
 
     it("still delivers the resolve of a problem PagerDuty knew from before the window", async () => {
@@ -154,7 +140,7 @@ describe("local stack, end to end", () => {
       );
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification({ ...before, status: "resolved", endsAt: iso(0) }));
-      await waitFor(() => actionsFor(dedupKeyOf(before)).includes("resolve"), 5_000, "the resolve during the window");
+      await waitFor(() => t.actionsFor(dedupKeyOf(before)).includes("resolve"), 5_000, "the resolve during the window");
       expect(fake.openIncidents().some((incident) => incident.dedupKey === dedupKeyOf(before))).toBe(false);
     });
 
@@ -180,8 +166,8 @@ describe("local stack, end to end", () => {
       await cli("suppress", "add", "--match", `alertname=${spec.alertname}`, "--for", "1h", "--reason", "e2e drill", "--id", windowId);
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification(spec));
-      await waitFor(async () => (await stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
-      expect(requestsFor(dedupKeyOf(spec))).toEqual([]);
+      await waitFor(async () => (await t.stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
+      expect(t.requestsFor(dedupKeyOf(spec))).toEqual([]);
     });
 
     it("`alert-relay suppress end` lets the sweep page for the alert still firing", async () => {
@@ -212,8 +198,8 @@ describe("local stack, end to end", () => {
       );
       await new Promise((resolve) => setTimeout(resolve, stack.settings.windowRefreshMs + 50));
       await post(notification(spec));
-      await waitFor(async () => (await stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
-      expect(requestsFor(dedupKeyOf(spec))).toEqual([]);
+      await waitFor(async () => (await t.stateOf(dedupKeyOf(spec)))?.suppressedBy === windowId, 5_000, "the suppression to be recorded");
+      expect(t.requestsFor(dedupKeyOf(spec))).toEqual([]);
       expect((await cli("suppress", "list")).out).toMatch(new RegExp(`active\\s+${windowId}.*now, until`));
     });
 
@@ -241,10 +227,10 @@ describe("local stack, end to end", () => {
     // Two failed receives: the message came back after its visibility timeout and failed again.
     await waitFor(async () => (await pollerFailures()) >= failedBefore + 2, 10_000, "a redelivery while PagerDuty is down");
     expect(fake.triggerCount(dedupKeyOf(flaky))).toBe(0);
-    expect(requestsFor(dedupKeyOf(flaky)).every((request) => request.status === 500)).toBe(true);
+    expect(t.requestsFor(dedupKeyOf(flaky)).every((request) => request.status === 500)).toBe(true);
     fake.recover();
     await waitFor(() => fake.triggerCount(dedupKeyOf(flaky)) === 1, 10_000, "the delivery after recovery");
-    await waitFor(queueDrained, 5_000, "the alerts queue to drain");
+    await waitFor(() => t.queueDrained(), 5_000, "the alerts queue to drain");
     expect(fake.triggerCount(dedupKeyOf(flaky))).toBe(1);
     expect(fake.incidents().filter((incident) => incident.dedupKey === dedupKeyOf(flaky))).toEqual([
       expect.objectContaining({ triggers: 1 }),
@@ -270,7 +256,7 @@ describe("local stack, end to end", () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.deadLetter, MaxNumberOfMessages: 10 }));
       const message = Messages.find((m) => m.MessageId === listed.messageId)!;
       dead = { body: message.Body!, receiptHandle: message.ReceiptHandle! };
-      expect(requestsFor(dedupKeyOf(spec))).toEqual([]);
+      expect(t.requestsFor(dedupKeyOf(spec))).toEqual([]);
     });
 
     // `dlq redrive` moves a message as it is; fixing a body is a person's edit, done here with the SDK.
@@ -304,7 +290,7 @@ describe("local stack, end to end", () => {
         fake.recover();
       }
       await waitFor(() => fake.triggerCount(dedupKeyOf(outage)) === 1, 5_000, "the redriven trigger");
-      await waitFor(queueDrained, 5_000, "the alerts queue to drain");
+      await waitFor(() => t.queueDrained(), 5_000, "the alerts queue to drain");
       expect(fake.triggerCount(dedupKeyOf(outage))).toBe(1);
       expect(await deadLetters()).toEqual([]);
     },

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
@@ -58,21 +58,6 @@ const trigger = (dedupKey: string | undefined, extra: Record<string, unknown> = 
   ...extra,
 });
 
-async function stateOf(dedupKey: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }));
-  return Item;
-}
-
-const requestsFor = (dedupKey: string) =>
-  fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey);
-const actionsFor = (dedupKey: string) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action);
-
-/** Every message on a stack's alerts queue has been handled (none waiting, none being handled). */
-async function queueDrained(on: LocalStack = stack): Promise<boolean> {
-  const { sqs: queues } = (await on.health()).emulators;
-  return queues.ok && queues.alerts.visible === 0 && queues.alerts.inFlight === 0;
-}
-
 describe("a PagerDuty sender pointed at alert-relay", () => {
   const dedupKey = "db-1/disk";
 
@@ -101,8 +86,8 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 
   it("sends nothing for the same trigger again", async () => {
     expect((await send(trigger(dedupKey))).status).toBe(202);
-    await waitFor(async () => (await stateOf(dedupKey))?.seen === 2, 5_000, "the duplicate to be recorded");
-    expect(requestsFor(dedupKey)).toHaveLength(1);
+    await waitFor(async () => (await t.stateOf(dedupKey))?.seen === 2, 5_000, "the duplicate to be recorded");
+    expect(t.requestsFor(dedupKey)).toHaveLength(1);
   });
 
   it("acknowledges the incident in PagerDuty on acknowledge, on the relay's routing key", async () => {
@@ -121,8 +106,8 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 
   it("resolves the incident on resolve", async () => {
     expect((await send({ routing_key: TOKEN, event_action: "resolve", dedup_key: dedupKey })).status).toBe(202);
-    await waitFor(() => actionsFor(dedupKey).includes("resolve"), 5_000, "the resolve");
-    expect(actionsFor(dedupKey)).toEqual(["trigger", "acknowledge", "resolve"]);
+    await waitFor(() => t.actionsFor(dedupKey).includes("resolve"), 5_000, "the resolve");
+    expect(t.actionsFor(dedupKey)).toEqual(["trigger", "acknowledge", "resolve"]);
     expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey, status: "resolved" })]);
   });
 
@@ -134,7 +119,7 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     });
     // The same for the resolved incident: PagerDuty would drop it too.
     expect((await send({ routing_key: TOKEN, event_action: "acknowledge", dedup_key: dedupKey })).status).toBe(202);
-    await waitFor(() => queueDrained(), 5_000, "the acknowledges to be handled");
+    await waitFor(() => t.queueDrained(), 5_000, "the acknowledges to be handled");
     expect(fake.requests).toHaveLength(requests);
     expect(fake.incidents()).toEqual([expect.objectContaining({ dedupKey, status: "resolved" })]);
   });
@@ -148,7 +133,7 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     const generated = answer.body.dedup_key as string;
     await waitFor(() => fake.triggerCount(generated) === 1, 5_000, "the trigger under the generated key");
     expect((await send({ routing_key: TOKEN, event_action: "resolve", dedup_key: generated })).status).toBe(202);
-    await waitFor(() => actionsFor(generated).includes("resolve"), 5_000, "the resolve under the generated key");
+    await waitFor(() => t.actionsFor(generated).includes("resolve"), 5_000, "the resolve under the generated key");
   });
 
   it("holds a trigger back while a suppression window matches it (windows match the event's custom details)", async () => {
@@ -178,11 +163,11 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
     });
     expect((await send(body)).status).toBe(202);
     await waitFor(
-      async () => (await stateOf(suppressedKey))?.suppressedBy === "events-v2-maintenance",
+      async () => (await t.stateOf(suppressedKey))?.suppressedBy === "events-v2-maintenance",
       5_000,
       "the suppression to be recorded",
     );
-    expect(requestsFor(suppressedKey)).toEqual([]);
+    expect(t.requestsFor(suppressedKey)).toEqual([]);
   });
 
   it("refuses an invalid event with PagerDuty's 400 and every error, and a wrong routing_key as PagerDuty refuses one", async () => {
@@ -269,7 +254,7 @@ describe("a PagerDuty sender on the local stack without a routing key", () => {
         ]),
       );
       // Once the trigger is out (and recorded as told), an acknowledge follows it.
-      await waitFor(() => queueDrained(dry), 5_000, "the trigger to be recorded");
+      await waitFor(() => t.queueDrained(dry), 5_000, "the trigger to be recorded");
       expect((await send({ routing_key: "x", event_action: "acknowledge", dedup_key: "dry/1" }, "/v2/enqueue", dry.url)).status).toBe(202);
       const withAck = await waitFor(
         () => (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 3 ? readFileSync(outbox, "utf8") : null),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { documentClient } from "../../lib/handlers/router-runtime.ts";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../lib/local/stack.ts";
@@ -22,6 +22,14 @@ export interface TestStack {
   dataDir: string;
   /** A scratch directory (e.g. another stack's data dir), removed by close(). */
   tempDir(): string;
+  /** The problem's state item as stored (a consistent read). */
+  stateOf(dedupKey: string): Promise<Record<string, unknown> | undefined>;
+  /** Every request the fake PagerDuty received for a dedup key, accepted or not. */
+  requestsFor(dedupKey: string): FakePagerDuty["requests"];
+  /** The event actions the fake PagerDuty accepted for a dedup key, in order. */
+  actionsFor(dedupKey: string): string[];
+  /** Every message on a stack's alerts queue (this one's by default) has been handled: none waiting, none in flight. */
+  queueDrained(on?: LocalStack): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,17 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       const dir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
       scratch.push(dir);
       return dir;
+    },
+    async stateOf(dedupKey) {
+      const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }));
+      return Item;
+    },
+    requestsFor: (dedupKey) =>
+      fake.requests.filter((request) => (request.body as { dedup_key?: string } | undefined)?.dedup_key === dedupKey),
+    actionsFor: (dedupKey) => fake.events.filter((event) => event.dedupKey === dedupKey).map((event) => event.action),
+    async queueDrained(on = stack) {
+      const { sqs: queues } = (await on.health()).emulators;
+      return queues.ok && queues.alerts.visible === 0 && queues.alerts.inFlight === 0;
     },
     async close() {
       doc.destroy();
