@@ -16,15 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
 import { adapters } from "../lib/adapters/registry.ts";
-import {
-  BUNDLE,
-  FUNCTION_ENTRIES,
-  NODE_OPTIONS,
-  esbuildOptions,
-  PROJECT_ROOT,
-  RUNTIME_SDK_EXTERNALS,
-  type FunctionKind,
-} from "../infra/bundling.ts";
+import { BUNDLE, FUNCTION_ENTRIES, esbuildOptions, PROJECT_ROOT, RUNTIME_SDK_EXTERNALS, type FunctionKind } from "../infra/bundling.ts";
 import { fmt, table, verdict } from "./harness.ts";
 
 const SIZE_TARGET_KB = 500;
@@ -39,7 +31,6 @@ const BASE_ENV = {
   AWS_REGION: "us-east-1",
   POWERTOOLS_LOG_LEVEL: "SILENT",
   POWERTOOLS_METRICS_DISABLED: "true",
-  NODE_OPTIONS,
 };
 const ROUTER_ENV = {
   STATE_TABLE_NAME: "bench-state",
@@ -78,7 +69,7 @@ function loadTimeMs(specifiers: readonly string[], env: Record<string, string>):
   const times: number[] = [];
   const cpuTimes: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
-    const child = spawnSync(NODE, ["--enable-source-maps", "--input-type=module", "-e", IMPORT_SCRIPT, ...specifiers], {
+    const child = spawnSync(NODE, ["--input-type=module", "-e", IMPORT_SCRIPT, ...specifiers], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH ?? "", ...BASE_ENV, ...env },
       encoding: "utf8",
@@ -175,7 +166,7 @@ export async function benchBundles(): Promise<string[]> {
   if (adapterBundle.bytes / 1024 > SIZE_TARGET_KB) misses.unshift(`  adapter: ${largestParts(adapterBundle.metafile)}`);
   const lines = [
     `Bundles: esbuild ${BUNDLE.format}, ${BUNDLE.target}, minified, source maps ` +
-      `(NODE_OPTIONS=${NODE_OPTIONS}); deployed: SDK clients bundled, external only ` +
+      `(read on the first formatted stack, not at load); deployed: SDK clients bundled, external only ` +
       `${BUNDLE.externalModules.join(" ")}; compared: ${RUNTIME_SDK_EXTERNALS.join(" ")} external (the runtime's copy)`,
     `Machine load average (1 min): ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after, on ` +
       `${availableParallelism()} cores; wall times grow with it, CPU times much less`,

@@ -11,7 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/platform/observability.ts";
-import { BUNDLE, FUNCTION_ENTRIES, NODE_OPTIONS, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
+import { BUNDLE, FUNCTION_ENTRIES, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -60,7 +60,6 @@ export class PipelineFunction extends Construct {
       deadLetterQueue: props.deadLetterQueue,
       ...(props.deadLetterQueue ? { retryAttempts: 2, maxEventAge: Duration.hours(6) } : {}),
       environment: {
-        NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: "INFO",
