@@ -1,6 +1,7 @@
 /**
- * Structured logs and CloudWatch metrics (EMF) for every function, from Powertools. Metric names
- * live here once, so the handlers that emit them and the dashboard that charts them agree.
+ * Structured logs and CloudWatch metrics (EMF records and count lines) for every function, from
+ * Powertools. Metric names live here once, so the handlers that emit them, the stack's metric
+ * filters and the dashboard that charts them agree.
  */
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
