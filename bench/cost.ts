@@ -91,6 +91,7 @@ const ACCESS_LOG_BYTES = Buffer.byteLength(
       ({
         "$context.requestId": "Xk3Lq2pYIAMEbQw=",
         "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
+        "$context.requestTimeEpoch": "1796209200000",
         "$context.identity.sourceIp": "203.0.113.10",
         "$context.identity.userAgent": "Alertmanager/0.28.1",
         "$context.routeKey": "POST /webhooks/prometheus",

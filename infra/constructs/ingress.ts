@@ -46,12 +46,12 @@ export const PAGERDUTY_EVENTS_PATHS = [ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH] as
 /**
  * One access log line per request (cdk-nag AwsSolutions-APIG1), with what traces a request and
  * nothing that may carry the token (no headers, no body): request id, time, source IP, route,
- * status, latency (ms) and the integration's error, if any. Short keys, as every request pays for
+ * status, latency (ms) and the integration's error, if any; the time in epoch milliseconds. Short keys, as every request pays for
  * them (issue 15: log bytes per alert); docs/deploy.md names each.
  */
 export const ACCESS_LOG_FIELDS = {
   id: "$context.requestId",
-  time: "$context.requestTime",
+  time: "$context.requestTimeEpoch",
   ip: "$context.identity.sourceIp",
   route: "$context.routeKey",
   status: "$context.status",

@@ -86,10 +86,10 @@ export class PipelineFunction extends Construct {
       const dimension = COUNTED[name];
       new logs.MetricFilter(this, `Count${name}`, {
         logGroup: this.logGroup,
-        filterPattern: logs.FilterPattern.stringValue("$.metric", "=", name),
+        filterPattern: logs.FilterPattern.numberValue(`$.${name}`, ">", 0),
         metricNamespace: METRICS_NAMESPACE,
         metricName: name,
-        metricValue: "$.count",
+        metricValue: `$.${name}`,
         dimensions: { [dimension]: `$.${dimension}` },
         unit: cw.Unit.COUNT,
       });

@@ -175,7 +175,7 @@ describe("ingress", () => {
     expect(Object.values(format).sort()).toEqual(
       [
         "$context.requestId",
-        "$context.requestTime",
+        "$context.requestTimeEpoch",
         "$context.identity.sourceIp",
         "$context.routeKey",
         "$context.status",
@@ -467,12 +467,12 @@ describe("operations", () => {
           MetricTransformations: Properties!.MetricTransformations,
         }));
     const filterFor = (name: CountedMetric) => ({
-      FilterPattern: `{ $.metric = "${name}" }`,
+      FilterPattern: `{ $.${name} > 0 }`,
       MetricTransformations: [
         {
           MetricNamespace: METRICS_NAMESPACE,
           MetricName: name,
-          MetricValue: "$.count",
+          MetricValue: `$.${name}`,
           Dimensions: [{ Key: COUNTED[name], Value: `$.${COUNTED[name]}` }],
           Unit: "Count",
         },

@@ -3,7 +3,7 @@ import { ACCESS_LOG_FIELDS } from "../../infra/constructs/ingress.ts";
 
 const TYPICAL: Readonly<Record<string, string>> = {
   "$context.requestId": "Xk3Lq2pYIAMEbQw=",
-  "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
+  "$context.requestTimeEpoch": "1796209200000",
   "$context.identity.sourceIp": "203.0.113.10",
   "$context.routeKey": "POST /webhooks/prometheus",
   "$context.status": "202",

@@ -88,9 +88,7 @@ describe("count lines", () => {
       counts.publish();
       counts.publish();
     });
-    expect(text).toBe(
-      '{"metric":"RouterOutcomes","outcome":"deduplicated","count":2}\n{"metric":"PagerDutyEvents","action":"trigger","count":1}\n',
-    );
+    expect(text).toBe('{"RouterOutcomes":2,"outcome":"deduplicated"}\n{"PagerDutyEvents":1,"action":"trigger"}\n');
     expect(Object.keys(COUNTED)).toEqual([METRIC.alertsAccepted, METRIC.routerOutcomes, METRIC.pagerDutyEvents, METRIC.deadLettered]);
   });
 
