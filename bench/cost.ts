@@ -42,6 +42,7 @@ import { loadFixtures } from "../test/support/fixtures.ts";
 import { httpEvent } from "../test/support/http-event.ts";
 import { sqsEvent, sqsRecord } from "../test/support/sqs-event.ts";
 import { lambdaContext } from "../test/support/lambda-context.ts";
+import { typicalAccessLogLine } from "../test/support/access-log.ts";
 import { stateTableDefinition } from "../lib/local/emulators.ts";
 import { windowsTableDefinition } from "../lib/suppression/dynamo-window-store.ts";
 import { createRouterRuntime, documentClient } from "../lib/handlers/router-runtime.ts";
@@ -56,7 +57,6 @@ import { createSqsPublisher } from "../lib/publish/sqs-publisher.ts";
 import { DEFAULT_SECRET_MAX_AGE_SECONDS } from "../lib/routes/routing-keys.ts";
 import type { Deliver } from "../lib/router/router.ts";
 import { FUNCTION_MEMORY_MB, SYSTEM_LOG_LEVEL } from "../infra/bundling.ts";
-import { ACCESS_LOG_FIELDS } from "../infra/constructs/ingress.ts";
 import { generateStormWorkload, type Message } from "./storm-workload.ts";
 import { ROUTING_KEYS, STORM_ROUTES_CONFIG, benchPagerDutyClient } from "./storm.ts";
 import { fmt, table, verdict } from "./harness.ts";
@@ -86,26 +86,8 @@ const TAIL_MINUTES = 30;
  * the system log level above INFO.
  */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = (SYSTEM_LOG_LEVEL as string) === "INFO" || (SYSTEM_LOG_LEVEL as string) === "DEBUG" ? 450 : 0;
-/** One API Gateway access log line (the stack's format) with typical values for an Alertmanager webhook. */
-const ACCESS_LOG_BYTES = Buffer.byteLength(
-  JSON.stringify(ACCESS_LOG_FIELDS).replace(
-    /\$context\.[\w.]+/g,
-    (field) =>
-      ({
-        "$context.requestId": "Xk3Lq2pYIAMEbQw=",
-        "$context.requestTime": "02/Dec/2026:11:00:00 +0000",
-        "$context.identity.sourceIp": "203.0.113.10",
-        "$context.identity.userAgent": "Alertmanager/0.28.1",
-        "$context.routeKey": "POST /webhooks/prometheus",
-        "$context.status": "202",
-        "$context.protocol": "HTTP/1.1",
-        "$context.responseLength": "96",
-        "$context.responseLatency": "38",
-        "$context.integrationStatus": "200",
-        "$context.integrationLatency": "36",
-      })[field] ?? "-",
-  ),
-);
+/** One API Gateway access log line in the stack's format, with typical values for an Alertmanager webhook. */
+const ACCESS_LOG_BYTES = Buffer.byteLength(typicalAccessLogLine());
 
 // dynalite's own sizing (DynamoDB's rules: attribute names plus values), so units match what it reports for reads.
 const dynaliteDb = createRequire(import.meta.url)("dynalite/db/index.js") as { itemSize(item: Record<string, AttributeValue>): number };

@@ -16,6 +16,7 @@ import type { Adapter } from "../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../lib/ops/stack-outputs.ts";
 import { PIPELINE, STATE_TABLE } from "../lib/handlers/pipeline.ts";
 import { routerEnvironment } from "../lib/handlers/router-environment.ts";
+import { METRIC } from "../lib/platform/observability.ts";
 import { createTopicKey } from "./constructs/alarm-topic.ts";
 import { Ingress, type DeployedAdapter } from "./constructs/ingress.ts";
 import { Operations } from "./constructs/operations.ts";
@@ -114,6 +115,7 @@ export class AlertRelayStack extends Stack {
           ...settings.adapterSettings[adapter.name],
         },
         deadLetterQueue: isInvokedAsynchronously(adapter) ? adapterFailureQueue : undefined,
+        counted: [METRIC.alertsAccepted],
       });
       alertsQueue.grantSendMessages(adapterFunction.role);
       if (acceptsWebhooks) {
@@ -134,6 +136,7 @@ export class AlertRelayStack extends Stack {
       memorySize: FUNCTION_MEMORY_MB["pagerduty-events"],
       timeout: Duration.seconds(15),
       environment: { ALERTS_QUEUE_URL: alertsQueue.queueUrl, WEBHOOK_TOKEN_SECRET: webhookTokenId },
+      counted: [METRIC.alertsAccepted],
     });
     alertsQueue.grantSendMessages(this.pagerDutyEvents.role);
     this.pagerDutyEvents.role.addToPrincipalPolicy(
@@ -175,6 +178,7 @@ export class AlertRelayStack extends Stack {
       timeout: Duration.seconds(PIPELINE.routerTimeoutSeconds),
       // Only the router dead-letters (with a reason); the sweep has no queue.
       environment: routerEnvironment({ ...routerValues, deadLetterQueueUrl: deadLetterQueue.queueUrl }),
+      counted: [METRIC.routerOutcomes, METRIC.pagerDutyEvents, METRIC.deadLettered],
     });
     grantRouting(this.router, TABLE_ACTIONS.stateReadWrite);
     deadLetterQueue.grantSendMessages(this.router.role);

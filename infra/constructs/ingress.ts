@@ -43,21 +43,20 @@ export const WEBHOOK_PATH_PREFIX = "/webhooks/";
 /** PagerDuty's own paths, so a sender only swaps the base URL (lib/ingest/pagerduty-events/events-v2.ts). */
 export const PAGERDUTY_EVENTS_PATHS = [ALERT_EVENTS_PATH, CHANGE_EVENTS_PATH] as const;
 
-/** Everything API Gateway knows about a request except its body and headers (which may carry the token). */
+/**
+ * One access log line per request (cdk-nag AwsSolutions-APIG1), with what traces a request and
+ * nothing that may carry the token (no headers, no body): request id, time, source IP, route,
+ * status, latency (ms) and the integration's error, if any; the time in epoch milliseconds. Short keys, as every request pays for
+ * them (issue 15: log bytes per alert); docs/deploy.md names each.
+ */
 export const ACCESS_LOG_FIELDS = {
-  requestId: "$context.requestId",
-  requestTime: "$context.requestTime",
-  sourceIp: "$context.identity.sourceIp",
-  userAgent: "$context.identity.userAgent",
-  routeKey: "$context.routeKey",
+  id: "$context.requestId",
+  time: "$context.requestTimeEpoch",
+  ip: "$context.identity.sourceIp",
+  route: "$context.routeKey",
   status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationStatus: "$context.integrationStatus",
-  integrationLatency: "$context.integrationLatency",
-  integrationError: "$context.integrationErrorMessage",
-  error: "$context.error.message",
+  ms: "$context.responseLatency",
+  err: "$context.integrationErrorMessage",
 };
 
 function using(adapters: readonly DeployedAdapter[], transport: Transport): DeployedAdapter[] {

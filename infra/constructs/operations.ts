@@ -12,7 +12,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/platform/observability.ts";
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, isCounted } from "../../lib/platform/observability.ts";
 import { AlarmTopic } from "./alarm-topic.ts";
 import type { PipelineStorage } from "./storage.ts";
 
@@ -39,12 +39,17 @@ export const DELIVERY_FAILURE_DEAD_LETTER_REASONS = ["rejected", "exhausted"] as
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
 
+/**
+ * Powertools adds `service` to every EMF metric; the counted ones come from metric filters on count
+ * lines (lib/platform/observability.ts) and carry only their own dimension.
+ */
+const serviceDimension = (metricName: string): Record<string, string> => (isCounted(metricName) ? {} : { service: SERVICE_NAME });
+
 function relayMetric(metricName: string, dimensions: Record<string, string> = {}, period = FIVE_MINUTES): cw.Metric {
   return new cw.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    // Powertools adds `service` to every metric; single metrics add their one extra dimension.
-    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    dimensionsMap: { ...serviceDimension(metricName), ...dimensions },
     statistic: cw.Stats.SUM,
     period,
   });
@@ -52,7 +57,7 @@ function relayMetric(metricName: string, dimensions: Record<string, string> = {}
 
 /** Every value of one extra dimension, found at display time, so a new outcome or reason shows up by itself. */
 function searchByDimension(metricName: string, dimensions: readonly string[], label: string): cw.MathExpression {
-  const schema = [METRICS_NAMESPACE, ...[...dimensions, "service"].sort()].join(",");
+  const schema = [METRICS_NAMESPACE, ...[...dimensions, ...Object.keys(serviceDimension(metricName))].sort()].join(",");
   return new cw.MathExpression({
     expression: `SEARCH('{${schema}} MetricName="${metricName}"', 'Sum', 60)`,
     label,

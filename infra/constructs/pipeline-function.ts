@@ -4,13 +4,14 @@
  * role that starts with nothing but writing to that log group (no managed policies).
  */
 import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import * as cw from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/platform/observability.ts";
+import { COUNTED, METRICS_NAMESPACE, SERVICE_NAME, type CountedMetric } from "../../lib/platform/observability.ts";
 import { BUNDLE, FUNCTION_ENTRIES, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -25,6 +26,8 @@ export interface PipelineFunctionProps {
   removalPolicy: RemovalPolicy;
   /** Where Lambda puts asynchronous invocations (SNS, EventBridge, alarm actions) that failed every retry. */
   deadLetterQueue?: sqs.IQueue;
+  /** The count lines this function writes (lib/platform/observability.ts): a metric filter each turns them into metrics. */
+  counted?: readonly CountedMetric[];
 }
 
 export class PipelineFunction extends Construct {
@@ -78,5 +81,17 @@ export class PipelineFunction extends Construct {
         logLevel: LogLevel.WARNING,
       },
     });
+    for (const name of props.counted ?? []) {
+      const dimension = COUNTED[name];
+      new logs.MetricFilter(this, `Count${name}`, {
+        logGroup: this.logGroup,
+        filterPattern: logs.FilterPattern.numberValue(`$.${name}`, ">", 0),
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: name,
+        metricValue: `$.${name}`,
+        dimensions: { [dimension]: `$.${dimension}` },
+        unit: cw.Unit.COUNT,
+      });
+    }
   }
 }

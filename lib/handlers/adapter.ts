@@ -83,7 +83,7 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
     // A notice may come with alerts too (e.g. Alertmanager dropped some of the group): always logged.
     if (result.notice) logger.info("adapter notice", { notice: result.notice, alerts: result.alerts.length });
     if (result.notice && result.alerts.length === 0) return json(200, { status: "ignored", message: result.notice });
-    if (!(await publishAlerts(deps, result.alerts))) {
+    if (!(await publishAlerts(deps, adapter.name, result.alerts))) {
       return json(503, { error: "alerts could not be queued; retry the request" });
     }
     return json(202, { status: "accepted", alerts: result.alerts.length, ids: result.alerts.map((a) => a.id) });
@@ -99,7 +99,7 @@ export function createAdapterHandler<Config>(adapter: Adapter<Config>, deps: Ada
       rejected(result, event);
       return { status: "rejected", alerts: 0, message: result.message };
     }
-    if (!(await publishAlerts(deps, result.alerts))) {
+    if (!(await publishAlerts(deps, adapter.name, result.alerts))) {
       // Thrown so that Lambda's async retries (and the SNS/EventBridge redrive behind them) try again.
       throw new Error(`${result.alerts.length} ${adapter.name} alerts could not be queued`);
     }

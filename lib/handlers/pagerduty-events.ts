@@ -141,7 +141,7 @@ export function createPagerDutyEventsHandler(deps: PagerDutyEventsHandlerDeps) {
       const { message, dedupKey } = result;
       return enqueue(message, ANSWERS.accepted(dedupKey), METRIC.acknowledgesAccepted, { acknowledgeId: message.id, dedupKey });
     }
-    if (!(await publishAlerts(deps, [result.alert], { action: result.action }))) return ANSWERS.notQueued();
+    if (!(await publishAlerts(deps, EVENTS_V2_SOURCE, [result.alert], { action: result.action }))) return ANSWERS.notQueued();
     return ANSWERS.accepted(result.dedupKey);
   }
 

@@ -53,7 +53,7 @@ type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
  * Outcomes that change nothing at PagerDuty: the steady path, most messages. Their line is DEBUG
  * (the counts in RouterOutcomes remain, and `state show` reads the state table, not the logs).
  */
-const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat"]);
+const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat", "in_flight"]);
 const isQuiet = (outcome: MessageOutcome, sent: readonly string[]) =>
   sent.length === 0 && (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped");
 
@@ -84,7 +84,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? "1");
     await deadLetters.send(record.body, reason, { messageId: record.messageId, receiveCount });
     logger.error("message dead-lettered", { kind, reason, messageId: record.messageId, alertId: alert?.id, dedupKey: alert?.dedupKey });
-    counts.add(METRIC.deadLettered, "reason", kind);
+    counts.add(METRIC.deadLettered, kind);
   }
 
   /**
@@ -98,7 +98,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
       if (error instanceof RetryLaterError) throw error;
       const reason = errorReason(error);
       logger.error("routing a message failed", { reason, messageId: record.messageId, error: error as Error });
-      counts.add(METRIC.routerOutcomes, "outcome", "error");
+      counts.add(METRIC.routerOutcomes, "error");
       return comeBackLater(record, reason);
     }
   }
@@ -136,13 +136,13 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     ids: Record<string, unknown>,
     alert?: NormalizedAlert,
   ): Promise<void> {
-    counts.add(METRIC.routerOutcomes, "outcome", outcome.outcome);
+    counts.add(METRIC.routerOutcomes, outcome.outcome);
     if (sent.length > 0) deliveredInBatch = true;
     if (outcome.outcome === "delivered" && "unpaged" in outcome && outcome.unpaged)
       metrics.addMetric(METRIC.unpagedEpisodes, MetricUnit.Count, 1);
     // Only PagerDuty's own failures: pacing waits and races are no outage to drain after.
     if (outcome.outcome === "retry" && outcome.pagerDutyFailed) failingSince ??= now();
-    for (const action of sent) counts.add(METRIC.pagerDutyEvents, "action", action);
+    for (const action of sent) counts.add(METRIC.pagerDutyEvents, action);
     if (isQuiet(outcome, sent)) logger.debug(routed, { ...outcome, ...ids });
     else logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);

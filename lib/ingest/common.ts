@@ -100,11 +100,13 @@ export function boundedJson(value: unknown, limit: number): string {
 }
 
 /**
- * Puts alerts on the queue, logs and counts how it went; false when they could not be queued (the
- * caller answers 503 or throws, so the sender retries). `logFields` join the "alerts queued" line.
+ * Puts alerts on the queue, logs and counts how it went (AlertsAccepted under `source`); false when
+ * they could not be queued (the caller answers 503 or throws, so the sender retries). `logFields`
+ * join the "alerts queued" line.
  */
 export async function publishAlerts(
   deps: Telemetry & { publisher: AlertPublisher },
+  source: string,
   alerts: readonly NormalizedAlert[],
   logFields: Record<string, unknown> = {},
 ): Promise<boolean> {
@@ -125,6 +127,6 @@ export async function publishAlerts(
     alertIds: alerts.map((a) => a.id),
     dedupKeys: alerts.map((a) => a.dedupKey),
   });
-  metrics.addMetric(METRIC.alertsAccepted, MetricUnit.Count, alerts.length);
+  metrics.count(METRIC.alertsAccepted, source, alerts.length);
   return true;
 }

@@ -1,6 +1,7 @@
 /**
- * Structured logs and CloudWatch metrics (EMF) for every function, from Powertools. Metric names
- * live here once, so the handlers that emit them and the dashboard that charts them agree.
+ * Structured logs and CloudWatch metrics (EMF records and count lines) for every function, from
+ * Powertools. Metric names live here once, so the handlers that emit them, the stack's metric
+ * filters and the dashboard that charts them agree.
  */
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
@@ -43,9 +44,33 @@ export const METRIC = {
   heartbeatsMissing: "HeartbeatsMissing",
 } as const;
 
+/**
+ * The counters every alert moves, and the one dimension each carries. They are not EMF records
+ * but count lines, `{"RouterOutcomes":3,"outcome":"deduplicated"}` (~45 bytes against an EMF
+ * record's ~240), which the stack's metric filters turn into the same metrics in the same
+ * namespace, without the `service` dimension (infra/constructs/pipeline-function.ts; issue 15:
+ * log bytes per alert). Rarer metrics stay EMF records.
+ */
+export const COUNTED = {
+  [METRIC.alertsAccepted]: "source",
+  [METRIC.routerOutcomes]: "outcome",
+  [METRIC.pagerDutyEvents]: "action",
+  [METRIC.deadLettered]: "reason",
+} as const;
+export type CountedMetric = keyof typeof COUNTED;
+export const isCounted = (name: string): name is CountedMetric => Object.hasOwn(COUNTED, name);
+
+/** Powertools Metrics plus count lines (COUNTED), switched off with it (POWERTOOLS_METRICS_DISABLED, POWERTOOLS_DEV). */
+export class RelayMetrics extends Metrics {
+  count(name: CountedMetric, value: string, count = 1): void {
+    if (this.isDisabled()) return;
+    process.stdout.write(`${JSON.stringify({ [name]: count, [COUNTED[name]]: value })}\n`);
+  }
+}
+
 export interface Telemetry {
   logger: Logger;
-  metrics: Metrics;
+  metrics: RelayMetrics;
 }
 
 /**
@@ -80,7 +105,7 @@ export function createTelemetry(component: string, dimensions: Record<string, st
   // Metrics' own remarks ("No application metrics to publish" after every sweep and many router
   // batches) are not warnings for an operator: they go to our logger at debug level.
   const toDebug = (...args: unknown[]) => logger.debug(args.map(String).join(" "));
-  const metrics = new Metrics({
+  const metrics = new RelayMetrics({
     namespace: METRICS_NAMESPACE,
     serviceName: SERVICE_NAME,
     defaultDimensions: dimensions,
@@ -102,29 +127,25 @@ export function countWithDimension(metrics: Metrics, name: string, dimension: st
   single.addMetric(name, MetricUnit.Count, count);
 }
 
-/**
- * Counts under one extra dimension, summed and published at `publish()`: one EMF record per value
- * an invocation saw, not one per message. Each record is ~240 bytes of CloudWatch Logs, as much as
- * the rest of a duplicate's log bytes together (issue 15: log bytes per alert).
- */
+/** Count lines (COUNTED) summed and written at `publish()`: one line per value an invocation saw, not one per message. */
 export class DimensionCounts {
-  private readonly counts = new Map<string, { name: string; dimension: string; value: string; count: number }>();
+  private readonly counts = new Map<string, { name: CountedMetric; value: string; count: number }>();
 
-  private readonly metrics: Metrics;
+  private readonly metrics: RelayMetrics;
 
-  constructor(metrics: Metrics) {
+  constructor(metrics: RelayMetrics) {
     this.metrics = metrics;
   }
 
-  add(name: string, dimension: string, value: string, count = 1): void {
-    const key = JSON.stringify([name, dimension, value]);
+  add(name: CountedMetric, value: string, count = 1): void {
+    const key = JSON.stringify([name, value]);
     const entry = this.counts.get(key);
     if (entry) entry.count += count;
-    else this.counts.set(key, { name, dimension, value, count });
+    else this.counts.set(key, { name, value, count });
   }
 
   publish(): void {
-    for (const { name, dimension, value, count } of this.counts.values()) countWithDimension(this.metrics, name, dimension, value, count);
+    for (const { name, value, count } of this.counts.values()) this.metrics.count(name, value, count);
     this.counts.clear();
   }
 }

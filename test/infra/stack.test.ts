@@ -12,11 +12,12 @@ import { pathToFileURL } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import { Annotations, Match } from "aws-cdk-lib/assertions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
+import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapters } from "../../lib/adapters/registry.ts";
 import type { Adapter, Transport } from "../../lib/adapters/types.ts";
 import { STACK_OUTPUTS, webhookUrlOutput } from "../../lib/ops/stack-outputs.ts";
-import { METRIC, METRICS_NAMESPACE } from "../../lib/platform/observability.ts";
+import { COUNTED, METRIC, METRICS_NAMESPACE, isCounted, type CountedMetric } from "../../lib/platform/observability.ts";
 import { PIPELINE, STATE_TABLE } from "../../lib/handlers/pipeline.ts";
 import type { AlertRelayApp } from "../../infra/alert-relay-app.ts";
 import { PROJECT_ROOT } from "../../infra/bundling.ts";
@@ -163,16 +164,26 @@ describe("ingress", () => {
     expect(JSON.stringify(base.json.Outputs![STACK_OUTPUTS.pagerDutyEventsUrl]!.Value)).toContain("v2/enqueue");
   });
 
-  it("throttles the API and writes access logs to a log group", () => {
+  it("throttles the API and writes access logs to a log group: what traces a request, never a header or the body", () => {
     base.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       StageName: "$default",
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      AccessLogSettings: {
-        DestinationArn: arnOf(base.id(base.stack.ingress.accessLogs)),
-        Format: Match.stringLikeRegexp("\\$context.requestId"),
-      },
+      AccessLogSettings: { DestinationArn: arnOf(base.id(base.stack.ingress.accessLogs)), Format: Match.anyValue() },
     });
+    const [, stage] = ofType(base.json, "AWS::ApiGatewayV2::Stage")[0]!;
+    const format = JSON.parse((stage.Properties!.AccessLogSettings as { Format: string }).Format) as Record<string, string>;
+    expect(Object.values(format).sort()).toEqual(
+      [
+        "$context.requestId",
+        "$context.requestTimeEpoch",
+        "$context.identity.sourceIp",
+        "$context.routeKey",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.integrationErrorMessage",
+      ].sort(),
+    );
   });
 
   it("subscribes every sns adapter to the KMS-encrypted, HTTPS-only alarm topic, with a DLQ", () => {
@@ -446,6 +457,45 @@ describe("operations", () => {
   it("names the dashboard after the stack and the region, so one stage in two regions does not collide", () => {
     const [, dashboard] = ofType(base.json, "AWS::CloudWatch::Dashboard")[0]!;
     expect(dashboard.Properties!.DashboardName).toEqual({ "Fn::Join": ["", [`${base.stack.stackName}-`, { Ref: "AWS::Region" }]] });
+  });
+
+  it("turns each function's count lines into the counted metrics, under their one dimension, with a metric filter", () => {
+    const filtersOn = (fn: { logGroup: IConstruct }) =>
+      ofType(base.json, "AWS::Logs::MetricFilter")
+        .filter(([, filter]) => JSON.stringify(filter.Properties!.LogGroupName) === JSON.stringify(refTo(base.id(fn.logGroup))))
+        .map(([, { Properties }]) => ({
+          FilterPattern: Properties!.FilterPattern,
+          MetricTransformations: Properties!.MetricTransformations,
+        }));
+    const filterFor = (name: CountedMetric) => ({
+      FilterPattern: `{ $.${name} > 0 }`,
+      MetricTransformations: [
+        {
+          MetricNamespace: METRICS_NAMESPACE,
+          MetricName: name,
+          MetricValue: `$.${name}`,
+          Dimensions: [{ Key: COUNTED[name], Value: `$.${COUNTED[name]}` }],
+          Unit: "Count",
+        },
+      ],
+    });
+    expect(filtersOn(base.stack.router)).toEqual([METRIC.routerOutcomes, METRIC.pagerDutyEvents, METRIC.deadLettered].map(filterFor));
+    expect(filtersOn(base.stack.pagerDutyEvents)).toEqual([filterFor(METRIC.alertsAccepted)]);
+    for (const fn of base.stack.adapterFunctions.values()) expect(filtersOn(fn)).toEqual([filterFor(METRIC.alertsAccepted)]);
+    expect(filtersOn(base.stack.sweep)).toEqual([]);
+    // The alarm reads them as the filters publish them: no `service` dimension.
+    const [, alarm] = ofType(base.json, "AWS::CloudWatch::Alarm").find(([, a]) =>
+      JSON.stringify(a.Properties!.AlarmName).includes("pagerduty-delivery-failures"),
+    )!;
+    const metrics = (alarm.Properties!.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] } } }[])
+      .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []))
+      .filter((m) => isCounted(m.MetricName));
+    expect(metrics.map((m) => m.Dimensions)).toEqual([
+      [{ Name: "outcome", Value: "retry" }],
+      [{ Name: "outcome", Value: "rejected" }],
+      [{ Name: "reason", Value: "rejected" }],
+      [{ Name: "reason", Value: "exhausted" }],
+    ]);
   });
 
   it("charts what came in, went out, was suppressed or rejected, and what got stuck", () => {

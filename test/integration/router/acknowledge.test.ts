@@ -14,7 +14,7 @@ import { createAggregateStore } from "../../../lib/state-table/aggregate-store.t
 import type { DeadLetterSink } from "../../../lib/router/dead-letter.ts";
 import type { RouterDeps } from "../../../lib/router/router.ts";
 import { createRouterHandler } from "../../../lib/handlers/router.ts";
-import { METRIC, createTelemetry } from "../../../lib/platform/observability.ts";
+import { COUNTED, METRIC, createTelemetry } from "../../../lib/platform/observability.ts";
 import { ROUTING_KEYS, startRouterHarness, type RouterHarness } from "../../support/router-harness.ts";
 import { lambdaContext } from "../../support/lambda-context.ts";
 import { sqsEvent, sqsRecord } from "../../support/sqs-event.ts";
@@ -58,14 +58,7 @@ function setup(options: { policies?: RouterDeps["policies"]; keys?: Record<strin
   });
   vi.spyOn(telemetry.logger, "error").mockImplementation(() => {});
   const counted: string[] = [];
-  vi.spyOn(telemetry.metrics, "singleMetric").mockImplementation(() => {
-    let dimension = "";
-    const single = {
-      addDimension: (name: string, value: string) => void (dimension = `${name}=${value}`),
-      addMetric: (name: string) => void counted.push(`${name} ${dimension}`),
-    };
-    return single as unknown as ReturnType<typeof telemetry.metrics.singleMetric>;
-  });
+  vi.spyOn(telemetry.metrics, "count").mockImplementation((name, value) => void counted.push(`${name} ${COUNTED[name]}=${value}`));
   const client = createPagerDutyClient({ baseUrl: h.fake.url, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 400, maxAttempts: 3 });
   const keys = options.keys ?? ROUTING_KEYS;
   const send = createPagerDutyAcknowledgeSender(client, async (ref) => {

@@ -1,10 +1,11 @@
 /**
  * Log lines at the default level (issue 15: log bytes per alert). A line carries what an operator
  * searches by — level, message, time, the invocation's request id, its own fields — and not what
- * the log group already says (function name, ARN, memory size, service, sampling rate).
+ * the log group already says (function name, ARN, memory size, service, sampling rate); and the
+ * count lines the stack turns into metrics.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createTelemetry } from "../../../lib/platform/observability.ts";
+import { COUNTED, DimensionCounts, METRIC, createTelemetry } from "../../../lib/platform/observability.ts";
 import { lambdaContext } from "../../support/lambda-context.ts";
 
 const saved = { level: process.env.POWERTOOLS_LOG_LEVEL, dev: process.env.POWERTOOLS_DEV };
@@ -62,5 +63,36 @@ describe("log lines", () => {
     });
     expect(lines[1]).not.toHaveProperty("cold_start");
     expect(lines[1]).toMatchObject({ level: "ERROR", requestId: "second", error: { name: "Error", message: "boom" } });
+  });
+});
+
+describe("count lines", () => {
+  const written = (metricsDisabled: string | undefined, count: (telemetry: ReturnType<typeof createTelemetry>) => void) => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", metricsDisabled);
+    const chunks: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
+    try {
+      count(createTelemetry("router"));
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    return chunks.join("");
+  };
+
+  it("are one short JSON line each, with the metric's one dimension (what the stack's metric filters read), summed per value", () => {
+    const text = written("false", ({ metrics }) => {
+      const counts = new DimensionCounts(metrics);
+      counts.add(METRIC.routerOutcomes, "deduplicated");
+      counts.add(METRIC.routerOutcomes, "deduplicated");
+      counts.add(METRIC.pagerDutyEvents, "trigger");
+      counts.publish();
+      counts.publish();
+    });
+    expect(text).toBe('{"RouterOutcomes":2,"outcome":"deduplicated"}\n{"PagerDutyEvents":1,"action":"trigger"}\n');
+    expect(Object.keys(COUNTED)).toEqual([METRIC.alertsAccepted, METRIC.routerOutcomes, METRIC.pagerDutyEvents, METRIC.deadLettered]);
+  });
+
+  it("are off with the metrics (POWERTOOLS_METRICS_DISABLED; the tests and the local stack)", () => {
+    expect(written("true", ({ metrics }) => metrics.count(METRIC.alertsAccepted, "prometheus"))).toBe("");
   });
 });
