@@ -53,9 +53,11 @@ type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
  * Outcomes that change nothing at PagerDuty: the steady path, most messages. Their line is DEBUG
  * (the counts in RouterOutcomes remain, and `state show` reads the state table, not the logs).
  */
-const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat", "in_flight"]);
-const isQuiet = (outcome: MessageOutcome, sent: readonly string[]) =>
-  sent.length === 0 && (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped");
+const QUIET_OUTCOMES: ReadonlySet<string> = new Set(["deduplicated", "stale", "suppressed", "heartbeat"]);
+/** An alert waiting on another instance settles when it comes back; an acknowledge that waits is someone's action, kept at INFO. */
+const isQuiet = (outcome: MessageOutcome, sent: readonly string[], isAlert: boolean) =>
+  sent.length === 0 &&
+  (QUIET_OUTCOMES.has(outcome.outcome) || outcome.outcome === "grouped" || (isAlert && outcome.outcome === "in_flight"));
 
 /** The reason a message fails when routing it threw: what to fix, in the DLQ if it never succeeds. */
 function errorReason(error: unknown): string {
@@ -143,7 +145,7 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     // Only PagerDuty's own failures: pacing waits and races are no outage to drain after.
     if (outcome.outcome === "retry" && outcome.pagerDutyFailed) failingSince ??= now();
     for (const action of sent) counts.add(METRIC.pagerDutyEvents, action);
-    if (isQuiet(outcome, sent)) logger.debug(routed, { ...outcome, ...ids });
+    if (isQuiet(outcome, sent, alert !== undefined)) logger.debug(routed, { ...outcome, ...ids });
     else logger.info(routed, { ...outcome, ...ids });
     if (outcome.outcome === "rejected") return deadLetter(record, "rejected", outcome.reason, alert);
     if (outcome.outcome === "retry") return comeBackLater(record, outcome.reason, alert, outcome.retryAfterMs);
