@@ -252,12 +252,12 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   return {
     async record(alert, now) {
       // A conditional write that fails costs as much as one that succeeds, so guess right. Last seen
-      // here in the same status: a repeat, or an older copy of it. In another status: a transition,
-      // or a stale copy (Alertmanager re-sends a firing after its resolve), which is ruled out first
-      // for a firing so its alert write is not wasted. A key this instance never saw (new, or seen
-      // by another instance): a consistent read of the small state item (a fifth of a write unit)
-      // says which write applies. The writes' conditions decide in every case; the order only
-      // saves failed writes.
+      // here in the same status: a repeat, or an older copy of it. Last seen resolved, a resolve: a
+      // transition. Otherwise (a key this instance never saw, or a firing after its resolve: it fires
+      // again, or it is a stale copy as Alertmanager re-sends): a consistent read of the small state
+      // item (a fifth of a write unit) says which write applies, so neither a failed write nor an
+      // alert write for a stale copy is paid. The writes' conditions decide in every case; the
+      // order only saves failed writes.
       const known = lastStatus.get(alert.dedupKey);
       let alertWritten = false;
       const transition = async (a: NormalizedAlert, n: Date) => {
@@ -269,13 +269,11 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       };
       const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
       const order: readonly (keyof typeof byOutcome)[] =
-        known === undefined
-          ? expectedOrder(await currentItem(alert.dedupKey), alert, now)
-          : known === alert.status
-            ? ["repeat", "olderRepeat", "stale", "transition"]
-            : alert.status === "firing"
-              ? ["stale", "transition", "repeat", "olderRepeat"]
-              : ["transition", "stale", "repeat", "olderRepeat"];
+        known === alert.status
+          ? ["repeat", "olderRepeat", "stale", "transition"]
+          : known === "firing"
+            ? ["transition", "stale", "repeat", "olderRepeat"]
+            : expectedOrder(await currentItem(alert.dedupKey), alert, now);
       const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
@@ -293,15 +291,21 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     get: (dedupKey) => readState(doc, tableName, dedupKey),
 
-    async claim(state, claim, now) {
+    async claim(state, claim, now, gate) {
       const told = state.told;
       const toldCondition = told
         ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction"
         : "attribute_not_exists(told)";
-      const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
-      // A problem counted into a group or storm incident never pages on its own as well (a raced copy may have joined meanwhile).
-      const notMember =
-        claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
+      const trigger = claim.action === "trigger";
+      const gated = trigger && gate !== undefined;
+      const opens = trigger ? `, openIn = :openIn${gated ? ", gatedAt = :transitionAt REMOVE #aggregate" : ""}` : "";
+      // A problem counted into a group or storm incident never pages on its own as well (a raced copy
+      // may have joined meanwhile); one judged to page on its own holds its claim until this write.
+      const notMember = !trigger
+        ? ""
+        : gated
+          ? " AND #aggregate.#claim.#id = :gate"
+          : " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)";
       const result = await update({
         Key: key(state.dedupKey),
         UpdateExpression: `SET delivery = :claim${opens}`,
@@ -312,16 +316,16 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           "#status": "status",
           "#until": "until",
           ...(told ? { "#at": "at", "#action": "action" } : {}),
-          ...(claim.action === "trigger" ? { "#aggregate": "aggregate" } : {}),
+          ...(trigger ? { "#aggregate": "aggregate" } : {}),
+          ...(gated ? { "#claim": "claim", "#id": "id" } : {}),
         },
         ExpressionAttributeValues: {
           ":claim": claim,
           ":now": now.toISOString(),
           ":status": state.status,
           ":transitionAt": state.transitionAt,
-          ...(claim.action === "trigger"
-            ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" }
-            : {}),
+          ...(trigger ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route } } : {}),
+          ...(gated ? { ":gate": gate } : trigger ? { ":resolved": "resolved" } : {}),
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });

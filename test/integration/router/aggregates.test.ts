@@ -7,6 +7,7 @@ import { startRouterHarness, type RouterHarness } from "../../support/router-har
 import { alertAt } from "../../support/alerts.ts";
 import { meteredDocClient } from "../../support/metered-dynamo.ts";
 import { createAggregateStore } from "../../../lib/state-table/aggregate-store.ts";
+import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { MAX_RECORDED_CHANGES } from "../../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../../lib/matchers/matcher.ts";
@@ -306,6 +307,28 @@ describe("the storm gate's counter", () => {
       { thisMinute: 2, lastMinute: 1, writes: 1, failed: 0 },
       { thisMinute: 1, lastMinute: 0, writes: 1, failed: 0 },
     ]);
+  });
+
+  it("a new problem below the storm rate pages on its own, the trigger's claim ending the gate's (one write fewer)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const key = `${prefix}-alone`;
+    at(600);
+    expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    // Recorded, claimed for the gate, claimed for delivery (ending the gate's claim), confirmed.
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(4).fill("UpdateItemCommand"));
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ gatedAt: state!.transitionAt, told: { action: "trigger" } });
+    expect(state!.aggregate).toBeUndefined();
+    // A redelivered copy is not counted again, nor paged again.
+    expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "deduplicated" });
+    expect(h.fake.triggerCount(key)).toBe(1);
   });
 
   it("an instance counting again in its minute writes without reading first", async () => {

@@ -207,4 +207,16 @@ describe("no paid guesses: an instance that never saw a problem reads which writ
       expect(o.stateWrites).toHaveLength(1);
     }
   });
+
+  it("a problem that fires again after its resolve costs no failed write on the instance that recorded the resolve", async () => {
+    const key = "fires-again";
+    const metered = meteredStore();
+    await metered.store.record(bigAlert(key, 0), new Date());
+    await metered.store.record(bigAlert(key, 5, "resolved"), new Date());
+    metered.reset();
+    // Last seen resolved: a firing may be a stale copy or a new episode; the read tells which.
+    expect((await metered.store.record(bigAlert(key, 9), new Date())).outcome).toBe("transition");
+    expect(metered.failedWrites()).toEqual([]);
+    expect(metered.writes.map((w) => w.key)).toEqual([alertItemKey(key), key]);
+  });
 });
