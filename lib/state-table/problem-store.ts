@@ -52,7 +52,7 @@ interface RecordedAt {
  * The writes to try, the one whose condition holds on `item` first (the conditions compare text as
  * stored, as these comparisons do); the others follow in case the item changed since it was read.
  */
-export function expectedOrder(
+function expectedOrder(
   item: RecordedAt | undefined,
   alert: Pick<NormalizedAlert, "status" | "occurredAt">,
   now: Date,
