@@ -21,7 +21,8 @@
  * webhook, one CloudWatch alarm per SNS invocation (no API Gateway), and ten alerts per webhook
  * (an Alertmanager group notification; the steady run is repeated with messages arriving in tens).
  * Knobs: COST_STEADY_ALERTS (2,000), COST_STORM_SCALE (1 = 5,000 alerts), COST_LOG_DUMP=<file> (append
- * every captured log line there, to see what the bytes are).
+ * every captured log line there, to see what the bytes are), COST_WRITE_DUMP=<file> (append each
+ * scenario's writes by kind there: requests, failed ones and units, to see where the units go).
  */
 import { appendFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -147,6 +148,23 @@ export interface DynamoTally {
   readRequests: number;
   readUnits: number;
   largestStateItem: number;
+  /** Per kind of write (command, update and condition expressions): requests, failed ones, units. */
+  byKind?: Map<string, { requests: number; failed: number; units: number }>;
+}
+
+/** A write's kind: its command and the start of its expressions (values differ per item, expressions do not). */
+const writeKind = (command: string, input: { UpdateExpression?: string; ConditionExpression?: string }) => {
+  const [update, condition] = [input.UpdateExpression, input.ConditionExpression].map((text) => (text ?? "").slice(0, 50));
+  return `${command.replace("ItemCommand", "")} ${update} | ${condition}`;
+};
+
+function tallyKind(counts: DynamoTally, kind: string, failed: boolean, units: number): void {
+  if (!counts.byKind) return;
+  const entry = counts.byKind.get(kind) ?? { requests: 0, failed: 0, units: 0 };
+  entry.requests += 1;
+  entry.failed += failed ? 1 : 0;
+  entry.units += units;
+  counts.byKind.set(kind, entry);
 }
 
 const WRITE_COMMANDS = new Set(["UpdateItemCommand", "PutItemCommand", "DeleteItemCommand"]);
@@ -185,6 +203,8 @@ export async function meterDynamo(
         TableName?: string;
         Key?: Record<string, unknown>;
         Item?: Record<string, unknown>;
+        UpdateExpression?: string;
+        ConditionExpression?: string;
       };
       const counts = tally();
       if (READ_COMMANDS.has(context.commandName!)) {
@@ -204,7 +224,9 @@ export async function meterDynamo(
       try {
         const output = await next(args);
         const after = await read();
-        counts.writeUnits += Math.max(1, writeUnits(before), writeUnits(after));
+        const units = Math.max(1, writeUnits(before), writeUnits(after));
+        counts.writeUnits += units;
+        tallyKind(counts, writeKind(context.commandName!, input), false, units);
         if (input.TableName === stateTable) {
           counts.largestStateItem = Math.max(counts.largestStateItem, after ? dynaliteDb.itemSize(after) : 0);
           const [was, is] = [indexKey(before), indexKey(after)];
@@ -216,6 +238,7 @@ export async function meterDynamo(
         if ((error as Error).name === "ConditionalCheckFailedException") {
           counts.failedConditionalWrites += 1;
           counts.writeUnits += Math.max(1, writeUnits(before));
+          tallyKind(counts, writeKind(context.commandName!, input), true, Math.max(1, writeUnits(before)));
         }
         throw error;
       }
@@ -232,7 +255,19 @@ export const emptyTally = (): DynamoTally => ({
   readRequests: 0,
   readUnits: 0,
   largestStateItem: 0,
+  ...(process.env.COST_WRITE_DUMP ? { byKind: new Map() } : {}),
 });
+
+function dumpWrites(s: ScenarioCounts): void {
+  const dump = process.env.COST_WRITE_DUMP;
+  if (!dump) return;
+  const lines = Object.entries({ routing: s.alertsPhase, sweeps: s.sweepPhase }).flatMap(([phase, tally]) =>
+    [...(tally.byKind ?? [])]
+      .sort(([, a], [, b]) => b.units - a.units)
+      .map(([kind, e]) => `${s.name}\t${phase}\t${e.requests}\t${e.failed}\t${e.units}\t${kind}`),
+  );
+  appendFileSync(dump, `scenario\tphase\trequests\tfailed\tunits\tkind (${s.alerts} alerts)\n${lines.join("\n")}\n`);
+}
 
 interface ScenarioCounts {
   name: string;
@@ -386,6 +421,7 @@ async function runScenario(name: string, messages: readonly Message[], config: u
     counts.simulatedMinutes = (clock - startMs) / 60_000;
     counts.secretCalls = keysUsed.size;
     counts.firstOrTransition = messages.filter((m) => m.kind === "first").length;
+    dumpWrites(counts);
     void deadLettered;
     return counts;
   } finally {

@@ -185,16 +185,21 @@ export function createRouter(deps: RouterDeps) {
 
   /**
    * A new incident joins its group if a rule matches and the group's window is open; else, when
-   * its routing key is storming, the storm incident. Undefined: it pages on its own. The member is
-   * claimed before the storm gate counts it, so a redelivered or raced copy never counts twice.
+   * its routing key is storming, the storm incident. Else it pages on its own: `pagesAlone` is the
+   * member's claim when one was taken, for the trigger's delivery claim to end (one write fewer). The
+   * member is claimed before the storm gate counts it, so a redelivered or raced copy never counts twice.
    */
-  async function joinAggregate(state: ProblemState, routingKeyRef: string, deadline: number): Promise<RouteOutcome | undefined> {
+  async function joinAggregate(
+    state: ProblemState,
+    routingKeyRef: string,
+    deadline: number,
+  ): Promise<RouteOutcome | { pagesAlone: string | undefined }> {
     const aggregates = deps.aggregates!;
     const targets: AggregateTarget[] = [];
     const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
     if (group) targets.push(group);
     if (policies.storm) targets.push(stormTarget(routingKeyRef));
-    if (targets.length === 0) return undefined;
+    if (targets.length === 0) return { pagesAlone: undefined };
     const claimId = newClaimId();
     let claimed = false;
     for (const target of targets) {
@@ -203,7 +208,7 @@ export function createRouter(deps: RouterDeps) {
         if (claimed) break;
         // Judged to page on its own already (a redelivered or raced copy): it does, without counting again.
         const fresh = await deps.store.get(state.dedupKey);
-        if (fresh && fresh.gatedAt === state.transitionAt && fresh.status === state.status) return undefined;
+        if (fresh && fresh.gatedAt === state.transitionAt && fresh.status === state.status) return { pagesAlone: undefined };
         return busyMember(state.dedupKey);
       }
       claimed = true;
@@ -217,8 +222,7 @@ export function createRouter(deps: RouterDeps) {
       const joined = await countInto(state, target, ref, claimId, deadline);
       if (joined) return joined;
     }
-    if (claimed) await aggregates.release(state, claimId);
-    return undefined;
+    return { pagesAlone: claimed ? claimId : undefined };
   }
 
   /** A member's later change reaches PagerDuty through its aggregate: claimed, then counted. */
@@ -280,9 +284,12 @@ export function createRouter(deps: RouterDeps) {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
       }
+      // The member's claim taken to judge it against groups and storms, ended by the trigger's delivery claim.
+      let gate: string | undefined;
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
         const joined = await joinAggregate(state, decision.routingKeyRef, deadline);
-        if (joined) return joined;
+        if (!("pagesAlone" in joined)) return joined;
+        gate = joined.pagesAlone;
       }
       if (decision.kind === "none") {
         await deps.store.settle(state);
@@ -311,8 +318,11 @@ export function createRouter(deps: RouterDeps) {
           until: lease(deadline),
         },
         now(),
+        gate,
       );
       if (!claimed) {
+        // Judged to page on its own, but not claimed (the state changed meanwhile): the member's claim ends on its own write.
+        if (gate) await deps.aggregates!.release(state, gate);
         const fresh = await deps.store.get(state.dedupKey);
         if (!fresh) return { outcome: "retry", reason: "state vanished while claiming" };
         const live = fresh.delivery && Date.parse(fresh.delivery.until) > now().getTime() ? fresh.delivery : undefined;

@@ -14,8 +14,12 @@ export interface StateStore {
   record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
   /** The state with its stored alert (a placeholder built from the state when it never fired). */
   get(dedupKey: string): Promise<ProblemState | undefined>;
-  /** Claims a delivery if no live claim exists and what was told is still `expectedTold`. */
-  claim(state: ProblemState, claim: DeliveryClaim, now: Date): Promise<boolean>;
+  /**
+   * Claims a delivery if no live claim exists and what was told is still `expectedTold`. `gate`: the
+   * member's claim taken to judge it against groups and storms (AggregateStore.claim); the same write
+   * ends it as AggregateStore.release does, recording the state judged to page on its own.
+   */
+  claim(state: ProblemState, claim: DeliveryClaim, now: Date, gate?: string): Promise<boolean>;
   /**
    * Records what PagerDuty accepted and ends the claim; undefined if the claim was lost meanwhile.
    * The state returned carries no alert (state.ts carryAlert).

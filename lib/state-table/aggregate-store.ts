@@ -11,7 +11,7 @@
  * A crash between any two steps leaves a state the redelivered message (or the sweep) completes
  * without counting twice.
  */
-import { paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
 import {
@@ -41,6 +41,9 @@ export interface AggregateStoreOptions {
   resolvedRetentionSeconds?: number;
 }
 
+/** Routing keys whose storm-gate minute is remembered per instance; beyond this the oldest are forgotten. */
+const COUNTERS_REMEMBERED = 1_000;
+
 const ZERO_SEVERITIES = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
 
 export function createAggregateStore(options: AggregateStoreOptions): AggregateStore {
@@ -55,6 +58,13 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
   };
   const key = (dedupKey: string) => ({ dedupKey });
   const expiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + retention;
+  /** The clock minute this instance last counted in, per storm-gate counter: only a hint for which write to try. */
+  const minuteCounted = new Map<string, string>();
+  const rememberMinute = (counter: string, minute: string) => {
+    minuteCounted.delete(counter);
+    minuteCounted.set(counter, minute);
+    if (minuteCounted.size > COUNTERS_REMEMBERED) minuteCounted.delete(minuteCounted.keys().next().value!);
+  };
 
   /** The counts, severity and tally part of a change: SET clauses and their values. */
   function countClauses(change: CountChange, tally: readonly string[]) {
@@ -334,9 +344,9 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
       const previous = new Date(now.getTime() - 60_000).toISOString().slice(0, 16);
       const common = { Key: key(`${KEY_PREFIX.rate}${routingKeyRef}`), ExpressionAttributeNames: { "#minute": "minute" } };
       const values = { ":one": 1, ":minute": minute, ":expiresAt": Math.floor(now.getTime() / 1000) + 3600 };
-      const attempts = [
-        // The usual case: another new incident in the same minute.
-        () =>
+      const attempts = {
+        // Another new incident in the same minute.
+        same: () =>
           update({
             ...common,
             UpdateExpression: "SET expiresAt = :expiresAt ADD thisMinute :one",
@@ -344,7 +354,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
             ExpressionAttributeValues: values,
           }),
         // The first of a minute that follows one with new incidents: that count becomes lastMinute.
-        () =>
+        next: () =>
           update({
             ...common,
             UpdateExpression: "SET lastMinute = thisMinute, thisMinute = :one, #minute = :minute, expiresAt = :expiresAt",
@@ -352,18 +362,41 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
             ExpressionAttributeValues: { ...values, ":previous": previous },
           }),
         // The first after a quiet minute or more (or ever).
-        () =>
+        fresh: () =>
           update({
             ...common,
             UpdateExpression: "SET lastMinute = :zero, thisMinute = :one, #minute = :minute, expiresAt = :expiresAt",
             ConditionExpression: "attribute_not_exists(#minute) OR #minute < :previous",
             ExpressionAttributeValues: { ...values, ":previous": previous, ":zero": 0 },
           }),
-      ];
+      };
+      // A failed write costs as much as one that succeeds: in a minute this instance has counted in,
+      // most likely the same minute; else a consistent read of the small counter (a fifth of a
+      // write unit) says which write applies. The conditions decide; the order only saves failures.
+      const counter = common.Key.dedupKey;
+      const recorded =
+        minuteCounted.get(counter) === minute
+          ? minute
+          : ((
+              await doc.send(
+                new GetCommand({
+                  TableName: tableName,
+                  Key: common.Key,
+                  ConsistentRead: true,
+                  ProjectionExpression: "#minute",
+                  ExpressionAttributeNames: common.ExpressionAttributeNames,
+                }),
+              )
+            ).Item?.minute as string | undefined);
+      const first = recorded === minute ? "same" : recorded === previous ? "next" : "fresh";
+      const order = [attempts[first], ...Object.values(attempts).filter((attempt) => attempt !== attempts[first])];
       for (let round = 0; round < 2; round += 1) {
-        for (const attempt of attempts) {
+        for (const attempt of order) {
           const counted = (await attempt()) as unknown as { thisMinute: number; lastMinute: number } | undefined;
-          if (counted) return { thisMinute: counted.thisMinute, lastMinute: counted.lastMinute };
+          if (counted) {
+            rememberMinute(counter, minute);
+            return { thisMinute: counted.thisMinute, lastMinute: counted.lastMinute };
+          }
         }
       }
       // Another instance is ahead by a minute (clock skew): count as calm rather than fail the alert.

@@ -14,11 +14,11 @@
  * not rewrite it; a resolve sets its expiry. Items of the old layout (the alert inline as
  * `lastAlert`) are still read.
  */
-import { PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { ProblemState } from "../router/state.ts";
 import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
-import type { RecordOutcome, StateStore } from "../router/stores.ts";
+import type { StateStore } from "../router/stores.ts";
 import {
   DEFAULT_RESOLVED_RETENTION_SECONDS,
   STATE_TABLE,
@@ -40,6 +40,36 @@ export interface DynamoStateStoreOptions {
 
 /** Keys remembered per instance for the write-order hint; beyond this the oldest are forgotten. */
 const LAST_STATUS_ENTRIES = 10_000;
+
+/** The fields of a state item that say which of the four writes applies to an alert. */
+interface RecordedAt {
+  status?: ProblemState["status"];
+  eventAt?: string;
+  expiresAt?: number;
+}
+
+/**
+ * The writes to try, the one whose condition holds on `item` first (the conditions compare text as
+ * stored, as these comparisons do); the others follow in case the item changed since it was read.
+ */
+function expectedOrder(
+  item: RecordedAt | undefined,
+  alert: Pick<NormalizedAlert, "status" | "occurredAt">,
+  now: Date,
+): ("repeat" | "olderRepeat" | "stale" | "transition")[] {
+  const gone = !item?.status || (item.expiresAt !== undefined && item.expiresAt <= Math.floor(now.getTime() / 1000));
+  const eventAt = item?.eventAt ?? "";
+  const expected = gone
+    ? "transition"
+    : item.status === alert.status
+      ? eventAt <= alert.occurredAt
+        ? "repeat"
+        : "olderRepeat"
+      : eventAt < alert.occurredAt
+        ? "transition"
+        : "stale";
+  return [expected, ...(["repeat", "transition", "stale", "olderRepeat"] as const).filter((outcome) => outcome !== expected)];
+}
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
   const { doc, tableName } = options;
@@ -197,6 +227,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return { outcome, state: await trimChanges({ ...state, lastAlert: alert }) };
   };
 
+  /** What the conditions of the four writes look at, read consistently: the newest conditional write. */
+  async function currentItem(dedupKey: string): Promise<RecordedAt | undefined> {
+    const { Item } = await doc.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: key(dedupKey),
+        ConsistentRead: true,
+        ProjectionExpression: "#status, eventAt, expiresAt",
+        ExpressionAttributeNames: { "#status": "status" },
+      }),
+    );
+    return Item as RecordedAt | undefined;
+  }
+
   /** Last status this instance recorded per key: only a hint for which write to try first. */
   const lastStatus = new Map<string, ProblemState["status"]>();
   function remember(dedupKey: string, status: ProblemState["status"]): void {
@@ -207,14 +251,14 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
   return {
     async record(alert, now) {
-      // A conditional write that fails costs as much as one that succeeds, so guess right. A key
-      // this instance never saw: most likely a repeat (another instance saw it first), else new.
-      // Last seen in the same status: a repeat, or an older copy of it. In another status: a
-      // transition, or a stale copy (Alertmanager re-sends a firing after its resolve), which is
-      // ruled out first for a firing so its alert write is not wasted. A wrong guess costs one
-      // unit on the small state item.
+      // A conditional write that fails costs as much as one that succeeds, so guess right. Last seen
+      // here in the same status: a repeat, or an older copy of it. Last seen resolved, a resolve: a
+      // transition. Otherwise (a key this instance never saw, or a firing after its resolve: it fires
+      // again, or it is a stale copy as Alertmanager re-sends): a consistent read of the small state
+      // item (a fifth of a write unit) says which write applies, so neither a failed write nor an
+      // alert write for a stale copy is paid. The writes' conditions decide in every case; the
+      // order only saves failed writes.
       const known = lastStatus.get(alert.dedupKey);
-      const expectRepeat = known === undefined || known === alert.status;
       let alertWritten = false;
       const transition = async (a: NormalizedAlert, n: Date) => {
         if (a.status === "firing" && !alertWritten) {
@@ -223,14 +267,14 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         }
         return tryTransition(a, n);
       };
-      const attempts: readonly ((a: NormalizedAlert, n: Date) => Promise<{ outcome: RecordOutcome; state: ProblemState } | undefined>)[] =
-        known === undefined
-          ? [tryRepeat, transition, tryStale, tryOlderRepeat]
-          : expectRepeat
-            ? [tryRepeat, tryOlderRepeat, tryStale, transition]
-            : alert.status === "firing"
-              ? [tryStale, transition, tryRepeat, tryOlderRepeat]
-              : [transition, tryStale, tryRepeat, tryOlderRepeat];
+      const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
+      const order: readonly (keyof typeof byOutcome)[] =
+        known === alert.status
+          ? ["repeat", "olderRepeat", "stale", "transition"]
+          : known === "firing"
+            ? ["transition", "stale", "repeat", "olderRepeat"]
+            : expectedOrder(await currentItem(alert.dedupKey), alert, now);
+      const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
           const result = await attempt(alert, now);
@@ -247,15 +291,21 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     get: (dedupKey) => readState(doc, tableName, dedupKey),
 
-    async claim(state, claim, now) {
+    async claim(state, claim, now, gate) {
       const told = state.told;
       const toldCondition = told
         ? "told.alertId = :toldAlertId AND told.#at = :toldAt AND told.#action = :toldAction"
         : "attribute_not_exists(told)";
-      const opens = claim.action === "trigger" ? ", openIn = :openIn" : "";
-      // A problem counted into a group or storm incident never pages on its own as well (a raced copy may have joined meanwhile).
-      const notMember =
-        claim.action === "trigger" ? " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)" : "";
+      const trigger = claim.action === "trigger";
+      const gated = trigger && gate !== undefined;
+      const opens = trigger ? `, openIn = :openIn${gated ? ", gatedAt = :transitionAt REMOVE #aggregate" : ""}` : "";
+      // A problem counted into a group or storm incident never pages on its own as well (a raced copy
+      // may have joined meanwhile); one judged to page on its own holds its claim until this write.
+      const notMember = !trigger
+        ? ""
+        : gated
+          ? " AND #aggregate.#claim.#id = :gate"
+          : " AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :resolved)";
       const result = await update({
         Key: key(state.dedupKey),
         UpdateExpression: `SET delivery = :claim${opens}`,
@@ -266,16 +316,16 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           "#status": "status",
           "#until": "until",
           ...(told ? { "#at": "at", "#action": "action" } : {}),
-          ...(claim.action === "trigger" ? { "#aggregate": "aggregate" } : {}),
+          ...(trigger ? { "#aggregate": "aggregate" } : {}),
+          ...(gated ? { "#claim": "claim", "#id": "id" } : {}),
         },
         ExpressionAttributeValues: {
           ":claim": claim,
           ":now": now.toISOString(),
           ":status": state.status,
           ":transitionAt": state.transitionAt,
-          ...(claim.action === "trigger"
-            ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route }, ":resolved": "resolved" }
-            : {}),
+          ...(trigger ? { ":openIn": { routingKeyRef: claim.routingKeyRef, route: claim.route } } : {}),
+          ...(gated ? { ":gate": gate } : trigger ? { ":resolved": "resolved" } : {}),
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });

@@ -13,6 +13,8 @@ import { createTelemetry } from "../../../lib/platform/observability.ts";
 import { startRouterHarness, type RouterHarness } from "../../support/router-harness.ts";
 import { startLocalSqs, type LocalSqs } from "../../support/local-sqs.ts";
 import { alertAt } from "../../support/alerts.ts";
+import { meteredDocClient } from "../../support/metered-dynamo.ts";
+import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
 import { sqsEvent, sqsRecord } from "../../support/sqs-event.ts";
 import { lambdaContext } from "../../support/lambda-context.ts";
 
@@ -289,5 +291,30 @@ describe("no drain without an outage", () => {
     for (let i = 0; i < 2; i += 1)
       await one(sqsEvent([sqsRecord(JSON.stringify(alertAt(`pace-${(n += 1)}`, "firing", 0)))]), lambdaContext("router", 3_000));
     expect(drains).toBe(0);
+  });
+});
+
+describe("copies of one problem in a batch", () => {
+  it("go one after the other in queue order: one page, every message done, no conditional write lost to a race", async () => {
+    const key = `copies-${(n += 1)}`;
+    const metered = meteredDocClient(h.endpoint);
+    const one = handler({ router: h.router({ store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }) }) });
+    const firing = alertAt(key, "firing", 0);
+    // An HA peer's copy, a redelivery of the first and a later re-send, arriving together; a problem of its own beside them.
+    const bodies = [
+      firing,
+      { ...firing, id: `${firing.id}-peer` },
+      firing,
+      alertAt(key, "firing", 3),
+      alertAt(`${key}-other`, "firing", 0),
+    ];
+    const response = (await one(
+      sqsEvent(bodies.map((alert, i) => sqsRecord(JSON.stringify(alert), { messageId: `${key}-${i}` }))),
+      lambdaContext("router", 10_000),
+    )) as SQSBatchResponse;
+    expect(response.batchItemFailures).toEqual([]);
+    expect([h.fake.triggerCount(key), h.fake.triggerCount(`${key}-other`)]).toEqual([1, 1]);
+    expect(metered.failedWrites()).toEqual([]);
+    expect((await h.store.get(key))!).toMatchObject({ seen: 4, deduplicated: 3 });
   });
 });

@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRouterHarness, type RouterHarness } from "../../support/router-harness.ts";
 import { alertAt } from "../../support/alerts.ts";
+import { meteredDocClient } from "../../support/metered-dynamo.ts";
 import { createAggregateStore } from "../../../lib/state-table/aggregate-store.ts";
+import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { MAX_RECORDED_CHANGES } from "../../../lib/router/flapping.ts";
 import { parseMatcherList } from "../../../lib/matchers/matcher.ts";
@@ -282,6 +284,61 @@ describe("storm protection over time", () => {
     // ... so its resolve goes to its own incident, not to the storm it was once in.
     expect(await r.handleAlert(alertAt(key, "resolved", 321), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
     expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === key)).toHaveLength(0);
+  });
+});
+
+describe("the storm gate's counter", () => {
+  it("counts each new incident with one write, none failed, whichever instance counted the minute before", async () => {
+    const ref = `${prefix}-gate`;
+    // A fresh store per count: an instance that never counted on this key.
+    const count = async (minute: number) => {
+      const metered = meteredDocClient(h.endpoint);
+      const store = createAggregateStore({ doc: metered.doc, tableName: h.tableName });
+      const counts = await store.countNewIncident(ref, new Date(T0 + minute * MINUTE));
+      return { counts, writes: metered.writes.length, failed: metered.failedWrites().length };
+    };
+    const first = await count(400);
+    const next = await count(401);
+    const sameMinute = await count(401);
+    const afterQuiet = await count(405);
+    expect([first, next, sameMinute, afterQuiet].map(({ counts, writes, failed }) => ({ ...counts, writes, failed }))).toEqual([
+      { thisMinute: 1, lastMinute: 0, writes: 1, failed: 0 },
+      { thisMinute: 1, lastMinute: 1, writes: 1, failed: 0 },
+      { thisMinute: 2, lastMinute: 1, writes: 1, failed: 0 },
+      { thisMinute: 1, lastMinute: 0, writes: 1, failed: 0 },
+    ]);
+  });
+
+  it("a new problem below the storm rate pages on its own, the trigger's claim ending the gate's (one write fewer)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const key = `${prefix}-alone`;
+    at(600);
+    expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    // Recorded, claimed for the gate, claimed for delivery (ending the gate's claim), confirmed.
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(4).fill("UpdateItemCommand"));
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ gatedAt: state!.transitionAt, told: { action: "trigger" } });
+    expect(state!.aggregate).toBeUndefined();
+    // A redelivered copy is not counted again, nor paged again.
+    expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "deduplicated" });
+    expect(h.fake.triggerCount(key)).toBe(1);
+  });
+
+  it("an instance counting again in its minute writes without reading first", async () => {
+    const ref = `${prefix}-gate`;
+    const metered = meteredDocClient(h.endpoint);
+    const store = createAggregateStore({ doc: metered.doc, tableName: h.tableName });
+    await store.countNewIncident(ref, new Date(T0 + 500 * MINUTE));
+    metered.reset();
+    expect(await store.countNewIncident(ref, new Date(T0 + 500 * MINUTE + 30_000))).toEqual({ thisMinute: 2, lastMinute: 0 });
+    expect([metered.reads, metered.writes.length, metered.failedWrites()]).toEqual([[], 1, []]);
   });
 });
 

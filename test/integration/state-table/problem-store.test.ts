@@ -6,15 +6,15 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { DynamoDBClient, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { NormalizedAlert } from "../../../lib/alert/schema.ts";
 import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
 import { alertItemKey, storedAlert } from "../../../lib/state-table/table.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { useRouterHarness } from "../../support/router-harness.ts";
-import { TEST_CREDENTIALS } from "../../support/local-sqs.ts";
+import { meteredDocClient } from "../../support/metered-dynamo.ts";
 import { alertAt } from "../../support/alerts.ts";
 
 const h = useRouterHarness();
@@ -28,54 +28,10 @@ function bigAlert(key: string, minute: number, status: "firing" | "resolved" = "
   return { ...base, details: { ...base.details, description: "d".repeat(1_500) }, summary: `${key}: checkout latency over 2 s` };
 }
 
-interface Write {
-  command: string;
-  units: number;
-  key: string;
-}
-
 /** A state store on its own client that records every request and the write units dynalite charges for it. */
 function meteredStore() {
-  const writes: Write[] = [];
-  const reads: string[] = [];
-  const client = new DynamoDBClient({ endpoint: h.endpoint, region: "us-east-1", credentials: TEST_CREDENTIALS });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as {
-        ReturnConsumedCapacity?: string;
-        Key?: Record<string, AttributeValue>;
-        Item?: Record<string, AttributeValue>;
-      };
-      const command = context.commandName!;
-      if (!/^(Update|Put|Delete)Item/.test(command)) {
-        reads.push(command);
-        return next(args);
-      }
-      input.ReturnConsumedCapacity = "TOTAL";
-      const named = (input.Key ?? input.Item)!.dedupKey as unknown;
-      const key = typeof named === "string" ? named : (named as AttributeValue).S!;
-      try {
-        const output = await next(args);
-        writes.push({
-          command,
-          key,
-          units: (output.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? Number.NaN,
-        });
-        return output;
-      } catch (error) {
-        writes.push({ command: `${command} (condition failed)`, key, units: Number.NaN });
-        throw error;
-      }
-    },
-    { step: "initialize", name: "meterWrites" },
-  );
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return {
-    store: createDynamoStateStore({ doc, tableName: h.tableName }),
-    writes,
-    reads,
-    reset: () => void ((writes.length = 0), (reads.length = 0)),
-  };
+  const metered = meteredDocClient(h.endpoint);
+  return { ...metered, store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }) };
 }
 
 async function itemBytes(dedupKey: string): Promise<number> {
@@ -225,5 +181,42 @@ describe("a duplicate costs one write unit", () => {
     expect(await router.handleAlert(again, soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
     expect((await h.store.get(key))!.lastAlert).toEqual(again);
     expect(await itemBytes(key)).toBeLessThan(1_024);
+  });
+});
+
+describe("no paid guesses: an instance that never saw a problem reads which write applies", () => {
+  it("each of the four outcomes, recorded by a fresh instance, is one state write and no failed one", async () => {
+    const key = "unseen-instance";
+    const record = async (alert: NormalizedAlert) => {
+      // A fresh store: its instance has no hint of this problem, as after a cold start or when another instance saw it last.
+      const metered = meteredStore();
+      const result = await metered.store.record(alert, new Date());
+      return { outcome: result.outcome, failed: metered.failedWrites(), stateWrites: metered.writes.filter((w) => w.key === key) };
+    };
+    const firing = bigAlert(key, 10);
+    const outcomes = [
+      await record(firing),
+      await record({ ...bigAlert(key, 12), id: `${firing.id}-copy` }),
+      await record({ ...bigAlert(key, 11), id: `${firing.id}-older` }),
+      await record(bigAlert(key, 20, "resolved")),
+      await record({ ...bigAlert(key, 15), id: `${firing.id}-late` }),
+    ];
+    expect(outcomes.map((o) => o.outcome)).toEqual(["new", "repeat", "repeat", "transition", "stale"]);
+    for (const o of outcomes) {
+      expect(o.failed).toEqual([]);
+      expect(o.stateWrites).toHaveLength(1);
+    }
+  });
+
+  it("a problem that fires again after its resolve costs no failed write on the instance that recorded the resolve", async () => {
+    const key = "fires-again";
+    const metered = meteredStore();
+    await metered.store.record(bigAlert(key, 0), new Date());
+    await metered.store.record(bigAlert(key, 5, "resolved"), new Date());
+    metered.reset();
+    // Last seen resolved: a firing may be a stale copy or a new episode; the read tells which.
+    expect((await metered.store.record(bigAlert(key, 9), new Date())).outcome).toBe("transition");
+    expect(metered.failedWrites()).toEqual([]);
+    expect(metered.writes.map((w) => w.key)).toEqual([alertItemKey(key), key]);
   });
 });
