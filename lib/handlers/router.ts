@@ -46,23 +46,6 @@ export interface RouterHandlerDeps extends Telemetry {
   now?: () => number;
 }
 
-type QueueBody = ReturnType<typeof readQueueBody>;
-
-/** The problem a queue body is about, if any. */
-function problemOf(body: QueueBody | undefined): string | undefined {
-  if (body === undefined || "problem" in body) return undefined;
-  if ("alert" in body) return body.alert.dedupKey;
-  return "dedupKey" in body.message ? body.message.dedupKey : undefined;
-}
-
-function attempt<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
-  }
-}
-
 /** What became of a queue message of any kind: an alert, a change event, an acknowledge. */
 type MessageOutcome = RouteOutcome | ChangeOutcome | AcknowledgeOutcome;
 
@@ -96,7 +79,8 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
   const redelivery = deps.redelivery ?? DEFAULT_REDELIVERY;
   const counts = new DimensionCounts(metrics);
-  // A batch's records run side by side, except two of one problem: those go in their batch order.
+  // A batch's records run side by side, except those of one problem (HA peers' copies, re-sends):
+  // raced, their conditional writes would fail against each other, each a paid write and a retry.
   const perProblem = oneAtATimePerKey();
 
   async function deadLetter(record: SQSRecord, kind: "malformed" | "rejected" | "exhausted", reason: string, alert?: NormalizedAlert) {
@@ -110,9 +94,9 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
    * Any exception while routing is this message's failure, kept as its reason: logged now, and
    * in the DLQ on its last try, never an SQS redrive that says nothing.
    */
-  async function handleRecord(record: SQSRecord, context: Context, parsed?: QueueBody): Promise<void> {
+  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
     try {
-      await routeRecord(record, context, parsed);
+      await routeRecord(record, context);
     } catch (error) {
       if (error instanceof RetryLaterError) throw error;
       const reason = errorReason(error);
@@ -122,13 +106,15 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
     }
   }
 
-  async function routeRecord(record: SQSRecord, context: Context, body?: QueueBody): Promise<void> {
-    const parsed = body ?? readQueueBody(record.body);
+  async function routeRecord(record: SQSRecord, context: Context): Promise<void> {
+    const parsed = readQueueBody(record.body);
     if ("problem" in parsed) return deadLetter(record, "malformed", parsed.problem);
     const deadline = now() + context.getRemainingTimeInMillis() - margin;
     if ("message" in parsed) {
       const { message } = parsed;
-      return message.kind === CHANGE_MESSAGE_KIND ? handleChange(record, message, deadline) : handleAcknowledge(record, message, deadline);
+      return message.kind === CHANGE_MESSAGE_KIND
+        ? handleChange(record, message, deadline)
+        : perProblem(message.dedupKey, () => handleAcknowledge(record, message, deadline));
     }
     const { alert } = parsed;
     const outcome = await perProblem(alert.dedupKey, () => router.handleAlert(alert, deadline));
@@ -232,25 +218,8 @@ export function createRouterHandler(deps: RouterHandlerDeps) {
 
   const core = async (event: SQSEvent, context: Context) => {
     deliveredInBatch = false;
-    // Messages of one problem in a batch (HA peers' copies, re-sends) go one after the other, in
-    // queue order: raced, their conditional writes would fail against each other, each failure a
-    // paid write and a message back on the queue. Other problems still go concurrently.
-    const lanes = new Map<string, Promise<unknown>>();
-    const inLane = async (record: SQSRecord) => {
-      // A body that cannot be read here fails in handleRecord, with its reason.
-      const parsed = attempt(() => readQueueBody(record.body));
-      const key = problemOf(parsed);
-      const run = () => handleRecord(record, context, parsed);
-      if (key === undefined) return run();
-      const done = (lanes.get(key) ?? Promise.resolve()).then(run, run);
-      lanes.set(
-        key,
-        done.catch(() => undefined),
-      );
-      return done;
-    };
     try {
-      const response = await processPartialResponse(event, inLane, processor, {
+      const response = await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
         context,
         throwOnFullBatchFailure: false,
       });
