@@ -1,7 +1,8 @@
 /**
  * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions,
  * no read-then-write): the conditions are what keep two router instances from both paging, and
- * an old event from overriding a newer one. The steady path (a duplicate) is one write, no read.
+ * an old event from overriding a newer one. A duplicate that brings news (a newer alert of the
+ * same status) is one write, no read; a copy of the alert last recorded is one read, no write.
  *
  * A problem is two items. Its state item (key: the dedup key) holds only what decisions need and
  * stays well under 1 KB, so a duplicate's write costs one write unit. The firing alert PagerDuty
@@ -40,6 +41,14 @@ export interface DynamoStateStoreOptions {
 
 /** Keys remembered per instance for the write-order hint; beyond this the oldest are forgotten. */
 const LAST_STATUS_ENTRIES = 10_000;
+
+/**
+ * A copy of the alert a problem last recorded (the same alert id: an HA peer's copy, a redelivery,
+ * Alertmanager re-sending an unchanged group) is confirmed by a read and not written, unless the
+ * problem was last seen longer ago than this: so `lastSeenAt` is right to within it, and the
+ * `seen` and `deduplicated` counts leave out the copies it skipped.
+ */
+export const COPY_REFRESH_MS = 10 * 60_000;
 
 /** The fields of a state item that say which of the four writes applies to an alert. */
 interface RecordedAt {
@@ -227,37 +236,40 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return { outcome, state: await trimChanges({ ...state, lastAlert: alert }) };
   };
 
-  /** What the conditions of the four writes look at, read consistently: the newest conditional write. */
-  async function currentItem(dedupKey: string): Promise<RecordedAt | undefined> {
-    const { Item } = await doc.send(
-      new GetCommand({
-        TableName: tableName,
-        Key: key(dedupKey),
-        ConsistentRead: true,
-        ProjectionExpression: "#status, eventAt, expiresAt",
-        ExpressionAttributeNames: { "#status": "status" },
-      }),
-    );
-    return Item as RecordedAt | undefined;
+  /** The state item as the newest conditional write left it (a consistent read: one read unit for the small item). */
+  async function currentItem(dedupKey: string): Promise<(RecordedAt & Record<string, unknown>) | undefined> {
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: key(dedupKey), ConsistentRead: true }));
+    return Item as (RecordedAt & Record<string, unknown>) | undefined;
+  }
+
+  /** The recorded state, when the alert is a copy of the one it last recorded and it was seen recently: nothing to write. */
+  function unchangedBy(item: Record<string, unknown> | undefined, alert: NormalizedAlert, now: Date): ProblemState | undefined {
+    if (!item) return undefined;
+    const state = problemFromItem(item);
+    const live = state.expiresAt === undefined || state.expiresAt > Math.floor(now.getTime() / 1000);
+    const recent = Date.parse(state.lastSeenAt) > now.getTime() - COPY_REFRESH_MS;
+    const copy = state.lastAlertId === alert.id && state.status === alert.status && state.severity === alert.severity;
+    return live && recent && copy ? { ...state, lastAlert: alert } : undefined;
   }
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
-  const lastStatus = new Map<string, ProblemState["status"]>();
-  function remember(dedupKey: string, status: ProblemState["status"]): void {
+  const lastStatus = new Map<string, Pick<ProblemState, "status" | "lastAlertId">>();
+  function remember(dedupKey: string, state: ProblemState): void {
     lastStatus.delete(dedupKey);
-    lastStatus.set(dedupKey, status);
+    lastStatus.set(dedupKey, { status: state.status, lastAlertId: state.lastAlertId });
     if (lastStatus.size > LAST_STATUS_ENTRIES) lastStatus.delete(lastStatus.keys().next().value!);
   }
 
   return {
     async record(alert, now) {
       // A conditional write that fails costs as much as one that succeeds, so guess right. Last seen
-      // here in the same status: a repeat, or an older copy of it. Last seen resolved, a resolve: a
-      // transition. Otherwise (a key this instance never saw, or a firing after its resolve: it fires
-      // again, or it is a stale copy as Alertmanager re-sends): a consistent read of the small state
-      // item (a fifth of a write unit) says which write applies, so neither a failed write nor an
-      // alert write for a stale copy is paid. The writes' conditions decide in every case; the
-      // order only saves failed writes.
+      // here in the same status, with another alert: a repeat, or an older copy of it. Last seen
+      // firing, a resolve: a transition. Otherwise (a copy of the alert last recorded, a key this
+      // instance never saw, or a firing after its resolve: it fires again, or it is a stale copy as
+      // Alertmanager re-sends): a consistent read of the small state item (a fifth of a write unit)
+      // says which write applies, so neither a failed write nor an alert write for a stale copy is
+      // paid, and a copy seen recently needs no write at all. The writes' conditions decide in every
+      // case; the read only saves writes.
       const known = lastStatus.get(alert.dedupKey);
       let alertWritten = false;
       const transition = async (a: NormalizedAlert, n: Date) => {
@@ -268,12 +280,18 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         return tryTransition(a, n);
       };
       const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
-      const order: readonly (keyof typeof byOutcome)[] =
-        known === alert.status
-          ? ["repeat", "olderRepeat", "stale", "transition"]
-          : known === "firing"
-            ? ["transition", "stale", "repeat", "olderRepeat"]
-            : expectedOrder(await currentItem(alert.dedupKey), alert, now);
+      let order: readonly (keyof typeof byOutcome)[];
+      if (known?.status === alert.status && known.lastAlertId !== alert.id) order = ["repeat", "olderRepeat", "stale", "transition"];
+      else if (known?.status === "firing" && alert.status === "resolved") order = ["transition", "stale", "repeat", "olderRepeat"];
+      else {
+        const item = await currentItem(alert.dedupKey);
+        const unchanged = unchangedBy(item, alert, now);
+        if (unchanged) {
+          remember(alert.dedupKey, unchanged);
+          return { outcome: "repeat", state: unchanged };
+        }
+        order = expectedOrder(item, alert, now);
+      }
       const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {
         for (const attempt of attempts) {
@@ -281,7 +299,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           if (result) {
             // A stale firing's alert item belongs to no state: it is forgotten with the resolved state.
             if (alertWritten && result.outcome === "stale") await expireAlertItem(result.state);
-            remember(alert.dedupKey, result.state.status);
+            remember(alert.dedupKey, result.state);
             return result;
           }
         }

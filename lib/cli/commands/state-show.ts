@@ -1,4 +1,4 @@
-import { createDynamoStateStore } from "../../state-table/problem-store.ts";
+import { COPY_REFRESH_MS, createDynamoStateStore } from "../../state-table/problem-store.ts";
 import { isExpired, isPlaceholderAlert, withAlerts } from "../../state-table/table.ts";
 import type { ProblemState } from "../../router/state.ts";
 import { RESOURCE_OPTIONS, WHERE_OPTIONS, optionLines, parseFlags, whereHelp, withTarget } from "../flags.ts";
@@ -115,8 +115,9 @@ function describeProblem(state: ProblemState, now: Date, where: string): string[
     ...(alert && alert.id !== state.lastAlertId
       ? [`  (Summary and labels are those of alert ${alert.id}, the firing PagerDuty hears about.)`]
       : []),
-    `  Events: ${state.seen ?? 0} seen; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
-      `${state.stale ?? 0} stale (older than the recorded state, so ignored).`,
+    `  Events: ${state.seen ?? 0} recorded; ${plural(state.deduplicated ?? 0, "duplicate")}, ${state.suppressed ?? 0} suppressed, ` +
+      `${state.stale ?? 0} stale (older than the recorded state, so ignored). A copy of the last alert ` +
+      `within ${COPY_REFRESH_MS / 60_000} min of the last record is not recorded again.`,
     "",
     "What PagerDuty was told:",
     ...pagerDutySentences(state, now).map((line) => `  ${line}`),

@@ -148,7 +148,7 @@ describe("state show", () => {
     expect(run.out).toContain("PagerDuty has not been told anything about this problem.");
     expect(run.out).toContain("It is held back by suppression window checkout-db-maintenance (database failover drill).");
     expect(run.out).toContain("Labels: alertname=checkout-latency, service=checkout");
-    expect(run.out).toContain("Events: 2 seen; 1 duplicate, 1 suppressed, 0 stale");
+    expect(run.out).toContain("Events: 2 recorded; 1 duplicate, 1 suppressed, 0 stale");
   });
 
   it("says a delivery is in flight, and until when", async () => {

@@ -10,7 +10,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { NormalizedAlert } from "../../../lib/alert/schema.ts";
-import { createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
+import { COPY_REFRESH_MS, createDynamoStateStore } from "../../../lib/state-table/problem-store.ts";
 import { alertItemKey, storedAlert } from "../../../lib/state-table/table.ts";
 import { sweepWatched } from "../../../lib/router/sweep.ts";
 import { useRouterHarness } from "../../support/router-harness.ts";
@@ -218,5 +218,57 @@ describe("no paid guesses: an instance that never saw a problem reads which writ
     expect((await metered.store.record(bigAlert(key, 9), new Date())).outcome).toBe("transition");
     expect(metered.failedWrites()).toEqual([]);
     expect(metered.writes.map((w) => w.key)).toEqual([alertItemKey(key), key]);
+  });
+});
+
+// Last in the file: these record problems without delivering them, which a sweep above would page.
+describe("copies of the alert last recorded", () => {
+  it("a copy of the alert last recorded (same id) is one read and no write, until the problem was last seen 10 minutes ago", async () => {
+    const metered = meteredStore();
+    const key = "hot-copy";
+    const firing = bigAlert(key, 0);
+    const t0 = new Date("2026-11-26T17:01:00Z");
+    expect((await metered.store.record(firing, t0)).outcome).toBe("new");
+
+    metered.reset();
+    const copy = await metered.store.record(firing, new Date(t0.getTime() + 60_000));
+    expect(copy).toMatchObject({ outcome: "repeat", state: { status: "firing", seen: 1, lastSeenAt: t0.toISOString() } });
+    expect(copy.state.lastAlert).toBe(firing);
+    expect(metered.writes).toEqual([]);
+    expect(metered.reads).toEqual(["GetItemCommand"]);
+
+    // Seen last longer ago than COPY_REFRESH_MS: written again, so lastSeenAt stays right to within it.
+    metered.reset();
+    const later = new Date(t0.getTime() + COPY_REFRESH_MS + 1_000);
+    expect(await metered.store.record(firing, later)).toMatchObject({
+      outcome: "repeat",
+      state: { seen: 2, lastSeenAt: later.toISOString() },
+    });
+    expect(metered.writes.map((w) => w.command)).toEqual(["UpdateItemCommand"]);
+
+    // The same alert with another severity is news: written.
+    metered.reset();
+    const raised = { ...firing, severity: "critical" as const };
+    expect(await metered.store.record(raised, new Date(later.getTime() + 1_000))).toMatchObject({
+      outcome: "repeat",
+      state: { severity: "critical", seen: 3 },
+    });
+    expect(metered.writes.map((w) => w.command)).toEqual(["UpdateItemCommand"]);
+  });
+
+  it("a copy read after another instance recorded the resolve is stale, not a repeat", async () => {
+    const here = meteredStore();
+    const elsewhere = createDynamoStateStore({ doc: h.doc, tableName: h.tableName });
+    const key = "copy-after-resolve";
+    const firing = bigAlert(key, 0);
+    const t0 = new Date("2026-11-26T17:01:00Z");
+    await here.store.record(firing, t0);
+    await elsewhere.record(bigAlert(key, 2, "resolved"), new Date(t0.getTime() + 120_000));
+    here.reset();
+    expect(await here.store.record(firing, new Date(t0.getTime() + 180_000))).toMatchObject({
+      outcome: "stale",
+      state: { status: "resolved" },
+    });
+    expect(here.failedWrites()).toEqual([]);
   });
 });
