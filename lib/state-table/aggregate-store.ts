@@ -13,6 +13,7 @@
  */
 import { GetCommand, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { KEY_PREFIX, RELAY_SOURCE } from "../alert/relay-keys.ts";
+import { RecentMap } from "../platform/recent-map.ts";
 import { SEVERITIES, type Severity } from "../alert/schema.ts";
 import {
   MAX_TALLY_KEYS,
@@ -59,12 +60,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
   const key = (dedupKey: string) => ({ dedupKey });
   const expiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + retention;
   /** The clock minute this instance last counted in, per storm-gate counter: only a hint for which write to try. */
-  const minuteCounted = new Map<string, string>();
-  const rememberMinute = (counter: string, minute: string) => {
-    minuteCounted.delete(counter);
-    minuteCounted.set(counter, minute);
-    if (minuteCounted.size > COUNTERS_REMEMBERED) minuteCounted.delete(minuteCounted.keys().next().value!);
-  };
+  const minuteCounted = new RecentMap<string, string>(COUNTERS_REMEMBERED);
 
   /** The counts, severity and tally part of a change: SET clauses and their values. */
   function countClauses(change: CountChange, tally: readonly string[]) {
@@ -394,7 +390,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
         for (const attempt of order) {
           const counted = (await attempt()) as unknown as { thisMinute: number; lastMinute: number } | undefined;
           if (counted) {
-            rememberMinute(counter, minute);
+            minuteCounted.set(counter, minute);
             return { thisMinute: counted.thisMinute, lastMinute: counted.lastMinute };
           }
         }

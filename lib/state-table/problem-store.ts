@@ -19,6 +19,7 @@ import { GetCommand, PutCommand, paginateQuery, paginateScan, type DynamoDBDocum
 import type { NormalizedAlert } from "../alert/schema.ts";
 import type { ProblemState } from "../router/state.ts";
 import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
+import { RecentMap } from "../platform/recent-map.ts";
 import type { StateStore } from "../router/stores.ts";
 import {
   DEFAULT_RESOLVED_RETENTION_SECONDS,
@@ -253,12 +254,9 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   }
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
-  const lastStatus = new Map<string, Pick<ProblemState, "status" | "lastAlertId">>();
-  function remember(dedupKey: string, state: ProblemState): void {
-    lastStatus.delete(dedupKey);
+  const lastStatus = new RecentMap<string, Pick<ProblemState, "status" | "lastAlertId">>(LAST_STATUS_ENTRIES);
+  const remember = (dedupKey: string, state: ProblemState) =>
     lastStatus.set(dedupKey, { status: state.status, lastAlertId: state.lastAlertId });
-    if (lastStatus.size > LAST_STATUS_ENTRIES) lastStatus.delete(lastStatus.keys().next().value!);
-  }
 
   return {
     async record(alert, now) {
