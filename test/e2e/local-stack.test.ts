@@ -3,7 +3,7 @@
  * HTTP — webhook → adapter handler → SQS → poller → router handler → DynamoDB → PagerDuty (the
  * strict fake) — with redelivery, the DLQ, suppression windows and the sweep all real.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -378,23 +378,13 @@ describe("local stack, end to end", () => {
 
 describe("local stack without a routing key", () => {
   it("runs dry: answers accepted and writes each event to the outbox", async () => {
-    const dataDir = tempDir();
-    const dry = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      dataDir,
-      quiet: true,
-      env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "" },
-    });
+    const { stack: dry, outbox, outboxLines } = await t.startDryStack();
     try {
-      const outbox = join(dataDir, "outbox.jsonl");
       expect(dry.pagerDuty).toEqual({ mode: "dry-run", outbox });
       expect(readStackFile(dry.stackFile).outbox).toBe(outbox);
       const spec: AlertSpec = { alertname: "E2EDryRun", status: "firing", fingerprint: "e000000000000005", startsAt: iso(-1) };
       expect(await post(notification(spec), dry.webhooks.prometheus)).toMatchObject({ status: "accepted", alerts: 1 });
-      // The file exists a moment before its first line is complete.
-      const completeLines = () => (existsSync(outbox) ? readFileSync(outbox, "utf8").match(/^.+\n/gm) : null);
-      const lines = await waitFor(completeLines, 5_000, "the outbox line");
+      const lines = await waitFor(outboxLines, 5_000, "the outbox line");
       expect(lines.map((line) => JSON.parse(line))).toEqual([
         expect.objectContaining({
           routing_key: "(dry-run)",

@@ -5,11 +5,9 @@
  * through the queue and the router — with the relay's routing key, deduplication and suppression
  * windows — or are refused as PagerDuty would.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { startLocalStack, type LocalStack } from "../../lib/local/stack.ts";
+import type { LocalStack } from "../../lib/local/stack.ts";
 import type { FakePagerDuty } from "../support/fake-pagerduty.ts";
 import { startTestStack, type TestStack } from "../support/test-stack.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -18,7 +16,6 @@ import { waitFor } from "../support/wait-for.ts";
 const RELAY_ROUTING_KEY = `${"PDE".repeat(10)}01`;
 const TOKEN = "T0kenT0kenT0kenT0kenT0kenT0ken01";
 const iso = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString();
-const tempDir = () => t.tempDir();
 
 let t: TestStack;
 let fake: FakePagerDuty;
@@ -225,28 +222,12 @@ describe("a PagerDuty sender pointed at alert-relay", () => {
 
 describe("a PagerDuty sender on the local stack without a routing key", () => {
   it("runs dry: alert events, acknowledges and change events go to the outbox", async () => {
-    const dataDir = tempDir();
-    const dry = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      dataDir,
-      quiet: true,
-      env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", WEBHOOK_TOKEN: "" },
-    });
+    const { stack: dry, outboxLines } = await t.startDryStack({ WEBHOOK_TOKEN: "" });
     try {
       expect((await send({ ...trigger("dry/1"), routing_key: "anything-goes-without-a-token" }, "/v2/enqueue", dry.url)).status).toBe(202);
       expect((await send({ routing_key: "x", payload: { summary: "Deployed v1" } }, "/v2/change/enqueue", dry.url)).status).toBe(202);
-      const outbox = join(dataDir, "outbox.jsonl");
-      const lines = await waitFor(
-        () =>
-          existsSync(outbox) ? (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 2 ? readFileSync(outbox, "utf8") : null) : null,
-        5_000,
-        "two outbox lines",
-      );
-      const events = lines
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = await waitFor(() => (outboxLines()?.length === 2 ? outboxLines() : null), 5_000, "two outbox lines");
+      const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(events).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ routing_key: "(dry-run)", event_action: "trigger", dedup_key: "dry/1" }),
@@ -256,12 +237,8 @@ describe("a PagerDuty sender on the local stack without a routing key", () => {
       // Once the trigger is out (and recorded as told), an acknowledge follows it.
       await waitFor(() => t.queueDrained(dry), 5_000, "the trigger to be recorded");
       expect((await send({ routing_key: "x", event_action: "acknowledge", dedup_key: "dry/1" }, "/v2/enqueue", dry.url)).status).toBe(202);
-      const withAck = await waitFor(
-        () => (readFileSync(outbox, "utf8").match(/^.+\n/gm)?.length === 3 ? readFileSync(outbox, "utf8") : null),
-        5_000,
-        "the acknowledge in the outbox",
-      );
-      expect(JSON.parse(withAck.trim().split("\n")[2]!)).toEqual({
+      const withAck = await waitFor(() => (outboxLines()?.length === 3 ? outboxLines() : null), 5_000, "the acknowledge in the outbox");
+      expect(JSON.parse(withAck[2]!)).toEqual({
         routing_key: "(dry-run)",
         event_action: "acknowledge",
         dedup_key: "dry/1",

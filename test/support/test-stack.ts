@@ -3,7 +3,7 @@
  * in memory with short timings (2 s visibility timeout, a fast sweep, windows re-read every
  * 200 ms), and SDK clients for its DynamoDB and SQS; close() stops and removes all of it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -28,9 +28,19 @@ export interface TestStack {
   requestsFor(dedupKey: string): FakePagerDuty["requests"];
   /** The event actions the fake PagerDuty accepted for a dedup key, in order. */
   actionsFor(dedupKey: string): string[];
+  /** A dry local stack in memory in a scratch directory, with these settings besides; the caller stops it. */
+  startDryStack(env?: Record<string, string>): Promise<DryStack>;
   /** Every message on a stack's alerts queue (this one's by default) has been handled: none waiting, none in flight. */
   queueDrained(on?: LocalStack): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A second local stack without a routing key: it runs dry, PagerDuty events go to its outbox. */
+export interface DryStack {
+  stack: LocalStack;
+  outbox: string;
+  /** The outbox's complete lines; null until the file exists (it does a moment before its first line is complete). */
+  outboxLines(): string[] | null;
 }
 
 export interface TestStackOptions extends Pick<LocalStackOptions, "sweepIntervalMs" | "visibilityTimeoutSeconds"> {
@@ -56,16 +66,29 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const doc = documentClient(new DynamoDBClient({ ...clientConfig, endpoint: stack.endpoints.dynamodb }));
   const sqs = new SQSClient({ ...clientConfig, endpoint: stack.endpoints.sqs });
   const scratch: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
+    scratch.push(dir);
+    return dir;
+  };
   return {
     fake,
     stack,
     doc,
     sqs,
     dataDir,
-    tempDir() {
-      const dir = mkdtempSync(join(tmpdir(), "alert-relay-e2e-"));
-      scratch.push(dir);
-      return dir;
+    tempDir,
+    async startDryStack(env = {}) {
+      const dir = tempDir();
+      const dry = await startLocalStack({
+        port: 0,
+        inMemory: true,
+        dataDir: dir,
+        quiet: true,
+        env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", ...env },
+      });
+      const outbox = join(dir, "outbox.jsonl");
+      return { stack: dry, outbox, outboxLines: () => (existsSync(outbox) ? (readFileSync(outbox, "utf8").match(/^.+\n/gm) ?? []) : null) };
     },
     async stateOf(dedupKey) {
       const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }));
