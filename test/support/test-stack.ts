@@ -88,7 +88,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
         env: { PAGERDUTY_ROUTING_KEY: "", ROUTING_KEYS_FILE: "", ...env },
       });
       const outbox = join(dir, "outbox.jsonl");
-      return { stack: dry, outbox, outboxLines: () => (existsSync(outbox) ? (readFileSync(outbox, "utf8").match(/^.+\n/gm) ?? []) : null) };
+      return { stack: dry, outbox, outboxLines: () => (existsSync(outbox) ? readFileSync(outbox, "utf8").match(/^.+\n/gm) : null) };
     },
     async stateOf(dedupKey) {
       const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.state, Key: { dedupKey }, ConsistentRead: true }));
