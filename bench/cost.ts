@@ -456,21 +456,28 @@ interface AdapterCounts {
   logBytesPerRequest: number;
 }
 
-/** One request of a shape: an Alertmanager webhook with that many alerts of its group, or a CloudWatch alarm's SNS event. */
-function requestFor(shape: DeliveryShape, index: number): { adapter: string; event: unknown } {
+/**
+ * The requests of a shape: Alertmanager webhooks with that many alerts of one group, or a CloudWatch
+ * alarm's SNS event. Fixtures are read once; request `index` names its own instances.
+ */
+function requestsFor(shape: DeliveryShape): { adapter: string; event(index: number): unknown } {
   if (!shape.viaApiGateway) {
     const fixture = loadFixtures("cloudwatch").find((f) => f.file === "high-cpu.sns-alarm.json")!;
-    return { adapter: "cloudwatch", event: fixture.payload };
+    return { adapter: "cloudwatch", event: () => fixture.payload };
   }
   const fixture = loadFixtures("prometheus").find((f) => f.file.includes("high-latency.firing"))!;
   const payload = fixture.payload as { alerts: { labels: Record<string, string> }[] };
   const [template] = payload.alerts;
-  const alerts = Array.from({ length: shape.alertsPerRequest }, (_, k) => ({
-    ...template,
-    labels: { ...template!.labels, instance: `web-${index}-${k}:9100` },
-  }));
-  const body = JSON.stringify({ ...payload, alerts });
-  return { adapter: "prometheus", event: httpEvent(body, { headers: { authorization: "Bearer cost-token" } }) };
+  return {
+    adapter: "prometheus",
+    event(index) {
+      const alerts = Array.from({ length: shape.alertsPerRequest }, (_, k) => ({
+        ...template,
+        labels: { ...template!.labels, instance: `web-${index}-${k}:9100` },
+      }));
+      return httpEvent(JSON.stringify({ ...payload, alerts }), { headers: { authorization: "Bearer cost-token" } });
+    },
+  };
 }
 
 /** The adapter's cost per request of a shape, published to local SQS. */
@@ -489,7 +496,8 @@ async function measureAdapter(shape: DeliveryShape): Promise<AdapterCounts> {
       },
       { step: "finalizeRequest", name: "meterSqs" },
     );
-    const adapter = findAdapter(requestFor(shape, 0).adapter)!;
+    const source = requestsFor(shape);
+    const adapter = findAdapter(source.adapter)!;
     const handler = createAdapterHandler(adapter, {
       ...defaultTelemetry("adapter", { source: adapter.name }),
       env: {},
@@ -502,7 +510,7 @@ async function measureAdapter(shape: DeliveryShape): Promise<AdapterCounts> {
     let chunks = 0;
     const { bytes } = await capturingOutput(async () => {
       for (let i = 0; i < requests; i += 1) {
-        const { event } = requestFor(shape, i);
+        const event = source.event(i);
         const before = sentBytes;
         const started = performance.now();
         await handler(event as Parameters<typeof handler>[0], context());

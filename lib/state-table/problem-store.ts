@@ -1,7 +1,7 @@
 /**
- * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions,
- * no read-then-write): the conditions are what keep two router instances from both paging, and
- * an old event from overriding a newer one. A duplicate that brings news (a newer alert of the
+ * Problem state in DynamoDB. Every change is one conditional single-item write (no transactions;
+ * a read may pick which write to try, never decide it): the conditions are what keep two router
+ * instances from both paging, and an old event from overriding a newer one. A duplicate that brings news (a newer alert of the
  * same status) is one write, no read; a copy of the alert last recorded is one read, no write.
  *
  * A problem is two items. Its state item (key: the dedup key) holds only what decisions need and
@@ -27,6 +27,7 @@ import {
   alertItemKey,
   conditionalUpdate,
   isConditionFailure,
+  isExpired,
   problemFromItem,
   readState,
   storedAlert,
@@ -67,7 +68,7 @@ function expectedOrder(
   alert: Pick<NormalizedAlert, "status" | "occurredAt">,
   now: Date,
 ): ("repeat" | "olderRepeat" | "stale" | "transition")[] {
-  const gone = !item?.status || (item.expiresAt !== undefined && item.expiresAt <= Math.floor(now.getTime() / 1000));
+  const gone = !item?.status || isExpired(item, now);
   const eventAt = item?.eventAt ?? "";
   const expected = gone
     ? "transition"
@@ -247,10 +248,9 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
   function unchangedBy(item: Record<string, unknown> | undefined, alert: NormalizedAlert, now: Date): ProblemState | undefined {
     if (!item) return undefined;
     const state = problemFromItem(item);
-    const live = state.expiresAt === undefined || state.expiresAt > Math.floor(now.getTime() / 1000);
     const recent = Date.parse(state.lastSeenAt) > now.getTime() - COPY_REFRESH_MS;
     const copy = state.lastAlertId === alert.id && state.status === alert.status && state.severity === alert.severity;
-    return live && recent && copy ? { ...state, lastAlert: alert } : undefined;
+    return !isExpired(state, now) && recent && copy ? { ...state, lastAlert: alert } : undefined;
   }
 
   /** Last status this instance recorded per key: only a hint for which write to try first. */
