@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createPagerDutyClient, type PagerDutyClient } from "../pagerduty/client.ts";
 import { eventsEndpoint } from "../pagerduty/payloads.ts";
 import { loadRoutesConfig } from "../routes/routes-config.ts";
@@ -15,6 +15,7 @@ import { createWindowCache } from "../suppression/window-cache.ts";
 import { currentOccurrenceEnd, findSuppressingWindow } from "../suppression/suppress.ts";
 import { createDynamoWindowStore } from "../suppression/dynamo-window-store.ts";
 import { describeMalformedWindow, processMalformedWindowLog } from "../suppression/malformed-log.ts";
+import { onDemandSqsClient } from "../platform/lazy-sqs.ts";
 import { METRIC, MetricUnit, createTelemetry, type Telemetry } from "../platform/observability.ts";
 import { durationSetting, integerSetting, requiredSetting, type Env } from "../platform/settings.ts";
 import { DEFAULT_CLOCK_SKEW_MS } from "../alert/clock.ts";
@@ -95,7 +96,7 @@ export function createRouterRuntime(env: Env, overrides: RouterRuntimeOverrides 
   const telemetry = overrides.telemetry ?? createTelemetry("router");
   const { logger, metrics } = telemetry;
   const doc = overrides.doc ?? documentClient();
-  const sqs = overrides.sqs ?? new SQSClient({});
+  const sqs = overrides.sqs ?? onDemandSqsClient();
   const now = overrides.now ?? (() => new Date());
 
   const routes = loadRoutesConfig(env);

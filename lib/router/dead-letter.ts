@@ -3,7 +3,8 @@
  * `dlq list` can say why and `dlq redrive` can replay it once the cause is fixed. SQS's own
  * redrive (after max receives) remains the backstop when even this send fails.
  */
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { loadSqs } from "../platform/lazy-sqs.ts";
 import { redactText } from "../platform/redact.ts";
 
 export interface DeadLetterSink {
@@ -25,6 +26,7 @@ export function createSqsDeadLetterSink(
   const text = (value: string) => ({ DataType: "String", StringValue: value });
   return {
     async send(body, reason, meta) {
+      const { SendMessageCommand } = await loadSqs();
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,

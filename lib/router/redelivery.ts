@@ -4,7 +4,8 @@
  * per-message backoff that grows with each receive up to a cap, and never sooner than PagerDuty's
  * Retry-After. Waiting alone never dead-letters a message: the give-up rule is the message's age.
  */
-import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { loadSqs } from "../platform/lazy-sqs.ts";
 import { durationSetting, type Env } from "../platform/settings.ts";
 
 export interface RedeliveryPolicy {
@@ -58,6 +59,7 @@ export type RedeliverIn = (receiptHandle: string, seconds: number) => Promise<vo
 
 export function createSqsRedeliverIn(sqs: Pick<SQSClient, "send">, queueUrl: string): RedeliverIn {
   return async (receiptHandle, seconds) => {
+    const { ChangeMessageVisibilityCommand } = await loadSqs();
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
   };
 }

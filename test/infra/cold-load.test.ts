@@ -30,9 +30,12 @@ const module = await import(process.argv[1]);
 console.log(JSON.stringify({ handler: typeof module.handler, seen }));
 `;
 
+/** The router and the sweep send to SQS only to delay or dead-letter a message; the adapters publish on every request. */
+const LOADS_SQS_AT_ONCE: Record<FunctionKind, boolean> = { adapter: true, "pagerduty-events": true, router: false, sweep: false };
+
 describe("cold start: what an entry loads at import", () => {
   it.each(KINDS)(
-    "%s loads neither Secrets Manager, Powertools parameters nor CloudFormation until one is needed",
+    "%s loads neither Secrets Manager, Powertools parameters nor CloudFormation (nor SQS, if it rarely sends) until one is needed",
     (kind) => {
       const child = spawnSync(
         NODE,
@@ -54,6 +57,7 @@ describe("cold start: what an entry loads at import", () => {
         /\/@aws-sdk\/client-(secrets-manager|cloudformation)\/|\/@aws-lambda-powertools\/parameters\/(?!lib\/esm\/errors\.js$)/.test(url),
       );
       expect(lazy).toEqual([]);
+      expect(seen.some((url) => url.includes("/@aws-sdk/client-sqs/"))).toBe(LOADS_SQS_AT_ONCE[kind]);
     },
     60_000,
   );
