@@ -3,16 +3,16 @@
  * a local esbuild bundle, its own log group with retention, JSON logs, Powertools settings, and a
  * role that starts with nothing but writing to that log group (no managed policies).
  */
-import { Duration, type RemovalPolicy } from "aws-cdk-lib";
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, type RemovalPolicy } from "aws-cdk-lib";
 import * as cw from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { buildSync } from "esbuild";
 import { COUNTED, METRICS_NAMESPACE, SERVICE_NAME, type CountedMetric } from "../../lib/platform/observability.ts";
-import { BUNDLE, FUNCTION_ENTRIES, PROJECT_ROOT, SYSTEM_LOG_LEVEL, type FunctionKind } from "../bundling.ts";
+import { HANDLER, PROJECT_ROOT, SYSTEM_LOG_LEVEL, esbuildOptions, type FunctionKind } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -31,7 +31,7 @@ export interface PipelineFunctionProps {
 }
 
 export class PipelineFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -46,11 +46,9 @@ export class PipelineFunction extends Construct {
     // Instead of AWSLambdaBasicExecutionRole, which may write to every log group in the account.
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, "Function", {
-      entry: FUNCTION_ENTRIES[props.kind],
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+    this.fn = new lambda.Function(this, "Function", {
+      code: bundledCode(props.kind),
+      handler: HANDLER,
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: props.description.slice(0, 256),
@@ -68,18 +66,6 @@ export class PipelineFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: "INFO",
         ...props.environment,
       },
-      bundling: {
-        // Local esbuild from node_modules, never Docker: synth works offline on a clean clone.
-        forceDockerBundling: false,
-        target: BUNDLE.target,
-        format: BUNDLE.format === "esm" ? OutputFormat.ESM : OutputFormat.CJS,
-        minify: BUNDLE.minify,
-        sourceMap: BUNDLE.sourceMap,
-        sourcesContent: BUNDLE.sourcesContent,
-        externalModules: [...BUNDLE.externalModules],
-        mainFields: [...BUNDLE.mainFields],
-        logLevel: LogLevel.WARNING,
-      },
     });
     for (const name of props.counted ?? []) {
       const dimension = COUNTED[name];
@@ -93,5 +79,31 @@ export class PipelineFunction extends Construct {
         unit: cw.Unit.COUNT,
       });
     }
+  }
+}
+
+/**
+ * The function's bundle, built by the local esbuild from node_modules with infra/bundling.ts's
+ * options (the ones `npm run bench bundles` measures), never in Docker: synth works offline on a
+ * clean clone. Hashed by its output, as NodejsFunction hashes: every adapter shares one asset.
+ */
+function bundledCode(kind: FunctionKind): lambda.Code {
+  return lambda.Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: { image: DockerImage.fromRegistry("never-used-local-esbuild-bundles"), local: new LocalEsbuild(kind) },
+  });
+}
+
+class LocalEsbuild implements ILocalBundling {
+  // A field, not a closure: CDK keys its per-synth cache of staged assets on these options' JSON.
+  readonly kind: FunctionKind;
+
+  constructor(kind: FunctionKind) {
+    this.kind = kind;
+  }
+
+  tryBundle(outputDir: string): boolean {
+    buildSync({ ...esbuildOptions(this.kind, outputDir), logLevel: "warning" });
+    return true;
   }
 }

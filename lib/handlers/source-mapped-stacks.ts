@@ -16,24 +16,29 @@ type Entry = Partial<SourceMapping & { name: string }>;
 /** The entry at a 1-based stack position. */
 const entryAt = (map: SourceMap, line: number | null, column: number | null): Entry => map.findEntry((line ?? 0) - 1, (column ?? 0) - 1);
 
-/** The bundle this module was built into (esbuild keeps import.meta.url), whose map is beside it. */
-const bundleUrl = import.meta.url;
-const bundleMapPath = `${fileURLToPath(bundleUrl)}.map`;
-let bundleMap: SourceMap | null | undefined;
+/**
+ * The bundle this module was built into (esbuild keeps import.meta.url). Its entry and its chunks
+ * sit in one directory, each with its map beside it.
+ */
+const ownMapPath = `${fileURLToPath(import.meta.url)}.map`;
+const bundleDir = new URL(".", import.meta.url).href;
+const maps = new Map<string, SourceMap | null>();
 
 function sourceMapOf(fileName: string | null): SourceMap | null {
-  if (fileName !== bundleUrl) return null;
-  if (bundleMap === undefined) {
+  if (!fileName?.startsWith(bundleDir) || fileName.includes("/", bundleDir.length)) return null;
+  let map = maps.get(fileName);
+  if (map === undefined) {
     try {
-      const payload = JSON.parse(readFileSync(bundleMapPath, "utf8")) as SourceMap["payload"];
+      const payload = JSON.parse(readFileSync(`${fileURLToPath(fileName)}.map`, "utf8")) as SourceMap["payload"];
       // As Node resolves them: relative to the map, printed as paths.
-      const sources = payload.sources.map((source) => new URL(source, bundleUrl).href);
-      bundleMap = new SourceMap({ ...payload, sources, sourceRoot: "" });
+      const sources = payload.sources.map((source) => new URL(source, fileName).href);
+      map = new SourceMap({ ...payload, sources, sourceRoot: "" });
     } catch {
-      bundleMap = null; // An unreadable map leaves the frames as they are.
+      map = null; // An unreadable map leaves the frames as they are.
     }
+    maps.set(fileName, map);
   }
-  return bundleMap;
+  return map;
 }
 
 /** The enclosing function's name as the source had it (a minifier renames it). */
@@ -65,11 +70,11 @@ function heading(error: Error): string {
 }
 
 /**
- * Formats stacks through the map of the bundle this module is in. Does nothing unbundled (no map
+ * Formats stacks through the maps of the bundle this module is in. Does nothing unbundled (no map
  * beside the module: tests, the local stack) or when Node maps stacks itself (--enable-source-maps).
  */
 export function installSourceMappedStacks(): void {
-  if (process.sourceMapsEnabled || !existsSync(bundleMapPath)) return;
+  if (process.sourceMapsEnabled || !existsSync(ownMapPath)) return;
   Error.prepareStackTrace = (error, sites) => {
     if (sites.length === 0) return heading(error);
     return `${heading(error)}${sites.map((site, index) => `\n    at ${frame(site, sites[index + 1])}`).join("")}`;
