@@ -33,22 +33,23 @@ console.log(JSON.stringify({ handler: typeof module.handler, seen }));
 /** The router and the sweep send to SQS only to delay or dead-letter a message; the adapters publish on every request. */
 const LOADS_SQS_AT_ONCE: Record<FunctionKind, boolean> = { adapter: true, "pagerduty-events": true, router: false, sweep: false };
 
+/** Imports `url` in a fresh Node from `cwd`; its handler's type and every URL resolved on the way. */
+function importRecorded(url: string, cwd: string): { handler: string; seen: string[] } {
+  const child = spawnSync(NODE, ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", RECORD_IMPORTS, url], {
+    cwd,
+    env: ENV,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(child.stderr).toBe("");
+  return JSON.parse(child.stdout) as { handler: string; seen: string[] };
+}
+
 describe("cold start: what an entry loads at import", () => {
   it.each(KINDS)(
     "%s loads neither Secrets Manager, Powertools parameters nor CloudFormation (nor SQS, if it rarely sends) until one is needed",
     (kind) => {
-      const child = spawnSync(
-        NODE,
-        ["--disable-warning=ExperimentalWarning", "--input-type=module", "-e", RECORD_IMPORTS, pathToFileURL(FUNCTION_ENTRIES[kind]).href],
-        {
-          cwd: PROJECT_ROOT,
-          env: ENV,
-          encoding: "utf8",
-          timeout: 60_000,
-        },
-      );
-      expect(child.stderr).toBe("");
-      const { handler, seen } = JSON.parse(child.stdout) as { handler: string; seen: string[] };
+      const { handler, seen } = importRecorded(pathToFileURL(FUNCTION_ENTRIES[kind]).href, PROJECT_ROOT);
       expect(handler).toBe("function");
       // Sanity: the recorder sees the SDK clients the entry does need at once.
       expect(seen.some((url) => url.includes("/@aws-sdk/client-sqs/") || url.includes("/@aws-sdk/client-dynamodb/"))).toBe(true);
@@ -75,14 +76,7 @@ describe("cold start: the deployed bundles", () => {
       await build({ ...esbuildOptions(kind, dir), logLevel: "error" });
       const files = readdirSync(dir).filter((name) => name.endsWith(".mjs"));
       expect(files.reduce((bytes, name) => bytes + statSync(join(dir, name)).size, 0)).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
-      const child = spawnSync(NODE, ["--input-type=module", "-e", RECORD_IMPORTS, pathToFileURL(join(dir, BUNDLE_ENTRY)).href], {
-        cwd: outdir,
-        env: ENV,
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-      expect(child.stderr).toBe("");
-      const { handler, seen } = JSON.parse(child.stdout) as { handler: string; seen: string[] };
+      const { handler, seen } = importRecorded(pathToFileURL(join(dir, BUNDLE_ENTRY)).href, outdir);
       expect(handler).toBe("function");
       const loaded = seen.filter((url) => url.startsWith(pathToFileURL(dir).href)).map((url) => basename(url));
       // Chunks are named after the module an import() reaches first (lib/platform/lazy-*.ts).
