@@ -114,10 +114,15 @@ export function createRouter(deps: RouterDeps) {
 
   const policies = deps.policies ?? {};
 
-  async function decisionFor(state: ProblemState): Promise<Decision> {
+  /** `knownWindow`: the windows were already looked up for this state (a new problem judged before it was recorded). */
+  async function decisionFor(state: ProblemState, knownWindow?: { window: SuppressionMatch | undefined }): Promise<Decision> {
     const alert = state.lastAlert;
     // Members were checked against windows before they joined; the aggregate itself is not.
-    const window = state.status === "firing" && !isAggregate(state) ? await deps.findWindow(alert, now()) : undefined;
+    const window = knownWindow
+      ? knownWindow.window
+      : state.status === "firing" && !isAggregate(state)
+        ? await deps.findWindow(alert, now())
+        : undefined;
     return decide(state, window, deps.route(alert), { now: now(), flapping: isAggregate(state) ? undefined : policies.flapping });
   }
 
@@ -193,18 +198,18 @@ export function createRouter(deps: RouterDeps) {
     state: ProblemState,
     routingKeyRef: string,
     deadline: number,
+    judging?: string,
   ): Promise<RouteOutcome | { pagesAlone: string | undefined }> {
     const aggregates = deps.aggregates!;
-    const targets: AggregateTarget[] = [];
-    const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
-    if (group) targets.push(group);
-    if (policies.storm) targets.push(stormTarget(routingKeyRef));
+    const targets = aggregateTargets(state.lastAlert, routingKeyRef);
     if (targets.length === 0) return { pagesAlone: undefined };
-    const claimId = newClaimId();
+    // `judging`: the claim the write that recorded this new problem took for its first target.
+    const claimId = judging ?? newClaimId();
     let claimed = false;
     for (const target of targets) {
       const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
-      if (!(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
+      const taken = judging !== undefined && !claimed && state.aggregate?.key === target.key;
+      if (!taken && !(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
         if (claimed) break;
         // Judged to page on its own already (a redelivered or raced copy): it does, without counting again.
         const fresh = await deps.store.get(state.dedupKey);
@@ -223,6 +228,32 @@ export function createRouter(deps: RouterDeps) {
       if (joined) return joined;
     }
     return { pagesAlone: claimed ? claimId : undefined };
+  }
+
+  /** The group and storm incidents a new incident may join, in the order it tries them. */
+  function aggregateTargets(alert: NormalizedAlert, routingKeyRef: string): AggregateTarget[] {
+    const group = policies.groups?.length ? groupTargetFor(policies.groups, alert) : undefined;
+    return [...(group ? [group] : []), ...(policies.storm ? [stormTarget(routingKeyRef)] : [])];
+  }
+
+  /**
+   * For a problem's first firing, asked by the store only when it has no state item: the member's
+   * claim for judging it against its first group or storm target, so the write that creates the item
+   * takes it (one write fewer). Such a state always decides to trigger unless a window suppresses
+   * it, so the windows are looked up here: a suppressed problem takes no claim, and one that took it
+   * is decided with this answer (no window), as if looked up once after recording. The same claim
+   * AggregateStore.claim would take.
+   */
+  function newProblemJudging(alert: NormalizedAlert, deadline: number) {
+    const judged: { claimId?: string } = {};
+    const claim = async (): Promise<AggregateRef | undefined> => {
+      if (!deps.aggregates) return undefined;
+      const [target] = aggregateTargets(alert, deps.route(alert).routingKeyRef);
+      if (!target || (await deps.findWindow(alert, now()))) return undefined;
+      judged.claimId = newClaimId();
+      return { key: target.key, kind: target.kind, rule: target.rule, claim: { id: judged.claimId, until: lease(deadline) } };
+    };
+    return { judged, claim };
   }
 
   /** A member's later change reaches PagerDuty through its aggregate: claimed, then counted. */
@@ -258,10 +289,13 @@ export function createRouter(deps: RouterDeps) {
     return withDerivedAlert(item, now());
   }
 
-  /** Brings PagerDuty in line with the recorded state of one problem. */
-  async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number): Promise<RouteOutcome> {
+  /**
+   * Brings PagerDuty in line with the recorded state of one problem. `judging`: the claim its
+   * recording took to judge it against groups and storms (newProblemJudging); it is no membership.
+   */
+  async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number, judging?: string): Promise<RouteOutcome> {
     let state = initial;
-    const membership = !isAggregate(state) && deps.aggregates && activeMembership(state);
+    const membership = !judging && !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
       if (isSynced(state, membership)) {
         await deps.store.settle(state);
@@ -279,7 +313,7 @@ export function createRouter(deps: RouterDeps) {
     });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       if (isAggregate(state)) state = await prepareAggregate(state);
-      const decision = await decisionFor(state);
+      const decision = await decisionFor(state, round === 0 && judging ? { window: undefined } : undefined);
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
@@ -287,7 +321,7 @@ export function createRouter(deps: RouterDeps) {
       // The member's claim taken to judge it against groups and storms, ended by the trigger's delivery claim.
       let gate: string | undefined;
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
-        const joined = await joinAggregate(state, decision.routingKeyRef, deadline);
+        const joined = await joinAggregate(state, decision.routingKeyRef, deadline, round === 0 ? judging : undefined);
         if (!("pagesAlone" in joined)) return joined;
         gate = joined.pagesAlone;
       }
@@ -403,8 +437,11 @@ export function createRouter(deps: RouterDeps) {
 
   return {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
-      const { outcome, state } = await deps.store.record(boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now()), now());
-      return reconcile(state, outcome, deadline);
+      const bounded = boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now());
+      const { judged, claim } = newProblemJudging(bounded, deadline);
+      const { outcome, state } = await deps.store.record(bounded, now(), { newProblemClaim: claim });
+      const took = judged.claimId !== undefined && state.aggregate?.claim?.id === judged.claimId;
+      return reconcile(state, outcome, deadline, took ? judged.claimId : undefined);
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {

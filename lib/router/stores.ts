@@ -9,9 +9,18 @@ import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "
 /** How a recorded observation related to what was known. */
 export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
 
+export interface RecordOptions {
+  /**
+   * Asked only for a firing of a problem that has no state item yet: the member's claim to judge it
+   * against groups and storms (AggregateStore.claim with `fresh`), then taken by the same write that
+   * creates the item, so the first firing needs no write of its own for it. Undefined: no claim.
+   */
+  newProblemClaim?: () => Promise<AggregateRef | undefined>;
+}
+
 export interface StateStore {
   /** The state it returns carries the recorded alert (or, for an older event, the stored one). */
-  record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
+  record(alert: NormalizedAlert, now: Date, options?: RecordOptions): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
   /** The state with its stored alert (a placeholder built from the state when it never fired). */
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /**

@@ -17,6 +17,7 @@
  */
 import { GetCommand, PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
+import type { AggregateRef } from "../router/aggregates.ts";
 import type { ProblemState } from "../router/state.ts";
 import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
 import { RecentMap } from "../platform/recent-map.ts";
@@ -150,10 +151,14 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     });
   }
 
-  /** A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first). */
-  async function recordTransition(alert: NormalizedAlert, now: Date) {
+  /**
+   * A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first).
+   * `judging`: a problem with no state item yet also takes the member's claim for its group or storm judgement (RecordOptions).
+   */
+  async function recordTransition(alert: NormalizedAlert, now: Date, judging?: AggregateRef) {
     const exp = expiry(alert, now);
     const firing = alert.status === "firing";
+    const { ":nowEpoch": nowEpoch, ...observation } = observationValues(alert, now);
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
@@ -163,12 +168,16 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes ` +
         `= list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
         // An item of the old layout sheds its inline alert at its next firing.
-        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
-      ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
-      ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+        `, watch = :owed, watchAt = :now${judging ? ", #aggregate = :judging" : ""} ADD seen :one ` +
+        `REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
+      ConditionExpression: judging
+        ? "attribute_not_exists(dedupKey)"
+        : "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
+      ExpressionAttributeNames: { "#status": "status", "#source": "source", ...(judging ? { "#aggregate": "aggregate" } : {}) },
       ExpressionAttributeValues: {
-        ...observationValues(alert, now),
+        ...observation,
         ...exp.values,
+        ...(judging ? { ":judging": judging } : { ":nowEpoch": nowEpoch }),
         ":source": alert.source,
         ":zero": 0,
         ":noChanges": [],
@@ -230,8 +239,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     const state = await recordRepeat(alert, now);
     return state && { outcome: "repeat" as const, state: { ...state, lastAlert: alert } };
   };
-  const tryTransition = async (alert: NormalizedAlert, now: Date) => {
-    const state = await recordTransition(alert, now);
+  const tryTransition = async (alert: NormalizedAlert, now: Date, judging?: AggregateRef) => {
+    const state = await recordTransition(alert, now, judging);
     if (!state) return undefined;
     const outcome = state.seen === 1 ? ("new" as const) : ("transition" as const);
     if (state.status === "resolved" && state.alertAt !== undefined) await expireAlertItem(state);
@@ -259,7 +268,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     lastStatus.set(dedupKey, { status: state.status, lastAlertId: state.lastAlertId });
 
   return {
-    async record(alert, now) {
+    async record(alert, now, options = {}) {
       // A conditional write that fails costs as much as one that succeeds, so guess right. Last seen
       // here in the same status, with another alert: a repeat, or an older copy of it. Last seen
       // firing, a resolve: a transition. Otherwise (a copy of the alert last recorded, a key this
@@ -270,12 +279,18 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       // case; the read only saves writes.
       const known = lastStatus.get(alert.dedupKey);
       let alertWritten = false;
+      // Taken only by the write that creates the state item: a problem that has one is judged by the router as before.
+      let judging: AggregateRef | undefined;
       const transition = async (a: NormalizedAlert, n: Date) => {
         if (a.status === "firing" && !alertWritten) {
           await writeAlertItem(a);
           alertWritten = true;
         }
-        return tryTransition(a, n);
+        if (!judging) return tryTransition(a, n);
+        const taking = judging;
+        // Tried once: if another instance created the item meanwhile, the ordinary writes decide (one failed write, only when racing).
+        judging = undefined;
+        return tryTransition(a, n, taking);
       };
       const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
       let order: readonly (keyof typeof byOutcome)[];
@@ -289,6 +304,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           return { outcome: "repeat", state: unchanged };
         }
         order = expectedOrder(item, alert, now);
+        if (!item && alert.status === "firing") judging = await options.newProblemClaim?.();
       }
       const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {

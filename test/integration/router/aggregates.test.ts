@@ -321,14 +321,54 @@ describe("the storm gate's counter", () => {
     const key = `${prefix}-alone`;
     at(600);
     expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
-    // Recorded, claimed for the gate, claimed for delivery (ending the gate's claim), confirmed.
-    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(4).fill("UpdateItemCommand"));
+    // Recorded (the write that creates the item also takes the gate's claim), claimed for delivery (ending the gate's claim), confirmed.
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(3).fill("UpdateItemCommand"));
+    expect(metered.failedWrites()).toEqual([]);
     const state = await h.store.get(key);
     expect(state).toMatchObject({ gatedAt: state!.transitionAt, told: { action: "trigger" } });
     expect(state!.aggregate).toBeUndefined();
     // A redelivered copy is not counted again, nor paged again.
     expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "deduplicated" });
     expect(h.fake.triggerCount(key)).toBe(1);
+  });
+
+  it("a new problem in a suppression window takes no gate claim: when the window ends it is judged and pages once", async () => {
+    const r = router({ storm: { newIncidentsPerMinute: 5 } });
+    const key = `${prefix}-quiet`;
+    at(700);
+    h.setWindow(() => ({ id: "maintenance", endsAt: new Date(T0 + 705 * MINUTE).toISOString() }));
+    expect(await r.handleAlert(alertAt(key, "firing", 700), soon())).toMatchObject({ outcome: "suppressed" });
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+    // A duplicate during the window is not counted into any incident either.
+    expect(await r.handleAlert({ ...alertAt(key, "firing", 701), id: `${key}-again` }, soon())).toMatchObject({ outcome: "suppressed" });
+    h.setWindow(() => undefined);
+    at(706);
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ failed: [] });
+    expect(h.fake.triggerCount(key)).toBe(1);
+    expect(await h.store.get(key)).toMatchObject({ gatedAt: expect.any(String), told: { action: "trigger" } });
+  });
+
+  it("a new problem joining its group: the write that records it takes the member's claim (two writes on the member)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [rule(`${prefix}-db`, [`service=${prefix}-db`], ["service"])], storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const key = `${prefix}-db-1`;
+    at(800);
+    expect(await r.handleAlert(alertAt(key, "firing", 800, { labels: { service: `${prefix}-db` } }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["trigger"],
+    });
+    // Recorded with the member's claim, then what the group counted (ending the claim and the owed mark).
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(2).fill("UpdateItemCommand"));
+    expect(await h.store.get(key)).toMatchObject({
+      aggregate: { key: `group:${prefix}-db:service=${prefix}-db`, synced: { status: "firing" } },
+    });
+    expect((await h.store.get(key))!.watch).toBeUndefined();
   });
 
   it("an instance counting again in its minute writes without reading first", async () => {

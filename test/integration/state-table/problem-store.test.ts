@@ -221,6 +221,64 @@ describe("no paid guesses: an instance that never saw a problem reads which writ
   });
 });
 
+describe("a new problem's first write can take the member's claim for the storm gate (one write fewer)", () => {
+  const ref = (id: string) => ({
+    key: "storm:default",
+    kind: "storm" as const,
+    rule: "default",
+    claim: { id, until: "2099-01-01T00:00:00.000Z" },
+  });
+
+  it("a problem with no state item yet: the claim is asked for and taken by the write that records it", async () => {
+    const key = "judged-new";
+    const metered = meteredStore();
+    let asked = 0;
+    const result = await metered.store.record(bigAlert(key, 0), new Date(), { newProblemClaim: async () => ((asked += 1), ref("c-1")) });
+    expect(result).toMatchObject({ outcome: "new", state: { status: "firing", aggregate: ref("c-1") } });
+    expect(asked).toBe(1);
+    expect(metered.writes.filter((w) => w.key === key)).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+    expect(await h.store.get(key)).toMatchObject({ aggregate: ref("c-1"), watch: "owed" });
+  });
+
+  it("a problem that has a state item is recorded as before: the claim is never asked for", async () => {
+    const key = "judged-known";
+    await h.store.record(bigAlert(key, 0), new Date());
+    await h.store.record(bigAlert(key, 5, "resolved"), new Date());
+    let asked = 0;
+    const claim = { newProblemClaim: async () => ((asked += 1), ref("c-2")) };
+    const fresh = meteredStore();
+    expect((await fresh.store.record(bigAlert(key, 9), new Date(), claim)).outcome).toBe("transition");
+    expect(asked).toBe(0);
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+  });
+
+  it("no claim when none is given (a window suppresses it, or nothing groups it)", async () => {
+    const key = "judged-none";
+    const result = await h.store.record(bigAlert(key, 0), new Date(), { newProblemClaim: async () => undefined });
+    expect(result.outcome).toBe("new");
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+  });
+
+  it("another instance recording the problem first: its state stands, this copy is a repeat and takes no claim", async () => {
+    const key = "judged-race";
+    const first = bigAlert(key, 0);
+    const metered = meteredStore();
+    // The other instance records between this instance's read and its write.
+    const result = await metered.store.record({ ...first, id: `${first.id}-peer` }, new Date(), {
+      newProblemClaim: async () => {
+        await h.store.record(first, new Date());
+        return ref("c-3");
+      },
+    });
+    expect(result.outcome).toBe("repeat");
+    expect(result.state.aggregate).toBeUndefined();
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ status: "firing", seen: 2 });
+    expect(state!.aggregate).toBeUndefined();
+    expect(metered.failedWrites()).toHaveLength(1);
+  });
+});
+
 // Last in the file: these record problems without delivering them, which a sweep above would page.
 describe("copies of the alert last recorded", () => {
   it("a copy of the alert last recorded (same id) is one read and no write, until the problem was last seen 10 minutes ago", async () => {
