@@ -21,7 +21,14 @@ import {
   type AggregateTarget,
 } from "./aggregates.ts";
 import { decide, type Decision } from "./decide.ts";
-import { carryAlert, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import {
+  carryAlert,
+  type DeliveryClaim,
+  type PagerDutyAction,
+  type ProblemState,
+  type RouteMatch,
+  type SuppressionMatch,
+} from "./state.ts";
 import type { AggregateStore, RecordOutcome, StateStore } from "./stores.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
@@ -107,6 +114,9 @@ export const DEFAULT_RERESOLVE_AFTER_MS = 60_000;
 const CLAIM_MARGIN_MS = 5_000;
 /** A claim that is confirmed may reveal newer state (a resolve that arrived meanwhile): handle a few rounds. */
 const MAX_ROUNDS = 4;
+
+const sameTarget = (a: Pick<DeliveryClaim, "routingKeyRef" | "route">, b: Pick<DeliveryClaim, "routingKeyRef" | "route">) =>
+  a.routingKeyRef === b.routingKeyRef && a.route === b.route;
 
 export function createRouter(deps: RouterDeps) {
   const now = deps.now ?? (() => new Date());
@@ -293,7 +303,14 @@ export function createRouter(deps: RouterDeps) {
    * Brings PagerDuty in line with the recorded state of one problem. `judging`: the claim its
    * recording took to judge it against groups and storms (newProblemJudging); it is no membership.
    */
-  async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number, judging?: string): Promise<RouteOutcome> {
+  async function reconcile(
+    initial: ProblemState,
+    recorded: RecordOutcome,
+    deadline: number,
+    judging?: string,
+    /** The resolve's delivery claim its recording took (RecordOptions.resolveClaim). */
+    resolveClaimed?: string,
+  ): Promise<RouteOutcome> {
     let state = initial;
     const membership = !judging && !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
@@ -314,6 +331,16 @@ export function createRouter(deps: RouterDeps) {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       if (isAggregate(state)) state = await prepareAggregate(state);
       const decision = await decisionFor(state, round === 0 && judging ? { window: undefined } : undefined);
+      // The resolve's claim its recording took is this decision's (its conditions on the item made sure); were it not, it ends here.
+      const held = round === 0 && resolveClaimed !== undefined ? state.delivery : undefined;
+      const taken =
+        held !== undefined &&
+        decision.kind === "deliver" &&
+        held.action === decision.action &&
+        sameTarget(held, decision) &&
+        held.severity === decision.severity;
+      if (held && !taken)
+        await deps.store.release(state.dedupKey, held.claimId, "the claim taken with the resolve was not what it decided");
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
@@ -340,20 +367,22 @@ export function createRouter(deps: RouterDeps) {
         if (state.suppressedBy !== decision.window.id) await deps.store.markSuppressed(state.dedupKey, decision.window);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "suppressed", windowId: decision.window.id };
       }
-      const claimId = newClaimId();
-      const claimed = await deps.store.claim(
-        state,
-        {
-          claimId,
-          action: decision.action,
-          severity: decision.severity,
-          routingKeyRef: decision.routingKeyRef,
-          route: decision.route,
-          until: lease(deadline),
-        },
-        now(),
-        gate,
-      );
+      const claimId = taken ? held!.claimId : newClaimId();
+      const claimed =
+        taken ||
+        (await deps.store.claim(
+          state,
+          {
+            claimId,
+            action: decision.action,
+            severity: decision.severity,
+            routingKeyRef: decision.routingKeyRef,
+            route: decision.route,
+            until: lease(deadline),
+          },
+          now(),
+          gate,
+        ));
       if (!claimed) {
         // Judged to page on its own, but not claimed (the state changed meanwhile): the member's claim ends on its own write.
         if (gate) await deps.aggregates!.release(state, gate);
@@ -439,9 +468,18 @@ export function createRouter(deps: RouterDeps) {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
       const bounded = boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now());
       const { judged, claim } = newProblemJudging(bounded, deadline);
-      const { outcome, state } = await deps.store.record(bounded, now(), { newProblemClaim: claim });
+      // A resolve's write claims its delivery when that is sure to be the router's next step (RecordOptions.resolveClaim).
+      const resolveClaim =
+        bounded.status === "resolved"
+          ? { claimId: newClaimId(), until: lease(deadline), ...(policies.flapping ? { maxChanges: policies.flapping.changes } : {}) }
+          : undefined;
+      const { outcome, state } = await deps.store.record(bounded, now(), {
+        newProblemClaim: claim,
+        ...(resolveClaim ? { resolveClaim } : {}),
+      });
       const took = judged.claimId !== undefined && state.aggregate?.claim?.id === judged.claimId;
-      return reconcile(state, outcome, deadline, took ? judged.claimId : undefined);
+      const resolveClaimed = resolveClaim && state.delivery?.claimId === resolveClaim.claimId ? resolveClaim.claimId : undefined;
+      return reconcile(state, outcome, deadline, took ? judged.claimId : undefined, resolveClaimed);
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {

@@ -16,6 +16,14 @@ export interface RecordOptions {
    * creates the item, so the first firing needs no write of its own for it. Undefined: no claim.
    */
   newProblemClaim?: () => Promise<AggregateRef | undefined>;
+  /**
+   * For a resolve: the delivery claim the router takes next when the problem fired with its trigger
+   * open somewhere (`openIn`), taken by the resolve's own write instead, with the action, severity and
+   * key the router would decide (the resolve, to where the trigger went) and only if that claim's
+   * conditions hold on the item: no live claim, not a group or storm member, and (with a flapping
+   * policy) fewer than `maxChanges` changes, so it cannot be held. The state returned carries it.
+   */
+  resolveClaim?: { claimId: string; until: string; maxChanges?: number };
 }
 
 export interface StateStore {

@@ -279,6 +279,70 @@ describe("a new problem's first write can take the member's claim for the storm 
   });
 });
 
+describe("a resolve's delivery claim is taken by the write that records it", () => {
+  const flapping = { changes: 3, withinMs: 10 * 60_000, stableMs: 5 * 60_000 };
+  const stateWrites = (metered: ReturnType<typeof meteredStore>, key: string) =>
+    metered.writes.filter((w) => w.key === key).map((w) => w.command);
+
+  it("on the instance that saw it fire: recorded with the claim, delivered, confirmed (two writes on the state item)", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store, policies: { flapping } });
+    const key = "resolve-claimed";
+    expect(await router.handleAlert(bigAlert(key, 0), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    metered.reset();
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(stateWrites(metered, key)).toEqual(["UpdateItemCommand", "UpdateItemCommand"]);
+    expect(metered.failedWrites()).toEqual([]);
+    expect(h.fake.openIncidents()).toEqual([]);
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ status: "resolved", told: { action: "resolve" } });
+    expect([state!.delivery, state!.openIn, state!.watch]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("on an instance that never saw it: one read says where the trigger went, then the same two writes", async () => {
+    const key = "resolve-claimed-elsewhere";
+    expect(await h.router().handleAlert(bigAlert(key, 0), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store, policies: { flapping } });
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(stateWrites(metered, key)).toEqual(["UpdateItemCommand", "UpdateItemCommand"]);
+    expect(metered.failedWrites()).toEqual([]);
+    expect(h.fake.openIncidents()).toEqual([]);
+  });
+
+  it("not while another instance is delivering the trigger: the resolve is recorded without it and follows the trigger", async () => {
+    const key = "resolve-behind-trigger";
+    const router = h.router();
+    await h.store.record(bigAlert(key, 0), new Date());
+    const firing = (await h.store.get(key))!;
+    const other = { claimId: "other", action: "trigger" as const, severity: firing.severity, routingKeyRef: "default", route: "default" };
+    expect(await h.store.claim(firing, { ...other, until: new Date(Date.now() + 60_000).toISOString() }, new Date())).toBe(true);
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "retry" });
+    expect(await h.store.get(key)).toMatchObject({ status: "resolved", delivery: { claimId: "other", action: "trigger" }, watch: "owed" });
+    expect(h.fake.events).toEqual([]);
+  });
+
+  it("not for a flapping problem's resolve, which is held: no claim and no failed write", async () => {
+    const metered = meteredStore();
+    let minuteNow = 0;
+    const now = () => new Date(Date.UTC(2026, 10, 26, 17, minuteNow));
+    const router = h.router({ store: metered.store, policies: { flapping }, now });
+    const key = "resolve-flapping";
+    for (const [minute, status] of [
+      [0, "firing"],
+      [1, "resolved"],
+      [2, "firing"],
+    ] as const)
+      await router.handleAlert(bigAlert(key, (minuteNow = minute), status), soon());
+    minuteNow = 3;
+    metered.reset();
+    // The fourth change in ten minutes: flapping, so the resolve waits.
+    expect(await router.handleAlert(bigAlert(key, 3, "resolved"), soon())).toMatchObject({ outcome: "held" });
+    expect(metered.failedWrites()).toEqual([]);
+    expect((await h.store.get(key))!.delivery).toBeUndefined();
+  });
+});
+
 // Last in the file: these record problems without delivering them, which a sweep above would page.
 describe("copies of the alert last recorded", () => {
   it("a copy of the alert last recorded (same id) is one read and no write, until the problem was last seen 10 minutes ago", async () => {
