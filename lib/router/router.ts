@@ -115,6 +115,16 @@ const CLAIM_MARGIN_MS = 5_000;
 /** A claim that is confirmed may reveal newer state (a resolve that arrived meanwhile): handle a few rounds. */
 const MAX_ROUNDS = 4;
 
+/** Claims the write that recorded an alert took (RecordOptions), by id. */
+interface TakenClaims {
+  /** A new problem's, to judge it against groups and storms (newProblemJudging). */
+  judging?: string;
+  /** A resolve's delivery claim. */
+  delivery?: string;
+  /** A member's claim for counting its resolve into its aggregate. */
+  member?: string;
+}
+
 const sameTarget = (a: Pick<DeliveryClaim, "routingKeyRef" | "route">, b: Pick<DeliveryClaim, "routingKeyRef" | "route">) =>
   a.routingKeyRef === b.routingKeyRef && a.route === b.route;
 
@@ -267,10 +277,14 @@ export function createRouter(deps: RouterDeps) {
   }
 
   /** A member's later change reaches PagerDuty through its aggregate: claimed, then counted. */
-  async function throughAggregate(member: ProblemState, ref: AggregateRef, deadline: number): Promise<RouteOutcome> {
+  async function throughAggregate(member: ProblemState, ref: AggregateRef, deadline: number, taken?: string): Promise<RouteOutcome> {
     const aggregates = deps.aggregates!;
-    const claimId = newClaimId();
-    const claimed = await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
+    const claimId = taken ?? newClaimId();
+    // Taken by the write that recorded the change: its answer holds what the aggregate has counted, as the claim's would.
+    const claimed =
+      taken !== undefined && member.aggregate?.claim?.id === taken
+        ? member
+        : await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
     if (!claimed?.aggregate) return busyMember(member.dedupKey);
     // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
     const current = claimed.aggregate;
@@ -299,26 +313,24 @@ export function createRouter(deps: RouterDeps) {
     return withDerivedAlert(item, now());
   }
 
-  /**
-   * Brings PagerDuty in line with the recorded state of one problem. `judging`: the claim its
-   * recording took to judge it against groups and storms (newProblemJudging); it is no membership.
-   */
+  /** Brings PagerDuty in line with the recorded state of one problem. `taken`: claims its recording took (RecordOptions). */
   async function reconcile(
     initial: ProblemState,
     recorded: RecordOutcome,
     deadline: number,
-    judging?: string,
-    /** The resolve's delivery claim its recording took (RecordOptions.resolveClaim). */
-    resolveClaimed?: string,
+    taken: TakenClaims = {},
   ): Promise<RouteOutcome> {
     let state = initial;
+    const { judging, delivery: resolveClaimed } = taken;
+    // A claim to be judged is no membership.
     const membership = !judging && !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
+      // Not synced when the claim was taken with the resolve (the write's condition), so the claim goes on through the aggregate.
       if (isSynced(state, membership)) {
         await deps.store.settle(state);
         return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
       }
-      return throughAggregate(state, membership, deadline);
+      return throughAggregate(state, membership, deadline, taken.member);
     }
     const delivered: PagerDutyAction[] = [];
     let unpagedEpisode = false;
@@ -468,18 +480,23 @@ export function createRouter(deps: RouterDeps) {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
       const bounded = boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now());
       const { judged, claim } = newProblemJudging(bounded, deadline);
-      // A resolve's write claims its delivery when that is sure to be the router's next step (RecordOptions.resolveClaim).
-      const resolveClaim =
-        bounded.status === "resolved"
-          ? { claimId: newClaimId(), until: lease(deadline), ...(policies.flapping ? { maxChanges: policies.flapping.changes } : {}) }
-          : undefined;
+      // A resolve's write takes the claim the router would take next (RecordOptions): its delivery's, or as a member, the counting's.
+      const resolving = bounded.status === "resolved";
+      const resolveClaim = resolving
+        ? { claimId: newClaimId(), until: lease(deadline), ...(policies.flapping ? { maxChanges: policies.flapping.changes } : {}) }
+        : undefined;
+      const memberClaim = resolving && deps.aggregates ? { id: newClaimId(), until: lease(deadline) } : undefined;
       const { outcome, state } = await deps.store.record(bounded, now(), {
         newProblemClaim: claim,
         ...(resolveClaim ? { resolveClaim } : {}),
+        ...(memberClaim ? { memberClaim } : {}),
       });
-      const took = judged.claimId !== undefined && state.aggregate?.claim?.id === judged.claimId;
-      const resolveClaimed = resolveClaim && state.delivery?.claimId === resolveClaim.claimId ? resolveClaim.claimId : undefined;
-      return reconcile(state, outcome, deadline, took ? judged.claimId : undefined, resolveClaimed);
+      const memberClaimId = state.aggregate?.claim?.id;
+      return reconcile(state, outcome, deadline, {
+        ...(judged.claimId !== undefined && memberClaimId === judged.claimId ? { judging: judged.claimId } : {}),
+        ...(resolveClaim && state.delivery?.claimId === resolveClaim.claimId ? { delivery: resolveClaim.claimId } : {}),
+        ...(memberClaim && memberClaimId === memberClaim.id ? { member: memberClaim.id } : {}),
+      });
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {

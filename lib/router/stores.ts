@@ -24,6 +24,12 @@ export interface RecordOptions {
    * policy) fewer than `maxChanges` changes, so it cannot be held. The state returned carries it.
    */
   resolveClaim?: { claimId: string; until: string; maxChanges?: number };
+  /**
+   * For a resolve of a group or storm member: the member's claim for counting the change into its
+   * aggregate (AggregateStore.claim, not `fresh`), taken by the resolve's own write when the
+   * membership is active and no other instance holds a live claim. The state returned carries it.
+   */
+  memberClaim?: { id: string; until: string };
 }
 
 export interface StateStore {

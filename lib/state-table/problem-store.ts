@@ -88,7 +88,10 @@ function expectedOrder(
 }
 
 /** What a transition's write may also take (RecordOptions). */
-type Take = { kind: "judging"; ref: AggregateRef } | { kind: "resolve"; claim: DeliveryClaim; maxChanges?: number };
+type Take =
+  | { kind: "judging"; ref: AggregateRef }
+  | { kind: "resolve"; claim: DeliveryClaim; maxChanges?: number }
+  | { kind: "member"; key: string; claim: { id: string; until: string } };
 
 /** What an instance remembers of a problem it wrote: which write to try first, and whether a resolve's claim can ride on it. */
 interface Seen {
@@ -96,8 +99,12 @@ interface Seen {
   lastAlertId: string;
   openIn?: OpenIn;
   deliveryUntil?: string;
-  /** Pages through a group or storm incident: its resolve goes there. */
-  member: boolean;
+  /**
+   * Pages through this group or storm incident: its resolve goes there. Whether another instance
+   * holds the member's claim is left to the write's condition: an instance's view of it is often
+   * out of date (the aggregate store ends the claims), and a live one is rare (racing instances).
+   */
+  memberOf?: string;
   changes: number;
 }
 
@@ -106,18 +113,24 @@ const seenOf = (state: ProblemState): Seen => ({
   lastAlertId: state.lastAlertId,
   ...(state.openIn ? { openIn: state.openIn } : {}),
   ...(state.delivery ? { deliveryUntil: state.delivery.until } : {}),
-  member: state.aggregate !== undefined && state.aggregate.synced?.status !== "resolved",
+  ...(state.aggregate && state.aggregate.synced?.status !== "resolved" ? { memberOf: state.aggregate.key } : {}),
   changes: state.changes?.length ?? 0,
 });
 
 /**
- * A resolve's delivery claim for its own write, when (as last seen) the problem fires, its trigger
- * may be open somewhere, and the router would claim the resolve next. The write's condition checks
- * each of these; the view only saves a failed write when one does not hold.
+ * The claim the router would take next after recording a resolve, for the resolve's own write: as
+ * last seen the problem fires and either pages through a group or storm incident (the member's
+ * claim for counting the change) or its trigger may be open somewhere (the resolve's delivery
+ * claim). The write's condition checks each of these; the view only saves a failed write when one
+ * does not hold.
  */
-function resolveClaimOn(view: Seen, alert: NormalizedAlert, now: Date, request: RecordOptions["resolveClaim"]): Take | undefined {
-  if (!request || alert.status !== "resolved" || view.status !== "firing" || !view.openIn || view.member) return undefined;
-  if (view.deliveryUntil !== undefined && view.deliveryUntil >= now.toISOString()) return undefined;
+function resolveClaimOn(view: Seen, alert: NormalizedAlert, now: Date, options: RecordOptions): Take | undefined {
+  if (alert.status !== "resolved" || view.status !== "firing") return undefined;
+  const nowIso = now.toISOString();
+  if (view.memberOf) return options.memberClaim && { kind: "member", key: view.memberOf, claim: options.memberClaim };
+  const request = options.resolveClaim;
+  if (!request || !view.openIn) return undefined;
+  if (view.deliveryUntil !== undefined && view.deliveryUntil >= nowIso) return undefined;
   if (request.maxChanges !== undefined && view.changes >= request.maxChanges) return undefined;
   const claim: DeliveryClaim = {
     claimId: request.claimId,
@@ -230,7 +243,17 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
                 ...(take.maxChanges === undefined ? {} : { ":maxChanges": take.maxChanges }),
               },
             }
-          : { set: "", condition: transition, values: { ":nowEpoch": nowEpoch } };
+          : take?.kind === "member"
+            ? {
+                set: ", #aggregate.#claim = :memberClaim",
+                // What the member's claim would need (AggregateStore.claim): this membership, still active, no live claim.
+                condition:
+                  `(${transition}) AND #aggregate.#key = :memberKey ` +
+                  `AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now) ` +
+                  `AND (attribute_not_exists(#aggregate.synced) OR #aggregate.synced.#status <> :status)`,
+                values: { ":memberClaim": take.claim, ":memberKey": take.key, ":nowEpoch": nowEpoch },
+              }
+            : { set: "", condition: transition, values: { ":nowEpoch": nowEpoch } };
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
@@ -248,6 +271,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         "#source": "source",
         ...(take ? { "#aggregate": "aggregate" } : {}),
         ...(take?.kind === "resolve" ? { "#route": "route", "#until": "until" } : {}),
+        ...(take?.kind === "member" ? { "#claim": "claim", "#key": "key", "#until": "until" } : {}),
       },
       ExpressionAttributeValues: {
         ...observation,
@@ -363,15 +387,15 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         const taking = take;
         // Tried once. Failed: the ordinary writes decide (one failed write, when the hint was out of date or an instance raced).
         take = undefined;
-        // A resolve not sure to be delivered (another instance's claim is live, say) is most likely still a transition.
-        return (await tryTransition(a, n, taking)) ?? (taking.kind === "resolve" ? tryTransition(a, n) : undefined);
+        // A resolve whose claim did not hold (another instance's is live, say) is most likely still a transition.
+        return (await tryTransition(a, n, taking)) ?? (taking.kind === "judging" ? undefined : tryTransition(a, n));
       };
       const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
       let order: readonly (keyof typeof byOutcome)[];
       if (known?.status === alert.status && known.lastAlertId !== alert.id) order = ["repeat", "olderRepeat", "stale", "transition"];
       else if (known?.status === "firing" && alert.status === "resolved") {
         order = ["transition", "stale", "repeat", "olderRepeat"];
-        take = resolveClaimOn(known, alert, now, options.resolveClaim);
+        take = resolveClaimOn(known, alert, now, options);
       } else {
         const item = await currentItem(alert.dedupKey);
         const unchanged = unchangedBy(item, alert, now);
@@ -383,8 +407,7 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         if (!item && alert.status === "firing") {
           const ref = await options.newProblemClaim?.();
           take = ref && { kind: "judging", ref };
-        } else if (item && order[0] === "transition")
-          take = resolveClaimOn(seenOf(problemFromItem(item)), alert, now, options.resolveClaim);
+        } else if (item && order[0] === "transition") take = resolveClaimOn(seenOf(problemFromItem(item)), alert, now, options);
       }
       const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {

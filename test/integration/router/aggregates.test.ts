@@ -371,6 +371,38 @@ describe("the storm gate's counter", () => {
     expect((await h.store.get(key))!.watch).toBeUndefined();
   });
 
+  it("a member's resolve: the write that records it takes the member's claim (two writes on the member)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const groupRule = rule(`${prefix}-cache`, [`service=${prefix}-cache`], ["service"]);
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [groupRule], storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const labels = { service: `${prefix}-cache` };
+    const [first, second] = [`${prefix}-cache-1`, `${prefix}-cache-2`];
+    at(900);
+    await r.handleAlert(alertAt(first, "firing", 900, { labels }), soon());
+    await r.handleAlert(alertAt(second, "firing", 900, { labels }), soon());
+    at(905);
+    metered.reset();
+    expect(await r.handleAlert(alertAt(first, "resolved", 905, { labels }), soon())).toMatchObject({ outcome: "grouped" });
+    // Recorded with the member's claim, then what the group counted (ending the claim and the owed mark).
+    expect(metered.writes.filter((w) => w.key === first).map((w) => w.command)).toEqual(Array(2).fill("UpdateItemCommand"));
+    expect(metered.failedWrites()).toEqual([]);
+    expect(await r.handleAlert(alertAt(second, "resolved", 905, { labels }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["resolve"],
+    });
+    const group = `group:${prefix}-cache:service=${prefix}-cache`;
+    expect(await h.store.get(group)).toMatchObject({ status: "resolved", memberCount: 2, firingCount: 0, pending: {} });
+    expect(await h.store.get(first)).toMatchObject({ aggregate: { key: group, synced: { status: "resolved" } } });
+    expect((await h.store.get(first))!.aggregate!.claim).toBeUndefined();
+    expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === group)).toEqual([]);
+  });
+
   it("an instance counting again in its minute writes without reading first", async () => {
     const ref = `${prefix}-gate`;
     const metered = meteredDocClient(h.endpoint);
