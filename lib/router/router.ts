@@ -313,15 +313,15 @@ export function createRouter(deps: RouterDeps) {
     return withDerivedAlert(item, now());
   }
 
-  /** Brings PagerDuty in line with the recorded state of one problem. `taken`: claims its recording took (RecordOptions). */
+  /** Brings PagerDuty in line with the recorded state of one problem. `recordClaims`: claims its recording took (RecordOptions). */
   async function reconcile(
     initial: ProblemState,
     recorded: RecordOutcome,
     deadline: number,
-    taken: TakenClaims = {},
+    recordClaims: TakenClaims = {},
   ): Promise<RouteOutcome> {
     let state = initial;
-    const { judging, delivery: resolveClaimed } = taken;
+    const { judging, delivery: resolveClaimed } = recordClaims;
     // A claim to be judged is no membership.
     const membership = !judging && !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
@@ -330,7 +330,7 @@ export function createRouter(deps: RouterDeps) {
         await deps.store.settle(state);
         return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
       }
-      return throughAggregate(state, membership, deadline, taken.member);
+      return throughAggregate(state, membership, deadline, recordClaims.member);
     }
     const delivered: PagerDutyAction[] = [];
     let unpagedEpisode = false;

@@ -4,8 +4,9 @@
  * and sample, and the count changes in progress. A member's change is counted exactly once with
  * single-item conditional writes, in four steps:
  *   claim   (member)    the member is being counted by this instance (a lease, like a delivery claim);
- *                       a new problem's claim to be judged may be taken by the write that records it
- *                       (StateStore.record's newProblemClaim), the same item state either way;
+ *                       a new problem's claim to be judged, and a member's for its resolve, may be
+ *                       taken by the write that records the change (StateStore.record's options),
+ *                       which leaves the same item state;
  *   apply   (aggregate) the counts change and `pending.<member>` records the change, only if no
  *                       change of that member is pending: a retry after a crash finds it and knows;
  *   commit  (member)    the member records what the aggregate counted and drops the claim;

@@ -16,8 +16,9 @@
  * `lastAlert`) are still read.
  *
  * A transition's write may also take the claim the router would take next (RecordOptions): a new
- * problem's claim to be judged against groups and storms, a resolve's delivery claim. Its condition
- * then holds that claim's conditions too, so the item ends as the two writes would have left it.
+ * problem's claim to be judged against groups and storms, a resolve's delivery claim or, for a group
+ * or storm member, its claim for counting the resolve. Its condition then holds that claim's
+ * conditions too, so the item ends as the two writes would have left it.
  */
 import { GetCommand, PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
