@@ -403,6 +403,38 @@ describe("the storm gate's counter", () => {
     expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === group)).toEqual([]);
   });
 
+  it("a group's next episode opens with no failed write on the instance that saw the last one resolve", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const r = h.router({
+      store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }),
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [rule(`${prefix}-queue`, [`service=${prefix}-queue`], ["service"])] },
+      now: () => new Date(clock),
+    });
+    const labels = { service: `${prefix}-queue` };
+    const group = `group:${prefix}-queue:service=${prefix}-queue`;
+    const member = `${prefix}-queue-1`;
+    at(1000);
+    await r.handleAlert(alertAt(member, "firing", 1000, { labels }), soon());
+    at(1002);
+    await r.handleAlert(alertAt(member, "resolved", 1002, { labels }), soon());
+    expect(await h.store.get(group)).toMatchObject({ status: "resolved" });
+    at(1020);
+    metered.reset();
+    expect(await r.handleAlert(alertAt(member, "firing", 1020, { labels }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["trigger"],
+    });
+    expect(metered.failedWrites().filter((w) => w.key === group)).toEqual([]);
+    expect(await h.store.get(group)).toMatchObject({ status: "firing", memberCount: 1, firingCount: 1 });
+    expect(
+      h.fake
+        .incidents()
+        .filter((incident) => incident.dedupKey === group)
+        .map((incident) => incident.status),
+    ).toEqual(["resolved", "triggered"]);
+  });
+
   it("an instance counting again in its minute writes without reading first", async () => {
     const ref = `${prefix}-gate`;
     const metered = meteredDocClient(h.endpoint);
