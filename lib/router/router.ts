@@ -21,7 +21,14 @@ import {
   type AggregateTarget,
 } from "./aggregates.ts";
 import { decide, type Decision } from "./decide.ts";
-import { carryAlert, type PagerDutyAction, type ProblemState, type RouteMatch, type SuppressionMatch } from "./state.ts";
+import {
+  carryAlert,
+  type DeliveryClaim,
+  type PagerDutyAction,
+  type ProblemState,
+  type RouteMatch,
+  type SuppressionMatch,
+} from "./state.ts";
 import type { AggregateStore, RecordOutcome, StateStore } from "./stores.ts";
 
 /** `uncertain`: an attempt got no answer, so PagerDuty may have the event, or may process it late. */
@@ -108,16 +115,34 @@ const CLAIM_MARGIN_MS = 5_000;
 /** A claim that is confirmed may reveal newer state (a resolve that arrived meanwhile): handle a few rounds. */
 const MAX_ROUNDS = 4;
 
+/** Claims the write that recorded an alert took (RecordOptions), by id. */
+interface TakenClaims {
+  /** A new problem's, to judge it against groups and storms (newProblemJudging). */
+  judging?: string;
+  /** A resolve's delivery claim. */
+  delivery?: string;
+  /** A member's claim for counting its resolve into its aggregate. */
+  member?: string;
+}
+
+const sameTarget = (a: Pick<DeliveryClaim, "routingKeyRef" | "route">, b: Pick<DeliveryClaim, "routingKeyRef" | "route">) =>
+  a.routingKeyRef === b.routingKeyRef && a.route === b.route;
+
 export function createRouter(deps: RouterDeps) {
   const now = deps.now ?? (() => new Date());
   const newClaimId = deps.newClaimId ?? randomUUID;
 
   const policies = deps.policies ?? {};
 
-  async function decisionFor(state: ProblemState): Promise<Decision> {
+  /** `knownWindow`: the windows were already looked up for this state (a new problem judged before it was recorded). */
+  async function decisionFor(state: ProblemState, knownWindow?: { window: SuppressionMatch | undefined }): Promise<Decision> {
     const alert = state.lastAlert;
     // Members were checked against windows before they joined; the aggregate itself is not.
-    const window = state.status === "firing" && !isAggregate(state) ? await deps.findWindow(alert, now()) : undefined;
+    const window = knownWindow
+      ? knownWindow.window
+      : state.status === "firing" && !isAggregate(state)
+        ? await deps.findWindow(alert, now())
+        : undefined;
     return decide(state, window, deps.route(alert), { now: now(), flapping: isAggregate(state) ? undefined : policies.flapping });
   }
 
@@ -193,18 +218,18 @@ export function createRouter(deps: RouterDeps) {
     state: ProblemState,
     routingKeyRef: string,
     deadline: number,
+    judging?: string,
   ): Promise<RouteOutcome | { pagesAlone: string | undefined }> {
     const aggregates = deps.aggregates!;
-    const targets: AggregateTarget[] = [];
-    const group = policies.groups?.length ? groupTargetFor(policies.groups, state.lastAlert) : undefined;
-    if (group) targets.push(group);
-    if (policies.storm) targets.push(stormTarget(routingKeyRef));
+    const targets = aggregateTargets(state.lastAlert, routingKeyRef);
     if (targets.length === 0) return { pagesAlone: undefined };
-    const claimId = newClaimId();
+    // `judging`: the claim the write that recorded this new problem took for its first target.
+    const claimId = judging ?? newClaimId();
     let claimed = false;
     for (const target of targets) {
       const ref: AggregateRef = { key: target.key, kind: target.kind, rule: target.rule };
-      if (!(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
+      const taken = judging !== undefined && !claimed && state.aggregate?.key === target.key;
+      if (!taken && !(await aggregates.claim(state, ref, { id: claimId, until: lease(deadline) }, now(), true))) {
         if (claimed) break;
         // Judged to page on its own already (a redelivered or raced copy): it does, without counting again.
         const fresh = await deps.store.get(state.dedupKey);
@@ -225,11 +250,41 @@ export function createRouter(deps: RouterDeps) {
     return { pagesAlone: claimed ? claimId : undefined };
   }
 
+  /** The group and storm incidents a new incident may join, in the order it tries them. */
+  function aggregateTargets(alert: NormalizedAlert, routingKeyRef: string): AggregateTarget[] {
+    const group = policies.groups?.length ? groupTargetFor(policies.groups, alert) : undefined;
+    return [...(group ? [group] : []), ...(policies.storm ? [stormTarget(routingKeyRef)] : [])];
+  }
+
+  /**
+   * For a problem's first firing, asked by the store only when it has no state item: the member's
+   * claim for judging it against its first group or storm target, so the write that creates the item
+   * takes it (one write fewer). Such a state always decides to trigger unless a window suppresses
+   * it, so the windows are looked up here: a suppressed problem takes no claim, and one that took it
+   * is decided with this answer (no window), as if looked up once after recording. The same claim
+   * AggregateStore.claim would take.
+   */
+  function newProblemJudging(alert: NormalizedAlert, deadline: number) {
+    const judged: { claimId?: string } = {};
+    const claim = async (): Promise<AggregateRef | undefined> => {
+      if (!deps.aggregates) return undefined;
+      const [target] = aggregateTargets(alert, deps.route(alert).routingKeyRef);
+      if (!target || (await deps.findWindow(alert, now()))) return undefined;
+      judged.claimId = newClaimId();
+      return { key: target.key, kind: target.kind, rule: target.rule, claim: { id: judged.claimId, until: lease(deadline) } };
+    };
+    return { judged, claim };
+  }
+
   /** A member's later change reaches PagerDuty through its aggregate: claimed, then counted. */
-  async function throughAggregate(member: ProblemState, ref: AggregateRef, deadline: number): Promise<RouteOutcome> {
+  async function throughAggregate(member: ProblemState, ref: AggregateRef, deadline: number, taken?: string): Promise<RouteOutcome> {
     const aggregates = deps.aggregates!;
-    const claimId = newClaimId();
-    const claimed = await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
+    const claimId = taken ?? newClaimId();
+    // Taken by the write that recorded the change: its answer holds what the aggregate has counted, as the claim's would.
+    const claimed =
+      taken !== undefined && member.aggregate?.claim?.id === taken
+        ? member
+        : await aggregates.claim(member, ref, { id: claimId, until: lease(deadline) }, now(), false);
     if (!claimed?.aggregate) return busyMember(member.dedupKey);
     // What the aggregate has counted of it is read in the claim's own answer: the change is computed from that, never from an older read.
     const current = claimed.aggregate;
@@ -258,16 +313,24 @@ export function createRouter(deps: RouterDeps) {
     return withDerivedAlert(item, now());
   }
 
-  /** Brings PagerDuty in line with the recorded state of one problem. */
-  async function reconcile(initial: ProblemState, recorded: RecordOutcome, deadline: number): Promise<RouteOutcome> {
+  /** Brings PagerDuty in line with the recorded state of one problem. `recordClaims`: claims its recording took (RecordOptions). */
+  async function reconcile(
+    initial: ProblemState,
+    recorded: RecordOutcome,
+    deadline: number,
+    recordClaims: TakenClaims = {},
+  ): Promise<RouteOutcome> {
     let state = initial;
-    const membership = !isAggregate(state) && deps.aggregates && activeMembership(state);
+    const { judging, delivery: resolveClaimed } = recordClaims;
+    // A claim to be judged is no membership.
+    const membership = !judging && !isAggregate(state) && deps.aggregates && activeMembership(state);
     if (membership) {
+      // Not synced when the claim was taken with the resolve (the write's condition), so the claim goes on through the aggregate.
       if (isSynced(state, membership)) {
         await deps.store.settle(state);
         return { outcome: "deduplicated", why: `pages through ${membership.key}`, recorded };
       }
-      return throughAggregate(state, membership, deadline);
+      return throughAggregate(state, membership, deadline, recordClaims.member);
     }
     const delivered: PagerDutyAction[] = [];
     let unpagedEpisode = false;
@@ -279,7 +342,17 @@ export function createRouter(deps: RouterDeps) {
     });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       if (isAggregate(state)) state = await prepareAggregate(state);
-      const decision = await decisionFor(state);
+      const decision = await decisionFor(state, round === 0 && judging ? { window: undefined } : undefined);
+      // The resolve's claim its recording took is this decision's (its conditions on the item made sure); were it not, it ends here.
+      const held = round === 0 && resolveClaimed !== undefined ? state.delivery : undefined;
+      const taken =
+        held !== undefined &&
+        decision.kind === "deliver" &&
+        held.action === decision.action &&
+        sameTarget(held, decision) &&
+        held.severity === decision.severity;
+      if (held && !taken)
+        await deps.store.release(state.dedupKey, held.claimId, "the claim taken with the resolve was not what it decided");
       if (decision.kind === "hold") {
         if (state.watch !== "held") await deps.store.markHeld(state, decision.until);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "held", until: decision.until, why: decision.why };
@@ -287,7 +360,7 @@ export function createRouter(deps: RouterDeps) {
       // The member's claim taken to judge it against groups and storms, ended by the trigger's delivery claim.
       let gate: string | undefined;
       if (decision.kind === "deliver" && decision.action === "trigger" && deps.aggregates && opensIncident(state)) {
-        const joined = await joinAggregate(state, decision.routingKeyRef, deadline);
+        const joined = await joinAggregate(state, decision.routingKeyRef, deadline, round === 0 ? judging : undefined);
         if (!("pagesAlone" in joined)) return joined;
         gate = joined.pagesAlone;
       }
@@ -306,20 +379,22 @@ export function createRouter(deps: RouterDeps) {
         if (state.suppressedBy !== decision.window.id) await deps.store.markSuppressed(state.dedupKey, decision.window);
         return delivered.length > 0 ? deliveredOutcome() : { outcome: "suppressed", windowId: decision.window.id };
       }
-      const claimId = newClaimId();
-      const claimed = await deps.store.claim(
-        state,
-        {
-          claimId,
-          action: decision.action,
-          severity: decision.severity,
-          routingKeyRef: decision.routingKeyRef,
-          route: decision.route,
-          until: lease(deadline),
-        },
-        now(),
-        gate,
-      );
+      const claimId = taken ? held!.claimId : newClaimId();
+      const claimed =
+        taken ||
+        (await deps.store.claim(
+          state,
+          {
+            claimId,
+            action: decision.action,
+            severity: decision.severity,
+            routingKeyRef: decision.routingKeyRef,
+            route: decision.route,
+            until: lease(deadline),
+          },
+          now(),
+          gate,
+        ));
       if (!claimed) {
         // Judged to page on its own, but not claimed (the state changed meanwhile): the member's claim ends on its own write.
         if (gate) await deps.aggregates!.release(state, gate);
@@ -403,8 +478,25 @@ export function createRouter(deps: RouterDeps) {
 
   return {
     async handleAlert(alert: NormalizedAlert, deadline: number): Promise<RouteOutcome> {
-      const { outcome, state } = await deps.store.record(boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now()), now());
-      return reconcile(state, outcome, deadline);
+      const bounded = boundSourceClock(alert, deps.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now());
+      const { judged, claim } = newProblemJudging(bounded, deadline);
+      // A resolve's write takes the claim the router would take next (RecordOptions): its delivery's, or as a member, the counting's.
+      const resolving = bounded.status === "resolved";
+      const resolveClaim = resolving
+        ? { claimId: newClaimId(), until: lease(deadline), ...(policies.flapping ? { maxChanges: policies.flapping.changes } : {}) }
+        : undefined;
+      const memberClaim = resolving && deps.aggregates ? { id: newClaimId(), until: lease(deadline) } : undefined;
+      const { outcome, state } = await deps.store.record(bounded, now(), {
+        newProblemClaim: claim,
+        ...(resolveClaim ? { resolveClaim } : {}),
+        ...(memberClaim ? { memberClaim } : {}),
+      });
+      const memberClaimId = state.aggregate?.claim?.id;
+      return reconcile(state, outcome, deadline, {
+        ...(judged.claimId !== undefined && memberClaimId === judged.claimId ? { judging: judged.claimId } : {}),
+        ...(resolveClaim && state.delivery?.claimId === resolveClaim.claimId ? { delivery: resolveClaim.claimId } : {}),
+        ...(memberClaim && memberClaimId === memberClaim.id ? { member: memberClaim.id } : {}),
+      });
     },
     /** For the sweep: re-decides a problem with no new event (e.g. its window ended). */
     async reconcileKey(dedupKey: string, deadline: number): Promise<RouteOutcome | undefined> {

@@ -9,9 +9,32 @@ import type { DeliveryClaim, ProblemState, SuppressionMatch, ToldRecord } from "
 /** How a recorded observation related to what was known. */
 export type RecordOutcome = "new" | "transition" | "repeat" | "stale";
 
+export interface RecordOptions {
+  /**
+   * Asked only for a firing of a problem that has no state item yet: the member's claim to judge it
+   * against groups and storms (AggregateStore.claim with `fresh`), then taken by the same write that
+   * creates the item, so the first firing needs no write of its own for it. Undefined: no claim.
+   */
+  newProblemClaim?: () => Promise<AggregateRef | undefined>;
+  /**
+   * For a resolve: the delivery claim the router takes next when the problem fired with its trigger
+   * open somewhere (`openIn`), taken by the resolve's own write instead, with the action, severity and
+   * key the router would decide (the resolve, to where the trigger went) and only if that claim's
+   * conditions hold on the item: no live claim, not a group or storm member, and (with a flapping
+   * policy) fewer than `maxChanges` changes, so it cannot be held. The state returned carries it.
+   */
+  resolveClaim?: { claimId: string; until: string; maxChanges?: number };
+  /**
+   * For a resolve of a group or storm member: the member's claim for counting the change into its
+   * aggregate (AggregateStore.claim, not `fresh`), taken by the resolve's own write when the
+   * membership is active and no other instance holds a live claim. The state returned carries it.
+   */
+  memberClaim?: { id: string; until: string };
+}
+
 export interface StateStore {
   /** The state it returns carries the recorded alert (or, for an older event, the stored one). */
-  record(alert: NormalizedAlert, now: Date): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
+  record(alert: NormalizedAlert, now: Date, options?: RecordOptions): Promise<{ outcome: RecordOutcome; state: ProblemState }>;
   /** The state with its stored alert (a placeholder built from the state when it never fired). */
   get(dedupKey: string): Promise<ProblemState | undefined>;
   /**

@@ -4,6 +4,9 @@
  * and sample, and the count changes in progress. A member's change is counted exactly once with
  * single-item conditional writes, in four steps:
  *   claim   (member)    the member is being counted by this instance (a lease, like a delivery claim);
+ *                       a new problem's claim to be judged, and a member's for its resolve, may be
+ *                       taken by the write that records the change (StateStore.record's options),
+ *                       which leaves the same item state;
  *   apply   (aggregate) the counts change and `pending.<member>` records the change, only if no
  *                       change of that member is pending: a retry after a crash finds it and knows;
  *   commit  (member)    the member records what the aggregate counted and drops the claim;
@@ -61,6 +64,12 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
   const expiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + retention;
   /** The clock minute this instance last counted in, per storm-gate counter: only a hint for which write to try. */
   const minuteCounted = new RecentMap<string, string>(COUNTERS_REMEMBERED);
+  /** Aggregates this instance last saw resolved: a firing member opens their next episode first (only a hint, as above). */
+  const lastSeenResolved = new RecentMap<string, boolean>(COUNTERS_REMEMBERED);
+  const sawAggregate = <T extends ProblemState | undefined>(aggregate: T): T => {
+    if (aggregate) lastSeenResolved.set(aggregate.dedupKey, aggregate.status === "resolved");
+    return aggregate;
+  };
 
   /** The counts, severity and tally part of a change: SET clauses and their values. */
   function countClauses(change: CountChange, tally: readonly string[]) {
@@ -96,7 +105,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     const requested = change.firing === 1 ? (change.tally ?? []) : [];
     // Open and within its window. The tally counts a member's keys while there is room for them; else
     // (known from a read after a failed attempt) it is counted as untallied.
-    {
+    const joinOpen = async (): Promise<ApplyResult | undefined> => {
       const tallied = requested.length > 0 && !tallyFull;
       const tally = tallied ? requested : [];
       const counts = countClauses(change, tally);
@@ -119,38 +128,43 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
           ...(!tallied && requested.length > 0 ? { ":one": 1 } : {}),
         },
       });
-      if (joined) return { outcome: "applied", aggregate: joined, episode: joined.openedAt!, tally };
-    }
-    if (change.firing !== 1) return undefined;
+      return joined && { outcome: "applied", aggregate: sawAggregate(joined), episode: joined.openedAt!, tally };
+    };
     // The first member ever, or the first after every member had resolved: a new episode.
-    const tally = requested.slice(0, MAX_TALLY_KEYS);
-    const opened = await update({
-      Key: key(target.key),
-      UpdateExpression:
-        "SET #kind = :kind, #rule = :rule, #status = :firing, transitionAt = :now, #openedAt = " +
-        ":now, opener = :opener, memberCount = :one, firingCount = :one, " +
-        "#severities = :severities, #tally = :tally, untallied = :zero, #sample = :sample, #pending = :pendingMap, #source = :relay, " +
-        "firstSeenAt = if_not_exists(firstSeenAt, :now), lastSeenAt = :now, watch = :watch, watchAt = :now REMOVE expiresAt",
-      ConditionExpression: "attribute_not_exists(dedupKey) OR #status = :resolved",
-      ExpressionAttributeNames: { "#rule": "rule" },
-      ExpressionAttributeValues: {
-        ":kind": target.kind,
-        ":rule": target.rule,
-        ":firing": "firing",
-        ":resolved": "resolved",
-        ":now": nowIso,
-        ":opener": openerOf(member),
-        ":one": 1,
-        ":zero": 0,
-        ":severities": { ...ZERO_SEVERITIES, [member.severity]: 1 },
-        ":tally": Object.fromEntries(tally.map((tallyKey) => [tallyKey, 1])),
-        ":sample": { [slot]: storedSampleEntry(sampleEntry(member)) },
-        ":pendingMap": { [member.dedupKey]: pending(tally) },
-        ":relay": RELAY_SOURCE,
-        ":watch": "aggregate",
-      },
-    });
-    return opened && { outcome: "applied", aggregate: opened, episode: opened.openedAt!, tally };
+    const openEpisode = async (): Promise<ApplyResult | undefined> => {
+      const tally = requested.slice(0, MAX_TALLY_KEYS);
+      const opened = await update({
+        Key: key(target.key),
+        UpdateExpression:
+          "SET #kind = :kind, #rule = :rule, #status = :firing, transitionAt = :now, #openedAt = " +
+          ":now, opener = :opener, memberCount = :one, firingCount = :one, " +
+          "#severities = :severities, #tally = :tally, untallied = :zero, #sample = :sample, #pending = :pendingMap, #source = :relay, " +
+          "firstSeenAt = if_not_exists(firstSeenAt, :now), lastSeenAt = :now, watch = :watch, watchAt = :now REMOVE expiresAt",
+        ConditionExpression: "attribute_not_exists(dedupKey) OR #status = :resolved",
+        ExpressionAttributeNames: { "#rule": "rule" },
+        ExpressionAttributeValues: {
+          ":kind": target.kind,
+          ":rule": target.rule,
+          ":firing": "firing",
+          ":resolved": "resolved",
+          ":now": nowIso,
+          ":opener": openerOf(member),
+          ":one": 1,
+          ":zero": 0,
+          ":severities": { ...ZERO_SEVERITIES, [member.severity]: 1 },
+          ":tally": Object.fromEntries(tally.map((tallyKey) => [tallyKey, 1])),
+          ":sample": { [slot]: storedSampleEntry(sampleEntry(member)) },
+          ":pendingMap": { [member.dedupKey]: pending(tally) },
+          ":relay": RELAY_SOURCE,
+          ":watch": "aggregate",
+        },
+      });
+      return opened && { outcome: "applied", aggregate: sawAggregate(opened), episode: opened.openedAt!, tally };
+    };
+    if (change.firing !== 1) return joinOpen();
+    // The two conditions exclude each other, so the order only saves a failed write: last seen resolved, it opens first.
+    if (lastSeenResolved.get(target.key)) return (await openEpisode()) ?? joinOpen();
+    return (await joinOpen()) ?? openEpisode();
   }
 
   async function leave(ref: AggregateRef, member: ProblemState, change: CountChange, now: Date): Promise<ApplyResult | undefined> {
@@ -286,7 +300,7 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
             ":episode": nothingFires.episode,
           },
         });
-        if (resolved) return resolved;
+        if (resolved) return sawAggregate(resolved);
       }
       return update({
         Key: key(aggregateKey),
@@ -298,19 +312,21 @@ export function createAggregateStore(options: AggregateStoreOptions): AggregateS
     },
 
     async settle(aggregate, now) {
-      return update({
-        Key: key(aggregate.dedupKey),
-        UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt",
-        ConditionExpression: "firingCount = :zero AND #status = :firing AND #openedAt = :episode",
-        ExpressionAttributeValues: {
-          ":resolved": "resolved",
-          ":firing": "firing",
-          ":now": now.toISOString(),
-          ":expiresAt": expiresAt(now),
-          ":zero": 0,
-          ":episode": aggregate.openedAt,
-        },
-      });
+      return sawAggregate(
+        await update({
+          Key: key(aggregate.dedupKey),
+          UpdateExpression: "SET #status = :resolved, transitionAt = :now, lastSeenAt = :now, expiresAt = :expiresAt",
+          ConditionExpression: "firingCount = :zero AND #status = :firing AND #openedAt = :episode",
+          ExpressionAttributeValues: {
+            ":resolved": "resolved",
+            ":firing": "firing",
+            ":now": now.toISOString(),
+            ":expiresAt": expiresAt(now),
+            ":zero": 0,
+            ":episode": aggregate.openedAt,
+          },
+        }),
+      );
     },
 
     async unwatch(aggregate) {

@@ -14,13 +14,19 @@
  * (`alertAt`), so a reader never gets the alert of an older firing. Resolves and duplicates do
  * not rewrite it; a resolve sets its expiry. Items of the old layout (the alert inline as
  * `lastAlert`) are still read.
+ *
+ * A transition's write may also take the claim the router would take next (RecordOptions): a new
+ * problem's claim to be judged against groups and storms, a resolve's delivery claim or, for a group
+ * or storm member, its claim for counting the resolve. Its condition then holds that claim's
+ * conditions too, so the item ends as the two writes would have left it.
  */
 import { GetCommand, PutCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { NormalizedAlert } from "../alert/schema.ts";
-import type { ProblemState } from "../router/state.ts";
+import type { AggregateRef } from "../router/aggregates.ts";
+import type { DeliveryClaim, OpenIn, ProblemState } from "../router/state.ts";
 import { MAX_RECORDED_CHANGES } from "../router/flapping.ts";
 import { RecentMap } from "../platform/recent-map.ts";
-import type { StateStore } from "../router/stores.ts";
+import type { RecordOptions, StateStore } from "../router/stores.ts";
 import {
   DEFAULT_RESOLVED_RETENTION_SECONDS,
   STATE_TABLE,
@@ -80,6 +86,62 @@ function expectedOrder(
         ? "transition"
         : "stale";
   return [expected, ...(["repeat", "transition", "stale", "olderRepeat"] as const).filter((outcome) => outcome !== expected)];
+}
+
+/** What a transition's write may also take (RecordOptions). */
+type Take =
+  | { kind: "judging"; ref: AggregateRef }
+  | { kind: "resolve"; claim: DeliveryClaim; maxChanges?: number }
+  | { kind: "member"; key: string; claim: { id: string; until: string } };
+
+/** What an instance remembers of a problem it wrote: which write to try first, and whether a resolve's claim can ride on it. */
+interface Seen {
+  status: ProblemState["status"];
+  lastAlertId: string;
+  openIn?: OpenIn;
+  deliveryUntil?: string;
+  /**
+   * Pages through this group or storm incident: its resolve goes there. Whether another instance
+   * holds the member's claim is left to the write's condition: an instance's view of it is often
+   * out of date (the aggregate store ends the claims), and a live one is rare (racing instances).
+   */
+  memberOf?: string;
+  changes: number;
+}
+
+const seenOf = (state: ProblemState): Seen => ({
+  status: state.status,
+  lastAlertId: state.lastAlertId,
+  ...(state.openIn ? { openIn: state.openIn } : {}),
+  ...(state.delivery ? { deliveryUntil: state.delivery.until } : {}),
+  ...(state.aggregate && state.aggregate.synced?.status !== "resolved" ? { memberOf: state.aggregate.key } : {}),
+  changes: state.changes?.length ?? 0,
+});
+
+/**
+ * The claim the router would take next after recording a resolve, for the resolve's own write: as
+ * last seen the problem fires and either pages through a group or storm incident (the member's
+ * claim for counting the change) or its trigger may be open somewhere (the resolve's delivery
+ * claim). The write's condition checks each of these; the view only saves a failed write when one
+ * does not hold.
+ */
+function resolveClaimOn(view: Seen, alert: NormalizedAlert, now: Date, options: RecordOptions): Take | undefined {
+  if (alert.status !== "resolved" || view.status !== "firing") return undefined;
+  const nowIso = now.toISOString();
+  if (view.memberOf) return options.memberClaim && { kind: "member", key: view.memberOf, claim: options.memberClaim };
+  const request = options.resolveClaim;
+  if (!request || !view.openIn) return undefined;
+  if (view.deliveryUntil !== undefined && view.deliveryUntil >= nowIso) return undefined;
+  if (request.maxChanges !== undefined && view.changes >= request.maxChanges) return undefined;
+  const claim: DeliveryClaim = {
+    claimId: request.claimId,
+    action: "resolve",
+    severity: alert.severity,
+    routingKeyRef: view.openIn.routingKeyRef,
+    route: view.openIn.route,
+    until: request.until,
+  };
+  return { kind: "resolve", claim, ...(request.maxChanges === undefined ? {} : { maxChanges: request.maxChanges }) };
 }
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
@@ -150,10 +212,49 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     });
   }
 
-  /** A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first). */
-  async function recordTransition(alert: NormalizedAlert, now: Date) {
+  /**
+   * A new problem, or a change of status newer than everything recorded. A firing refers to its alert item (written first).
+   * `take`: what the same write also takes (RecordOptions), only if what it needs holds too.
+   */
+  async function recordTransition(alert: NormalizedAlert, now: Date, take?: Take) {
     const exp = expiry(alert, now);
     const firing = alert.status === "firing";
+    const { ":nowEpoch": nowEpoch, ...observation } = observationValues(alert, now);
+    const transition = "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)";
+    const taking =
+      take?.kind === "judging"
+        ? // Only the write that creates the item: a problem that has one is judged by the router as before.
+          { set: ", #aggregate = :judging", condition: "attribute_not_exists(dedupKey)", values: { ":judging": take.ref } }
+        : take?.kind === "resolve"
+          ? {
+              set: ", delivery = :claim",
+              // What the router's claim would need of the state this write leaves: the trigger went where
+              // the claim sends the resolve, no live claim, no membership (it resolves through its group or
+              // storm), and too few changes to be held as flapping (the change this write adds included).
+              condition:
+                `(${transition}) AND openIn.routingKeyRef = :claimRef AND openIn.#route = :claimRoute ` +
+                `AND (attribute_not_exists(delivery) OR delivery.#until < :now) ` +
+                `AND (attribute_not_exists(#aggregate) OR #aggregate.synced.#status = :status)` +
+                (take.maxChanges === undefined ? "" : " AND (attribute_not_exists(changes) OR size(changes) < :maxChanges)"),
+              values: {
+                ":claim": take.claim,
+                ":claimRef": take.claim.routingKeyRef,
+                ":claimRoute": take.claim.route,
+                ":nowEpoch": nowEpoch,
+                ...(take.maxChanges === undefined ? {} : { ":maxChanges": take.maxChanges }),
+              },
+            }
+          : take?.kind === "member"
+            ? {
+                set: ", #aggregate.#claim = :memberClaim",
+                // What the member's claim would need (AggregateStore.claim): this membership, still active, no live claim.
+                condition:
+                  `(${transition}) AND #aggregate.#key = :memberKey ` +
+                  `AND (attribute_not_exists(#aggregate.#claim) OR #aggregate.#claim.#until < :now) ` +
+                  `AND (attribute_not_exists(#aggregate.synced) OR #aggregate.synced.#status <> :status)`,
+                values: { ":memberClaim": take.claim, ":memberKey": take.key, ":nowEpoch": nowEpoch },
+              }
+            : { set: "", condition: transition, values: { ":nowEpoch": nowEpoch } };
     return update({
       Key: key(alert.dedupKey),
       UpdateExpression:
@@ -163,12 +264,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
         `suppressed = if_not_exists(suppressed, :zero), stale = if_not_exists(stale, :zero), changes ` +
         `= list_append(if_not_exists(changes, :noChanges), :change)${exp.set} ` +
         // An item of the old layout sheds its inline alert at its next firing.
-        `, watch = :owed, watchAt = :now ADD seen :one REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
-      ConditionExpression: "attribute_not_exists(dedupKey) OR expiresAt <= :nowEpoch OR (#status <> :status AND eventAt < :at)",
-      ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+        `, watch = :owed, watchAt = :now${taking.set} ADD seen :one ` +
+        `REMOVE suppressedBy, suppressedReason${exp.remove}${firing ? ", lastAlert" : ""}`,
+      ConditionExpression: taking.condition,
+      ExpressionAttributeNames: {
+        "#status": "status",
+        "#source": "source",
+        ...(take ? { "#aggregate": "aggregate" } : {}),
+        ...(take?.kind === "resolve" ? { "#route": "route", "#until": "until" } : {}),
+        ...(take?.kind === "member" ? { "#claim": "claim", "#key": "key", "#until": "until" } : {}),
+      },
       ExpressionAttributeValues: {
-        ...observationValues(alert, now),
+        ...observation,
         ...exp.values,
+        ...taking.values,
         ":source": alert.source,
         ":zero": 0,
         ":noChanges": [],
@@ -230,8 +339,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     const state = await recordRepeat(alert, now);
     return state && { outcome: "repeat" as const, state: { ...state, lastAlert: alert } };
   };
-  const tryTransition = async (alert: NormalizedAlert, now: Date) => {
-    const state = await recordTransition(alert, now);
+  const tryTransition = async (alert: NormalizedAlert, now: Date, take?: Take) => {
+    const state = await recordTransition(alert, now, take);
     if (!state) return undefined;
     const outcome = state.seen === 1 ? ("new" as const) : ("transition" as const);
     if (state.status === "resolved" && state.alertAt !== undefined) await expireAlertItem(state);
@@ -253,13 +362,12 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
     return !isExpired(state, now) && recent && copy ? { ...state, lastAlert: alert } : undefined;
   }
 
-  /** Last status this instance recorded per key: only a hint for which write to try first. */
-  const lastStatus = new RecentMap<string, Pick<ProblemState, "status" | "lastAlertId">>(LAST_STATUS_ENTRIES);
-  const remember = (dedupKey: string, state: ProblemState) =>
-    lastStatus.set(dedupKey, { status: state.status, lastAlertId: state.lastAlertId });
+  /** What this instance last saw of each key: only a hint for which write to try first. */
+  const lastSeen = new RecentMap<string, Seen>(LAST_STATUS_ENTRIES);
+  const remember = (dedupKey: string, state: ProblemState) => lastSeen.set(dedupKey, seenOf(state));
 
   return {
-    async record(alert, now) {
+    async record(alert, now, options = {}) {
       // A conditional write that fails costs as much as one that succeeds, so guess right. Last seen
       // here in the same status, with another alert: a repeat, or an older copy of it. Last seen
       // firing, a resolve: a transition. Otherwise (a copy of the alert last recorded, a key this
@@ -268,20 +376,28 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       // says which write applies, so neither a failed write nor an alert write for a stale copy is
       // paid, and a copy seen recently needs no write at all. The writes' conditions decide in every
       // case; the read only saves writes.
-      const known = lastStatus.get(alert.dedupKey);
+      const known = lastSeen.get(alert.dedupKey);
       let alertWritten = false;
+      let take: Take | undefined;
       const transition = async (a: NormalizedAlert, n: Date) => {
         if (a.status === "firing" && !alertWritten) {
           await writeAlertItem(a);
           alertWritten = true;
         }
-        return tryTransition(a, n);
+        if (!take) return tryTransition(a, n);
+        const taking = take;
+        // Tried once. Failed: the ordinary writes decide (one failed write, when the hint was out of date or an instance raced).
+        take = undefined;
+        // A resolve whose claim did not hold (another instance's is live, say) is most likely still a transition.
+        return (await tryTransition(a, n, taking)) ?? (taking.kind === "judging" ? undefined : tryTransition(a, n));
       };
       const byOutcome = { repeat: tryRepeat, olderRepeat: tryOlderRepeat, stale: tryStale, transition };
       let order: readonly (keyof typeof byOutcome)[];
       if (known?.status === alert.status && known.lastAlertId !== alert.id) order = ["repeat", "olderRepeat", "stale", "transition"];
-      else if (known?.status === "firing" && alert.status === "resolved") order = ["transition", "stale", "repeat", "olderRepeat"];
-      else {
+      else if (known?.status === "firing" && alert.status === "resolved") {
+        order = ["transition", "stale", "repeat", "olderRepeat"];
+        take = resolveClaimOn(known, alert, now, options);
+      } else {
         const item = await currentItem(alert.dedupKey);
         const unchanged = unchangedBy(item, alert, now);
         if (unchanged) {
@@ -289,6 +405,10 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           return { outcome: "repeat", state: unchanged };
         }
         order = expectedOrder(item, alert, now);
+        if (!item && alert.status === "firing") {
+          const ref = await options.newProblemClaim?.();
+          take = ref && { kind: "judging", ref };
+        } else if (item && order[0] === "transition") take = resolveClaimOn(seenOf(problemFromItem(item)), alert, now, options);
       }
       const attempts = order.map((outcome) => byOutcome[outcome]);
       for (let round = 0; round < 3; round += 1) {
@@ -345,6 +465,8 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           ...(told ? { ":toldAlertId": told.alertId, ":toldAt": told.at, ":toldAction": told.action } : {}),
         },
       });
+      // Where the trigger went: what this instance's record of the resolve can claim with.
+      if (result) remember(state.dedupKey, result);
       return result !== undefined;
     },
 
@@ -368,7 +490,9 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
           },
         });
       // The usual case is one write; a change recorded while delivering keeps its mark (second write).
-      return (await confirmWith(true)) ?? (transitionAt ? confirmWith(false) : undefined);
+      const confirmed = (await confirmWith(true)) ?? (transitionAt ? await confirmWith(false) : undefined);
+      if (confirmed) remember(dedupKey, confirmed);
+      return confirmed;
     },
 
     async markUncertainTrigger(dedupKey, now) {

@@ -321,14 +321,118 @@ describe("the storm gate's counter", () => {
     const key = `${prefix}-alone`;
     at(600);
     expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
-    // Recorded, claimed for the gate, claimed for delivery (ending the gate's claim), confirmed.
-    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(4).fill("UpdateItemCommand"));
+    // Recorded (the write that creates the item also takes the gate's claim), claimed for delivery (ending the gate's claim), confirmed.
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(3).fill("UpdateItemCommand"));
+    expect(metered.failedWrites()).toEqual([]);
     const state = await h.store.get(key);
     expect(state).toMatchObject({ gatedAt: state!.transitionAt, told: { action: "trigger" } });
     expect(state!.aggregate).toBeUndefined();
     // A redelivered copy is not counted again, nor paged again.
     expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "deduplicated" });
     expect(h.fake.triggerCount(key)).toBe(1);
+  });
+
+  it("a new problem in a suppression window takes no gate claim: when the window ends it is judged and pages once", async () => {
+    const r = router({ storm: { newIncidentsPerMinute: 5 } });
+    const key = `${prefix}-quiet`;
+    at(700);
+    h.setWindow(() => ({ id: "maintenance", endsAt: new Date(T0 + 705 * MINUTE).toISOString() }));
+    expect(await r.handleAlert(alertAt(key, "firing", 700), soon())).toMatchObject({ outcome: "suppressed" });
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+    // A duplicate during the window is not counted into any incident either.
+    expect(await r.handleAlert({ ...alertAt(key, "firing", 701), id: `${key}-again` }, soon())).toMatchObject({ outcome: "suppressed" });
+    h.setWindow(() => undefined);
+    at(706);
+    expect(await sweepWatched(h.store, r, soon())).toMatchObject({ failed: [] });
+    expect(h.fake.triggerCount(key)).toBe(1);
+    expect(await h.store.get(key)).toMatchObject({ gatedAt: expect.any(String), told: { action: "trigger" } });
+  });
+
+  it("a new problem joining its group: the write that records it takes the member's claim (two writes on the member)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [rule(`${prefix}-db`, [`service=${prefix}-db`], ["service"])], storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const key = `${prefix}-db-1`;
+    at(800);
+    expect(await r.handleAlert(alertAt(key, "firing", 800, { labels: { service: `${prefix}-db` } }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["trigger"],
+    });
+    // Recorded with the member's claim, then what the group counted (ending the claim and the owed mark).
+    expect(metered.writes.filter((w) => w.key === key).map((w) => w.command)).toEqual(Array(2).fill("UpdateItemCommand"));
+    expect(await h.store.get(key)).toMatchObject({
+      aggregate: { key: `group:${prefix}-db:service=${prefix}-db`, synced: { status: "firing" } },
+    });
+    expect((await h.store.get(key))!.watch).toBeUndefined();
+  });
+
+  it("a member's resolve: the write that records it takes the member's claim (two writes on the member)", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
+    const groupRule = rule(`${prefix}-cache`, [`service=${prefix}-cache`], ["service"]);
+    const r = h.router({
+      store,
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [groupRule], storm: { newIncidentsPerMinute: 5 } },
+      now: () => new Date(clock),
+    });
+    const labels = { service: `${prefix}-cache` };
+    const [first, second] = [`${prefix}-cache-1`, `${prefix}-cache-2`];
+    at(900);
+    await r.handleAlert(alertAt(first, "firing", 900, { labels }), soon());
+    await r.handleAlert(alertAt(second, "firing", 900, { labels }), soon());
+    at(905);
+    metered.reset();
+    expect(await r.handleAlert(alertAt(first, "resolved", 905, { labels }), soon())).toMatchObject({ outcome: "grouped" });
+    // Recorded with the member's claim, then what the group counted (ending the claim and the owed mark).
+    expect(metered.writes.filter((w) => w.key === first).map((w) => w.command)).toEqual(Array(2).fill("UpdateItemCommand"));
+    expect(metered.failedWrites()).toEqual([]);
+    expect(await r.handleAlert(alertAt(second, "resolved", 905, { labels }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["resolve"],
+    });
+    const group = `group:${prefix}-cache:service=${prefix}-cache`;
+    expect(await h.store.get(group)).toMatchObject({ status: "resolved", memberCount: 2, firingCount: 0, pending: {} });
+    expect(await h.store.get(first)).toMatchObject({ aggregate: { key: group, synced: { status: "resolved" } } });
+    expect((await h.store.get(first))!.aggregate!.claim).toBeUndefined();
+    expect(h.fake.openIncidents().filter((incident) => incident.dedupKey === group)).toEqual([]);
+  });
+
+  it("a group's next episode opens with no failed write on the instance that saw the last one resolve", async () => {
+    const metered = meteredDocClient(h.endpoint);
+    const r = h.router({
+      store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }),
+      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+      policies: { groups: [rule(`${prefix}-queue`, [`service=${prefix}-queue`], ["service"])] },
+      now: () => new Date(clock),
+    });
+    const labels = { service: `${prefix}-queue` };
+    const group = `group:${prefix}-queue:service=${prefix}-queue`;
+    const member = `${prefix}-queue-1`;
+    at(1000);
+    await r.handleAlert(alertAt(member, "firing", 1000, { labels }), soon());
+    at(1002);
+    await r.handleAlert(alertAt(member, "resolved", 1002, { labels }), soon());
+    expect(await h.store.get(group)).toMatchObject({ status: "resolved" });
+    at(1020);
+    metered.reset();
+    expect(await r.handleAlert(alertAt(member, "firing", 1020, { labels }), soon())).toMatchObject({
+      outcome: "grouped",
+      actions: ["trigger"],
+    });
+    expect(metered.failedWrites().filter((w) => w.key === group)).toEqual([]);
+    expect(await h.store.get(group)).toMatchObject({ status: "firing", memberCount: 1, firingCount: 1 });
+    expect(
+      h.fake
+        .incidents()
+        .filter((incident) => incident.dedupKey === group)
+        .map((incident) => incident.status),
+    ).toEqual(["resolved", "triggered"]);
   });
 
   it("an instance counting again in its minute writes without reading first", async () => {

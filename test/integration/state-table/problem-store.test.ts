@@ -221,6 +221,128 @@ describe("no paid guesses: an instance that never saw a problem reads which writ
   });
 });
 
+describe("a new problem's first write can take the member's claim for the storm gate (one write fewer)", () => {
+  const ref = (id: string) => ({
+    key: "storm:default",
+    kind: "storm" as const,
+    rule: "default",
+    claim: { id, until: "2099-01-01T00:00:00.000Z" },
+  });
+
+  it("a problem with no state item yet: the claim is asked for and taken by the write that records it", async () => {
+    const key = "judged-new";
+    const metered = meteredStore();
+    let asked = 0;
+    const result = await metered.store.record(bigAlert(key, 0), new Date(), { newProblemClaim: async () => ((asked += 1), ref("c-1")) });
+    expect(result).toMatchObject({ outcome: "new", state: { status: "firing", aggregate: ref("c-1") } });
+    expect(asked).toBe(1);
+    expect(metered.writes.filter((w) => w.key === key)).toEqual([{ command: "UpdateItemCommand", key, units: 1 }]);
+    expect(await h.store.get(key)).toMatchObject({ aggregate: ref("c-1"), watch: "owed" });
+  });
+
+  it("a problem that has a state item is recorded as before: the claim is never asked for", async () => {
+    const key = "judged-known";
+    await h.store.record(bigAlert(key, 0), new Date());
+    await h.store.record(bigAlert(key, 5, "resolved"), new Date());
+    let asked = 0;
+    const claim = { newProblemClaim: async () => ((asked += 1), ref("c-2")) };
+    const fresh = meteredStore();
+    expect((await fresh.store.record(bigAlert(key, 9), new Date(), claim)).outcome).toBe("transition");
+    expect(asked).toBe(0);
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+  });
+
+  it("no claim when none is given (a window suppresses it, or nothing groups it)", async () => {
+    const key = "judged-none";
+    const result = await h.store.record(bigAlert(key, 0), new Date(), { newProblemClaim: async () => undefined });
+    expect(result.outcome).toBe("new");
+    expect((await h.store.get(key))!.aggregate).toBeUndefined();
+  });
+
+  it("another instance recording the problem first: its state stands, this copy is a repeat and takes no claim", async () => {
+    const key = "judged-race";
+    const first = bigAlert(key, 0);
+    const metered = meteredStore();
+    // The other instance records between this instance's read and its write.
+    const result = await metered.store.record({ ...first, id: `${first.id}-peer` }, new Date(), {
+      newProblemClaim: async () => {
+        await h.store.record(first, new Date());
+        return ref("c-3");
+      },
+    });
+    expect(result.outcome).toBe("repeat");
+    expect(result.state.aggregate).toBeUndefined();
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ status: "firing", seen: 2 });
+    expect(state!.aggregate).toBeUndefined();
+    expect(metered.failedWrites()).toHaveLength(1);
+  });
+});
+
+describe("a resolve's delivery claim is taken by the write that records it", () => {
+  const flapping = { changes: 3, withinMs: 10 * 60_000, stableMs: 5 * 60_000 };
+  const stateWrites = (metered: ReturnType<typeof meteredStore>, key: string) =>
+    metered.writes.filter((w) => w.key === key).map((w) => w.command);
+
+  it("on the instance that saw it fire: recorded with the claim, delivered, confirmed (two writes on the state item)", async () => {
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store, policies: { flapping } });
+    const key = "resolve-claimed";
+    expect(await router.handleAlert(bigAlert(key, 0), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    metered.reset();
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(stateWrites(metered, key)).toEqual(["UpdateItemCommand", "UpdateItemCommand"]);
+    expect(metered.failedWrites()).toEqual([]);
+    expect(h.fake.openIncidents()).toEqual([]);
+    const state = await h.store.get(key);
+    expect(state).toMatchObject({ status: "resolved", told: { action: "resolve" } });
+    expect([state!.delivery, state!.openIn, state!.watch]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("on an instance that never saw it: one read says where the trigger went, then the same two writes", async () => {
+    const key = "resolve-claimed-elsewhere";
+    expect(await h.router().handleAlert(bigAlert(key, 0), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
+    const metered = meteredStore();
+    const router = h.router({ store: metered.store, policies: { flapping } });
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "delivered", actions: ["resolve"] });
+    expect(stateWrites(metered, key)).toEqual(["UpdateItemCommand", "UpdateItemCommand"]);
+    expect(metered.failedWrites()).toEqual([]);
+    expect(h.fake.openIncidents()).toEqual([]);
+  });
+
+  it("not while another instance is delivering the trigger: the resolve is recorded without it and follows the trigger", async () => {
+    const key = "resolve-behind-trigger";
+    const router = h.router();
+    await h.store.record(bigAlert(key, 0), new Date());
+    const firing = (await h.store.get(key))!;
+    const other = { claimId: "other", action: "trigger" as const, severity: firing.severity, routingKeyRef: "default", route: "default" };
+    expect(await h.store.claim(firing, { ...other, until: new Date(Date.now() + 60_000).toISOString() }, new Date())).toBe(true);
+    expect(await router.handleAlert(bigAlert(key, 5, "resolved"), soon())).toMatchObject({ outcome: "retry" });
+    expect(await h.store.get(key)).toMatchObject({ status: "resolved", delivery: { claimId: "other", action: "trigger" }, watch: "owed" });
+    expect(h.fake.events).toEqual([]);
+  });
+
+  it("not for a flapping problem's resolve, which is held: no claim and no failed write", async () => {
+    const metered = meteredStore();
+    let minuteNow = 0;
+    const now = () => new Date(Date.UTC(2026, 10, 26, 17, minuteNow));
+    const router = h.router({ store: metered.store, policies: { flapping }, now });
+    const key = "resolve-flapping";
+    for (const [minute, status] of [
+      [0, "firing"],
+      [1, "resolved"],
+      [2, "firing"],
+    ] as const)
+      await router.handleAlert(bigAlert(key, (minuteNow = minute), status), soon());
+    minuteNow = 3;
+    metered.reset();
+    // The fourth change in ten minutes: flapping, so the resolve waits.
+    expect(await router.handleAlert(bigAlert(key, 3, "resolved"), soon())).toMatchObject({ outcome: "held" });
+    expect(metered.failedWrites()).toEqual([]);
+    expect((await h.store.get(key))!.delivery).toBeUndefined();
+  });
+});
+
 // Last in the file: these record problems without delivering them, which a sweep above would page.
 describe("copies of the alert last recorded", () => {
   it("a copy of the alert last recorded (same id) is one read and no write, until the problem was last seen 10 minutes ago", async () => {
