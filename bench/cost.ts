@@ -447,6 +447,14 @@ export const DELIVERY_SHAPES = {
   sns: { name: "SNS, 1 alarm per invocation", alertsPerRequest: 1, viaApiGateway: false },
 } as const satisfies Record<string, DeliveryShape>;
 
+/** $ per million alerts no design with this pipeline can go under: request fees only (one SQS chunk a request). */
+export function requestFeeFloor(shape: DeliveryShape): number {
+  const perRequest =
+    (shape.viaApiGateway ? PRICES.apiGatewayHttpPerMillion : 0) + PRICES.lambdaRequestsPerMillion + PRICES.sqsStandardPerMillion;
+  const perRouterBatch = 2 * PRICES.sqsStandardPerMillion + PRICES.lambdaRequestsPerMillion;
+  return perRequest / shape.alertsPerRequest + perRouterBatch / PIPELINE.routerBatchSize;
+}
+
 interface AdapterCounts {
   shape: DeliveryShape;
   requests: number;
@@ -724,8 +732,11 @@ export async function benchCost(): Promise<string[]> {
     `  Not per alert, so not above: secrets ($0.40/month each), custom metrics, log storage, ` +
       `the sweep's idle runs, the event source mapping's empty receives. Secrets Manager calls are per 5 minutes, ` +
       `not per alert: the figure above is at the run's rate and falls as the rate rises.`,
-    `  Floor at one alert per webhook, from list prices alone: API Gateway $1.00 + adapter invocation $0.20 + ` +
-      `SendMessage $0.40 = $1.60 per million before the alert is routed.`,
+    `  Floor from request fees alone, before any DynamoDB, log or secret (the webhook or invocation, the adapter's ` +
+      `send, and the router's receive, delete and invocation at full batches of ${PIPELINE.routerBatchSize}), $ per million alerts: ` +
+      Object.values(DELIVERY_SHAPES)
+        .map((shape) => `${shape.name} ${fmt(requestFeeFloor(shape), 2)}`)
+        .join("; "),
     "",
     `Target: ≤ $${TARGET_STEADY_DOLLARS} per million alerts on the steady mix → ${verdicts.join("; ")}   ` +
       `(${fmt((performance.now() - started) / 1000, 1)} s)`,

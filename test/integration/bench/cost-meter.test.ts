@@ -6,7 +6,7 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emptyTally, meterDynamo, type DynamoTally } from "../../../bench/cost.ts";
+import { DELIVERY_SHAPES, emptyTally, meterDynamo, requestFeeFloor, type DynamoTally } from "../../../bench/cost.ts";
 import { stateTableDefinition } from "../../../lib/local/emulators.ts";
 import { documentClient } from "../../../lib/handlers/router-runtime.ts";
 import { dynamoClient, startDynalite, type Dynalite } from "../../support/dynalite.ts";
@@ -73,5 +73,16 @@ describe("the cost bench's DynamoDB meter", () => {
 
     await doc.send(new GetCommand({ TableName: TABLE, Key: { dedupKey: "c" }, ConsistentRead: true }));
     expect([tally.readRequests, tally.readUnits]).toEqual([1, 1]);
+  });
+});
+
+describe("the cost bench's floor from request fees", () => {
+  it("charges each request's fees to its alerts and the router's receive, delete and invocation to full batches", () => {
+    // API Gateway 1.00 + adapter 0.20 + SendMessage 0.40, then (2 × 0.40 + 0.20) / 10 per alert.
+    expect(requestFeeFloor(DELIVERY_SHAPES.webhook)).toBeCloseTo(1.7, 10);
+    // No API Gateway under SNS.
+    expect(requestFeeFloor(DELIVERY_SHAPES.sns)).toBeCloseTo(0.7, 10);
+    // Ten alerts share one webhook, one invocation and one SendMessageBatch.
+    expect(requestFeeFloor(DELIVERY_SHAPES.grouped)).toBeCloseTo(0.26, 10);
   });
 });
