@@ -61,8 +61,8 @@ export const BUNDLE = {
   mainFields: ["module", "main"],
   // What only some invocations need (Secrets Manager, the router's SQS client, the SDK's
   // user-agent and event-stream helpers) goes into chunks of its own beside the entry, read by the
-  // import() that needs it: a cold start neither parses nor evaluates them (about a quarter of the
-  // router's bytes, issue 15). NodejsFunction writes one file, so the stack runs esbuild itself.
+  // import() that needs it: a cold start neither parses nor evaluates them (a fifth of the router's
+  // bytes, issue 15). NodejsFunction writes one file, so the stack runs esbuild itself.
   splitting: true,
 } as const;
 

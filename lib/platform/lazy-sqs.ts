@@ -1,7 +1,7 @@
 /**
  * The SQS client for the router and the sweep, imported on first use. They send to SQS only when
  * a message must wait (a delayed redelivery) or is dead-lettered, so most cold invocations never
- * load the client: ~24 KB of bundle and about a tenth of their cold load (issue 15). The adapters
+ * load the client: a 25 KB chunk a cold start neither reads nor runs (issue 15). The adapters
  * publish on every request and import it as usual.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";

@@ -1,7 +1,7 @@
 /**
- * A module imported when it is first asked for, not at a cold start. The bundler keeps such a
- * module's top-level code in a function that runs on the first import, so an invocation that
- * never needs it never pays for evaluating it (issue 15: cold load).
+ * A module imported when it is first asked for, not at a cold start. The bundler puts such a
+ * module in a chunk of its own (infra/bundling.ts: splitting), read and run on the first import,
+ * so an invocation that never needs it never pays for parsing or evaluating it (issue 15).
  */
 export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
   let loading: Promise<T> | undefined;
