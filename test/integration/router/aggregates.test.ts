@@ -37,6 +37,18 @@ function router(policies: RouterDeps["policies"]) {
   return h.router({ aggregates: createAggregateStore({ doc: h.doc, tableName: h.tableName }), policies, now: () => new Date(clock) });
 }
 
+/** A router whose stores write through a client that counts every request. */
+function meteredRouter(policies: RouterDeps["policies"]) {
+  const metered = meteredDocClient(h.endpoint);
+  const r = h.router({
+    store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }),
+    aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
+    policies,
+    now: () => new Date(clock),
+  });
+  return { metered, r };
+}
+
 /** Each test gets its own services and rule names: the table is shared. */
 let prefix = "";
 
@@ -310,14 +322,7 @@ describe("the storm gate's counter", () => {
   });
 
   it("a new problem below the storm rate pages on its own, the trigger's claim ending the gate's (one write fewer)", async () => {
-    const metered = meteredDocClient(h.endpoint);
-    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
-    const r = h.router({
-      store,
-      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
-      policies: { storm: { newIncidentsPerMinute: 5 } },
-      now: () => new Date(clock),
-    });
+    const { metered, r } = meteredRouter({ storm: { newIncidentsPerMinute: 5 } });
     const key = `${prefix}-alone`;
     at(600);
     expect(await r.handleAlert(alertAt(key, "firing", 600), soon())).toMatchObject({ outcome: "delivered", actions: ["trigger"] });
@@ -349,13 +354,9 @@ describe("the storm gate's counter", () => {
   });
 
   it("a new problem joining its group: the write that records it takes the member's claim (two writes on the member)", async () => {
-    const metered = meteredDocClient(h.endpoint);
-    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
-    const r = h.router({
-      store,
-      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
-      policies: { groups: [rule(`${prefix}-db`, [`service=${prefix}-db`], ["service"])], storm: { newIncidentsPerMinute: 5 } },
-      now: () => new Date(clock),
+    const { metered, r } = meteredRouter({
+      groups: [rule(`${prefix}-db`, [`service=${prefix}-db`], ["service"])],
+      storm: { newIncidentsPerMinute: 5 },
     });
     const key = `${prefix}-db-1`;
     at(800);
@@ -372,15 +373,8 @@ describe("the storm gate's counter", () => {
   });
 
   it("a member's resolve: the write that records it takes the member's claim (two writes on the member)", async () => {
-    const metered = meteredDocClient(h.endpoint);
-    const store = createDynamoStateStore({ doc: metered.doc, tableName: h.tableName });
     const groupRule = rule(`${prefix}-cache`, [`service=${prefix}-cache`], ["service"]);
-    const r = h.router({
-      store,
-      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
-      policies: { groups: [groupRule], storm: { newIncidentsPerMinute: 5 } },
-      now: () => new Date(clock),
-    });
+    const { metered, r } = meteredRouter({ groups: [groupRule], storm: { newIncidentsPerMinute: 5 } });
     const labels = { service: `${prefix}-cache` };
     const [first, second] = [`${prefix}-cache-1`, `${prefix}-cache-2`];
     at(900);
@@ -404,13 +398,7 @@ describe("the storm gate's counter", () => {
   });
 
   it("a group's next episode opens with no failed write on the instance that saw the last one resolve", async () => {
-    const metered = meteredDocClient(h.endpoint);
-    const r = h.router({
-      store: createDynamoStateStore({ doc: metered.doc, tableName: h.tableName }),
-      aggregates: createAggregateStore({ doc: metered.doc, tableName: h.tableName }),
-      policies: { groups: [rule(`${prefix}-queue`, [`service=${prefix}-queue`], ["service"])] },
-      now: () => new Date(clock),
-    });
+    const { metered, r } = meteredRouter({ groups: [rule(`${prefix}-queue`, [`service=${prefix}-queue`], ["service"])] });
     const labels = { service: `${prefix}-queue` };
     const group = `group:${prefix}-queue:service=${prefix}-queue`;
     const member = `${prefix}-queue-1`;
